@@ -1,0 +1,82 @@
+"""create_app(config=None): configuration, database, tokens, error handlers, blueprints, CLI."""
+
+import logging
+
+from flask import Flask, current_app, request
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+
+from . import auth, cli, db, errors
+from .config import Config
+from .errors import PROBLEM_CONTENT_TYPE
+from .routes import register as register_routes
+from schemas.common import ProblemSchema
+
+JSON_TYPES = ("application/json",)
+
+
+class FrontDoorApi(Api):
+    """flask-smorest's Api, documenting every error as problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        import http
+
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+def _require_json_body():
+    """415 for a body that is not JSON (an empty body is allowed: some POSTs take none)."""
+    if request.method in ("POST", "PUT", "PATCH") and request.content_length:
+        mimetype = request.mimetype or ""
+        if mimetype not in JSON_TYPES and not mimetype.endswith("+json"):
+            return errors.problem_response(
+                415, "Send the body as application/json.", title="Unsupported Media Type"
+            )
+    return None
+
+
+def _read_only_transaction():
+    """Only write routes (declared by @idempotent) take SQLite's write lock at BEGIN."""
+    view = current_app.view_functions.get(request.endpoint)
+    if not getattr(view, "_idempotent", False):
+        db.begin_read_only()
+
+
+def create_app(config=None):
+    app = Flask(__name__)
+    app.config.from_object(config or Config)
+    app.json.sort_keys = False  # fields in the order the schemas declare them
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+
+    db.init_app(app)
+    auth.init_app(app)
+    api = FrontDoorApi(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": "Records MASH contacts, threshold decisions, strategy meetings and "
+                "step-up/step-down transitions for a children's services front door. Every error "
+                "is application/problem+json (RFC 9457). Timestamps need an offset; they are "
+                "stored and returned in UTC, and judged in Europe/London."
+            }
+        },
+    )
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    register_routes(api)
+    errors.register(app)  # after flask-smorest's, so ours builds every error body
+    app.before_request(_require_json_body)
+    app.before_request(_read_only_transaction)
+    cli.register(app)
+    return app

@@ -1,0 +1,216 @@
+"""Tokens, roles and the current actor.
+
+Every route declares who may call it with `@requires(...)` (or `@public` for the few open ones);
+a test walks the URL map and fails on any route without a declaration.
+"""
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import wraps
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from flask import g
+from flask_jwt_extended import JWTManager, create_access_token, get_jwt, verify_jwt_in_request
+from flask_smorest import Blueprint
+
+from .errors import Forbidden, Unauthorized, problem_response
+from .models.accounts import ROLES, SERVICES
+
+SECURITY = [{"bearerAuth": []}]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: from the token for requests, a named system actor for CLI and seeds."""
+
+    sub: str
+    role: str
+    agency: str | None = None
+    service: str | None = None
+
+    def as_dict(self):
+        return {"sub": self.sub, "role": self.role, "agency": self.agency, "service": self.service}
+
+
+def system_actor(name):
+    return Actor(sub=f"system:{name}", role="system")
+
+
+def claims_for(role, service=None, agency=None, kind="person"):
+    """Validate a role's companions (agency for `agency`, service for staff) and build claims."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    if role == "agency" and not agency:
+        raise ValueError("the agency role needs an agency code")
+    if role in ("practitioner", "manager") and service not in SERVICES:
+        raise ValueError(f"{role} needs a service: one of {', '.join(SERVICES)}")
+    claims = {"role": role, "kind": kind}
+    if agency and role == "agency":
+        claims["agency"] = agency
+    if service and role in ("practitioner", "manager"):
+        claims["service"] = service
+    return claims
+
+
+def mint_token(app, sub, role, *, service=None, agency=None, kind="person", minutes=None):
+    """A signed access token and its lifetime in seconds."""
+    if minutes is None:
+        config_key = "TOKEN_MINUTES_CLIENT" if kind == "client" else "TOKEN_MINUTES_PERSON"
+        minutes = app.config[config_key]
+    lifetime = timedelta(minutes=minutes)
+    token = create_access_token(
+        identity=sub,
+        additional_claims=claims_for(role, service, agency, kind),
+        expires_delta=lifetime,
+    )
+    return token, int(lifetime.total_seconds())
+
+
+def current_actor():
+    return g.actor
+
+
+def requires(*roles):
+    """Declare the roles that may call a route. Runs before the body is read."""
+    unknown = set(roles) - set(ROLES)
+    if unknown or not roles:
+        raise ValueError(f"requires() needs known roles, got {roles!r}")
+
+    def decorator(func):
+        @wraps(func)
+        def wrapper(*args, **kwargs):
+            verify_jwt_in_request()
+            claims = get_jwt()
+            role = claims.get("role")
+            if role not in ROLES:
+                raise Unauthorized("The token carries no valid role.")
+            if role == "agency" and not claims.get("agency"):
+                raise Unauthorized("An agency token must name its agency.")
+            if role not in roles:
+                raise Forbidden(f"The {role} role may not do this.")
+            g.actor = Actor(
+                sub=claims["sub"],
+                role=role,
+                agency=claims.get("agency"),
+                service=claims.get("service"),
+            )
+            return func(*args, **kwargs)
+
+        wrapper._roles = tuple(roles)
+        allowed = ", ".join(f"`{r}`" for r in roles)
+        return Blueprint.doc(
+            security=SECURITY,
+            description=f"Roles: {allowed}.",
+            responses={
+                "401": "UNAUTHORIZED",
+                "403": "FORBIDDEN",
+            },
+        )(wrapper)
+
+    return decorator
+
+
+def public(func):
+    """Declare a route open to anyone (token endpoint, health)."""
+    func._roles = ()
+    func._public = True
+    return func
+
+
+# ---- keys -----------------------------------------------------------------------------------
+
+
+def _read(value, path):
+    if value:
+        return value.replace("\\n", "\n")
+    if path:
+        return Path(path).read_text()
+    return None
+
+
+def generate_key_pair():
+    """A fresh ES256 key pair as PEM text (private, public)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private_pem, public_pem
+
+
+def _development_keys(instance_dir):
+    """Load, or create once, a development key pair under instance/ (never used in production)."""
+    instance_dir = Path(instance_dir)
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    path = instance_dir / "jwt-es256.pem"
+    if not path.exists():
+        private_pem, _ = generate_key_pair()
+        staged = instance_dir / f".jwt-es256.{os.getpid()}.pem"
+        fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(private_pem)
+        # Two workers starting together: the first link wins; the other reads the winner's key.
+        try:
+            os.link(staged, path)
+        except FileExistsError:
+            pass
+        finally:
+            staged.unlink()
+    private_pem = path.read_text()
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    return private_pem, public_pem
+
+
+def _configure_keys(app):
+    config = app.config
+    private_key = _read(config.get("JWT_PRIVATE_KEY"), config.get("JWT_PRIVATE_KEY_FILE"))
+    public_key = _read(config.get("JWT_PUBLIC_KEY"), config.get("JWT_PUBLIC_KEY_FILE"))
+    if not private_key and not public_key and config.get("JWT_GENERATE_KEYS"):
+        private_key, public_key = _development_keys(config["INSTANCE_DIR"])
+    if not public_key:
+        raise RuntimeError(
+            "No token verification key: set JWT_PUBLIC_KEY (and JWT_PRIVATE_KEY to issue tokens), "
+            "or JWT_GENERATE_KEYS=1 for a development key pair under instance/."
+        )
+    if config["JWT_ALGORITHM"] not in ("ES256", "RS256"):
+        raise RuntimeError("JWT_ALGORITHM must be ES256 or RS256: tokens are signed asymmetrically")
+    config["JWT_PRIVATE_KEY"] = private_key
+    config["JWT_PUBLIC_KEY"] = public_key
+    config["JWT_DECODE_ALGORITHMS"] = [config["JWT_ALGORITHM"]]
+    config["JWT_TOKEN_LOCATION"] = ["headers"]
+    config["JWT_ENCODE_ISSUER"] = config["JWT_ISSUER"]
+    config["JWT_DECODE_ISSUER"] = config["JWT_ISSUER"]
+    config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=config["TOKEN_MINUTES_PERSON"])
+
+
+def init_app(app):
+    _configure_keys(app)
+    jwt = JWTManager(app)
+
+    def unauthorized(detail):
+        return problem_response(
+            401,
+            detail,
+            slug="unauthorized",
+            title="Authentication required",
+            headers={"WWW-Authenticate": 'Bearer realm="mash"'},
+        )
+
+    jwt.unauthorized_loader(lambda reason: unauthorized(f"No valid bearer token: {reason}"))
+    jwt.invalid_token_loader(lambda reason: unauthorized(f"The token is not valid: {reason}"))
+    jwt.expired_token_loader(lambda _h, _p: unauthorized("The token has expired."))
+    jwt.revoked_token_loader(lambda _h, _p: unauthorized("The token has been revoked."))
+    jwt.needs_fresh_token_loader(lambda _h, _p: unauthorized("A fresh token is required."))
+    jwt.token_verification_failed_loader(lambda _h, _p: unauthorized("The token's claims are not valid."))
+    jwt.user_lookup_error_loader(lambda _h, _p: unauthorized("The token's subject is unknown."))
+    return jwt

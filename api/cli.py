@@ -1,0 +1,100 @@
+"""flask commands: db upgrade, seed, token create, audit verify."""
+
+import sys
+
+import click
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask import current_app
+from flask.cli import AppGroup
+
+from .config import PROJECT_ROOT
+
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+token_cli = AppGroup("token", help="Tokens for operators and scripts.")
+audit_cli = AppGroup("audit", help="The audit trail.")
+
+
+def alembic_config(app=None):
+    app = app or current_app
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.attributes["engine"] = app.extensions["db"].engine
+    return config
+
+
+def upgrade(app, revision="head"):
+    command.upgrade(alembic_config(app), revision)
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision):
+    """Migrate the database up to REVISION (default: head)."""
+    from pathlib import Path
+
+    url = current_app.extensions["db"].url
+    if url.get_backend_name() == "sqlite" and url.database:
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    upgrade(current_app, revision)
+    click.echo(f"database at {revision}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision):
+    """Migrate the database down to REVISION."""
+    command.downgrade(alembic_config(), revision)
+
+
+@db_cli.command("current")
+def db_current():
+    """Show the database's revision."""
+    command.current(alembic_config())
+
+
+@token_cli.command("create")
+@click.option("--sub", required=True, help="Subject: who the token is for.")
+@click.option("--role", required=True, type=click.Choice(["agency", "practitioner", "manager", "auditor", "admin"]))
+@click.option("--service", type=click.Choice(["mash", "early_help", "social_care"]))
+@click.option("--agency", help="Agency code (role agency).")
+@click.option("--minutes", type=click.IntRange(1, 24 * 60), help="Lifetime (default by kind).")
+def token_create(sub, role, service, agency, minutes):
+    """Mint a signed access token and print it."""
+    from .auth import mint_token
+
+    try:
+        token, _ = mint_token(
+            current_app, sub, role, service=service, agency=agency,
+            kind="client" if role == "agency" else "person", minutes=minutes,
+        )
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    click.echo(token)
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Recompute the audit hash chain; exit 1 if it does not verify."""
+    import json
+
+    from . import audit
+
+    result = audit.verify().as_dict()
+    click.echo(json.dumps(result))
+    sys.exit(0 if result["valid"] else 1)
+
+
+@click.command("seed")
+@click.option("--reference-only", is_flag=True, help="Agencies only: no demo accounts or cases.")
+def seed(reference_only):
+    """Load agencies, demo accounts and demo contacts. Running it twice changes nothing."""
+    from seeds import load
+
+    counts = load(reference_only=reference_only)
+    click.echo(", ".join(f"{name}: {n} added" for name, n in counts.items()))
+
+
+def register(app):
+    for group in (db_cli, token_cli, audit_cli, seed):
+        app.cli.add_command(group)

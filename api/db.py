@@ -1,0 +1,117 @@
+"""Engine, session, declarative base, the UTC timestamp type and SQLite's settings."""
+
+from datetime import UTC
+
+from flask import current_app
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator):
+    """An instant, stored in UTC. A naive datetime is refused rather than guessed at."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime refused: {value!r}; give an offset")
+        value = value.astimezone(UTC)
+        # SQLite has no zone-aware type: keep UTC wall time, which sorts correctly as text.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _configure_sqlite(engine):
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        # Take transaction control away from pysqlite so SAVEPOINT works and BEGIN is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged record survives a power cut
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        # Writers take the write lock up front, so a concurrent writer waits (busy timeout)
+        # instead of failing when it tries to upgrade a read snapshot. Reads opt out.
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """The engine and session factory of one app."""
+
+    def __init__(self, url):
+        self.url = make_url(url)
+        options = {"pool_pre_ping": True}
+        if self.url.get_backend_name() == "sqlite":
+            options = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+        elif self.url.get_backend_name() == "postgresql":
+            options["connect_args"] = {"options": "-c synchronous_commit=on -c timezone=UTC"}
+        self.engine = create_engine(self.url, **options)
+        if self.url.get_backend_name() == "sqlite":
+            _configure_sqlite(self.engine)
+        self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self):
+        return self.engine.dialect.name
+
+    def bind_to(self, connection):
+        """Run every session inside `connection`'s transaction, each commit a savepoint (tests)."""
+        self.sessionmaker.configure(bind=connection, join_transaction_mode="create_savepoint")
+
+    def unbind(self):
+        self.sessionmaker.configure(bind=self.engine, join_transaction_mode="conservative_savepoint")
+
+
+def _app_session():
+    return current_app.extensions["db"].sessionmaker()
+
+
+# The request's session: one per thread, removed when the app context ends.
+session = scoped_session(_app_session)
+
+
+def begin_read_only():
+    """Start this session's transaction as a reader (SQLite: no write lock)."""
+    session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+
+
+def init_app(app):
+    database = Database(app.config["DATABASE_URL"])
+    app.extensions["db"] = database
+
+    @app.teardown_appcontext
+    def remove_session(_exc):
+        session.remove()
+
+    return database
+

@@ -1,0 +1,164 @@
+"""Recording contacts and their consent; what each actor may see of them."""
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import and_, not_, select
+
+from .. import audit
+from ..db import session
+from ..errors import Forbidden, NotFound, RuleViolation
+from ..models import Agency, ConsentRecord, Contact, ContactChild
+from ..pages import keyset_page
+from ..timescales import configured_deadline_after, london_date, now
+from .children import find_or_record_child
+from .references import next_reference
+
+# An unborn child's expected date is at most this long after the contact (a full pregnancy).
+MAX_EXPECTED_BIRTH_AHEAD = timedelta(days=300)
+
+
+def _check_source_agency(actor, code):
+    if actor.role == "agency" and code != actor.agency:
+        raise Forbidden(
+            f"An agency client may only record contacts from its own agency ({actor.agency}).",
+            errors={"source_agency": [f"Must be your own agency code, {actor.agency}."]},
+        )
+    if session.get(Agency, code) is None:
+        raise RuleViolation("source_agency", f"Unknown agency code {code!r}; see GET /api/v1/agencies.")
+
+
+def _check_received_at(received_at, children, current):
+    skew = timedelta(seconds=current_app.config["CLOCK_SKEW_SECONDS"])
+    if received_at > current + skew:
+        raise RuleViolation("received_at", "Must not be in the future.")
+    received_on = london_date(received_at)
+    for index, child in enumerate(children):
+        born = child.get("date_of_birth")
+        expected = child.get("expected_date_of_birth")
+        if born and born > london_date(current):
+            raise RuleViolation(f"children[{index}].date_of_birth", "Must not be in the future.")
+        if born and received_on < born:
+            raise RuleViolation(
+                "received_at",
+                f"Must not be before children[{index}].date_of_birth ({born.isoformat()}).",
+            )
+        if expected and not (received_on <= expected <= received_on + MAX_EXPECTED_BIRTH_AHEAD):
+            raise RuleViolation(
+                f"children[{index}].expected_date_of_birth",
+                "Must fall between the date the contact was received and 300 days after it.",
+            )
+
+
+def record_contact(actor, data):
+    """Record a contact, its children and its first consent status. Consent never blocks it."""
+    current = now()
+    _check_source_agency(actor, data["source_agency"])
+    _check_received_at(data["received_at"], data["children"], current)
+    consent = data["consent"]
+    contact = Contact(
+        reference=next_reference("C", london_date(current).year),
+        received_at=data["received_at"],
+        recorded_at=current,
+        source_agency=data["source_agency"],
+        source_reference=data.get("source_reference"),
+        channel=data.get("channel"),
+        referrer=data.get("referrer"),
+        concern_categories=data["concerns"].get("categories", []),
+        concern_summary=data["concerns"]["summary"],
+        consent_status=consent["status"],
+        consent_given_by=consent.get("given_by"),
+        consent_reason=consent.get("reason"),
+        status="awaiting_decision",
+        decision_due_at=configured_deadline_after(
+            data["received_at"], current_app.config["DECISION_WORKING_DAYS"]
+        ),
+        recorded_by_sub=actor.sub,
+        recorded_by_role=actor.role,
+    )
+    session.add(contact)
+    for position, child_data in enumerate(data["children"]):
+        child = find_or_record_child(actor, child_data, f"children[{position}]", current)
+        contact.child_links.append(ContactChild(child=child, position=position))
+    contact.consent_history.append(_consent_record(actor, consent, current))
+    session.flush()
+    audit.record(
+        actor,
+        "contact.recorded",
+        "contact",
+        contact.id,
+        {
+            **audit.snapshot(contact),
+            "children": [str(link.child_id) for link in contact.child_links],
+        },
+    )
+    return contact
+
+
+def _consent_record(actor, consent, current):
+    return ConsentRecord(
+        status=consent["status"],
+        given_by=consent.get("given_by"),
+        reason=consent.get("reason"),
+        recorded_at=current,
+        recorded_by_sub=actor.sub,
+        recorded_by_role=actor.role,
+    )
+
+
+def record_consent(actor, contact_id, data):
+    """A new consent status for a contact; the earlier ones are kept."""
+    contact = get_contact(actor, contact_id)
+    current = now()
+    record = _consent_record(actor, data, current)
+    contact.consent_history.append(record)
+    contact.consent_status = data["status"]
+    contact.consent_given_by = data.get("given_by")
+    contact.consent_reason = data.get("reason")
+    session.flush()
+    audit.record(
+        actor,
+        "contact.consent_recorded",
+        "contact",
+        contact.id,
+        {"consent_record_id": record.id, "status": record.status, "given_by": record.given_by,
+         "reason": record.reason},
+    )
+    return contact
+
+
+def visible_contacts(actor):
+    """Contacts this actor may read, as a query: an agency sees only what its systems posted."""
+    stmt = select(Contact)
+    if actor.role == "agency":
+        stmt = stmt.where(Contact.recorded_by_role == "agency", Contact.source_agency == actor.agency)
+    return stmt
+
+
+def get_contact(actor, contact_id):
+    contact = session.scalar(visible_contacts(actor).where(Contact.id == contact_id))
+    if contact is None:
+        raise NotFound(f"No contact {contact_id} that you may see.")
+    return contact
+
+
+def list_contacts(actor, args):
+    stmt = visible_contacts(actor)
+    if "status" in args:
+        stmt = stmt.where(Contact.status == args["status"])
+    if "source_agency" in args:
+        stmt = stmt.where(Contact.source_agency == args["source_agency"])
+    if "received_from" in args:
+        stmt = stmt.where(Contact.received_at >= args["received_from"])
+    if "received_to" in args:
+        stmt = stmt.where(Contact.received_at < args["received_to"])
+    if "overdue" in args:
+        overdue = and_(Contact.status == "awaiting_decision", Contact.decision_due_at < now())
+        stmt = stmt.where(overdue if args["overdue"] else not_(overdue))
+    return keyset_page(
+        stmt,
+        [Contact.received_at, Contact.id],
+        limit=args["limit"],
+        cursor=args.get("cursor"),
+        descending=True,
+    )

@@ -1,0 +1,189 @@
+"""The only code that builds an error body: RFC 9457 application/problem+json."""
+
+import logging
+from http import HTTPStatus
+
+from flask import json, make_response
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+# Problem types are tag URIs: stable identifiers a client can switch on (RFC 9457 section 3.1.1).
+PROBLEM_TYPE_BASE = "tag:mash-front-door,2026:problems/"
+
+
+def problem_type(slug):
+    return PROBLEM_TYPE_BASE + slug
+
+
+def problem_response(status, detail=None, *, errors=None, slug=None, title=None, headers=None):
+    status = int(status)
+    body = {
+        "type": problem_type(slug) if slug else "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail or HTTPStatus(status).description,
+    }
+    if errors:
+        body["errors"] = errors
+    response = make_response(json.dumps(body), status)
+    response.content_type = PROBLEM_CONTENT_TYPE
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the request. Raised by api/domain, rendered here."""
+
+    status = 422
+    slug = "rule-violation"
+    title = "A rule of the front door was not met"
+
+    def __init__(self, detail, errors=None, headers=None):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+
+
+class RuleViolation(DomainError):
+    def __init__(self, field, message, detail=None):
+        super().__init__(detail or f"{field}: {message}", {field: [message]})
+
+
+class Conflict(DomainError):
+    status = 409
+    slug = "conflict"
+    title = "The request conflicts with the record's current state"
+
+
+class NotFound(DomainError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    slug = "forbidden"
+    title = "Your role may not do this"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    slug = "unauthorized"
+    title = "Authentication required"
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    slug = "precondition-failed"
+    title = "The record has changed since you read it"
+
+
+def flatten_messages(messages, prefix=""):
+    """webargs/marshmallow's nested messages -> {"children[0].nhs_number": ["..."]}."""
+    flat = {}
+    if isinstance(messages, (list, tuple)):
+        flat.setdefault(prefix or "body", []).extend(str(m) for m in messages)
+        return flat
+    for key, value in messages.items():
+        if key == "_schema":
+            name = prefix or "body"
+        elif isinstance(key, int):
+            name = f"{prefix}[{key}]"
+        else:
+            name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            for sub_name, sub_messages in flatten_messages(value, name).items():
+                flat.setdefault(sub_name, []).extend(sub_messages)
+        else:
+            flat.setdefault(name, []).extend(
+                str(m) for m in (value if isinstance(value, (list, tuple)) else [value])
+            )
+    return flat
+
+
+def _http_exception(error):
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages")
+    if error.code == 422 and messages is not None:
+        errors = {}
+        for location_messages in messages.values():  # {"json": {...}, "query": {...}}
+            for name, msgs in flatten_messages(location_messages).items():
+                errors.setdefault(name, []).extend(msgs)
+        names = ", ".join(sorted(errors))
+        return problem_response(
+            422,
+            f"The request is not valid: {names}.",
+            errors=errors,
+            slug="validation",
+            title="The request is not valid",
+            headers=data.get("headers"),
+        )
+    if error.code == 400 and messages is not None:
+        return problem_response(
+            400, "The request body is not valid JSON.", slug="malformed-json", title="Bad Request"
+        )
+    headers = dict(data.get("headers") or {})
+    if error.code == 405 and getattr(error, "valid_methods", None):
+        headers["Allow"] = ", ".join(error.valid_methods)
+    return problem_response(error.code or 500, error.description, headers=headers)
+
+
+def _domain_error(error):
+    return problem_response(
+        error.status,
+        error.detail,
+        errors=error.errors,
+        slug=error.slug,
+        title=error.title,
+        headers=error.headers,
+    )
+
+
+def _integrity_error(error):
+    # The checks in api/domain should have caught a client's mistake first; what reaches here
+    # is a concurrent write that won a uniqueness race. Nothing was written; a retry is safe.
+    log.warning("integrity error turned into 409: %s", error)
+    return problem_response(
+        409,
+        "The request conflicts with a concurrent change. Nothing was recorded; retry it.",
+        slug="concurrent-change",
+        title="Concurrent change",
+    )
+
+
+def _operational_error(error):
+    log.error("database unavailable: %s", error)
+    return problem_response(
+        503,
+        "The records database is busy or unavailable. Nothing was recorded; retry shortly.",
+        headers={"Retry-After": "5"},
+    )
+
+
+def _unexpected(error):
+    log.exception("unexpected error", exc_info=error)
+    return problem_response(500, "An unexpected error occurred. It has been logged.")
+
+
+def register(app):
+    """Installed after flask-smorest's own handler, so ours wins for HTTPException."""
+    from .db import session
+
+    def rolled_back(handler):
+        def handle(error):
+            session.rollback()  # a failed request changes nothing
+            return handler(error)
+
+        return handle
+
+    app.register_error_handler(HTTPException, rolled_back(_http_exception))
+    app.register_error_handler(DomainError, rolled_back(_domain_error))
+    app.register_error_handler(IntegrityError, rolled_back(_integrity_error))
+    app.register_error_handler(OperationalError, rolled_back(_operational_error))
+    app.register_error_handler(Exception, rolled_back(_unexpected))

@@ -1,0 +1,179 @@
+"""The request's one commit, and Idempotency-Key replay for POST.
+
+`@idempotent` wraps every write route. Without the header it runs the route and commits. With it:
+the key is claimed (its own short transaction, so a concurrent duplicate sees it and gets 409),
+the route runs, and the response is stored in the *same* transaction as the work, so a
+replayed key always finds the response of work that landed, and never work without a response.
+A request that fails releases its key: nothing was recorded, so a corrected retry may reuse it.
+"""
+
+import hashlib
+import json
+from datetime import timedelta
+from functools import wraps
+
+from flask import Response, current_app, request
+from flask_smorest import Blueprint
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from .auth import current_actor
+from .db import session
+from .errors import Conflict, DomainError, RuleViolation
+from .models import IdempotencyRecord
+from .timescales import now
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
+
+
+class KeyReused(DomainError):
+    slug = "idempotency-key-reused"
+    title = "Idempotency-Key reused with a different request"
+
+
+class KeyInUse(Conflict):
+    slug = "idempotency-key-in-use"
+    title = "A request with this Idempotency-Key is still running"
+
+
+def _valid_key(key):
+    return 1 <= len(key) <= 255 and key.isascii() and key.isprintable()
+
+
+def request_fingerprint():
+    body = request.get_data(cache=True)
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, UnicodeDecodeError):
+        canonical = body
+    digest = hashlib.sha256()
+    digest.update(f"{request.method} {request.path}\n".encode())
+    digest.update(canonical)
+    return digest.hexdigest()
+
+
+def _claim(scope, key, fingerprint):
+    """('replay', record) for a completed key, or ('run', record_id) once this request holds it."""
+    new_session = current_app.extensions["db"].sessionmaker
+    lock_for = timedelta(seconds=current_app.config["IDEMPOTENCY_LOCK_SECONDS"])
+    for _attempt in range(3):
+        with new_session() as claim:
+            record = claim.scalar(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
+                )
+            )
+            current = now()
+            if record is None:
+                record = IdempotencyRecord(
+                    scope=scope, key=key, request_hash=fingerprint, state="in_progress",
+                    locked_at=current,
+                )
+                claim.add(record)
+                try:
+                    claim.commit()
+                except IntegrityError:  # claimed a moment ago by a concurrent request
+                    claim.rollback()
+                    continue
+                return "run", record.id
+            if record.request_hash != fingerprint:
+                raise KeyReused(
+                    "This Idempotency-Key was first used with a different request; "
+                    "use a new key for a new request.",
+                    errors={HEADER: ["Already used with a different request body or path."]},
+                )
+            if record.state == "completed":
+                return "replay", record
+            if current - record.locked_at < lock_for:
+                raise KeyInUse(
+                    "The first request with this Idempotency-Key has not finished; retry shortly.",
+                    headers={"Retry-After": "2"},
+                )
+            # The holder vanished (crash) without landing anything: take the key over.
+            taken = claim.execute(
+                update(IdempotencyRecord)
+                .where(
+                    IdempotencyRecord.id == record.id,
+                    IdempotencyRecord.locked_at == record.locked_at,
+                    IdempotencyRecord.state == "in_progress",
+                )
+                .values(locked_at=current)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            claim.commit()
+            if taken:
+                return "run", record.id
+    raise KeyInUse("This Idempotency-Key is contended; retry shortly.", headers={"Retry-After": "2"})
+
+
+def _release(record_id):
+    with current_app.extensions["db"].sessionmaker() as release:
+        release.execute(
+            IdempotencyRecord.__table__.delete().where(
+                IdempotencyRecord.id == record_id, IdempotencyRecord.state == "in_progress"
+            )
+        )
+        release.commit()
+
+
+def _replay(record):
+    response = Response(record.response_body, status=record.response_status)
+    for name, value in json.loads(record.response_headers or "{}").items():
+        response.headers[name] = value
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def idempotent(func):
+    """Run a write route as one transaction; honour Idempotency-Key."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            response = func(*args, **kwargs)
+            session.commit()
+            return response
+        if not _valid_key(key):
+            raise RuleViolation(HEADER, "Must be 1 to 255 printable ASCII characters.")
+        outcome, claimed = _claim(current_actor().sub, key, request_fingerprint())
+        if outcome == "replay":
+            return _replay(claimed)
+        try:
+            response = func(*args, **kwargs)
+            if response.status_code >= 400:
+                session.rollback()
+                _release(claimed)
+                return response
+            record = session.get(IdempotencyRecord, claimed)
+            record.state = "completed"
+            record.response_status = response.status_code
+            record.response_body = response.get_data(as_text=True)
+            record.response_headers = json.dumps(
+                {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
+            )
+            record.completed_at = now()
+            session.commit()
+        except BaseException:
+            session.rollback()
+            _release(claimed)
+            raise
+        return response
+
+    wrapper._idempotent = True
+    return Blueprint.doc(
+        parameters=[
+            {
+                "in": "header",
+                "name": HEADER,
+                "required": False,
+                "schema": {"type": "string", "maxLength": 255},
+                "description": "Makes a retry safe: the same key with the same body replays the "
+                "first response (same id, same status, header Idempotent-Replayed: true); with a "
+                "different body, 422; while the first request is still running, 409. Keys are "
+                "scoped to the calling client and kept for replay. A request that failed leaves "
+                "no trace, so its key may be used again.",
+            }
+        ]
+    )(wrapper)

@@ -1,0 +1,30 @@
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base
+
+AGENCY_KINDS = (
+    "police",
+    "health",
+    "education",
+    "early_help",
+    "social_care",
+    "housing",
+    "probation",
+    "youth_justice",
+    "voluntary",
+    "individual",
+    "anonymous",
+    "other",
+)
+
+
+class Agency(Base):
+    """A partner agency, mapped to its DfE Children in Need referral source code."""
+
+    __tablename__ = "agencies"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    referral_source: Mapped[str] = mapped_column(String(4))

@@ -1,0 +1,45 @@
+import json
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, UTCDateTime
+
+
+class AuditEvent(Base):
+    """One link of the append-only, hash-chained audit trail. Triggers refuse UPDATE/DELETE."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_entity", "entity_type", "entity_id", "seq"),
+        Index("ix_audit_events_actor_sub", "actor_sub", "seq"),
+        Index("ix_audit_events_at", "at"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_sub: Mapped[str] = mapped_column(String(100))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    actor_agency: Mapped[str | None] = mapped_column(String(32))
+    actor_service: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    # Canonical JSON text, exactly as hashed: no engine may re-order or re-format it.
+    data: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    @property
+    def actor(self):
+        return {
+            "sub": self.actor_sub,
+            "role": self.actor_role,
+            "agency": self.actor_agency,
+            "service": self.actor_service,
+        }
+
+    @property
+    def data_object(self):
+        return json.loads(self.data)

@@ -1,0 +1,29 @@
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Date, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, UTCDateTime
+
+
+class Child(Base):
+    """A child, recorded once and linked from every contact about them.
+
+    A later contact with the same NHS number or local child id links to the same record.
+    """
+
+    __tablename__ = "children"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    expected_date_of_birth: Mapped[date | None] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(10), default="unknown")
+    nhs_number: Mapped[str | None] = mapped_column(String(10), unique=True)
+    local_child_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    contact_links = relationship("ContactChild", back_populates="child", viewonly=True)

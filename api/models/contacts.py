@@ -1,0 +1,110 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, UTCDateTime
+
+CHANNELS = ("phone", "email", "secure_portal", "api", "letter", "in_person")
+CONCERN_CATEGORIES = (
+    "domestic_abuse",
+    "neglect",
+    "physical_abuse",
+    "sexual_abuse",
+    "emotional_abuse",
+    "exploitation",
+    "missing",
+    "mental_health",
+    "substance_misuse",
+    "parenting_capacity",
+    "homelessness",
+    "other",
+)
+CONSENT_STATUSES = ("given", "refused", "not_sought", "overridden")
+CONTACT_STATUSES = ("awaiting_decision", "decided")
+
+
+class Contact(Base):
+    """Information received about one or more children; not yet a referral."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        Index("ix_contacts_received_at_id", "received_at", "id"),
+        Index("ix_contacts_status_due", "status", "decision_due_at"),
+        Index("ix_contacts_source_agency_received_at", "source_agency", "received_at"),
+        Index("ix_contacts_recorded_by_role_source", "recorded_by_role", "source_agency"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source_agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    source_reference: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(20))
+    referrer: Mapped[dict | None] = mapped_column(JSON)
+    concern_categories: Mapped[list] = mapped_column(JSON)
+    concern_summary: Mapped[str] = mapped_column(Text)
+    consent_status: Mapped[str] = mapped_column(String(12))
+    consent_given_by: Mapped[str | None] = mapped_column(String(200))
+    consent_reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    decision_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by_sub: Mapped[str] = mapped_column(String(100))
+    recorded_by_role: Mapped[str] = mapped_column(String(20))
+    # Bumped by every change to the contact, so clients can send If-Match.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    child_links: Mapped[list["ContactChild"]] = relationship(
+        back_populates="contact", order_by="ContactChild.position", lazy="selectin"
+    )
+    consent_history: Mapped[list["ConsentRecord"]] = relationship(
+        order_by="ConsentRecord.recorded_at", lazy="selectin"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def children(self):
+        return [link.child for link in self.child_links]
+
+    @property
+    def concerns(self):
+        return {"categories": self.concern_categories, "summary": self.concern_summary}
+
+    @property
+    def consent(self):
+        return {
+            "status": self.consent_status,
+            "given_by": self.consent_given_by,
+            "reason": self.consent_reason,
+        }
+
+
+class ContactChild(Base):
+    __tablename__ = "contact_children"
+
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id"), primary_key=True)
+    child_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("children.id"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+
+    contact: Mapped[Contact] = relationship(back_populates="child_links")
+    child = relationship("Child", back_populates="contact_links", lazy="joined")
+
+
+class ConsentRecord(Base):
+    """One consent status as recorded: the first with the contact, then each change."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    given_by: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by_sub: Mapped[str] = mapped_column(String(100))
+    recorded_by_role: Mapped[str] = mapped_column(String(20))

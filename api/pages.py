@@ -1,0 +1,72 @@
+"""Keyset pagination behind every list: `{"items": [...], "next_cursor": ...}`.
+
+The cursor is opaque to clients: base64url JSON of the last row's sort key.
+"""
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Integer, Uuid, bindparam, tuple_
+
+from .db import UTCDateTime, session
+from .errors import RuleViolation
+
+
+def _encode_value(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _decode_value(value, column):
+    column_type = column.type
+    if isinstance(column_type, UTCDateTime):
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("naive")
+        return parsed
+    if isinstance(column_type, Uuid):
+        return uuid.UUID(value)
+    if isinstance(column_type, Integer):
+        if not isinstance(value, int):
+            raise ValueError("not an integer")
+        return value
+    return str(value)
+
+
+def encode_cursor(values):
+    raw = json.dumps([_encode_value(v) for v in values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor, columns):
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+        if not isinstance(values, list) or len(values) != len(columns):
+            raise ValueError("wrong shape")
+        return [_decode_value(v, c) for v, c in zip(values, columns, strict=True)]
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise RuleViolation("cursor", "Not a cursor this list gave out.") from None
+
+
+def keyset_page(stmt, columns, *, limit, cursor=None, descending=False):
+    """Run `stmt` (a select of one entity) ordered by `columns`, one page after `cursor`."""
+    if cursor:
+        values = decode_cursor(cursor, columns)
+        key = tuple_(*columns)
+        after = tuple_(*(bindparam(None, v, type_=c.type) for v, c in zip(values, columns, strict=True)))
+        stmt = stmt.where(key < after if descending else key > after)
+    order = [c.desc() if descending else c.asc() for c in columns]
+    rows = session.scalars(stmt.order_by(*order).limit(limit + 1)).all()
+    items, more = rows[:limit], len(rows) > limit
+    next_cursor = None
+    if more:
+        last = items[-1]
+        next_cursor = encode_cursor([getattr(last, c.key) for c in columns])
+    return {"items": items, "next_cursor": next_cursor}

@@ -1,0 +1,1 @@
+"""marshmallow schemas per resource, plus the common ones. No database, no request."""

@@ -1,0 +1,104 @@
+"""Fields and schemas shared by every resource."""
+
+from datetime import UTC
+
+from marshmallow import Schema, fields, validate
+
+from api.errors import PROBLEM_TYPE_BASE
+
+TIMESTAMP_HELP = (
+    "RFC 3339 timestamp with an offset (e.g. 2026-03-02T09:15:00Z or 2026-03-02T10:15:00+01:00); "
+    "a timestamp without an offset is rejected. Returned in UTC."
+)
+
+
+class Timestamp(fields.AwareDateTime):
+    """An instant with an explicit offset; returned in UTC with a Z."""
+
+    default_error_messages = {
+        "invalid_awareness": "Must include a UTC offset, e.g. 2026-03-02T09:15:00Z.",
+    }
+
+    def __init__(self, **kwargs):
+        metadata = kwargs.pop("metadata", {})
+        metadata.setdefault("description", TIMESTAMP_HELP)
+        super().__init__(format="iso", default_timezone=None, metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class Text(fields.String):
+    """A string with surrounding white space removed; blank counts as missing."""
+
+    def __init__(self, *, max_length=None, **kwargs):
+        validators = list(kwargs.pop("validate", None) or [])
+        validators.insert(0, validate.Length(min=1, error="Must not be blank."))
+        if max_length:
+            validators.insert(1, validate.Length(max=max_length))
+        super().__init__(validate=validators, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details: the shape of every error."""
+
+    type = fields.String(
+        metadata={
+            "description": "Problem type: `about:blank` for plain HTTP errors, otherwise a tag URI "
+            f"beginning `{PROBLEM_TYPE_BASE}` (validation, rule-violation, conflict, not-found, "
+            "forbidden, unauthorized, precondition-failed, malformed-json, idempotency-key-reused, "
+            "idempotency-key-in-use, concurrent-change)."
+        }
+    )
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={
+            "description": "For 422 and field-level 403/409: each offending field (dotted path, "
+            "list items as `children[0].nhs_number`) with its messages."
+        },
+    )
+
+
+class PageArgsSchema(Schema):
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=500),
+        metadata={"description": "Items per page: default 50, at most 500."},
+    )
+    cursor = fields.String(
+        metadata={"description": "Opaque: the `next_cursor` of the previous page."}
+    )
+
+
+_page_schemas = {}
+
+
+def page_of(item_schema):
+    """`{"items": [...], "next_cursor": "..." | null}` around an item schema."""
+    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+    if name not in _page_schemas:
+        _page_schemas[name] = type(
+            name,
+            (Schema,),
+            {
+                "items": fields.List(fields.Nested(item_schema), required=True),
+                "next_cursor": fields.String(
+                    allow_none=True,
+                    required=True,
+                    metadata={"description": "Pass as `cursor` for the next page; null on the last."},
+                ),
+            },
+        )
+    return _page_schemas[name]

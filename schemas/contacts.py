@@ -1,0 +1,188 @@
+"""Contacts: what a partner or practitioner posts, and what comes back."""
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from api.models.contacts import CHANNELS, CONCERN_CATEGORIES, CONSENT_STATUSES, CONTACT_STATUSES
+
+from .common import PageArgsSchema, Text, Timestamp
+
+SEXES = ("female", "male", "unknown")
+
+
+def nhs_number_is_valid(digits):
+    """The NHS number's modulus 11 check digit."""
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(digits[9])
+
+
+class NHSNumber(fields.String):
+    """Ten digits (spaces allowed as written on letters), passing the modulus 11 check."""
+
+    default_error_messages = {"nhs": "Not a valid NHS number (ten digits passing the modulus 11 check)."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        digits = super()._deserialize(value, attr, data, **kwargs).replace(" ", "").replace("-", "")
+        if not nhs_number_is_valid(digits):
+            raise self.make_error("nhs")
+        return digits
+
+
+class ReferrerSchema(Schema):
+    name = Text(max_length=200)
+    role = Text(max_length=200)
+    phone = Text(max_length=40)
+    email = fields.Email(validate=validate.Length(max=254))
+
+
+class ChildInSchema(Schema):
+    given_name = Text(required=True, max_length=100)
+    family_name = Text(required=True, max_length=100)
+    date_of_birth = fields.Date(metadata={"description": "Give this or expected_date_of_birth."})
+    expected_date_of_birth = fields.Date(
+        metadata={"description": "For an unborn child, instead of date_of_birth."}
+    )
+    sex = fields.String(load_default="unknown", validate=validate.OneOf(SEXES))
+    nhs_number = NHSNumber(
+        metadata={"description": "Ten digits, modulus 11 checked; links later contacts to this child."}
+    )
+    local_child_id = Text(
+        max_length=64,
+        metadata={"description": "The council's own child id; links later contacts to this child."},
+    )
+
+    @validates_schema
+    def one_date_of_birth(self, data, **kwargs):
+        born, expected = data.get("date_of_birth"), data.get("expected_date_of_birth")
+        if born and expected:
+            raise ValidationError(
+                "Give date_of_birth or expected_date_of_birth, not both.", "date_of_birth"
+            )
+        if not born and not expected:
+            raise ValidationError(
+                "Give date_of_birth, or expected_date_of_birth for an unborn child.",
+                "date_of_birth",
+            )
+
+
+class ConcernsSchema(Schema):
+    categories = fields.List(
+        fields.String(validate=validate.OneOf(CONCERN_CATEGORIES)), load_default=list
+    )
+    summary = Text(required=True, max_length=20_000)
+
+
+class ConsentInSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(CONSENT_STATUSES))
+    given_by = Text(max_length=200, metadata={"description": "Who gave, refused or was asked."})
+    reason = Text(
+        max_length=5_000,
+        metadata={"description": "Required unless status is `given`: why consent was not given, "
+                  "not sought, or was overridden."},
+    )
+
+    @validates_schema
+    def reason_unless_given(self, data, **kwargs):
+        if data.get("status") not in (None, "given") and not data.get("reason"):
+            raise ValidationError(f"A reason is required when consent is {data['status']}.", "reason")
+
+
+class ContactCreateSchema(Schema):
+    received_at = Timestamp(
+        required=True,
+        metadata={"description": "When the front door received it. Not in the future (a small "
+                  "clock skew is allowed), not before any child's date of birth."},
+    )
+    source_agency = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=32),
+        metadata={"description": "Agency code (see GET /agencies). An `agency` client may only "
+                  "give its own; another code is a 403."},
+    )
+    source_reference = Text(
+        max_length=64, metadata={"description": "The referring agency's own reference, if any."}
+    )
+    referrer = fields.Nested(ReferrerSchema)
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    children = fields.List(
+        fields.Nested(ChildInSchema), required=True, validate=validate.Length(min=1, max=30)
+    )
+    concerns = fields.Nested(ConcernsSchema, required=True)
+    consent = fields.Nested(ConsentInSchema, required=True)
+
+    @validates_schema
+    def each_child_once(self, data, **kwargs):
+        seen = {}
+        for index, child in enumerate(data.get("children") or []):
+            for key in ("nhs_number", "local_child_id"):
+                value = child.get(key)
+                if value and (key, value) in seen:
+                    raise ValidationError(
+                        f"The same child appears twice (as children[{seen[(key, value)]}]).",
+                        f"children[{index}].{key}",
+                    )
+                if value:
+                    seen[(key, value)] = index
+
+
+class ChildSchema(Schema):
+    id = fields.UUID()
+    reference = fields.String()
+    given_name = fields.String()
+    family_name = fields.String()
+    date_of_birth = fields.Date(allow_none=True)
+    expected_date_of_birth = fields.Date(allow_none=True)
+    sex = fields.String()
+    nhs_number = fields.String(allow_none=True)
+    local_child_id = fields.String(allow_none=True)
+
+
+class ConsentSchema(Schema):
+    status = fields.String()
+    given_by = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class ConsentRecordSchema(ConsentSchema):
+    recorded_at = Timestamp()
+    recorded_by = fields.String(attribute="recorded_by_sub")
+
+
+class ContactSchema(Schema):
+    id = fields.UUID()
+    reference = fields.String(metadata={"description": "Human reference, e.g. C-2026-000123."})
+    status = fields.String(metadata={"description": " or ".join(CONTACT_STATUSES)})
+    received_at = Timestamp()
+    recorded_at = Timestamp()
+    decision_due_at = Timestamp(
+        metadata={"description": "End (23:59:59.999999 London time, in UTC) of the configured "
+                  "number of working days (default 1) after the London date of receipt; "
+                  "weekends and England bank holidays excluded."}
+    )
+    source_agency = fields.String()
+    source_reference = fields.String(allow_none=True)
+    referrer = fields.Nested(ReferrerSchema, allow_none=True)
+    channel = fields.String(allow_none=True)
+    children = fields.List(fields.Nested(ChildSchema))
+    concerns = fields.Nested(ConcernsSchema)
+    consent = fields.Nested(ConsentSchema)
+    consent_history = fields.List(
+        fields.Nested(ConsentRecordSchema),
+        metadata={"description": "Every consent status recorded, oldest first."},
+    )
+    recorded_by = fields.String(attribute="recorded_by_sub")
+
+
+class ContactListArgsSchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf(CONTACT_STATUSES))
+    source_agency = fields.String()
+    received_from = Timestamp(metadata={"description": "Received at or after this instant."})
+    received_to = Timestamp(metadata={"description": "Received strictly before this instant."})
+    overdue = fields.Boolean(
+        metadata={"description": "true: awaiting a decision and past decision_due_at; "
+                  "false: all others."}
+    )

@@ -1,0 +1,215 @@
+"""Tests run on the real engines: SQLite by default, PostgreSQL when TEST_DATABASE_URL is set.
+
+The schema is built by the Alembic migrations. Each test runs inside one outer transaction that
+is rolled back at the end; the app's commits become savepoints within it. Tokens are real,
+signed with a key pair made for the run.
+"""
+
+import os
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from api import create_app
+from api.auth import generate_key_pair, mint_token
+from api.cli import upgrade
+from api.config import TestConfig
+from api.db import session
+
+PRIVATE_KEY, PUBLIC_KEY = generate_key_pair()
+DEFAULT_NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # a Friday, GMT
+
+
+class FakeClock:
+    """The app's clock in tests: fixed until a test moves it."""
+
+    def __init__(self, at=DEFAULT_NOW):
+        self.at = at
+
+    def __call__(self):
+        return self.at
+
+    def set(self, at):
+        self.at = at
+
+    def advance(self, **delta):
+        self.at += timedelta(**delta)
+
+
+def _test_config(url, clock, **overrides):
+    return type(
+        "RunConfig",
+        (TestConfig,),
+        {
+            "DATABASE_URL": url,
+            "JWT_PRIVATE_KEY": PRIVATE_KEY,
+            "JWT_PUBLIC_KEY": PUBLIC_KEY,
+            "CLOCK": staticmethod(clock),
+            **overrides,
+        },
+    )
+
+
+def _reset_postgres(url):
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def build_app(url, clock=None, **overrides):
+    """An app on a freshly migrated database at `url`, with the reference agencies loaded."""
+    from seeds import load
+
+    clock = clock or FakeClock()
+    app = create_app(_test_config(url, clock, **overrides))
+    upgrade(app)
+    with app.app_context():
+        load(reference_only=True)
+    app.test_clock = clock
+    return app
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        _reset_postgres(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = build_app(database_url)
+    yield app
+    app.extensions["db"].engine.dispose()
+
+
+@pytest.fixture
+def clock(app):
+    app.test_clock.set(DEFAULT_NOW)
+    return app.test_clock
+
+
+@pytest.fixture(autouse=True)
+def db(request, app):
+    """One outer transaction per test, rolled back at the end: nothing leaks between tests."""
+    if "fresh_database_url" in request.fixturenames:
+        yield None
+        return
+    app.test_clock.set(DEFAULT_NOW)
+    database = app.extensions["db"]
+    connection = database.engine.connect()
+    transaction = connection.begin()
+    database.bind_to(connection)
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield connection
+    finally:
+        session.remove()
+        ctx.pop()
+        transaction.rollback()
+        connection.close()
+        database.unbind()
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path, database_url):
+    """A database of its own (for tests that need real commits and real concurrency)."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    base = make_url(database_url)
+    name = f"mash_fresh_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+class ApiClient:
+    """A test client that sends a real bearer token for one actor."""
+
+    def __init__(self, app, token=None):
+        self.app = app
+        self.client = app.test_client()
+        self.token = token
+
+    def _headers(self, headers):
+        merged = dict(headers or {})
+        if self.token:
+            merged.setdefault("Authorization", f"Bearer {self.token}")
+        return merged
+
+    def get(self, path, headers=None, **kwargs):
+        return self.client.get(path, headers=self._headers(headers), **kwargs)
+
+    def post(self, path, json=None, headers=None, **kwargs):
+        if json is not None:
+            kwargs["json"] = json
+        return self.client.post(path, headers=self._headers(headers), **kwargs)
+
+    def open(self, path, method, headers=None, **kwargs):
+        return self.client.open(path, method=method, headers=self._headers(headers), **kwargs)
+
+
+def token_for(app, role, sub=None, service=None, agency=None, minutes=15):
+    if role in ("practitioner", "manager") and service is None:
+        service = "mash"
+    if role == "agency" and agency is None:
+        agency = "wmp"
+    with app.app_context():
+        token, _ = mint_token(
+            app, sub or f"test-{role}-{agency or service or 'x'}", role,
+            service=service, agency=agency,
+            kind="client" if role == "agency" else "person", minutes=minutes,
+        )
+    return token
+
+
+@pytest.fixture
+def api_as(app):
+    """api_as("practitioner") -> a client holding a practitioner's token."""
+
+    def make(role, **claims):
+        return ApiClient(app, token_for(app, role, **claims))
+
+    return make
+
+
+@pytest.fixture
+def anonymous(app):
+    return ApiClient(app)
+
+
+def contact_body(**overrides):
+    """A valid contact, as a police system would post it; override any top-level field."""
+    body = {
+        "received_at": "2026-11-20T09:00:00Z",
+        "source_agency": "wmp",
+        "source_reference": "PPN-2026-0042",
+        "referrer": {"name": "PC Jane Doe", "role": "Officer", "phone": "0121 000 0000",
+                     "email": "jane.doe@police.example"},
+        "channel": "api",
+        "children": [
+            {"given_name": "Amelia", "family_name": "Hughes", "date_of_birth": "2019-04-02",
+             "sex": "female", "nhs_number": "9434765919"},
+        ],
+        "concerns": {"categories": ["domestic_abuse"],
+                     "summary": "Police attended a domestic incident; the child was present."},
+        "consent": {"status": "not_sought",
+                    "reason": "Police protection notification; consent would increase risk."},
+    }
+    body.update(overrides)
+    return body
