@@ -49,6 +49,12 @@ class Config:
     HOLIDAY_COUNTRY = "GB"
     HOLIDAY_SUBDIVISION = os.environ.get("HOLIDAY_SUBDIVISION", "ENG")
     DECISION_WORKING_DAYS = _int("DECISION_WORKING_DAYS", 1)
+    TRANSITION_RESPONSE_WORKING_DAYS = _int("TRANSITION_RESPONSE_WORKING_DAYS", 5)
+    ICPC_WORKING_DAYS = _int("ICPC_WORKING_DAYS", 15)
+    MINUTES_WORKING_DAYS = _int("MINUTES_WORKING_DAYS", 1)
+    # Agency kinds that must be invited to every strategy meeting unless a reason is recorded
+    # (the referring agency, and early help for a child open to it, are added per meeting).
+    STRATEGY_REQUIRED_KINDS = _list("STRATEGY_REQUIRED_KINDS", ["police", "health"])
 
     # Time is injected so deadlines can be tested on fixed dates.
     CLOCK = staticmethod(system_clock)

@@ -153,6 +153,9 @@ class ConsentRecordSchema(ConsentSchema):
 
 
 class ContactSchema(Schema):
+    """A contact. An `agency` client sees only what it sent, the status, decision_due_at, the
+    current outcome with its time, and the feedback (no consent history, no recorded_by)."""
+
     id = fields.UUID()
     reference = fields.String(metadata={"description": "Human reference, e.g. C-2026-000123."})
     status = fields.String(metadata={"description": " or ".join(CONTACT_STATUSES)})
@@ -175,6 +178,25 @@ class ContactSchema(Schema):
         metadata={"description": "Every consent status recorded, oldest first."},
     )
     recorded_by = fields.String(attribute="recorded_by_sub")
+    current_outcome = fields.Nested(
+        "CurrentOutcomeSchema", allow_none=True,
+        metadata={"description": "The current threshold decision's outcome and time, or null."},
+    )
+    feedback = fields.List(
+        fields.Nested("ReferrerFeedbackSchema"),
+        metadata={"description": "Feedback given to the referrer, oldest first."},
+    )
+
+
+class CurrentOutcomeSchema(Schema):
+    outcome = fields.String()
+    decided_at = Timestamp()
+
+
+class ReferrerFeedbackSchema(Schema):
+    given_at = Timestamp()
+    method = fields.String()
+    summary = fields.String()
 
 
 class ContactListArgsSchema(PageArgsSchema):

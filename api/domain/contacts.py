@@ -162,3 +162,28 @@ def list_contacts(actor, args):
         cursor=args.get("cursor"),
         descending=True,
     )
+
+
+REFERRER_FIELDS = (
+    "id", "reference", "status", "received_at", "recorded_at", "decision_due_at",
+    "source_agency", "source_reference", "referrer", "channel", "children", "concerns",
+    "current_outcome", "feedback",
+)
+
+
+class ReferrerView:
+    """What the referring agency sees of its own contact: what it sent, the status, the current
+    outcome and when it was decided, and the feedback. Never the rationale or anything internal."""
+
+    def __init__(self, contact):
+        for name in REFERRER_FIELDS:
+            setattr(self, name, getattr(contact, name))
+        first = contact.consent_history[0] if contact.consent_history else None
+        self.consent = (
+            {"status": first.status, "given_by": first.given_by, "reason": first.reason}
+            if first else None
+        )
+
+
+def view_for(actor, contact):
+    return ReferrerView(contact) if actor.role == "agency" else contact

@@ -6,10 +6,21 @@ from .audit import AuditEvent
 from .children import Child
 from .contacts import ConsentRecord, Contact, ContactChild
 from .counters import ReferenceCounter
+from .decisions import Decision, Feedback
 from .idempotency import IdempotencyRecord
+from .meetings import Attendance, Invitation, MeetingAction, MeetingChild, StrategyMeeting
+from .transitions import Transition
 
 __all__ = [
     "Account",
+    "Attendance",
+    "Decision",
+    "Feedback",
+    "Invitation",
+    "MeetingAction",
+    "MeetingChild",
+    "StrategyMeeting",
+    "Transition",
     "Agency",
     "AuditEvent",
     "Child",

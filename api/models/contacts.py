@@ -63,7 +63,23 @@ class Contact(Base):
         order_by="ConsentRecord.recorded_at", lazy="selectin"
     )
 
+    decisions = relationship(
+        "Decision", order_by="Decision.recorded_at", lazy="selectin", viewonly=True
+    )
+    feedback = relationship("Feedback", order_by="Feedback.given_at", lazy="selectin", viewonly=True)
+
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def current_decision(self):
+        return next((d for d in self.decisions if d.superseded_by_id is None), None)
+
+    @property
+    def current_outcome(self):
+        decision = self.current_decision
+        if decision is None:
+            return None
+        return {"outcome": decision.outcome, "decided_at": decision.decided_at}
 
     @property
     def children(self):

@@ -18,7 +18,7 @@ class Blueprint(flask_smorest.Blueprint):
 
 
 def register(api):
-    from . import agencies, audit, auth, contacts, health
+    from . import agencies, audit, auth, children, contacts, decisions, health, meetings, transitions
 
-    for module in (auth, health, agencies, contacts, audit):
+    for module in (auth, health, agencies, contacts, decisions, children, meetings, transitions, audit):
         api.register_blueprint(module.blp, url_prefix="/api/v1")

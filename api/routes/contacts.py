@@ -32,7 +32,11 @@ def _check_if_match(contact):
 @blp.response(201, ContactSchema)
 def create_contact(data):
     """Record a contact (a partner system, or a practitioner taking a call)."""
-    return _located(contacts.record_contact(current_actor(), data))
+    actor = current_actor()
+    contact = contacts.record_contact(actor, data)
+    return contacts.view_for(actor, contact), {
+        "Location": url_for("contacts.get_contact", contact_id=contact.id)
+    }
 
 
 @blp.route("/contacts")
@@ -41,7 +45,9 @@ def create_contact(data):
 @blp.response(200, page_of(ContactSchema))
 def list_contacts(args):
     """List contacts, newest received first (an agency sees only those its systems posted)."""
-    return contacts.list_contacts(current_actor(), args)
+    actor = current_actor()
+    page = contacts.list_contacts(actor, args)
+    return {**page, "items": [contacts.view_for(actor, c) for c in page["items"]]}
 
 
 @blp.route("/contacts/<uuid:contact_id>")
@@ -50,7 +56,8 @@ def list_contacts(args):
 @blp.response(200, ContactSchema)
 def get_contact(contact_id):
     """Read one contact. Another agency's contact is a 404."""
-    return contacts.get_contact(current_actor(), contact_id)
+    actor = current_actor()
+    return contacts.view_for(actor, contacts.get_contact(actor, contact_id))
 
 
 @blp.route("/contacts/<uuid:contact_id>/consent", methods=["POST"])

@@ -1,0 +1,132 @@
+"""Chronologies: every event about a contact or a child, in time order, one query per kind."""
+
+from types import SimpleNamespace
+
+from sqlalchemy import select
+from sqlalchemy.orm import lazyload
+
+from ..db import session
+from ..errors import NotFound
+from ..models import (
+    Agency, Child, ConsentRecord, Contact, ContactChild, Decision, Feedback, MeetingChild,
+    StrategyMeeting, Transition,
+)
+from .contacts import get_contact
+from .services import current_service
+
+# Same instant: the order things happen in a case.
+KIND_ORDER = [
+    "contact_received", "consent_recorded", "decision_recorded", "decision_approved",
+    "feedback_given", "strategy_meeting_convened", "strategy_meeting_held",
+    "strategy_meeting_minutes_recorded", "transition_requested", "transition_accepted",
+    "transition_refused", "transition_withdrawn",
+]
+
+
+def _item(at, kind, summary, by, ref_type, ref_id):
+    return {"at": at, "kind": kind, "summary": summary, "by": by,
+            "ref": {"type": ref_type, "id": str(ref_id)}}
+
+
+def _contact_items(contact_ids):
+    items = []
+    agencies = dict(session.execute(select(Agency.code, Agency.name)).all())
+    for c in session.scalars(
+        select(Contact).where(Contact.id.in_(contact_ids)).options(lazyload("*"))
+    ):
+        categories = ", ".join(c.concern_categories) or "no category"
+        items.append(_item(c.received_at, "contact_received",
+                           f"Contact {c.reference} received from {agencies.get(c.source_agency, c.source_agency)} "
+                           f"({categories}).", c.recorded_by_sub, "contact", c.id))
+    for r in session.scalars(select(ConsentRecord).where(ConsentRecord.contact_id.in_(contact_ids))):
+        reason = f": {r.reason}" if r.reason else ""
+        items.append(_item(r.recorded_at, "consent_recorded", f"Consent {r.status}{reason}",
+                           r.recorded_by_sub, "contact", r.contact_id))
+    for d in session.scalars(select(Decision).where(Decision.contact_id.in_(contact_ids))):
+        superseding = " (supersedes an earlier decision)" if d.supersedes_id else ""
+        items.append(_item(d.decided_at, "decision_recorded",
+                           f"Threshold decision: {d.outcome}{superseding}.", d.decided_by_sub,
+                           "decision", d.id))
+        if d.approved_at is not None:
+            items.append(_item(d.approved_at, "decision_approved",
+                               f"Decision ({d.outcome}) approved by a manager.", d.approved_by_sub,
+                               "decision", d.id))
+    for f in session.scalars(select(Feedback).where(Feedback.contact_id.in_(contact_ids))):
+        items.append(_item(f.given_at, "feedback_given", f"Feedback to the referrer by {f.method}.",
+                           f.recorded_by_sub, "feedback", f.id))
+    return items
+
+
+def _meeting_items(meetings):
+    items = []
+    for m in meetings:
+        items.append(_item(m.convened_at, "strategy_meeting_convened",
+                           f"Strategy meeting {m.reference} convened (chair {m.chair}).",
+                           m.recorded_by_sub, "strategy_meeting", m.id))
+        if m.held_at is not None:
+            items.append(_item(m.held_at, "strategy_meeting_held",
+                               f"Strategy meeting held: {m.outcome}.", m.outcome_recorded_by_sub,
+                               "strategy_meeting", m.id))
+        if m.minutes_recorded_at is not None:
+            items.append(_item(m.minutes_recorded_at, "strategy_meeting_minutes_recorded",
+                               "Strategy meeting minutes recorded.", m.outcome_recorded_by_sub,
+                               "strategy_meeting", m.id))
+    return items
+
+
+def _transition_items(transitions):
+    items = []
+    for t in transitions:
+        label = t.direction.replace("_", "-")
+        items.append(_item(t.requested_at, "transition_requested",
+                           f"{label.capitalize()} requested ({t.from_service} to {t.to_service}).",
+                           t.requested_by_sub, "transition", t.id))
+        if t.response_at is not None:
+            items.append(_item(t.response_at, f"transition_{t.response_decision}",
+                               f"{label.capitalize()} {t.response_decision}.", t.response_by_sub,
+                               "transition", t.id))
+        if t.withdrawn_at is not None:
+            items.append(_item(t.withdrawn_at, "transition_withdrawn", f"{label.capitalize()} withdrawn.",
+                               t.withdrawn_by_sub, "transition", t.id))
+    return items
+
+
+def _in_order(items):
+    return {"items": sorted(items, key=lambda i: (i["at"], KIND_ORDER.index(i["kind"]), i["ref"]["id"]))}
+
+
+def contact_history(actor, contact_id):
+    contact = get_contact(actor, contact_id)
+    meetings = session.scalars(select(StrategyMeeting).where(StrategyMeeting.contact_id == contact.id))
+    return _in_order(_contact_items([contact.id]) + _meeting_items(meetings))
+
+
+def get_child(child_id):
+    child = session.get(Child, child_id)
+    if child is None:
+        raise NotFound(f"No child {child_id}.")
+    return child
+
+
+def child_detail(child_id):
+    child = get_child(child_id)
+    contacts = session.scalars(
+        select(Contact).join(ContactChild, ContactChild.contact_id == Contact.id)
+        .where(ContactChild.child_id == child.id).order_by(Contact.received_at)
+    ).all()
+    fields = {key: getattr(child, key) for key in (
+        "id", "reference", "given_name", "family_name", "date_of_birth", "expected_date_of_birth",
+        "sex", "nhs_number", "local_child_id")}
+    return SimpleNamespace(**fields, current_service=current_service(child.id), contacts=contacts)
+
+
+def child_chronology(child_id):
+    child = get_child(child_id)
+    contact_ids = list(session.scalars(
+        select(ContactChild.contact_id).where(ContactChild.child_id == child.id)))
+    meetings = session.scalars(
+        select(StrategyMeeting).join(MeetingChild, MeetingChild.meeting_id == StrategyMeeting.id)
+        .where(MeetingChild.child_id == child.id))
+    transitions = session.scalars(select(Transition).where(Transition.child_id == child.id))
+    return _in_order(_contact_items(contact_ids) + _meeting_items(meetings)
+                     + _transition_items(transitions))

@@ -1,0 +1,153 @@
+"""Threshold decisions, management oversight, and feedback to the referrer."""
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from .. import audit
+from ..db import session
+from ..errors import Conflict, NotFound, RuleViolation
+from ..models import Contact, Decision, Feedback
+from ..timescales import now
+from .contacts import get_contact
+from .rationale import check_rationale
+
+# Which consent statuses let each outcome proceed (outcomes not listed proceed whatever it is).
+CONSENT_NEEDED = {
+    "early_help": ("given",),  # early help is voluntary
+    "assessment": ("given", "overridden"),
+}
+
+
+def _check_instant(field, value, not_before, not_before_name, current):
+    skew = timedelta(seconds=current_app.config["CLOCK_SKEW_SECONDS"])
+    if value > current + skew:
+        raise RuleViolation(field, "Must not be in the future.")
+    if value < not_before:
+        raise RuleViolation(field, f"Must not be before {not_before_name}.")
+
+
+def _locked_contact(actor, contact_id):
+    """The contact, row-locked for the rest of the transaction (one current decision at a time)."""
+    contact = get_contact(actor, contact_id)
+    session.execute(select(Contact.id).where(Contact.id == contact.id).with_for_update())
+    return contact
+
+
+def current_decision(contact_id):
+    return session.scalar(
+        select(Decision).where(Decision.contact_id == contact_id, Decision.superseded_by_id.is_(None))
+    )
+
+
+def record_decision(actor, contact_id, data):
+    contact = _locked_contact(actor, contact_id)
+    current = now()
+    decided_at = data.get("decided_at") or current
+    _check_instant("decided_at", decided_at, contact.received_at, "the contact's received_at", current)
+    rationale = check_rationale("rationale", data.get("rationale"))
+    outcome = data["outcome"]
+    allowed = CONSENT_NEEDED.get(outcome)
+    if allowed and contact.consent_status not in allowed:
+        needs = " or ".join(allowed)
+        raise RuleViolation(
+            "outcome",
+            f"{outcome} needs consent {needs}; the contact's consent is {contact.consent_status}. "
+            "Record the consent first (POST /contacts/{id}/consent).",
+        )
+    previous = current_decision(contact.id)
+    supersedes = data.get("supersedes")
+    if previous is not None and supersedes is None:
+        raise Conflict(
+            f"The contact already has a current decision ({previous.id}); a new one must name it "
+            "in supersedes, with a supersede_reason.",
+            errors={"supersedes": ["Required: the contact has a current decision."]},
+        )
+    if supersedes is not None:
+        if previous is None or previous.id != supersedes:
+            raise Conflict(
+                "supersedes must name the contact's current decision.",
+                errors={"supersedes": ["Not the contact's current decision."]},
+            )
+        if not (data.get("supersede_reason") or "").strip():
+            raise RuleViolation("supersede_reason", "Say why the earlier decision is superseded.")
+    decision = Decision(
+        contact_id=contact.id,
+        outcome=outcome,
+        rationale=rationale,
+        decided_at=decided_at,
+        recorded_at=current,
+        decided_by_sub=actor.sub,
+        decided_by_role=actor.role,
+        decided_by_service=actor.service,
+        within_24_hours=decided_at - contact.received_at <= timedelta(hours=24),
+        within_1_working_day=decided_at <= contact.decision_due_at,
+        supersedes_id=previous.id if previous else None,
+        supersede_reason=(data.get("supersede_reason") or "").strip() or None,
+    )
+    session.add(decision)
+    session.flush()
+    if previous is not None:
+        previous.superseded_by_id = decision.id
+    contact.status = "decided"
+    session.flush()
+    audit.record(actor, "decision.recorded", "decision", decision.id, audit.snapshot(decision))
+    return decision
+
+
+def get_decision(actor, decision_id):
+    decision = session.get(Decision, decision_id)
+    if decision is None:
+        raise NotFound(f"No decision {decision_id}.")
+    get_contact(actor, decision.contact_id)  # visibility follows the contact
+    return decision
+
+
+def list_decisions(actor, contact_id):
+    contact = get_contact(actor, contact_id)
+    return session.scalars(
+        select(Decision)
+        .where(Decision.contact_id == contact.id)
+        .order_by(Decision.recorded_at, Decision.id)
+    ).all()
+
+
+def approve_decision(actor, decision_id, data):
+    """Management oversight: a manager signs off someone else's current decision, once."""
+    decision = get_decision(actor, decision_id)
+    session.execute(select(Decision.id).where(Decision.id == decision.id).with_for_update())
+    session.refresh(decision)
+    if decision.decided_by_sub == actor.sub:
+        raise RuleViolation("decision", "A manager cannot approve their own decision.")
+    if decision.superseded_by_id is not None:
+        raise Conflict("A superseded decision cannot be approved.")
+    if decision.approved_at is not None:
+        raise Conflict(f"The decision was approved already, by {decision.approved_by_sub}.")
+    decision.approved_by_sub = actor.sub
+    decision.approved_at = now()
+    decision.approval_note = (data.get("note") or "").strip() or None
+    session.flush()
+    audit.record(
+        actor, "decision.approved", "decision", decision.id,
+        {"approved_by": actor.sub, "approved_at": decision.approved_at, "note": decision.approval_note},
+    )
+    return decision
+
+
+def record_feedback(actor, contact_id, data):
+    contact = get_contact(actor, contact_id)
+    current = now()
+    _check_instant("given_at", data["given_at"], contact.received_at, "the contact's received_at", current)
+    feedback = Feedback(
+        contact_id=contact.id,
+        given_at=data["given_at"],
+        method=data["method"],
+        summary=data["summary"],
+        recorded_at=current,
+        recorded_by_sub=actor.sub,
+    )
+    session.add(feedback)
+    session.flush()
+    audit.record(actor, "feedback.recorded", "feedback", feedback.id, audit.snapshot(feedback))
+    return feedback

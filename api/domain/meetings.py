@@ -1,0 +1,238 @@
+"""Strategy meetings: who must be invited, what was decided, and how timely it was."""
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from .. import audit
+from ..db import session
+from ..errors import Conflict, NotFound, RuleViolation
+from ..models import Agency, Attendance, Invitation, MeetingAction, MeetingChild, StrategyMeeting
+from ..pages import keyset_page
+from ..timescales import configured_deadline_after, london_date, now, working_days_after
+from .contacts import get_contact
+from .decisions import current_decision
+from .rationale import check_rationale
+from .references import next_reference
+from .services import current_service
+
+
+def _not_future(field, value, current):
+    if value > current + timedelta(seconds=current_app.config["CLOCK_SKEW_SECONDS"]):
+        raise RuleViolation(field, "Must not be in the future.")
+
+
+def _agencies(codes, field):
+    found = {a.code: a for a in session.scalars(select(Agency).where(Agency.code.in_(codes)))}
+    for index, code in enumerate(codes):
+        if code not in found:
+            raise RuleViolation(field.format(index=index), f"Unknown agency code {code!r}.")
+    return found
+
+
+def required_invitees(contact, child_ids):
+    """{key: description}: agency kinds from configuration, the referrer, and early help if open."""
+    required = {kind: f"an agency of kind {kind}" for kind in current_app.config["STRATEGY_REQUIRED_KINDS"]}
+    source = session.get(Agency, contact.source_agency)
+    if source.kind != "social_care" and source.kind not in required:
+        required[source.code] = f"the referring agency ({source.name})"
+    if any(current_service(child_id) == "early_help" for child_id in child_ids):
+        required.setdefault("early_help", "early help (a child is open to early help)")
+    return required
+
+
+def _check_invitations(required, invited_agencies, reasons):
+    invited_codes = {a.code for a in invited_agencies}
+    invited_kinds = {a.kind for a in invited_agencies}
+    reason_agencies = _agencies(list(reasons), "not_invited_reasons")
+    for key, description in required.items():
+        satisfied = key in invited_codes or key in invited_kinds
+        excused = (reasons.get(key) or "").strip() or any(
+            agency.kind == key and (reasons.get(code) or "").strip()
+            for code, agency in reason_agencies.items()
+        )
+        if not satisfied and not excused:
+            raise RuleViolation(
+                f"not_invited_reasons.{key}",
+                f"{description} must be invited, or a reason recorded for leaving it out.",
+            )
+
+
+def convene_meeting(actor, data):
+    contact = get_contact(actor, data["contact_id"])
+    decision = current_decision(contact.id)
+    if decision is None or decision.outcome != "strategy_discussion":
+        raise Conflict(
+            "A strategy meeting needs the contact's current decision to be strategy_discussion.",
+            errors={"contact_id": ["The current decision is not strategy_discussion."]},
+        )
+    current = now()
+    convened_at = data["convened_at"]
+    _not_future("convened_at", convened_at, current)
+    if convened_at < contact.received_at:
+        raise RuleViolation("convened_at", "Must not be before the contact's received_at.")
+    if data["scheduled_for"] < convened_at:
+        raise RuleViolation("scheduled_for", "Must not be before convened_at.")
+    contact_children = {link.child_id for link in contact.child_links}
+    for index, child_id in enumerate(data["children"]):
+        if child_id not in contact_children:
+            raise RuleViolation(f"children[{index}]", "Not a child of this contact.")
+    invited = data["invited"]
+    codes = [item["agency"] for item in invited]
+    if len(set(codes)) != len(codes):
+        raise RuleViolation("invited", "Each agency is invited once.")
+    agencies = _agencies(codes, "invited[{index}].agency")
+    reasons = {code: reason.strip() for code, reason in (data.get("not_invited_reasons") or {}).items()}
+    required = required_invitees(contact, data["children"])
+    _check_invitations(required, list(agencies.values()), reasons)
+    meeting = StrategyMeeting(
+        reference=next_reference("SM", london_date(current).year),
+        contact_id=contact.id,
+        decision_id=decision.id,
+        status="convened",
+        convened_at=convened_at,
+        scheduled_for=data["scheduled_for"],
+        chair=data["chair"],
+        not_invited_reasons=reasons,
+        required_invitees=sorted(required),
+        recorded_at=current,
+        recorded_by_sub=actor.sub,
+    )
+    meeting.children = [MeetingChild(child_id=c, position=i) for i, c in enumerate(data["children"])]
+    meeting.invitations = [
+        Invitation(agency=item["agency"], invited_at=item.get("invited_at") or convened_at, position=i)
+        for i, item in enumerate(invited)
+    ]
+    session.add(meeting)
+    session.flush()
+    audit.record(actor, "strategy_meeting.convened", "strategy_meeting", meeting.id, {
+        **audit.snapshot(meeting),
+        "children": [str(c) for c in data["children"]],
+        "invited": [{"agency": i.agency, "invited_at": i.invited_at} for i in meeting.invitations],
+    })
+    return meeting
+
+
+def get_meeting(actor, meeting_id):
+    meeting = session.get(StrategyMeeting, meeting_id)
+    if meeting is None:
+        raise NotFound(f"No strategy meeting {meeting_id}.")
+    get_contact(actor, meeting.contact_id)
+    return meeting
+
+
+def _locked_meeting(actor, meeting_id):
+    meeting = get_meeting(actor, meeting_id)
+    session.execute(
+        select(StrategyMeeting.id).where(StrategyMeeting.id == meeting.id).with_for_update()
+    )
+    session.refresh(meeting)
+    return meeting
+
+
+def _check_minutes_time(minutes_recorded_at, held_at, current, field="minutes_recorded_at"):
+    _not_future(field, minutes_recorded_at, current)
+    if minutes_recorded_at < held_at:
+        raise RuleViolation(field, "Must not be before held_at.")
+
+
+def record_outcome(actor, meeting_id, data):
+    meeting = _locked_meeting(actor, meeting_id)
+    if meeting.status == "held":
+        raise Conflict("The meeting's outcome was recorded already.")
+    current = now()
+    held_at = data["held_at"]
+    _not_future("held_at", held_at, current)
+    if held_at < meeting.convened_at:
+        raise RuleViolation("held_at", "Must not be before convened_at.")
+    invited = {i.agency for i in meeting.invitations}
+    seen = set()
+    for index, item in enumerate(data.get("attendance") or []):
+        if item["agency"] not in invited:
+            raise RuleViolation(f"attendance[{index}].agency", "Attendance is recorded only for invited agencies.")
+        if item["agency"] in seen:
+            raise RuleViolation(f"attendance[{index}].agency", "Recorded twice.")
+        seen.add(item["agency"])
+    rationale = check_rationale("rationale", data.get("rationale"))
+    medical = data["medical_examination"]
+    if medical["decision"] == "not_required" and not (medical.get("reason") or "").strip():
+        raise RuleViolation(
+            "medical_examination.reason", "Say why a medical examination is not required."
+        )
+    actions = data.get("actions") or []
+    if actions:
+        _agencies([a["owner_agency"] for a in actions], "actions[{index}].owner_agency")
+    if data.get("minutes_recorded_at"):
+        _check_minutes_time(data["minutes_recorded_at"], held_at, current)
+    meeting.status = "held"
+    meeting.held_at = held_at
+    meeting.outcome = data["outcome"]
+    meeting.rationale = rationale
+    meeting.medical_examination_decision = medical["decision"]
+    meeting.medical_examination_reason = (medical.get("reason") or "").strip() or None
+    meeting.minutes_recorded_at = data.get("minutes_recorded_at")
+    meeting.held_same_day = london_date(held_at) == london_date(meeting.convened_at)
+    if meeting.minutes_recorded_at is not None:
+        meeting.minutes_within_1_working_day = _minutes_on_time(meeting)
+    meeting.outcome_recorded_at = current
+    meeting.outcome_recorded_by_sub = actor.sub
+    if data["outcome"] == "s47_enquiry":
+        meeting.icpc_due_date = working_days_after(
+            london_date(held_at), current_app.config["ICPC_WORKING_DAYS"],
+            current_app.config["HOLIDAY_COUNTRY"], current_app.config["HOLIDAY_SUBDIVISION"],
+        )
+    meeting.attendance = [
+        Attendance(agency=a["agency"], attended=a["attended"], name=a.get("name"),
+                   role=a.get("role"), position=i)
+        for i, a in enumerate(data.get("attendance") or [])
+    ]
+    meeting.actions = [
+        MeetingAction(description=a["description"], owner_agency=a["owner_agency"],
+                      due_date=a["due_date"], position=i)
+        for i, a in enumerate(actions)
+    ]
+    session.flush()
+    audit.record(actor, "strategy_meeting.outcome_recorded", "strategy_meeting", meeting.id, {
+        **audit.snapshot(meeting),
+        "attendance": [{"agency": a.agency, "attended": a.attended, "name": a.name, "role": a.role}
+                       for a in meeting.attendance],
+        "actions": [{"description": a.description, "owner_agency": a.owner_agency,
+                     "due_date": a.due_date} for a in meeting.actions],
+    })
+    return meeting
+
+
+def record_minutes(actor, meeting_id, data):
+    meeting = _locked_meeting(actor, meeting_id)
+    if meeting.status != "held":
+        raise Conflict("Record the meeting's outcome (held_at) before its minutes.")
+    if meeting.minutes_recorded_at is not None:
+        raise Conflict("The minutes were recorded already.")
+    _check_minutes_time(data["minutes_recorded_at"], meeting.held_at, now())
+    meeting.minutes_recorded_at = data["minutes_recorded_at"]
+    meeting.minutes_within_1_working_day = _minutes_on_time(meeting)
+    session.flush()
+    audit.record(actor, "strategy_meeting.minutes_recorded", "strategy_meeting", meeting.id,
+                 {"minutes_recorded_at": meeting.minutes_recorded_at,
+                  "minutes_within_1_working_day": meeting.minutes_within_1_working_day})
+    return meeting
+
+
+def list_meetings(actor, args):
+    stmt = select(StrategyMeeting)
+    if "status" in args:
+        stmt = stmt.where(StrategyMeeting.status == args["status"])
+    if "from" in args:
+        stmt = stmt.where(StrategyMeeting.convened_at >= args["from"])
+    if "to" in args:
+        stmt = stmt.where(StrategyMeeting.convened_at < args["to"])
+    return keyset_page(
+        stmt, [StrategyMeeting.convened_at, StrategyMeeting.id],
+        limit=args["limit"], cursor=args.get("cursor"), descending=True,
+    )
+
+
+def _minutes_on_time(meeting):
+    due = configured_deadline_after(meeting.held_at, current_app.config["MINUTES_WORKING_DAYS"])
+    return meeting.minutes_recorded_at <= due

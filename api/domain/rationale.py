@@ -1,0 +1,46 @@
+"""A rationale must be real: the inspectors' first finding was decisions without one."""
+
+import re
+
+from ..errors import RuleViolation
+
+MIN_LENGTH = 20
+# Phrases that stand in for a rationale without giving one, however they are written.
+PLACEHOLDERS = (
+    "n/a", "na", "n a", "nfa", "no further action", "tbc", "tbd", "to be confirmed",
+    "see notes", "see case notes", "see above", "see below", "as above", "as per notes",
+    "as discussed", "see attached", "see record", "see file", "none", "nil", "no comment",
+    "not applicable", "same as before", "as previous", "ditto", "refer to notes", "xxx", "test",
+)
+_PLACEHOLDER_PATTERN = re.compile(
+    r"\b(" + "|".join(re.escape(re.sub(r"[^a-z0-9]+", " ", p)) for p in
+                      sorted(PLACEHOLDERS, key=len, reverse=True)) + r")\b"
+)
+
+
+def _normalise(text):
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def is_placeholder(text):
+    """True when nothing but stand-in phrases (and punctuation) remains."""
+    remainder = _PLACEHOLDER_PATTERN.sub(" ", _normalise(text))
+    return len(re.sub(r"[^a-z]", "", remainder)) < 3
+
+
+def check_rationale(field, text, *, required=True):
+    """Required, at least 20 characters once trimmed, and not a placeholder."""
+    text = (text or "").strip()
+    if not text:
+        if required:
+            raise RuleViolation(field, "A rationale is required.")
+        return None
+    if len(text) < MIN_LENGTH:
+        raise RuleViolation(
+            field, f"A rationale must explain the decision: at least {MIN_LENGTH} characters."
+        )
+    if is_placeholder(text):
+        raise RuleViolation(
+            field, "A placeholder (n/a, see notes, as above, nfa, tbc ...) is not a rationale."
+        )
+    return text

@@ -1,0 +1,76 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base, UTCDateTime
+
+OUTCOMES = (
+    "nfa",
+    "information_advice",
+    "universal_services",
+    "early_help",
+    "existing_case",
+    "assessment",
+    "strategy_discussion",
+)
+REFERRAL_OUTCOMES = ("assessment", "strategy_discussion")
+FEEDBACK_METHODS = ("phone", "email", "letter", "secure_portal", "in_person")
+
+
+class Decision(Base):
+    """A threshold decision on a contact. Superseded decisions stay, marked superseded_by."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        Index("ix_decisions_contact_id_decided_at", "contact_id", "decided_at"),
+        Index("ix_decisions_decided_at", "decided_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id"))
+    outcome: Mapped[str] = mapped_column(String(32))
+    rationale: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by_sub: Mapped[str] = mapped_column(String(100))
+    decided_by_role: Mapped[str] = mapped_column(String(20))
+    decided_by_service: Mapped[str | None] = mapped_column(String(20))
+    within_24_hours: Mapped[bool]
+    within_1_working_day: Mapped[bool]
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("decisions.id"), unique=True
+    )
+    supersede_reason: Mapped[str | None] = mapped_column(Text)
+    superseded_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("decisions.id"), unique=True
+    )
+    approved_by_sub: Mapped[str | None] = mapped_column(String(100))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approval_note: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def approval(self):
+        if self.approved_at is None:
+            return None
+        return {"approved_by": self.approved_by_sub, "approved_at": self.approved_at,
+                "note": self.approval_note}
+
+    @property
+    def is_current(self):
+        return self.superseded_by_id is None
+
+
+class Feedback(Base):
+    """Feedback given to the referrer: when, how, and what they were told."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id"), index=True)
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    method: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by_sub: Mapped[str] = mapped_column(String(100))

@@ -1,0 +1,108 @@
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, UTCDateTime
+
+MEETING_OUTCOMES = ("s47_enquiry", "assessment", "early_help", "no_further_action")
+MEDICAL_DECISIONS = ("required", "not_required", "not_applicable")
+MEETING_STATUSES = ("convened", "held")
+
+
+class StrategyMeeting(Base):
+    """A multi-agency strategy meeting convened on a strategy discussion decision."""
+
+    __tablename__ = "strategy_meetings"
+    __table_args__ = (Index("ix_strategy_meetings_convened_at_id", "convened_at", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id"), index=True)
+    decision_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("decisions.id"))
+    status: Mapped[str] = mapped_column(String(12))
+    convened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime)
+    chair: Mapped[str] = mapped_column(String(200))
+    # {agency_code: reason} for required agencies deliberately left out
+    not_invited_reasons: Mapped[dict] = mapped_column(JSON)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by_sub: Mapped[str] = mapped_column(String(100))
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    rationale: Mapped[str | None] = mapped_column(Text)
+    medical_examination_decision: Mapped[str | None] = mapped_column(String(20))
+    medical_examination_reason: Mapped[str | None] = mapped_column(Text)
+    outcome_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome_recorded_by_sub: Mapped[str | None] = mapped_column(String(100))
+    minutes_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    icpc_due_date: Mapped[date | None] = mapped_column(Date)
+    # Judged when recorded, on the London calendar: praised practice and a measured lateness.
+    held_same_day: Mapped[bool | None]
+    minutes_within_1_working_day: Mapped[bool | None]
+    # Required agencies for this meeting, as worked out when it was convened (codes or kinds).
+    required_invitees: Mapped[list] = mapped_column(JSON)
+
+    children = relationship("MeetingChild", order_by="MeetingChild.position", lazy="selectin")
+    invitations = relationship("Invitation", order_by="Invitation.position", lazy="selectin")
+    attendance = relationship("Attendance", order_by="Attendance.position", lazy="selectin")
+    actions = relationship("MeetingAction", order_by="MeetingAction.position", lazy="selectin")
+
+    @property
+    def child_ids(self):
+        return [link.child_id for link in self.children]
+
+    @property
+    def attendance_summary(self):
+        return {
+            "invited": len(self.invitations),
+            "recorded": len(self.attendance),
+            "attended": sum(1 for a in self.attendance if a.attended),
+        }
+
+    @property
+    def medical_examination(self):
+        if self.medical_examination_decision is None:
+            return None
+        return {"decision": self.medical_examination_decision,
+                "reason": self.medical_examination_reason}
+
+
+class MeetingChild(Base):
+    __tablename__ = "strategy_meeting_children"
+
+    meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("strategy_meetings.id"), primary_key=True)
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Invitation(Base):
+    __tablename__ = "strategy_meeting_invitations"
+
+    meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("strategy_meetings.id"), primary_key=True)
+    agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"), primary_key=True)
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Attendance(Base):
+    __tablename__ = "strategy_meeting_attendance"
+
+    meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("strategy_meetings.id"), primary_key=True)
+    agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"), primary_key=True)
+    attended: Mapped[bool]
+    name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class MeetingAction(Base):
+    __tablename__ = "strategy_meeting_actions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("strategy_meetings.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    owner_agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    due_date: Mapped[date] = mapped_column(Date)
+    position: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,25 @@
+from ..auth import requires
+from ..domain import chronology
+from . import Blueprint
+from schemas.chronology import ChildDetailSchema, ChronologySchema
+
+blp = Blueprint("children", __name__, description="Children and their chronologies")
+
+CASE_READERS = ("practitioner", "manager", "auditor")
+
+
+@blp.route("/children/<uuid:child_id>")
+@requires(*CASE_READERS)
+@blp.etag
+@blp.response(200, ChildDetailSchema)
+def get_child(child_id):
+    """Read a child: identity, current service, and the contacts about them."""
+    return chronology.child_detail(child_id)
+
+
+@blp.route("/children/<uuid:child_id>/chronology")
+@requires(*CASE_READERS)
+@blp.response(200, ChronologySchema)
+def child_chronology(child_id):
+    """Every event about this child across contacts, meetings and transitions, in time order."""
+    return chronology.child_chronology(child_id)

@@ -1,0 +1,70 @@
+from flask import url_for
+
+from ..auth import current_actor, requires
+from ..domain import meetings
+from ..idempotency import idempotent
+from . import Blueprint
+from schemas.common import page_of
+from schemas.meetings import (
+    MeetingCreateSchema, MeetingListArgsSchema, MeetingOutcomeCreateSchema, MeetingSchema,
+    MinutesCreateSchema,
+)
+
+blp = Blueprint("strategy_meetings", __name__, description="Strategy meetings (s47 concerns)")
+
+STAFF = ("practitioner", "manager")
+CASE_READERS = ("practitioner", "manager", "auditor")
+
+
+def _located(meeting):
+    return meeting, {"Location": url_for("strategy_meetings.get_meeting", meeting_id=meeting.id)}
+
+
+@blp.route("/strategy-meetings", methods=["POST"])
+@requires(*STAFF)
+@idempotent
+@blp.arguments(MeetingCreateSchema)
+@blp.response(201, MeetingSchema)
+def convene_meeting(data):
+    """Convene a strategy meeting on a strategy discussion decision, with its invitations."""
+    return _located(meetings.convene_meeting(current_actor(), data))
+
+
+@blp.route("/strategy-meetings")
+@requires(*CASE_READERS)
+@blp.arguments(MeetingListArgsSchema, location="query")
+@blp.response(200, page_of(MeetingSchema))
+def list_meetings(args):
+    """List strategy meetings, most recently convened first."""
+    if "from_" in args:
+        args["from"] = args.pop("from_")
+    return meetings.list_meetings(current_actor(), args)
+
+
+@blp.route("/strategy-meetings/<uuid:meeting_id>")
+@requires(*CASE_READERS)
+@blp.etag
+@blp.response(200, MeetingSchema)
+def get_meeting(meeting_id):
+    """Read a strategy meeting, its invitations, outcome and timeliness."""
+    return meetings.get_meeting(current_actor(), meeting_id)
+
+
+@blp.route("/strategy-meetings/<uuid:meeting_id>/outcome", methods=["POST"])
+@requires(*STAFF)
+@idempotent
+@blp.arguments(MeetingOutcomeCreateSchema)
+@blp.response(201, MeetingSchema)
+def record_outcome(data, meeting_id):
+    """Record the meeting's outcome, attendance, medical examination decision and actions (once)."""
+    return _located(meetings.record_outcome(current_actor(), meeting_id, data))
+
+
+@blp.route("/strategy-meetings/<uuid:meeting_id>/minutes", methods=["POST"])
+@requires(*STAFF)
+@idempotent
+@blp.arguments(MinutesCreateSchema)
+@blp.response(201, MeetingSchema)
+def record_minutes(data, meeting_id):
+    """Record when the minutes were written, if after the outcome (once)."""
+    return _located(meetings.record_minutes(current_actor(), meeting_id, data))

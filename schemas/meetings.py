@@ -1,0 +1,110 @@
+"""Strategy meetings and their outcomes."""
+
+from marshmallow import Schema, fields, validate
+
+from api.models.meetings import MEDICAL_DECISIONS, MEETING_OUTCOMES, MEETING_STATUSES
+
+from .common import PageArgsSchema, Text, Timestamp
+from .decisions import RATIONALE_HELP
+
+
+class InvitationSchema(Schema):
+    agency = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    invited_at = Timestamp(metadata={"description": "Defaults to convened_at."})
+
+
+class MeetingCreateSchema(Schema):
+    contact_id = fields.UUID(required=True, metadata={
+        "description": "The contact whose current decision is strategy_discussion (409 otherwise)."})
+    children = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1),
+                           metadata={"description": "Ids of the contact's children concerned."})
+    convened_at = Timestamp(required=True, metadata={"description": "When the decision to convene was made."})
+    scheduled_for = Timestamp(required=True)
+    chair = Text(required=True, max_length=200)
+    invited = fields.List(fields.Nested(InvitationSchema), required=True)
+    not_invited_reasons = fields.Dict(
+        keys=fields.String(), values=Text(max_length=2_000), load_default=dict,
+        metadata={"description": "{agency code or kind: reason}. Police and health (configurable "
+                  "kinds), the referring agency (unless children's social care) and early help "
+                  "(when a child is open to early help) must be invited, or a reason given here; "
+                  "otherwise 422 naming the agency (`not_invited_reasons.<key>`)."},
+    )
+
+
+class AttendanceSchema(Schema):
+    agency = fields.String(required=True)
+    attended = fields.Boolean(required=True)
+    name = Text(max_length=200)
+    role = Text(max_length=200)
+
+
+class MedicalExaminationSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(MEDICAL_DECISIONS))
+    reason = Text(max_length=5_000, allow_none=True,
+                  metadata={"description": "Required when the decision is not_required."})
+
+
+class ActionSchema(Schema):
+    description = Text(required=True, max_length=2_000)
+    owner_agency = fields.String(required=True)
+    due_date = fields.Date(required=True)
+
+
+class MeetingOutcomeCreateSchema(Schema):
+    held_at = Timestamp(required=True, metadata={"description": "Not before convened_at."})
+    attendance = fields.List(fields.Nested(AttendanceSchema), load_default=list,
+                             metadata={"description": "Only for invited agencies."})
+    outcome = fields.String(required=True, validate=validate.OneOf(MEETING_OUTCOMES))
+    rationale = fields.String(required=True, metadata={"description": RATIONALE_HELP})
+    medical_examination = fields.Nested(MedicalExaminationSchema, required=True)
+    actions = fields.List(fields.Nested(ActionSchema), load_default=list)
+    minutes_recorded_at = Timestamp(metadata={"description": "When the minutes were written, if "
+                                              "already; otherwise POST .../minutes later."})
+
+
+class MinutesCreateSchema(Schema):
+    minutes_recorded_at = Timestamp(required=True, metadata={"description": "Not before held_at."})
+
+
+class AttendanceSummarySchema(Schema):
+    invited = fields.Integer()
+    recorded = fields.Integer()
+    attended = fields.Integer()
+
+
+class MeetingSchema(Schema):
+    id = fields.UUID()
+    reference = fields.String()
+    contact_id = fields.UUID()
+    decision_id = fields.UUID()
+    status = fields.String(metadata={"description": " or ".join(MEETING_STATUSES)})
+    children = fields.List(fields.UUID(), attribute="child_ids")
+    convened_at = Timestamp()
+    scheduled_for = Timestamp()
+    chair = fields.String()
+    invited = fields.List(fields.Nested(InvitationSchema), attribute="invitations")
+    not_invited_reasons = fields.Dict(keys=fields.String(), values=fields.String())
+    required_invitees = fields.List(fields.String(), metadata={
+        "description": "Agency kinds or codes that had to be invited or excused."})
+    held_at = Timestamp(allow_none=True)
+    attendance = fields.List(fields.Nested(AttendanceSchema))
+    attendance_summary = fields.Nested(AttendanceSummarySchema)
+    outcome = fields.String(allow_none=True)
+    rationale = fields.String(allow_none=True)
+    medical_examination = fields.Nested(MedicalExaminationSchema, allow_none=True)
+    actions = fields.List(fields.Nested(ActionSchema))
+    minutes_recorded_at = Timestamp(allow_none=True)
+    held_same_day = fields.Boolean(allow_none=True, metadata={
+        "description": "London date of held_at equals that of convened_at; null until held."})
+    icpc_due_date = fields.Date(allow_none=True, metadata={
+        "description": "s47 enquiries only: 15 working days (configurable) after the London date of held_at."})
+    minutes_within_1_working_day = fields.Boolean(allow_none=True, metadata={
+        "description": "Minutes recorded by the end of the working day after held_at; null until recorded."})
+    recorded_at = Timestamp()
+    recorded_by = fields.String(attribute="recorded_by_sub")
+
+
+class MeetingListArgsSchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf(MEETING_STATUSES))
+    from_ = Timestamp(data_key="from", metadata={"description": "Convened at or after."})
+    to = Timestamp(metadata={"description": "Convened strictly before."})

@@ -1,0 +1,67 @@
+"""Step-up and step-down requests."""
+
+from marshmallow import Schema, fields, validate
+
+from api.models.transitions import DIRECTIONS, TRANSITION_STATUSES
+
+from .common import PageArgsSchema, Text, Timestamp
+from .decisions import RATIONALE_HELP
+
+
+class PlanSchema(Schema):
+    summary = Text(required=True, max_length=10_000)
+    expected_outcomes = fields.List(Text(max_length=2_000), required=True,
+                                    validate=validate.Length(min=1))
+
+
+class TransitionCreateSchema(Schema):
+    child_id = fields.UUID(required=True)
+    direction = fields.String(required=True, validate=validate.OneOf(list(DIRECTIONS)), metadata={
+        "description": "step_up: early help -> social care; step_down: social care -> early help. "
+        "The child must be open to the service it leaves."})
+    rationale = fields.String(required=True, metadata={"description": RATIONALE_HELP})
+    plan = fields.Nested(PlanSchema, metadata={"description": "Required for step_down."})
+    requested_at = Timestamp(metadata={"description": "Defaults to now."})
+
+
+class ResponseCreateSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(("accepted", "refused")))
+    rationale = fields.String(metadata={"description": "Required when refused (explain the "
+                                        "threshold): " + RATIONALE_HELP})
+
+
+class WithdrawalCreateSchema(Schema):
+    reason = Text(max_length=5_000)
+
+
+class ResponseSchema(Schema):
+    by = fields.String()
+    at = Timestamp()
+    decision = fields.String()
+    rationale = fields.String(allow_none=True)
+
+
+class TransitionSchema(Schema):
+    id = fields.UUID()
+    reference = fields.String()
+    child_id = fields.UUID()
+    direction = fields.String()
+    from_service = fields.String()
+    to_service = fields.String()
+    rationale = fields.String()
+    plan = fields.Nested(PlanSchema, allow_none=True)
+    requested_at = Timestamp()
+    requested_by = fields.String(attribute="requested_by_sub")
+    status = fields.String(metadata={"description": ", ".join(TRANSITION_STATUSES)})
+    response_due_at = Timestamp(metadata={"description": "End of the 5th (configurable) working "
+                                          "day after requested_at, London time."})
+    response = fields.Nested(ResponseSchema, allow_none=True)
+    withdrawn_at = Timestamp(allow_none=True)
+    withdrawn_by = fields.String(attribute="withdrawn_by_sub", allow_none=True)
+    withdrawal_reason = fields.String(allow_none=True)
+
+
+class TransitionListArgsSchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf(TRANSITION_STATUSES))
+    direction = fields.String(validate=validate.OneOf(list(DIRECTIONS)))
+    overdue = fields.Boolean(metadata={"description": "true: still requested and past response_due_at."})
