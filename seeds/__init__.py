@@ -17,6 +17,7 @@ from api import audit
 from api.models import Account, Agency, Contact
 from api.timescales import now
 
+from .cases import advance_case
 from .data import AGENCIES, DEMO_ACCOUNTS, DEMO_CONCERNS, DEMO_NAMES, nhs_number_with_check_digit
 
 DEMO_CONTACTS = 36
@@ -95,7 +96,7 @@ def load_contacts(actor):
         data = _demo_contact(index, rng, current)
         if data["source_reference"] in existing:
             continue
-        record_contact(actor, data)
+        advance_case(index, record_contact(actor, data), current)
         added += 1
     return added
 
