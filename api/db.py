@@ -109,6 +109,11 @@ def init_app(app):
     database = Database(app.config["DATABASE_URL"])
     app.extensions["db"] = database
 
+    # Each request gets a fresh session, even when an app context outlives it (tests, CLI).
+    @app.teardown_request
+    def remove_request_session(_exc):
+        session.remove()
+
     @app.teardown_appcontext
     def remove_session(_exc):
         session.remove()
