@@ -48,7 +48,9 @@ def _require_json_body():
 def _read_only_transaction():
     """Only write routes (declared by @idempotent) take SQLite's write lock at BEGIN."""
     view = current_app.view_functions.get(request.endpoint)
-    if not getattr(view, "_idempotent", False):
+    # Where the app context outlives one request (tests, CLI), a transaction may already be
+    # open on this thread's session; the request joins it rather than failing to set options.
+    if not getattr(view, "_idempotent", False) and not db.session().in_transaction():
         db.begin_read_only()
 
 

@@ -16,7 +16,7 @@ from flask import g
 from flask_jwt_extended import JWTManager, create_access_token, get_jwt, verify_jwt_in_request
 from flask_smorest import Blueprint
 
-from .errors import Forbidden, Unauthorized, problem_response
+from .errors import BEARER_CHALLENGE, Forbidden, Unauthorized, problem_response
 from .models.accounts import ROLES, SERVICES
 
 SECURITY = [{"bearerAuth": []}]
@@ -203,7 +203,7 @@ def init_app(app):
             detail,
             slug="unauthorized",
             title="Authentication required",
-            headers={"WWW-Authenticate": 'Bearer realm="mash"'},
+            headers={"WWW-Authenticate": BEARER_CHALLENGE},
         )
 
     jwt.unauthorized_loader(lambda reason: unauthorized(f"No valid bearer token: {reason}"))

@@ -5,6 +5,7 @@ from http import HTTPStatus
 
 from flask import json, make_response
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -12,6 +13,8 @@ log = logging.getLogger(__name__)
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Problem types are tag URIs: stable identifiers a client can switch on (RFC 9457 section 3.1.1).
 PROBLEM_TYPE_BASE = "tag:mash-front-door,2026:problems/"
+# Every 401 carries a challenge (RFC 9110 section 15.5.2).
+BEARER_CHALLENGE = 'Bearer realm="mash"'
 
 
 def problem_type(slug):
@@ -76,6 +79,9 @@ class Unauthorized(DomainError):
     status = 401
     slug = "unauthorized"
     title = "Authentication required"
+
+    def __init__(self, detail, errors=None, headers=None):
+        super().__init__(detail, errors, {"WWW-Authenticate": BEARER_CHALLENGE, **(headers or {})})
 
 
 class PreconditionFailed(DomainError):
@@ -185,5 +191,6 @@ def register(app):
     app.register_error_handler(HTTPException, rolled_back(_http_exception))
     app.register_error_handler(DomainError, rolled_back(_domain_error))
     app.register_error_handler(IntegrityError, rolled_back(_integrity_error))
+    app.register_error_handler(StaleDataError, rolled_back(_integrity_error))
     app.register_error_handler(OperationalError, rolled_back(_operational_error))
     app.register_error_handler(Exception, rolled_back(_unexpected))

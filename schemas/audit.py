@@ -12,7 +12,9 @@ class ActorSchema(Schema):
 
 class AuditEventSchema(Schema):
     seq = fields.Integer(metadata={"description": "Position in the chain, from 1, without gaps."})
-    at = Timestamp()
+    at = Timestamp(microseconds=True, metadata={
+        "description": "When the event was appended, UTC, always with six fractional digits: "
+        "exactly the text hashed."})
     actor = fields.Nested(ActorSchema)
     action = fields.String(metadata={"description": "e.g. contact.recorded, contact.consent_recorded"})
     entity_type = fields.String()

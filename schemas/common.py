@@ -19,9 +19,10 @@ class Timestamp(fields.AwareDateTime):
         "invalid_awareness": "Must include a UTC offset, e.g. 2026-03-02T09:15:00Z.",
     }
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, microseconds=False, **kwargs):
         metadata = kwargs.pop("metadata", {})
         metadata.setdefault("description", TIMESTAMP_HELP)
+        self.timespec = "microseconds" if microseconds else "auto"
         super().__init__(format="iso", default_timezone=None, metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -30,7 +31,7 @@ class Timestamp(fields.AwareDateTime):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return value.astimezone(UTC).isoformat(timespec=self.timespec).replace("+00:00", "Z")
 
 
 class Text(fields.String):

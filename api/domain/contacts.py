@@ -77,8 +77,18 @@ def record_contact(actor, data):
         recorded_by_role=actor.role,
     )
     session.add(contact)
+    positions = {}
     for position, child_data in enumerate(data["children"]):
         child = find_or_record_child(actor, child_data, f"children[{position}]", current)
+        # Two entries with different identifiers can still be one recorded child.
+        if child.id in positions:
+            key = "nhs_number" if child_data.get("nhs_number") else "local_child_id"
+            raise RuleViolation(
+                f"children[{position}].{key}",
+                f"The same child ({child.reference}) appears twice "
+                f"(as children[{positions[child.id]}]).",
+            )
+        positions[child.id] = position
         contact.child_links.append(ContactChild(child=child, position=position))
     contact.consent_history.append(_consent_record(actor, consent, current))
     session.flush()

@@ -10,6 +10,7 @@ blp = Blueprint("auth", __name__, description="Tokens for partner systems and pe
 @public
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenSchema)
+@blp.doc(responses={"401": "UNAUTHORIZED"})
 def issue_token(data):
     """Exchange client credentials or a username and password for a bearer token."""
     return accounts.issue_token(data)

@@ -1,0 +1,477 @@
+"""Tokens: issuing them, refusing bad ones, and which roles may call what."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from datetime import timedelta
+
+import jwt
+import pytest
+from flask_jwt_extended import create_access_token
+from sqlalchemy import select, update
+from werkzeug.security import check_password_hash
+
+from api.auth import generate_key_pair, system_actor
+from api.db import session
+from api.domain.accounts import create_account
+from api.models import Account, AuditEvent
+from api.models.accounts import ROLES
+from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, token_for
+
+TOKEN_URL = "/api/v1/auth/token"
+SECRET = "correct horse battery staple"
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response, status):
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == PROBLEM
+    body = response.get_json(force=True)
+    assert {"type", "title", "status", "detail"} <= set(body), body
+    assert body["status"] == status
+    assert "msg" not in body  # the JWT library's own error shape
+    return body
+
+
+def make_account(name, kind, role, *, secret=SECRET, active=True, **companions):
+    account = create_account(
+        system_actor("test"), name=name, kind=kind, secret=secret, role=role,
+        display_name=f"{name} (test)", **companions,
+    )
+    account.active = active
+    session.commit()  # a savepoint inside the test's rolled-back transaction
+    return account
+
+
+def decoded(app, token):
+    """Verify a token independently of the app: signature, algorithm and issuer."""
+    return jwt.decode(
+        token, PUBLIC_KEY, algorithms=["ES256"], issuer=app.config["JWT_ISSUER"],
+        options={"require": ["exp", "iat", "sub", "iss"]},
+    )
+
+
+def b64url(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def claims(app, **overrides):
+    """A complete set of access-token claims, as the app itself would mint them."""
+    issued = int(time.time())
+    values = {
+        "sub": "test-auditor", "role": "auditor", "kind": "person", "type": "access",
+        "fresh": False, "jti": str(uuid.uuid4()), "iat": issued, "nbf": issued,
+        "exp": issued + 600, "iss": app.config["JWT_ISSUER"],
+    }
+    values.update(overrides)
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def es256(app, key=PRIVATE_KEY, **overrides):
+    return jwt.encode(claims(app, **overrides), key, algorithm="ES256")
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+# ---- issuing tokens -------------------------------------------------------------------------
+
+
+def test_a_partner_client_exchanges_its_secret_for_an_hour_long_agency_token(app, anonymous):
+    make_account("police-system", "client", "agency", agency="wmp")
+
+    response = anonymous.post(
+        TOKEN_URL, json={"client_id": "police-system", "client_secret": SECRET}
+    )
+
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert set(body) == {"access_token", "token_type", "expires_in"}
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 3600
+    token = decoded(app, body["access_token"])
+    assert token["sub"] == "police-system"
+    assert token["role"] == "agency"
+    assert token["agency"] == "wmp"
+    assert "service" not in token
+    assert token["exp"] - token["iat"] == 3600
+
+
+def test_a_person_exchanges_a_password_for_a_fifteen_minute_practitioner_token(app, anonymous):
+    make_account("priya.test", "person", "practitioner", service="early_help")
+
+    response = anonymous.post(TOKEN_URL, json={"username": "priya.test", "password": SECRET})
+
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 900
+    token = decoded(app, body["access_token"])
+    assert token["sub"] == "priya.test"
+    assert token["role"] == "practitioner"
+    assert token["service"] == "early_help"
+    assert "agency" not in token
+    assert token["exp"] - token["iat"] == 900
+
+
+def test_a_managers_token_carries_the_managers_service(app, anonymous):
+    make_account("sara.test", "person", "manager", service="social_care")
+
+    response = anonymous.post(TOKEN_URL, json={"username": "sara.test", "password": SECRET})
+
+    token = decoded(app, response.json["access_token"])
+    assert (token["role"], token["service"]) == ("manager", "social_care")
+
+
+@pytest.mark.parametrize("role", ["auditor", "admin"])
+def test_an_auditor_or_admin_token_carries_neither_agency_nor_service(app, anonymous, role):
+    make_account(f"{role}.test", "person", role)
+
+    response = anonymous.post(TOKEN_URL, json={"username": f"{role}.test", "password": SECRET})
+
+    token = decoded(app, response.json["access_token"])
+    assert token["role"] == role
+    assert "agency" not in token and "service" not in token
+
+
+def test_token_lifetimes_follow_the_configuration(app, anonymous, monkeypatch):
+    monkeypatch.setitem(app.config, "TOKEN_MINUTES_CLIENT", 5)
+    monkeypatch.setitem(app.config, "TOKEN_MINUTES_PERSON", 2)
+    make_account("police-system", "client", "agency", agency="wmp")
+    make_account("priya.test", "person", "practitioner", service="mash")
+
+    client = anonymous.post(TOKEN_URL, json={"client_id": "police-system", "client_secret": SECRET})
+    person = anonymous.post(TOKEN_URL, json={"username": "priya.test", "password": SECRET})
+
+    assert client.json["expires_in"] == 300
+    assert person.json["expires_in"] == 120
+    client_token = decoded(app, client.json["access_token"])
+    person_token = decoded(app, person.json["access_token"])
+    assert client_token["exp"] - client_token["iat"] == 300
+    assert person_token["exp"] - person_token["iat"] == 120
+
+
+def test_an_issued_token_is_accepted_by_the_api(app, anonymous):
+    make_account("priya.test", "person", "practitioner", service="mash")
+    token = anonymous.post(
+        TOKEN_URL, json={"username": "priya.test", "password": SECRET}
+    ).json["access_token"]
+
+    response = anonymous.get("/api/v1/contacts", headers=bearer(token))
+
+    assert response.status_code == 200, response.json
+
+
+TEST_ACCOUNTS = {
+    "police-system": dict(kind="client", role="agency", agency="wmp"),
+    "retired-system": dict(kind="client", role="agency", agency="wmp", active=False),
+    "priya.test": dict(kind="person", role="practitioner", service="mash"),
+    "left.test": dict(kind="person", role="practitioner", service="mash", active=False),
+}
+
+# (the account that exists, the credentials presented)
+REFUSED_CREDENTIALS = {
+    "a wrong client secret": (
+        "police-system", {"client_id": "police-system", "client_secret": "not-the-secret"}),
+    "an unknown client": (None, {"client_id": "no-such-system", "client_secret": SECRET}),
+    "a disabled client": (
+        "retired-system", {"client_id": "retired-system", "client_secret": SECRET}),
+    "a wrong password": ("priya.test", {"username": "priya.test", "password": "not-the-secret"}),
+    "an unknown person": (None, {"username": "nobody.test", "password": SECRET}),
+    "a disabled person": ("left.test", {"username": "left.test", "password": SECRET}),
+    "a client's credentials presented as a person's": (
+        "police-system", {"username": "police-system", "password": SECRET}),
+    "a person's credentials presented as a client's": (
+        "priya.test", {"client_id": "priya.test", "client_secret": SECRET}),
+}
+
+
+def make_test_account(name):
+    spec = dict(TEST_ACCOUNTS[name])
+    return make_account(name, spec.pop("kind"), spec.pop("role"), **spec)
+
+
+@pytest.mark.parametrize(
+    ("existing", "body"), REFUSED_CREDENTIALS.values(), ids=REFUSED_CREDENTIALS.keys()
+)
+def test_refused_credentials_get_a_401_that_does_not_say_why(anonymous, existing, body):
+    if existing:
+        make_test_account(existing)
+
+    response = anonymous.post(TOKEN_URL, json=body)
+
+    problem = assert_problem(response, 401)
+    assert "access_token" not in problem
+    text = response.get_data(as_text=True)
+    assert SECRET not in text and "not-the-secret" not in text
+
+
+def test_every_refusal_reads_the_same_whatever_the_reason(anonymous):
+    for name in TEST_ACCOUNTS:
+        make_test_account(name)
+
+    bodies = {
+        json.dumps(anonymous.post(TOKEN_URL, json=body).get_json(), sort_keys=True)
+        for _existing, body in REFUSED_CREDENTIALS.values()
+    }
+
+    assert len(bodies) == 1, bodies
+
+
+def test_a_disabled_account_is_refused_even_with_the_right_secret(anonymous):
+    account = make_account("priya.test", "person", "practitioner", service="mash")
+    assert anonymous.post(
+        TOKEN_URL, json={"username": "priya.test", "password": SECRET}
+    ).status_code == 200
+
+    session.execute(update(Account).where(Account.id == account.id).values(active=False))
+    session.commit()
+
+    assert_problem(
+        anonymous.post(TOKEN_URL, json={"username": "priya.test", "password": SECRET}), 401
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"client_id": "a", "client_secret": "b", "username": "c", "password": "d"}, "body"),
+        ({}, "body"),
+        ({"client_id": "police-system"}, "client_secret"),
+        ({"client_secret": SECRET}, "client_id"),
+        ({"username": "priya.test"}, "password"),
+        ({"password": SECRET}, "username"),
+        ({"client_id": "", "client_secret": SECRET}, "client_id"),
+        ({"username": "priya.test", "password": ""}, "password"),
+        ({"username": "priya.test", "password": 12345}, "password"),
+        ({"username": "priya.test", "password": SECRET, "scope": "admin"}, "scope"),
+    ],
+    ids=["both pairs", "neither pair", "client id alone", "client secret alone", "username alone",
+         "password alone", "blank client id", "blank password", "numeric password",
+         "an unknown field"],
+)
+def test_a_token_request_that_is_not_exactly_one_pair_is_422_naming_the_field(
+    anonymous, body, field
+):
+    response = anonymous.post(TOKEN_URL, json=body)
+
+    problem = assert_problem(response, 422)
+    assert field in problem["errors"], problem
+    assert all(isinstance(m, str) for m in problem["errors"][field])
+    assert field in problem["detail"]
+
+
+def test_both_or_neither_pair_is_explained_in_terms_of_the_two_pairs(anonymous):
+    for body in ({}, {"client_id": "a", "client_secret": "b", "username": "c", "password": "d"}):
+        message = " ".join(anonymous.post(TOKEN_URL, json=body).json["errors"]["body"])
+        assert "client_id" in message and "username" in message
+
+
+def test_secrets_are_stored_only_as_salted_hashes():
+    first = make_account("first-system", "client", "agency", agency="wmp")
+    second = make_account("second-system", "client", "agency", agency="wmp")
+
+    stored = session.scalars(
+        select(Account.secret_hash).where(Account.id.in_([first.id, second.id]))
+    ).all()
+
+    assert len(stored) == 2
+    assert stored[0] != stored[1]  # same secret, different salt
+    for secret_hash in stored:
+        assert SECRET not in secret_hash
+        assert check_password_hash(secret_hash, SECRET)
+        assert not check_password_hash(secret_hash, SECRET + "!")
+
+
+def test_the_audit_event_for_a_new_account_holds_neither_the_secret_nor_its_hash():
+    account = make_account("first-system", "client", "agency", agency="wmp")
+
+    event = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.entity_type == "account", AuditEvent.entity_id == str(account.id)
+        )
+    ).one()
+
+    assert event.action == "account.created"
+    assert SECRET not in event.data
+    assert account.secret_hash not in event.data
+    assert "secret_hash" not in json.loads(event.data)
+
+
+@pytest.mark.parametrize(
+    ("role", "companions"),
+    [("agency", {}), ("practitioner", {}), ("manager", {}), ("manager", {"service": "nowhere"}),
+     ("superuser", {})],
+    ids=["agency without agency", "practitioner without service", "manager without service",
+         "manager with an unknown service", "unknown role"],
+)
+def test_an_account_cannot_be_created_without_its_roles_companion(role, companions):
+    with pytest.raises(ValueError):
+        create_account(system_actor("test"), name="x", kind="person", secret=SECRET, role=role,
+                       display_name="x", **companions)
+
+
+# ---- tokens the API refuses -----------------------------------------------------------------
+
+
+def _tampered(app):
+    header, payload, signature = token_for(app, "agency", agency="wmp").split(".")
+    data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    data["role"] = "auditor"
+    data.pop("agency")
+    return f"{header}.{b64url(json.dumps(data).encode())}.{signature}"
+
+
+def _unsigned(app):
+    header = b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    payload = b64url(json.dumps(claims(app)).encode())
+    return f"{header}.{payload}."
+
+
+def _hs256_with_the_public_key(app):
+    header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    payload = b64url(json.dumps(claims(app)).encode())
+    signing_input = f"{header}.{payload}".encode()
+    signature = hmac.new(PUBLIC_KEY.encode(), signing_input, hashlib.sha256).digest()
+    return f"{header}.{payload}.{b64url(signature)}"
+
+
+def _expired(app):
+    return create_access_token(
+        "test-auditor", additional_claims={"role": "auditor"},
+        expires_delta=timedelta(minutes=-1),
+    )
+
+
+BAD_AUTHORIZATION = {
+    "missing header": lambda app: None,
+    "expired token": lambda app: f"Bearer {_expired(app)}",
+    "tampered payload": lambda app: f"Bearer {_tampered(app)}",
+    "unsigned alg none": lambda app: f"Bearer {_unsigned(app)}",
+    "hs256 with the public key as secret": lambda app: f"Bearer {_hs256_with_the_public_key(app)}",
+    "signed by another es256 key": lambda app: f"Bearer {es256(app, key=generate_key_pair()[0])}",
+    "wrong issuer": lambda app: f"Bearer {es256(app, iss='someone-else')}",
+    "no issuer": lambda app: f"Bearer {es256(app, iss=None)}",
+    "no role claim": lambda app: f"Bearer {es256(app, role=None)}",
+    "unknown role": lambda app: f"Bearer {es256(app, role='superuser')}",
+    "agency role without agency": lambda app: f"Bearer {es256(app, role='agency')}",
+    "not yet valid": lambda app: f"Bearer {es256(app, nbf=int(time.time()) + 600)}",
+    "a refresh token": lambda app: f"Bearer {es256(app, type='refresh')}",
+    "bearer with garbage": lambda app: "Bearer garbage",
+    "bearer with three garbage segments": lambda app: "Bearer a.b.c",
+    "bearer with nothing": lambda app: "Bearer",
+    "basic scheme": lambda app: "Basic dXNlcjpwYXNz",
+    "a bare token without scheme": lambda app: es256(app),
+}
+
+
+@pytest.mark.parametrize("make_header", BAD_AUTHORIZATION.values(), ids=BAD_AUTHORIZATION.keys())
+def test_a_bad_or_missing_token_is_a_401_problem(app, anonymous, make_header):
+    header = make_header(app)
+    headers = {"Authorization": header} if header is not None else {}
+
+    response = anonymous.get("/api/v1/agencies", headers=headers)
+
+    problem = assert_problem(response, 401)
+    assert problem["type"].endswith("unauthorized")
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("make_header", BAD_AUTHORIZATION.values(), ids=BAD_AUTHORIZATION.keys())
+def test_a_bad_token_is_refused_before_the_body_is_read(app, anonymous, make_header):
+    header = make_header(app)
+    headers = {"Authorization": header} if header is not None else {}
+
+    response = anonymous.post("/api/v1/contacts", json={"not": "a contact"}, headers=headers)
+
+    assert_problem(response, 401)
+
+
+def test_the_hand_built_tokens_are_accepted_when_nothing_is_wrong_with_them(app, anonymous):
+    # The control for the cases above: each refusal is down to the one thing changed.
+    assert anonymous.get("/api/v1/agencies", headers=bearer(es256(app))).status_code == 200
+    agency = es256(app, role="agency", agency="wmp", kind="client")
+    assert anonymous.get("/api/v1/agencies", headers=bearer(agency)).status_code == 200
+    untampered = token_for(app, "agency", agency="wmp")
+    assert anonymous.get("/api/v1/agencies", headers=bearer(untampered)).status_code == 200
+
+
+def test_a_tampered_token_cannot_reach_what_its_new_role_could(app, anonymous):
+    response = anonymous.get("/api/v1/audit/verify", headers=bearer(_tampered(app)))
+
+    assert_problem(response, 401)
+
+
+def test_an_expired_token_says_it_has_expired(app, anonymous):
+    response = anonymous.get("/api/v1/agencies", headers=bearer(_expired(app)))
+
+    assert "expired" in assert_problem(response, 401)["detail"]
+
+
+# ---- roles ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_may_list_agencies(api_as, role):
+    response = api_as(role).get("/api/v1/agencies")
+
+    assert response.status_code == 200, response.json
+    assert any(agency["code"] == "wmp" for agency in response.json["items"])
+
+
+@pytest.mark.parametrize("path", ["/api/v1/audit/events", "/api/v1/audit/verify"])
+def test_an_auditor_may_read_the_audit_trail(api_as, path):
+    response = api_as("auditor").get(path)
+
+    assert response.status_code == 200, response.json
+
+
+@pytest.mark.parametrize("role", [role for role in ROLES if role != "auditor"])
+@pytest.mark.parametrize("path", ["/api/v1/audit/events", "/api/v1/audit/verify"])
+def test_only_an_auditor_may_read_the_audit_trail(api_as, role, path):
+    response = api_as(role).get(path)
+
+    problem = assert_problem(response, 403)
+    assert problem["type"].endswith("forbidden")
+    assert role in problem["detail"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/agencies", "/api/v1/audit/events",
+                                  "/api/v1/audit/verify", "/api/v1/contacts"])
+def test_a_request_without_a_token_is_401_not_403(anonymous, path):
+    assert_problem(anonymous.get(path), 401)
+
+
+def test_the_health_check_is_open_to_anyone(anonymous):
+    response = anonymous.get("/api/v1/health")
+
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_the_openapi_document_is_open_to_anyone(anonymous):
+    response = anonymous.get("/api/v1/openapi.json")
+
+    assert response.status_code == 200
+    assert "/api/v1/auth/token" in response.json["paths"]
+
+
+def test_a_role_that_may_not_write_is_403_before_its_body_is_checked(api_as):
+    response = api_as("auditor").post("/api/v1/contacts", json={"not": "a contact"})
+
+    assert_problem(response, 403)
+
+
+def test_the_token_endpoint_needs_no_token(anonymous):
+    make_account("priya.test", "person", "practitioner", service="mash")
+
+    response = anonymous.post(
+        TOKEN_URL, json={"username": "priya.test", "password": SECRET},
+        headers={"Authorization": "Bearer garbage"},
+    )
+
+    assert response.status_code == 200, response.json

@@ -1,0 +1,164 @@
+"""The operators' commands: `flask token create` and `flask audit verify`."""
+
+import json
+
+import jwt
+import pytest
+from sqlalchemy import select
+
+from api.db import session
+from api.models import AuditEvent
+from tests.conftest import PUBLIC_KEY, contact_body
+
+
+@pytest.fixture
+def cli(app):
+    runner = app.test_cli_runner()
+
+    def invoke(*args):
+        return runner.invoke(args=list(args))
+
+    return invoke
+
+
+def claims_of(app, token):
+    return jwt.decode(token, PUBLIC_KEY, algorithms=["ES256"], issuer=app.config["JWT_ISSUER"])
+
+
+# ---- token create ---------------------------------------------------------------------------
+
+
+def test_a_practitioner_token_from_the_command_line_is_accepted_by_the_api(app, cli, anonymous):
+    result = cli("token", "create", "--sub", "x", "--role", "practitioner", "--service", "mash")
+
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    assert token.count(".") == 2 and "\n" not in token
+    response = anonymous.get("/api/v1/contacts", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.json
+
+
+def test_a_command_line_token_carries_the_role_service_and_a_persons_lifetime(app, cli):
+    result = cli("token", "create", "--sub", "x", "--role", "manager", "--service", "early_help")
+
+    assert result.exit_code == 0, result.output
+    claims = claims_of(app, result.output.strip())
+    assert (claims["sub"], claims["role"], claims["service"]) == ("x", "manager", "early_help")
+    assert "agency" not in claims
+    assert claims["exp"] - claims["iat"] == app.config["TOKEN_MINUTES_PERSON"] * 60
+
+
+def test_an_agency_token_from_the_command_line_carries_its_agency_and_a_clients_lifetime(
+    app, cli, anonymous
+):
+    result = cli("token", "create", "--sub", "police-script", "--role", "agency", "--agency", "wmp")
+
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    claims = claims_of(app, token)
+    assert (claims["role"], claims["agency"]) == ("agency", "wmp")
+    assert claims["exp"] - claims["iat"] == app.config["TOKEN_MINUTES_CLIENT"] * 60
+    response = anonymous.get("/api/v1/agencies", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.json
+
+
+def test_the_lifetime_of_a_command_line_token_can_be_chosen(app, cli):
+    result = cli("token", "create", "--sub", "x", "--role", "auditor", "--minutes", "5")
+
+    assert result.exit_code == 0, result.output
+    claims = claims_of(app, result.output.strip())
+    assert claims["exp"] - claims["iat"] == 300
+
+
+def test_an_auditor_token_from_the_command_line_may_verify_the_audit_trail(cli, anonymous):
+    token = cli("token", "create", "--sub", "qa", "--role", "auditor").output.strip()
+
+    response = anonymous.get("/api/v1/audit/verify", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 200, response.json
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--role", "agency"], "agency"),
+        (["--role", "manager"], "service"),
+        (["--role", "practitioner"], "service"),
+        (["--role", "wizard"], "role"),
+        (["--role", "practitioner", "--service", "finance"], "service"),
+        (["--role", "auditor", "--minutes", "0"], "minutes"),
+    ],
+    ids=["agency without agency", "manager without service", "practitioner without service",
+         "unknown role", "unknown service", "zero minutes"],
+)
+def test_a_token_the_api_would_refuse_is_a_usage_error_not_a_token(cli, args, complaint):
+    result = cli("token", "create", "--sub", "x", *args)
+
+    assert result.exit_code == 2, result.output  # click's usage error
+    assert "Usage:" in result.output
+    assert complaint in result.output.lower()
+    assert "eyJ" not in result.output  # no token was printed
+
+
+def test_a_token_needs_a_subject(cli):
+    result = cli("token", "create", "--role", "auditor")
+
+    assert result.exit_code == 2
+    assert "--sub" in result.output
+
+
+# ---- audit verify ---------------------------------------------------------------------------
+
+
+def test_audit_verify_prints_a_valid_chain_as_json_and_exits_zero(cli):
+    head = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
+
+    result = cli("audit", "verify")
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["valid"] is True
+    assert report["length"] == head.seq  # the reference data's events, seq 1..n
+    assert report["head_hash"] == head.hash
+    assert report["first_bad_seq"] is None
+
+
+def test_audit_verify_on_the_command_line_agrees_with_the_api(cli, api_as):
+    auditor = api_as("auditor")
+    on_the_command_line = json.loads(cli("audit", "verify").output)
+
+    response = auditor.get("/api/v1/audit/verify")
+
+    assert response.status_code == 200, response.json
+    assert response.json == on_the_command_line
+
+
+def test_audit_verify_sees_events_written_by_the_api(cli, api_as):
+    before = json.loads(cli("audit", "verify").output)
+    created = api_as("agency", agency="wmp").post("/api/v1/contacts", json=contact_body())
+    assert created.status_code == 201, created.json
+
+    after = json.loads(cli("audit", "verify").output)
+
+    assert after["valid"] is True
+    assert after["length"] > before["length"]
+    assert after["head_hash"] != before["head_hash"]
+
+
+def test_audit_verify_reports_a_forged_event_and_exits_one(cli):
+    head = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
+    forged = AuditEvent(
+        seq=head.seq + 1, at=head.at, actor_sub="mallory", actor_role="admin",
+        action="account.created", entity_type="account", entity_id="forged",
+        data="{}", prev_hash=head.hash, hash="f" * 64,  # linked, but not its own hash
+    )
+    session.add(forged)
+    session.commit()
+
+    result = cli("audit", "verify")
+
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert report["valid"] is False
+    assert report["first_bad_seq"] == head.seq + 1
+    assert report["length"] == head.seq + 1

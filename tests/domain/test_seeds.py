@@ -1,0 +1,144 @@
+"""`flask seed`: demo data a newcomer can explore, loaded idempotently and audited like any write."""
+
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from api import audit
+from api.db import session
+from api.models import Account, Agency, AuditEvent, Child, Contact, ContactChild
+from api.models.accounts import ROLES
+from seeds import DEMO_CONTACTS, load
+from seeds.data import AGENCIES, DEMO_ACCOUNTS
+from tests.conftest import build_app
+
+
+@pytest.fixture(scope="module")
+def seeded_database_url(database_url, tmp_path_factory):
+    """A database of this module's own: seeding hashes ten demo secrets, so it is done once."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path_factory.mktemp('seeds') / 'seeded.db'}"
+        return
+    base = make_url(database_url)
+    name = f"mash_seeds_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def seeded(seeded_database_url):
+    """A fresh app (reference agencies loaded) seeded once with the demo data: (app, counts)."""
+    app = build_app(seeded_database_url)
+    with app.app_context():
+        counts = load()
+    yield app, counts
+    app.extensions["db"].engine.dispose()
+
+
+def count(model):
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_the_first_seed_adds_the_demo_accounts_and_contacts(seeded):
+    app, counts = seeded
+    # build_app loaded the reference agencies already.
+    assert counts == {"agencies": 0, "accounts": len(DEMO_ACCOUNTS), "contacts": DEMO_CONTACTS}
+    with app.app_context():
+        assert count(Agency) == len(AGENCIES)
+        assert count(Account) == len(DEMO_ACCOUNTS)
+        assert count(Contact) == DEMO_CONTACTS
+
+
+def test_seeding_twice_adds_nothing_the_second_time_and_the_chain_still_verifies(seeded):
+    app, _ = seeded
+    with app.app_context():
+        before = {model: count(model) for model in (Agency, Account, Contact, Child, AuditEvent)}
+        assert load() == {"agencies": 0, "accounts": 0, "contacts": 0}
+        after = {model: count(model) for model in (Agency, Account, Contact, Child, AuditEvent)}
+        assert after == before
+        result = audit.verify()
+        assert result.valid is True
+        assert result.length == before[AuditEvent]
+
+
+def test_every_seeded_write_is_in_the_audit_trail_under_the_seed_actor(seeded):
+    app, _ = seeded
+    with app.app_context():
+        actions = dict(session.execute(
+            select(AuditEvent.action, func.count()).group_by(AuditEvent.action)
+        ).all())
+        assert actions["agency.created"] == len(AGENCIES)
+        assert actions["account.created"] == len(DEMO_ACCOUNTS)
+        assert actions["contact.recorded"] == DEMO_CONTACTS
+        assert actions["child.recorded"] == count(Child)
+        subs = set(session.scalars(select(AuditEvent.actor_sub).distinct()))
+        assert subs == {"system:seed"}
+
+
+def test_there_is_a_demo_account_for_every_role(seeded):
+    app, _ = seeded
+    with app.app_context():
+        roles = set(session.scalars(select(Account.role).where(Account.active)))
+    assert roles == set(ROLES)
+
+
+def test_demo_accounts_can_sign_in_with_their_documented_secrets(seeded):
+    app, _ = seeded
+    client = app.test_client()
+    person = client.post("/api/v1/auth/token",
+                         json={"username": "priya.mash", "password": "demo-password"})
+    assert person.status_code == 200, person.json
+    partner = client.post("/api/v1/auth/token",
+                          json={"client_id": "wmp-client", "client_secret": "demo-client-secret"})
+    assert partner.status_code == 200, partner.json
+
+
+def test_no_demo_secret_is_stored_in_the_clear_or_written_to_the_audit_trail(seeded):
+    app, _ = seeded
+    with app.app_context():
+        hashes = session.scalars(select(Account.secret_hash)).all()
+        assert not {"demo-password", "demo-client-secret"} & set(hashes)
+        data = session.scalars(
+            select(AuditEvent.data).where(AuditEvent.action == "account.created")
+        ).all()
+    assert all("secret" not in text and "demo-password" not in text for text in data)
+
+
+def test_the_demo_contacts_show_every_consent_status(seeded):
+    app, _ = seeded
+    with app.app_context():
+        statuses = set(session.scalars(select(Contact.consent_status).distinct()))
+    assert statuses == {"given", "refused", "not_sought", "overridden"}
+
+
+def test_some_demo_children_are_linked_from_more_than_one_contact(seeded):
+    app, _ = seeded
+    with app.app_context():
+        returning = session.scalars(
+            select(ContactChild.child_id)
+            .group_by(ContactChild.child_id)
+            .having(func.count(ContactChild.contact_id) >= 2)
+        ).all()
+        assert returning
+        assert count(Child) < DEMO_CONTACTS  # returning children were not recorded twice
+
+
+def test_the_demo_contacts_come_from_several_kinds_of_agency_over_several_months(seeded):
+    app, _ = seeded
+    with app.app_context():
+        agencies = set(session.scalars(select(Contact.source_agency).distinct()))
+        earliest, latest = session.execute(
+            select(func.min(Contact.received_at), func.max(Contact.received_at))
+        ).one()
+    assert len(agencies) >= 5
+    assert (latest - earliest).days >= 90
+    assert latest <= app.test_clock()
