@@ -11,12 +11,13 @@ from api.domain.decisions import approve_decision, record_decision, record_feedb
 from api.domain.meetings import convene_meeting, record_minutes, record_outcome
 from api.domain.transitions import request_transition, respond_to_transition, withdraw_transition
 
-PRIYA = Actor("priya.mash", "practitioner", service="mash")
-MARK = Actor("mark.mash", "manager", service="mash")
-ERIN = Actor("erin.earlyhelp", "practitioner", service="early_help")
-EMMA = Actor("emma.earlyhelp", "manager", service="early_help")
-SAM = Actor("sam.socialcare", "practitioner", service="social_care")
-SARA = Actor("sara.socialcare", "manager", service="social_care")
+# The seed acts in the demo staff's roles; its events say so ("system:seed/<account>").
+PRIYA = Actor("system:seed/priya.mash", "practitioner", service="mash")
+MARK = Actor("system:seed/mark.mash", "manager", service="mash")
+ERIN = Actor("system:seed/erin.earlyhelp", "practitioner", service="early_help")
+EMMA = Actor("system:seed/emma.earlyhelp", "manager", service="early_help")
+SAM = Actor("system:seed/sam.socialcare", "practitioner", service="social_care")
+SARA = Actor("system:seed/sara.socialcare", "manager", service="social_care")
 
 RATIONALES = {
     "nfa": "Single verbal argument, no injuries, parents separated and child safe with mother.",
@@ -75,7 +76,7 @@ def advance_case(index, contact, current):
             "contact_id": contact.id, "children": [child_id],
             "convened_at": decision.decided_at,
             "scheduled_for": decision.decided_at + timedelta(hours=2), "chair": "Mark Evans",
-            "invited": [{"agency": "wmp"}, {"agency": "hilltop-gp"}]
+            "invited": [{"agency": "wmp"}, {"agency": "hilltop-gp"}, {"agency": "early-help"}]
             + ([] if contact.source_agency in ("wmp", "hilltop-gp")
                else [{"agency": contact.source_agency}]),
             "not_invited_reasons": {},
