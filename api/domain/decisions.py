@@ -32,6 +32,9 @@ def _locked_contact(actor, contact_id):
     """The contact, row-locked for the rest of the transaction (one current decision at a time)."""
     contact = get_contact(actor, contact_id)
     session.execute(select(Contact.id).where(Contact.id == contact.id).with_for_update())
+    # Re-read under the lock: a request that committed while we waited may have changed the
+    # consent (and the version), and the rules must judge the contact as it now stands.
+    session.refresh(contact)
     return contact
 
 
@@ -63,6 +66,10 @@ def record_decision(actor, contact_id, data):
             f"The contact already has a current decision ({previous.id}); a new one must name it "
             "in supersedes, with a supersede_reason.",
             errors={"supersedes": ["Required: the contact has a current decision."]},
+        )
+    if supersedes is None and data.get("supersede_reason"):
+        raise RuleViolation(
+            "supersede_reason", "Give it only with supersedes: the decision this one replaces."
         )
     if supersedes is not None:
         if previous is None or previous.id != supersedes:

@@ -8,14 +8,18 @@ from sqlalchemy import select
 from .. import audit
 from ..db import session
 from ..errors import Conflict, NotFound, RuleViolation
-from ..models import Agency, Attendance, Invitation, MeetingAction, MeetingChild, StrategyMeeting
+from ..models import (
+    Agency, Attendance, ContactChild, Decision, Invitation, MeetingAction, MeetingChild,
+    StrategyMeeting, Transition,
+)
+from ..models.agencies import AGENCY_KINDS
 from ..pages import keyset_page
 from ..timescales import configured_deadline_after, london_date, now, working_days_after
 from .contacts import get_contact
 from .decisions import current_decision
 from .rationale import check_rationale
 from .references import next_reference
-from .services import current_service
+from .services import SERVICE_OF_OUTCOME
 
 
 def _not_future(field, value, current):
@@ -31,21 +35,58 @@ def _agencies(codes, field):
     return found
 
 
+def _open_to_early_help(child_id, contact_id):
+    """The child's service as services.current_service works it out, leaving out this contact:
+    its own strategy_discussion decision would otherwise always hide early help's involvement."""
+    decision = session.execute(
+        select(Decision.outcome, Decision.decided_at)
+        .join(ContactChild, ContactChild.contact_id == Decision.contact_id)
+        .where(ContactChild.child_id == child_id, Decision.contact_id != contact_id,
+               Decision.superseded_by_id.is_(None))
+        .order_by(Decision.decided_at.desc())
+        .limit(1)
+    ).first()
+    transition = session.execute(
+        select(Transition.to_service, Transition.response_at)
+        .where(Transition.child_id == child_id, Transition.status == "accepted")
+        .order_by(Transition.response_at.desc())
+        .limit(1)
+    ).first()
+    candidates = []
+    if decision:
+        candidates.append((decision.decided_at, SERVICE_OF_OUTCOME.get(decision.outcome)))
+    if transition:
+        candidates.append((transition.response_at, transition.to_service))
+    return bool(candidates) and max(candidates, key=lambda pair: pair[0])[1] == "early_help"
+
+
 def required_invitees(contact, child_ids):
     """{key: description}: agency kinds from configuration, the referrer, and early help if open."""
     required = {kind: f"an agency of kind {kind}" for kind in current_app.config["STRATEGY_REQUIRED_KINDS"]}
     source = session.get(Agency, contact.source_agency)
-    if source.kind != "social_care" and source.kind not in required:
+    # The referring agency itself, even when another agency of its kind is invited.
+    if source.kind != "social_care":
         required[source.code] = f"the referring agency ({source.name})"
-    if any(current_service(child_id) == "early_help" for child_id in child_ids):
+    if any(_open_to_early_help(child_id, contact.id) for child_id in child_ids):
         required.setdefault("early_help", "early help (a child is open to early help)")
     return required
+
+
+def _reason_agencies(reasons):
+    """The agencies named by code among the reasons' keys (the others must be agency kinds)."""
+    codes = [key for key in reasons if key not in AGENCY_KINDS]
+    found = {a.code: a for a in session.scalars(select(Agency).where(Agency.code.in_(codes)))}
+    for key in codes:
+        if key not in found:
+            raise RuleViolation(f"not_invited_reasons.{key}",
+                                "Unknown agency code or kind; see GET /api/v1/agencies.")
+    return found
 
 
 def _check_invitations(required, invited_agencies, reasons):
     invited_codes = {a.code for a in invited_agencies}
     invited_kinds = {a.kind for a in invited_agencies}
-    reason_agencies = _agencies(list(reasons), "not_invited_reasons")
+    reason_agencies = _reason_agencies(reasons)
     for key, description in required.items():
         satisfied = key in invited_codes or key in invited_kinds
         excused = (reasons.get(key) or "").strip() or any(
@@ -78,6 +119,8 @@ def convene_meeting(actor, data):
     for index, child_id in enumerate(data["children"]):
         if child_id not in contact_children:
             raise RuleViolation(f"children[{index}]", "Not a child of this contact.")
+        if child_id in data["children"][:index]:
+            raise RuleViolation(f"children[{index}]", "Listed twice.")
     invited = data["invited"]
     codes = [item["agency"] for item in invited]
     if len(set(codes)) != len(codes):

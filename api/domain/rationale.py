@@ -17,14 +17,28 @@ _PLACEHOLDER_PATTERN = re.compile(
                       sorted(PLACEHOLDERS, key=len, reverse=True)) + r")\b"
 )
 
+# Words that only pad a placeholder out ("Please see the case notes for details"): they say
+# where a reason might be, or that one will come, never what it is.
+FILLER_WORDS = (
+    "a", "an", "the", "and", "or", "for", "of", "on", "in", "to", "at", "is", "be", "per",
+    "please", "pls", "thanks", "thank", "you", "kindly", "refer", "see", "notes", "note", "case",
+    "record", "records", "file", "system", "details", "detail", "information", "info", "reason",
+    "reasons", "rationale", "decision", "contact", "previous", "previously", "same", "as",
+    "above", "below", "attached", "follow", "follows", "later", "today", "pending",
+)
+_FILLER_PATTERN = re.compile(r"\b(" + "|".join(FILLER_WORDS) + r")\b")
+# A word that is one short run typed over and over: xxxxxxxx, asdfasdf, testtest.
+_REPEATED_PATTERN = re.compile(r"\b([a-z0-9]{1,4}?)\1+\b")
+
 
 def _normalise(text):
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
 def is_placeholder(text):
-    """True when nothing but stand-in phrases (and punctuation) remains."""
+    """True when nothing but stand-in phrases, filler and punctuation remains."""
     remainder = _PLACEHOLDER_PATTERN.sub(" ", _normalise(text))
+    remainder = _FILLER_PATTERN.sub(" ", _REPEATED_PATTERN.sub(" ", remainder))
     return len(re.sub(r"[^a-z]", "", remainder)) < 3
 
 
