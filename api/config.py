@@ -55,6 +55,8 @@ class Config:
     # Agency kinds that must be invited to every strategy meeting unless a reason is recorded
     # (the referring agency, and early help for a child open to it, are added per meeting).
     STRATEGY_REQUIRED_KINDS = _list("STRATEGY_REQUIRED_KINDS", ["police", "health"])
+    # Children's social care itself: as the referrer it need not invite itself.
+    CHILDRENS_SOCIAL_CARE_AGENCIES = _list("CHILDRENS_SOCIAL_CARE_AGENCIES", ["childrens-social-care"])
 
     # Time is injected so deadlines can be tested on fixed dates.
     CLOCK = staticmethod(system_clock)

@@ -100,6 +100,13 @@ def _app_session():
 session = scoped_session(_app_session)
 
 
+def lock(record):
+    """Re-read `record` under a row lock held to the end of the transaction (PostgreSQL FOR UPDATE;
+    SQLite's write transaction already excludes other writers), so rules judge it as it now stands."""
+    session.refresh(record, with_for_update=True)
+    return record
+
+
 def begin_read_only():
     """Start this session's transaction as a reader (SQLite: no write lock)."""
     session.connection(execution_options={"sqlite_begin": "DEFERRED"})

@@ -33,7 +33,8 @@ class MeetingCreateSchema(Schema):
 
 class AttendanceSchema(Schema):
     agency = fields.String(required=True)
-    attended = fields.Boolean(required=True)
+    attended = fields.Boolean(required=True, truthy={True}, falsy={False},
+                              metadata={"description": "true or false (JSON booleans only)."})
     name = Text(max_length=200)
     role = Text(max_length=200)
 
@@ -55,7 +56,8 @@ class MeetingOutcomeCreateSchema(Schema):
     attendance = fields.List(fields.Nested(AttendanceSchema), load_default=list,
                              metadata={"description": "Only for invited agencies."})
     outcome = fields.String(required=True, validate=validate.OneOf(MEETING_OUTCOMES))
-    rationale = fields.String(required=True, metadata={"description": RATIONALE_HELP})
+    rationale = fields.String(required=True, validate=validate.Length(max=20_000),
+                              metadata={"description": RATIONALE_HELP})
     medical_examination = fields.Nested(MedicalExaminationSchema, required=True)
     actions = fields.List(fields.Nested(ActionSchema), load_default=list)
     minutes_recorded_at = Timestamp(metadata={"description": "When the minutes were written, if "

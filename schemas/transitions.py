@@ -19,15 +19,16 @@ class TransitionCreateSchema(Schema):
     direction = fields.String(required=True, validate=validate.OneOf(list(DIRECTIONS)), metadata={
         "description": "step_up: early help -> social care; step_down: social care -> early help. "
         "The child must be open to the service it leaves."})
-    rationale = fields.String(required=True, metadata={"description": RATIONALE_HELP})
+    rationale = fields.String(required=True, validate=validate.Length(max=20_000),
+                              metadata={"description": RATIONALE_HELP})
     plan = fields.Nested(PlanSchema, metadata={"description": "Required for step_down."})
     requested_at = Timestamp(metadata={"description": "Defaults to now."})
 
 
 class ResponseCreateSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(("accepted", "refused")))
-    rationale = fields.String(metadata={"description": "Required when refused (explain the "
-                                        "threshold): " + RATIONALE_HELP})
+    rationale = fields.String(validate=validate.Length(max=20_000), metadata={
+        "description": "Required when refused (explain the threshold): " + RATIONALE_HELP})
 
 
 class WithdrawalCreateSchema(Schema):

@@ -69,7 +69,7 @@ def _meeting_items(meetings):
                                "strategy_meeting", m.id))
         if m.minutes_recorded_at is not None:
             items.append(_item(m.minutes_recorded_at, "strategy_meeting_minutes_recorded",
-                               "Strategy meeting minutes recorded.", m.outcome_recorded_by_sub,
+                               "Strategy meeting minutes recorded.", m.minutes_recorded_by_sub,
                                "strategy_meeting", m.id))
     return items
 
@@ -113,6 +113,7 @@ def child_detail(child_id):
     contacts = session.scalars(
         select(Contact).join(ContactChild, ContactChild.contact_id == Contact.id)
         .where(ContactChild.child_id == child.id).order_by(Contact.received_at)
+        .options(lazyload("*"))
     ).all()
     fields = {key: getattr(child, key) for key in (
         "id", "reference", "given_name", "family_name", "date_of_birth", "expected_date_of_birth",

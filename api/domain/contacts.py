@@ -1,17 +1,18 @@
 """Recording contacts and their consent; what each actor may see of them."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, not_, select
 
 from .. import audit
-from ..db import session
+from ..db import lock, session
 from ..errors import Forbidden, NotFound, RuleViolation
 from ..models import Agency, ConsentRecord, Contact, ContactChild
 from ..pages import keyset_page
 from ..timescales import configured_deadline_after, london_date, now
 from .children import find_or_record_child
+from .rationale import check_not_future
 from .references import next_reference
 
 # An unborn child's expected date is at most this long after the contact (a full pregnancy).
@@ -29,9 +30,7 @@ def _check_source_agency(actor, code):
 
 
 def _check_received_at(received_at, children, current):
-    skew = timedelta(seconds=current_app.config["CLOCK_SKEW_SECONDS"])
-    if received_at > current + skew:
-        raise RuleViolation("received_at", "Must not be in the future.")
+    check_not_future("received_at", received_at, current)
     received_on = london_date(received_at)
     for index, child in enumerate(children):
         born = child.get("date_of_birth")
@@ -89,7 +88,9 @@ def record_contact(actor, data):
                 f"(as children[{positions[child.id]}]).",
             )
         positions[child.id] = position
-        contact.child_links.append(ContactChild(child=child, position=position))
+        contact.child_links.append(
+            ContactChild(child=child, position=position, details=_as_given(child_data))
+        )
     contact.consent_history.append(_consent_record(actor, consent, current))
     session.flush()
     audit.record(
@@ -105,6 +106,11 @@ def record_contact(actor, data):
     return contact
 
 
+def _as_given(child_data):
+    return {key: value.isoformat() if hasattr(value, "isoformat") else value
+            for key, value in child_data.items()}
+
+
 def _consent_record(actor, consent, current):
     return ConsentRecord(
         status=consent["status"],
@@ -118,7 +124,7 @@ def _consent_record(actor, consent, current):
 
 def record_consent(actor, contact_id, data):
     """A new consent status for a contact; the earlier ones are kept."""
-    contact = get_contact(actor, contact_id)
+    contact = lock(get_contact(actor, contact_id))
     current = now()
     record = _consent_record(actor, data, current)
     contact.consent_history.append(record)
@@ -176,7 +182,7 @@ def list_contacts(actor, args):
 
 REFERRER_FIELDS = (
     "id", "reference", "status", "received_at", "recorded_at", "decision_due_at",
-    "source_agency", "source_reference", "referrer", "channel", "children", "concerns",
+    "source_agency", "source_reference", "referrer", "channel", "concerns",
     "current_outcome", "feedback",
 )
 
@@ -188,11 +194,21 @@ class ReferrerView:
     def __init__(self, contact):
         for name in REFERRER_FIELDS:
             setattr(self, name, getattr(contact, name))
+        # The children as this agency described them, never what others recorded about them.
+        self.children = [_child_as_given(link) for link in contact.child_links]
         first = contact.consent_history[0] if contact.consent_history else None
         self.consent = (
             {"status": first.status, "given_by": first.given_by, "reason": first.reason}
             if first else None
         )
+
+
+def _child_as_given(link):
+    details = dict(link.details or {})
+    for key in ("date_of_birth", "expected_date_of_birth"):
+        if details.get(key):
+            details[key] = date.fromisoformat(details[key])
+    return {"id": link.child_id, **details}
 
 
 def view_for(actor, contact):

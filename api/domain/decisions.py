@@ -2,16 +2,15 @@
 
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from .. import audit
-from ..db import session
+from ..db import lock, session
 from ..errors import Conflict, NotFound, RuleViolation
-from ..models import Contact, Decision, Feedback
+from ..models import Decision, Feedback
 from ..timescales import now
 from .contacts import get_contact
-from .rationale import check_rationale
+from .rationale import check_not_future, check_rationale
 
 # Which consent statuses let each outcome proceed (outcomes not listed proceed whatever it is).
 CONSENT_NEEDED = {
@@ -21,21 +20,16 @@ CONSENT_NEEDED = {
 
 
 def _check_instant(field, value, not_before, not_before_name, current):
-    skew = timedelta(seconds=current_app.config["CLOCK_SKEW_SECONDS"])
-    if value > current + skew:
-        raise RuleViolation(field, "Must not be in the future.")
+    check_not_future(field, value, current)
     if value < not_before:
         raise RuleViolation(field, f"Must not be before {not_before_name}.")
 
 
 def _locked_contact(actor, contact_id):
     """The contact, row-locked for the rest of the transaction (one current decision at a time)."""
-    contact = get_contact(actor, contact_id)
-    session.execute(select(Contact.id).where(Contact.id == contact.id).with_for_update())
     # Re-read under the lock: a request that committed while we waited may have changed the
     # consent (and the version), and the rules must judge the contact as it now stands.
-    session.refresh(contact)
-    return contact
+    return lock(get_contact(actor, contact_id))
 
 
 def current_decision(contact_id):
@@ -122,9 +116,7 @@ def list_decisions(actor, contact_id):
 
 def approve_decision(actor, decision_id, data):
     """Management oversight: a manager signs off someone else's current decision, once."""
-    decision = get_decision(actor, decision_id)
-    session.execute(select(Decision.id).where(Decision.id == decision.id).with_for_update())
-    session.refresh(decision)
+    decision = lock(get_decision(actor, decision_id))
     if decision.decided_by_sub == actor.sub:
         raise RuleViolation("decision", "A manager cannot approve their own decision.")
     if decision.superseded_by_id is not None:

@@ -1,30 +1,24 @@
 """Strategy meetings: who must be invited, what was decided, and how timely it was."""
 
-from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
 from .. import audit
-from ..db import session
-from ..errors import Conflict, NotFound, RuleViolation
+from ..db import lock, session
+from ..errors import Conflict, DomainError, NotFound, RuleViolation
 from ..models import (
-    Agency, Attendance, ContactChild, Decision, Invitation, MeetingAction, MeetingChild,
-    StrategyMeeting, Transition,
+    Agency, Attendance, Invitation, MeetingAction, MeetingChild,
+    StrategyMeeting,
 )
 from ..models.agencies import AGENCY_KINDS
 from ..pages import keyset_page
 from ..timescales import configured_deadline_after, london_date, now, working_days_after
 from .contacts import get_contact
 from .decisions import current_decision
-from .rationale import check_rationale
+from .rationale import check_not_future, check_rationale
 from .references import next_reference
-from .services import SERVICE_OF_OUTCOME
-
-
-def _not_future(field, value, current):
-    if value > current + timedelta(seconds=current_app.config["CLOCK_SKEW_SECONDS"]):
-        raise RuleViolation(field, "Must not be in the future.")
+from .services import current_service
 
 
 def _agencies(codes, field):
@@ -35,39 +29,19 @@ def _agencies(codes, field):
     return found
 
 
-def _open_to_early_help(child_id, contact_id):
-    """The child's service as services.current_service works it out, leaving out this contact:
-    its own strategy_discussion decision would otherwise always hide early help's involvement."""
-    decision = session.execute(
-        select(Decision.outcome, Decision.decided_at)
-        .join(ContactChild, ContactChild.contact_id == Decision.contact_id)
-        .where(ContactChild.child_id == child_id, Decision.contact_id != contact_id,
-               Decision.superseded_by_id.is_(None))
-        .order_by(Decision.decided_at.desc())
-        .limit(1)
-    ).first()
-    transition = session.execute(
-        select(Transition.to_service, Transition.response_at)
-        .where(Transition.child_id == child_id, Transition.status == "accepted")
-        .order_by(Transition.response_at.desc())
-        .limit(1)
-    ).first()
-    candidates = []
-    if decision:
-        candidates.append((decision.decided_at, SERVICE_OF_OUTCOME.get(decision.outcome)))
-    if transition:
-        candidates.append((transition.response_at, transition.to_service))
-    return bool(candidates) and max(candidates, key=lambda pair: pair[0])[1] == "early_help"
-
-
 def required_invitees(contact, child_ids):
     """{key: description}: agency kinds from configuration, the referrer, and early help if open."""
     required = {kind: f"an agency of kind {kind}" for kind in current_app.config["STRATEGY_REQUIRED_KINDS"]}
     source = session.get(Agency, contact.source_agency)
-    # The referring agency itself, even when another agency of its kind is invited.
-    if source.kind != "social_care":
+    # The referring agency itself, even when another agency of its kind is invited; not children's
+    # social care (it convenes the meeting), nor a member of the public (not an agency).
+    exempt = source.code in current_app.config["CHILDRENS_SOCIAL_CARE_AGENCIES"] or source.kind in (
+        "individual", "anonymous")
+    if not exempt:
         required[source.code] = f"the referring agency ({source.name})"
-    if any(_open_to_early_help(child_id, contact.id) for child_id in child_ids):
+    # Open to early help before this contact: its own strategy decision would hide that.
+    if any(current_service(child_id, excluding_contact_id=contact.id) == "early_help"
+           for child_id in child_ids):
         required.setdefault("early_help", "early help (a child is open to early help)")
     return required
 
@@ -87,6 +61,7 @@ def _check_invitations(required, invited_agencies, reasons):
     invited_codes = {a.code for a in invited_agencies}
     invited_kinds = {a.kind for a in invited_agencies}
     reason_agencies = _reason_agencies(reasons)
+    missing = {}
     for key, description in required.items():
         satisfied = key in invited_codes or key in invited_kinds
         excused = (reasons.get(key) or "").strip() or any(
@@ -94,10 +69,15 @@ def _check_invitations(required, invited_agencies, reasons):
             for code, agency in reason_agencies.items()
         )
         if not satisfied and not excused:
-            raise RuleViolation(
-                f"not_invited_reasons.{key}",
-                f"{description} must be invited, or a reason recorded for leaving it out.",
-            )
+            missing[f"not_invited_reasons.{key}"] = [
+                f"{description} must be invited, or a reason recorded for leaving it out."
+            ]
+    if missing:  # name every agency left out, not only the first
+        raise DomainError(
+            "Required agencies were neither invited nor excused: "
+            + ", ".join(name.split(".", 1)[1] for name in missing) + ".",
+            errors=missing,
+        )
 
 
 def convene_meeting(actor, data):
@@ -110,9 +90,11 @@ def convene_meeting(actor, data):
         )
     current = now()
     convened_at = data["convened_at"]
-    _not_future("convened_at", convened_at, current)
-    if convened_at < contact.received_at:
-        raise RuleViolation("convened_at", "Must not be before the contact's received_at.")
+    check_not_future("convened_at", convened_at, current)
+    if convened_at < decision.decided_at:
+        raise RuleViolation(
+            "convened_at", "Must not be before the strategy discussion decision that convenes it."
+        )
     if data["scheduled_for"] < convened_at:
         raise RuleViolation("scheduled_for", "Must not be before convened_at.")
     contact_children = {link.child_id for link in contact.child_links}
@@ -126,6 +108,9 @@ def convene_meeting(actor, data):
     if len(set(codes)) != len(codes):
         raise RuleViolation("invited", "Each agency is invited once.")
     agencies = _agencies(codes, "invited[{index}].agency")
+    for index, item in enumerate(invited):
+        if item.get("invited_at"):
+            check_not_future(f"invited[{index}].invited_at", item["invited_at"], current)
     reasons = {code: reason.strip() for code, reason in (data.get("not_invited_reasons") or {}).items()}
     required = required_invitees(contact, data["children"])
     _check_invitations(required, list(agencies.values()), reasons)
@@ -166,16 +151,11 @@ def get_meeting(actor, meeting_id):
 
 
 def _locked_meeting(actor, meeting_id):
-    meeting = get_meeting(actor, meeting_id)
-    session.execute(
-        select(StrategyMeeting.id).where(StrategyMeeting.id == meeting.id).with_for_update()
-    )
-    session.refresh(meeting)
-    return meeting
+    return lock(get_meeting(actor, meeting_id))
 
 
 def _check_minutes_time(minutes_recorded_at, held_at, current, field="minutes_recorded_at"):
-    _not_future(field, minutes_recorded_at, current)
+    check_not_future(field, minutes_recorded_at, current)
     if minutes_recorded_at < held_at:
         raise RuleViolation(field, "Must not be before held_at.")
 
@@ -186,7 +166,7 @@ def record_outcome(actor, meeting_id, data):
         raise Conflict("The meeting's outcome was recorded already.")
     current = now()
     held_at = data["held_at"]
-    _not_future("held_at", held_at, current)
+    check_not_future("held_at", held_at, current)
     if held_at < meeting.convened_at:
         raise RuleViolation("held_at", "Must not be before convened_at.")
     invited = {i.agency for i in meeting.invitations}
@@ -206,6 +186,9 @@ def record_outcome(actor, meeting_id, data):
     actions = data.get("actions") or []
     if actions:
         _agencies([a["owner_agency"] for a in actions], "actions[{index}].owner_agency")
+    for index, action in enumerate(actions):
+        if action["due_date"] < london_date(held_at):
+            raise RuleViolation(f"actions[{index}].due_date", "Must not be before the meeting.")
     if data.get("minutes_recorded_at"):
         _check_minutes_time(data["minutes_recorded_at"], held_at, current)
     meeting.status = "held"
@@ -218,6 +201,7 @@ def record_outcome(actor, meeting_id, data):
     meeting.held_same_day = london_date(held_at) == london_date(meeting.convened_at)
     if meeting.minutes_recorded_at is not None:
         meeting.minutes_within_1_working_day = _minutes_on_time(meeting)
+        meeting.minutes_recorded_by_sub = actor.sub
     meeting.outcome_recorded_at = current
     meeting.outcome_recorded_by_sub = actor.sub
     if data["outcome"] == "s47_enquiry":
@@ -254,6 +238,7 @@ def record_minutes(actor, meeting_id, data):
         raise Conflict("The minutes were recorded already.")
     _check_minutes_time(data["minutes_recorded_at"], meeting.held_at, now())
     meeting.minutes_recorded_at = data["minutes_recorded_at"]
+    meeting.minutes_recorded_by_sub = actor.sub
     meeting.minutes_within_1_working_day = _minutes_on_time(meeting)
     session.flush()
     audit.record(actor, "strategy_meeting.minutes_recorded", "strategy_meeting", meeting.id,

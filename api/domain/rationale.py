@@ -1,6 +1,10 @@
-"""A rationale must be real: the inspectors' first finding was decisions without one."""
+"""Checks shared by the rules: a rationale must be real (the inspectors' first finding was
+decisions without one), and a client's timestamp must not be in the future."""
 
 import re
+from datetime import timedelta
+
+from flask import current_app
 
 from ..errors import RuleViolation
 
@@ -40,6 +44,12 @@ def is_placeholder(text):
     remainder = _PLACEHOLDER_PATTERN.sub(" ", _normalise(text))
     remainder = _FILLER_PATTERN.sub(" ", _REPEATED_PATTERN.sub(" ", remainder))
     return len(re.sub(r"[^a-z]", "", remainder)) < 3
+
+
+def check_not_future(field, instant, current):
+    """Timestamps a client sends may run ahead of ours by CLOCK_SKEW_SECONDS, no more."""
+    if instant > current + timedelta(seconds=current_app.config["CLOCK_SKEW_SECONDS"]):
+        raise RuleViolation(field, "Must not be in the future.")
 
 
 def check_rationale(field, text, *, required=True):

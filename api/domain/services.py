@@ -18,15 +18,16 @@ SERVICE_OF_OUTCOME = {
 }
 
 
-def current_service(child_id):
-    """'early_help', 'social_care' or None."""
-    decision = session.execute(
+def current_service(child_id, excluding_contact_id=None):
+    """'early_help', 'social_care' or None; optionally as it stood apart from one contact."""
+    decisions = (
         select(Decision.outcome, Decision.decided_at)
         .join(ContactChild, ContactChild.contact_id == Decision.contact_id)
         .where(ContactChild.child_id == child_id, Decision.superseded_by_id.is_(None))
-        .order_by(Decision.decided_at.desc())
-        .limit(1)
-    ).first()
+    )
+    if excluding_contact_id is not None:
+        decisions = decisions.where(Decision.contact_id != excluding_contact_id)
+    decision = session.execute(decisions.order_by(Decision.decided_at.desc()).limit(1)).first()
     transition = session.execute(
         select(Transition.to_service, Transition.response_at)
         .where(Transition.child_id == child_id, Transition.status == "accepted")

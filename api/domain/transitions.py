@@ -1,6 +1,5 @@
 """Step-up (early help -> social care) and step-down (social care -> early help) requests."""
 
-from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import and_, not_, select, update
@@ -12,7 +11,7 @@ from ..models import Child, Transition
 from ..pages import keyset_page
 from ..timescales import configured_deadline_after, london_date, now
 from .references import next_reference
-from .rationale import check_rationale
+from .rationale import check_not_future, check_rationale
 from .services import current_service
 from ..models.transitions import DIRECTIONS
 
@@ -22,8 +21,7 @@ SERVICE_NAMES = {"early_help": "early help", "social_care": "social care", None:
 def request_transition(actor, data):
     current = now()
     requested_at = data.get("requested_at") or current
-    if requested_at > current + timedelta(seconds=current_app.config["CLOCK_SKEW_SECONDS"]):
-        raise RuleViolation("requested_at", "Must not be in the future.")
+    check_not_future("requested_at", requested_at, current)
     child = session.get(Child, data["child_id"])
     if child is None:
         raise RuleViolation("child_id", "No such child.")

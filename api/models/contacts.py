@@ -106,6 +106,8 @@ class ContactChild(Base):
         ForeignKey("children.id"), primary_key=True, index=True
     )
     position: Mapped[int] = mapped_column(Integer)
+    # The child as this contact's referrer described them (the child record may hold more).
+    details: Mapped[dict | None] = mapped_column(JSON)
 
     contact: Mapped[Contact] = relationship(back_populates="child_links")
     child = relationship("Child", back_populates="contact_links", lazy="joined")

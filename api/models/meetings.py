@@ -37,6 +37,7 @@ class StrategyMeeting(Base):
     outcome_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome_recorded_by_sub: Mapped[str | None] = mapped_column(String(100))
     minutes_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    minutes_recorded_by_sub: Mapped[str | None] = mapped_column(String(100))
     icpc_due_date: Mapped[date | None] = mapped_column(Date)
     # Judged when recorded, on the London calendar: praised practice and a measured lateness.
     held_same_day: Mapped[bool | None]

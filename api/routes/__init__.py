@@ -1,7 +1,12 @@
 """One flask-smorest Blueprint per resource."""
 
+from functools import wraps
+
 import flask_smorest
+from flask import request
 from webargs.flaskparser import FlaskParser
+
+from ..errors import PreconditionFailed
 
 
 class StrictParser(FlaskParser):
@@ -15,6 +20,35 @@ class StrictParser(FlaskParser):
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = StrictParser()
+
+
+def etag_of(record, schema):
+    """The ETag GET returns for `record` (flask-smorest's, over the same representation)."""
+    return Blueprint._generate_etag(schema().dump(record))
+
+
+def honours_if_match(load, schema, name):
+    """A state-changing call on a record honours If-Match: 412 unless the ETag sent is current.
+
+    `load(**view_args)` reads the record as its GET does; without If-Match the call proceeds.
+    """
+
+    def decorator(func):
+        @wraps(func)
+        def wrapper(*args, **kwargs):
+            if request.if_match and not request.if_match.contains(etag_of(load(**kwargs), schema)):
+                raise PreconditionFailed(f"The {name} has changed since you read it; read it again.")
+            return func(*args, **kwargs)
+
+        return Blueprint.doc(
+            parameters=[{
+                "in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+                "description": f"The {name}'s ETag as last read (GET); 412 if it has changed since.",
+            }],
+            responses={"412": "PRECONDITION_FAILED"},
+        )(wrapper)
+
+    return decorator
 
 
 def register(api):

@@ -1,10 +1,9 @@
-from flask import request, url_for
+from flask import url_for
 
 from ..auth import current_actor, requires
 from ..domain import contacts
-from ..errors import PreconditionFailed
 from ..idempotency import idempotent
-from . import Blueprint
+from . import Blueprint, honours_if_match
 from schemas.contacts import ConsentInSchema, ContactCreateSchema, ContactListArgsSchema, ContactSchema
 from schemas.common import page_of
 
@@ -17,12 +16,13 @@ def _located(contact):
     return contact, {"Location": url_for("contacts.get_contact", contact_id=contact.id)}
 
 
-def _check_if_match(contact):
-    """Honour If-Match: the ETag a client last read must still be current."""
-    if request.if_match and not request.if_match.contains(
-        Blueprint._generate_etag(ContactSchema().dump(contact))
-    ):
-        raise PreconditionFailed("The contact has changed since you read it; read it again.")
+def current_contact(contact_id):
+    """The contact as its GET shows it to this actor (for If-Match)."""
+    actor = current_actor()
+    return contacts.view_for(actor, contacts.get_contact(actor, contact_id))
+
+
+if_contact_matches = honours_if_match(current_contact, ContactSchema, "contact")
 
 
 @blp.route("/contacts", methods=["POST"])
@@ -63,13 +63,9 @@ def get_contact(contact_id):
 @blp.route("/contacts/<uuid:contact_id>/consent", methods=["POST"])
 @requires("practitioner", "manager")
 @idempotent
+@if_contact_matches
 @blp.arguments(ConsentInSchema)
 @blp.response(201, ContactSchema)
-@blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": False,
-                      "schema": {"type": "string"},
-                      "description": "The contact's ETag as last read; 412 if it has changed."}])
 def record_consent(data, contact_id):
     """Record a new consent status for a contact; every earlier status is kept."""
-    actor = current_actor()
-    _check_if_match(contacts.get_contact(actor, contact_id))
-    return _located(contacts.record_consent(actor, contact_id, data))
+    return _located(contacts.record_consent(current_actor(), contact_id, data))

@@ -4,6 +4,7 @@ from ..auth import current_actor, requires
 from ..domain import chronology, decisions
 from ..idempotency import idempotent
 from . import Blueprint
+from .contacts import if_contact_matches
 from schemas.chronology import ChronologySchema
 from schemas.decisions import (
     ApprovalCreateSchema, DecisionCreateSchema, DecisionListSchema, DecisionSchema,
@@ -19,6 +20,7 @@ CASE_READERS = ("practitioner", "manager", "auditor")
 @blp.route("/contacts/<uuid:contact_id>/decisions", methods=["POST"])
 @requires(*STAFF)
 @idempotent
+@if_contact_matches
 @blp.arguments(DecisionCreateSchema)
 @blp.response(201, DecisionSchema)
 def record_decision(data, contact_id):
@@ -49,6 +51,7 @@ def approve_decision(data, decision_id):
 @blp.route("/contacts/<uuid:contact_id>/feedback", methods=["POST"])
 @requires(*STAFF)
 @idempotent
+@if_contact_matches
 @blp.arguments(FeedbackCreateSchema)
 @blp.response(201, FeedbackSchema)
 def record_feedback(data, contact_id):

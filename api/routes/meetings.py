@@ -3,7 +3,7 @@ from flask import url_for
 from ..auth import current_actor, requires
 from ..domain import meetings
 from ..idempotency import idempotent
-from . import Blueprint
+from . import Blueprint, honours_if_match
 from schemas.common import page_of
 from schemas.meetings import (
     MeetingCreateSchema, MeetingListArgsSchema, MeetingOutcomeCreateSchema, MeetingSchema,
@@ -14,6 +14,11 @@ blp = Blueprint("strategy_meetings", __name__, description="Strategy meetings (s
 
 STAFF = ("practitioner", "manager")
 CASE_READERS = ("practitioner", "manager", "auditor")
+
+
+if_meeting_matches = honours_if_match(
+    lambda meeting_id: meetings.get_meeting(current_actor(), meeting_id), MeetingSchema, "strategy meeting"
+)
 
 
 def _located(meeting):
@@ -53,6 +58,7 @@ def get_meeting(meeting_id):
 @blp.route("/strategy-meetings/<uuid:meeting_id>/outcome", methods=["POST"])
 @requires(*STAFF)
 @idempotent
+@if_meeting_matches
 @blp.arguments(MeetingOutcomeCreateSchema)
 @blp.response(201, MeetingSchema)
 def record_outcome(data, meeting_id):
@@ -63,6 +69,7 @@ def record_outcome(data, meeting_id):
 @blp.route("/strategy-meetings/<uuid:meeting_id>/minutes", methods=["POST"])
 @requires(*STAFF)
 @idempotent
+@if_meeting_matches
 @blp.arguments(MinutesCreateSchema)
 @blp.response(201, MeetingSchema)
 def record_minutes(data, meeting_id):

@@ -1,10 +1,9 @@
-from flask import request, url_for
+from flask import url_for
 
 from ..auth import current_actor, requires
 from ..domain import transitions
-from ..errors import PreconditionFailed
 from ..idempotency import idempotent
-from . import Blueprint
+from . import Blueprint, honours_if_match
 from schemas.common import page_of
 from schemas.transitions import (
     ResponseCreateSchema, TransitionCreateSchema, TransitionListArgsSchema, TransitionSchema,
@@ -17,20 +16,11 @@ STAFF = ("practitioner", "manager")
 CASE_READERS = ("practitioner", "manager", "auditor")
 
 
-IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
-            "description": "The transition's ETag as last read; 412 if it has changed."}
+if_transition_matches = honours_if_match(transitions.get_transition, TransitionSchema, "transition")
 
 
 def _located(transition):
     return transition, {"Location": url_for("transitions.get_transition", transition_id=transition.id)}
-
-
-def _check_if_match(transition_id):
-    """Honour If-Match: the ETag a client last read must still be current."""
-    if request.if_match and not request.if_match.contains(
-        Blueprint._generate_etag(TransitionSchema().dump(transitions.get_transition(transition_id)))
-    ):
-        raise PreconditionFailed("The transition has changed since you read it; read it again.")
 
 
 @blp.route("/transitions", methods=["POST"])
@@ -64,22 +54,20 @@ def get_transition(transition_id):
 @blp.route("/transitions/<uuid:transition_id>/response", methods=["POST"])
 @requires("manager")
 @idempotent
+@if_transition_matches
 @blp.arguments(ResponseCreateSchema)
 @blp.response(201, TransitionSchema)
-@blp.doc(parameters=[IF_MATCH])
 def respond_to_transition(data, transition_id):
     """Accept or refuse (with the threshold reasoning): a manager of the receiving service, once."""
-    _check_if_match(transition_id)
     return _located(transitions.respond_to_transition(current_actor(), transition_id, data))
 
 
 @blp.route("/transitions/<uuid:transition_id>/withdrawal", methods=["POST"])
 @requires(*STAFF)
 @idempotent
+@if_transition_matches
 @blp.arguments(WithdrawalCreateSchema, required=False)
 @blp.response(201, TransitionSchema)
-@blp.doc(parameters=[IF_MATCH])
 def withdraw_transition(data, transition_id):
     """Withdraw a request still awaiting a response (the requester, or a sending-service manager)."""
-    _check_if_match(transition_id)
     return _located(transitions.withdraw_transition(current_actor(), transition_id, data))

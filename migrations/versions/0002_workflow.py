@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 02:58:11.443069
+Create Date: 2026-11-22 03:36:08.049580
 """
 
 from alembic import op
@@ -113,6 +113,7 @@ def upgrade():
     sa.Column('outcome_recorded_at', api.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('outcome_recorded_by_sub', sa.String(length=100), nullable=True),
     sa.Column('minutes_recorded_at', api.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('minutes_recorded_by_sub', sa.String(length=100), nullable=True),
     sa.Column('icpc_due_date', sa.Date(), nullable=True),
     sa.Column('held_same_day', sa.Boolean(), nullable=True),
     sa.Column('minutes_within_1_working_day', sa.Boolean(), nullable=True),
@@ -171,9 +172,15 @@ def upgrade():
     sa.ForeignKeyConstraint(['meeting_id'], ['strategy_meetings.id'], name=op.f('fk_strategy_meeting_invitations_meeting_id_strategy_meetings')),
     sa.PrimaryKeyConstraint('meeting_id', 'agency', name=op.f('pk_strategy_meeting_invitations'))
     )
+    with op.batch_alter_table('contact_children', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('details', sa.JSON(), nullable=True))
+
 
 
 def downgrade():
+    with op.batch_alter_table('contact_children', schema=None) as batch_op:
+        batch_op.drop_column('details')
+
     op.drop_table('strategy_meeting_invitations')
     with op.batch_alter_table('strategy_meeting_children', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_strategy_meeting_children_child_id'))

@@ -937,9 +937,6 @@ def test_a_contact_recorded_by_a_practitioner_is_not_shown_to_the_agency_it_name
     assert police.get(f"/api/v1/contacts/{contact['id']}").status_code == 404
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Bug outside this file: ReferrerView (api/domain/contacts.py) shows the linked Child record, "
-    "so an agency sees names and identifiers another agency or the council recorded."))
 def test_the_referring_agency_sees_the_child_as_it_sent_it_not_as_others_recorded_it(
     practitioner, police
 ):

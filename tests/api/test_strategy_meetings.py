@@ -5,11 +5,12 @@ Every rule is shown both ways: accepted when right, and rejected with the named 
 """
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from seeds.data import nhs_number_with_check_digit
+from api.timescales import LONDON
 from tests.conftest import contact_body
 
 MEETINGS = "/api/v1/strategy-meetings"
@@ -157,10 +158,12 @@ def outcome_body(**overrides):
         "outcome": "s47_enquiry",
         "rationale": MEETING_RATIONALE,
         "medical_examination": {"decision": "required"},
-        "actions": [{"description": "Joint visit to the home", "owner_agency": "wmp",
-                     "due_date": "2026-11-21"}],
     }
     body.update(overrides)
+    if "actions" not in overrides:  # due the day after the meeting, wherever it is held
+        held_on = datetime.fromisoformat(body["held_at"]).astimezone(LONDON).date()
+        body["actions"] = [{"description": "Joint visit to the home", "owner_agency": "wmp",
+                            "due_date": (held_on + timedelta(days=1)).isoformat()}]
     return body
 
 
@@ -320,7 +323,7 @@ def test_only_some_of_the_contacts_children_may_be_concerned(practitioner):
 
 @pytest.mark.parametrize(("overrides", "field", "says"), [
     ({"convened_at": "2026-11-20T10:05:00Z"}, "convened_at", "future"),
-    ({"convened_at": "2026-11-20T07:59:59Z"}, "convened_at", "received_at"),
+    ({"convened_at": "2026-11-20T07:59:59Z"}, "convened_at", "strategy discussion decision"),
     ({"convened_at": "2026-11-20T08:45:00"}, "convened_at", "offset"),
     ({"scheduled_for": "2026-11-20T08:44:59Z"}, "scheduled_for", "convened_at"),
     ({"scheduled_for": "2026-11-20 09:30"}, "scheduled_for", None),
@@ -355,12 +358,18 @@ def test_each_required_field_of_a_meeting_is_named_when_missing(practitioner, ca
     assert_problem(practitioner.post(MEETINGS, json=body), 422, field, "required")
 
 
-def test_scheduled_for_may_equal_convened_at_and_convened_at_may_equal_received_at(
+def test_scheduled_for_may_equal_convened_at_and_convened_at_may_equal_the_decision_time(
     practitioner, case
 ):
-    meeting = convene(practitioner, case, convened_at="2026-11-20T08:00:00Z",
-                      scheduled_for="2026-11-20T08:00:00Z")
-    assert meeting["scheduled_for"] == meeting["convened_at"] == "2026-11-20T08:00:00Z"
+    meeting = convene(practitioner, case, convened_at="2026-11-20T08:30:00Z",
+                      scheduled_for="2026-11-20T08:30:00Z")
+    assert meeting["scheduled_for"] == meeting["convened_at"] == "2026-11-20T08:30:00Z"
+
+
+def test_an_action_due_before_the_meeting_is_rejected(practitioner, meeting):
+    refused = practitioner.post(f"{MEETINGS}/{meeting['id']}/outcome", json=outcome_body(
+        actions=[{"description": "Visit", "owner_agency": "wmp", "due_date": "2026-11-19"}]))
+    assert_problem(refused, 422, "actions[0].due_date")
 
 
 def test_a_convened_at_with_an_offset_is_stored_in_utc(practitioner, case):
@@ -478,9 +487,6 @@ def test_a_contact_made_by_childrens_social_care_adds_no_referrer_invitee(practi
     assert meeting["required_invitees"] == ["health", "police"]
 
 
-@pytest.mark.xfail(strict=True, reason="required_invitees exempts every social_care agency, "
-                   "not only children's social care itself; adult social care refers like any "
-                   "other agency")
 def test_a_contact_made_by_adult_social_care_requires_adult_social_care(practitioner):
     case = strategy_case(practitioner, source_agency="adult-social-care")
     refused = practitioner.post(MEETINGS, json=meeting_body(case))
@@ -1191,3 +1197,44 @@ def test_a_repeated_convene_with_the_same_idempotency_key_replays_the_first(
                                   headers=headers)
     assert_problem(different, 422)
     assert trail.length() == before + 1
+
+
+# ---- further rules -----------------------------------------------------------------------------
+
+
+def test_every_required_agency_left_out_is_named_at_once(practitioner, case):
+    refused = practitioner.post(MEETINGS, json=meeting_body(case, invited=[{"agency": "oakfield-primary"}]))
+    assert_problem(refused, 422, "not_invited_reasons.police")
+    assert "not_invited_reasons.health" in refused.json["errors"]
+    assert "not_invited_reasons.wmp" in refused.json["errors"]
+
+
+@pytest.mark.parametrize("referrer", ["family-member", "anonymous"])
+def test_a_member_of_the_public_who_made_the_contact_is_not_a_required_invitee(practitioner, referrer):
+    case = strategy_case(practitioner, source_agency=referrer)
+    meeting = convene(practitioner, case)
+    assert meeting["required_invitees"] == ["health", "police"]
+
+
+def test_an_invitation_sent_in_the_future_is_rejected(practitioner, case):
+    refused = practitioner.post(MEETINGS, json=meeting_body(case, invited=[
+        {"agency": "wmp", "invited_at": "2026-11-21T09:00:00Z"}, {"agency": "hilltop-gp"}]))
+    assert_problem(refused, 422, "invited[0].invited_at", says="future")
+
+
+def test_attendance_takes_json_booleans_only(practitioner, meeting):
+    refused = practitioner.post(f"{MEETINGS}/{meeting['id']}/outcome", json=outcome_body(
+        attendance=[{"agency": "wmp", "attended": "yes"}]))
+    assert_problem(refused, 422, "attendance[0].attended")
+
+
+def test_minutes_recorded_later_are_credited_to_whoever_recorded_them(practitioner, api_as, meeting, clock):
+    held = practitioner.post(f"{MEETINGS}/{meeting['id']}/outcome", json=outcome_body())
+    assert held.status_code == 201, held.json
+    colleague = api_as("manager", sub="mark", service="mash")
+    minutes = colleague.post(f"{MEETINGS}/{meeting['id']}/minutes",
+                             json={"minutes_recorded_at": "2026-11-20T09:50:00Z"})
+    assert minutes.status_code == 201, minutes.json
+    history = practitioner.get(f"/api/v1/contacts/{meeting['contact_id']}/history").json["items"]
+    minutes_items = [i for i in history if i["kind"] == "strategy_meeting_minutes_recorded"]
+    assert [i["by"] for i in minutes_items] == ["mark"]
