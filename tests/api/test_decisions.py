@@ -1187,3 +1187,24 @@ def test_a_decision_waiting_for_the_contacts_lock_judges_consent_as_it_stands_on
             worker.join(timeout=60)
     assert statuses == [422], bodies
     assert "refused" in bodies[0]["errors"]["outcome"][0]
+
+
+# ---- If-Match -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path, body", [
+    ("decisions", {"outcome": "nfa", "rationale": "Single verbal argument; child safe with mother."}),
+    ("feedback", {"given_at": "2026-11-20T09:30:00Z", "method": "phone",
+                  "summary": "Told the referrer the outcome."}),
+])
+def test_a_write_on_a_contact_honours_if_match(api_as, path, body):
+    practitioner = api_as("practitioner")
+    contact = practitioner.post("/api/v1/contacts", json=contact_body()).json
+    url = f"/api/v1/contacts/{contact['id']}"
+    etag = practitioner.get(url).headers["ETag"]
+    stale = practitioner.post(f"{url}/{path}", json=body, headers={"If-Match": '"not-the-etag"'})
+    assert stale.status_code == 412, stale.json
+    assert stale.content_type == "application/problem+json"
+    assert practitioner.get(url).headers["ETag"] == etag  # nothing changed
+    current = practitioner.post(f"{url}/{path}", json=body, headers={"If-Match": etag})
+    assert current.status_code == 201, current.json

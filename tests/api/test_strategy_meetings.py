@@ -1238,3 +1238,13 @@ def test_minutes_recorded_later_are_credited_to_whoever_recorded_them(practition
     history = practitioner.get(f"/api/v1/contacts/{meeting['contact_id']}/history").json["items"]
     minutes_items = [i for i in history if i["kind"] == "strategy_meeting_minutes_recorded"]
     assert [i["by"] for i in minutes_items] == ["mark"]
+
+
+def test_recording_an_outcome_honours_if_match(practitioner, meeting):
+    url = f"{MEETINGS}/{meeting['id']}"
+    stale = practitioner.post(f"{url}/outcome", json=outcome_body(), headers={"If-Match": '"stale"'})
+    assert_problem(stale, 412)
+    assert practitioner.get(url).json["status"] == "convened"
+    etag = practitioner.get(url).headers["ETag"]
+    held = practitioner.post(f"{url}/outcome", json=outcome_body(), headers={"If-Match": etag})
+    assert held.status_code == 201, held.json
