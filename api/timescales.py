@@ -48,6 +48,16 @@ def working_days_after(day, n, country="GB", subdivision="ENG"):
     return day
 
 
+def working_days_between(start, end, country="GB", subdivision="ENG"):
+    """Working days d with start < d <= end (dates): 0 when answered the same day."""
+    count, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        if is_working_day(day, country, subdivision):
+            count += 1
+    return count
+
+
 def end_of_london_day(day):
     return datetime.combine(day, END_OF_DAY, tzinfo=LONDON).astimezone(UTC)
 

@@ -1,14 +1,15 @@
 """Threshold decisions, management oversight, and feedback to the referrer."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
 from .. import audit
 from ..db import lock, session
 from ..errors import Conflict, NotFound, RuleViolation
-from ..models import Decision, Feedback
-from ..timescales import now
+from ..models import ContactChild, Decision, Feedback
+from ..models.decisions import REFERRAL_OUTCOMES
+from ..timescales import LONDON, london_date, now
 from .contacts import get_contact
 from .rationale import check_not_future, check_rationale
 
@@ -30,6 +31,35 @@ def _locked_contact(actor, contact_id):
     # Re-read under the lock: a request that committed while we waited may have changed the
     # consent (and the version), and the rules must judge the contact as it now stands.
     return lock(get_contact(actor, contact_id))
+
+
+def twelve_months_before(instant):
+    """London midnight starting the same calendar date a year earlier (29 Feb -> 28 Feb)."""
+    day = london_date(instant)
+    try:
+        earlier = day.replace(year=day.year - 1)
+    except ValueError:
+        earlier = day.replace(year=day.year - 1, day=28)
+    return datetime.combine(earlier, time(0), tzinfo=LONDON).astimezone(UTC)
+
+
+def _is_re_referral(contact, decided_at):
+    """A child of this contact had another referral decided in the 12 months before this one."""
+    children = [link.child_id for link in contact.child_links]
+    earlier = session.scalar(
+        select(Decision.id)
+        .join(ContactChild, ContactChild.contact_id == Decision.contact_id)
+        .where(
+            ContactChild.child_id.in_(children),
+            Decision.contact_id != contact.id,
+            Decision.superseded_by_id.is_(None),
+            Decision.outcome.in_(REFERRAL_OUTCOMES),
+            Decision.decided_at >= twelve_months_before(decided_at),
+            Decision.decided_at < decided_at,
+        )
+        .limit(1)
+    )
+    return earlier is not None
 
 
 def current_decision(contact_id):
@@ -84,6 +114,8 @@ def record_decision(actor, contact_id, data):
         decided_by_service=actor.service,
         within_24_hours=decided_at - contact.received_at <= timedelta(hours=24),
         within_1_working_day=decided_at <= contact.decision_due_at,
+        seconds_from_receipt=int((decided_at - contact.received_at).total_seconds()),
+        re_referral=_is_re_referral(contact, decided_at) if outcome in REFERRAL_OUTCOMES else None,
         supersedes_id=previous.id if previous else None,
         supersede_reason=(data.get("supersede_reason") or "").strip() or None,
     )

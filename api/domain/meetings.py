@@ -61,13 +61,14 @@ def _check_invitations(required, invited_agencies, reasons):
     invited_codes = {a.code for a in invited_agencies}
     invited_kinds = {a.kind for a in invited_agencies}
     reason_agencies = _reason_agencies(reasons)
-    missing = {}
+    missing, left_out = {}, 0
     for key, description in required.items():
         satisfied = key in invited_codes or key in invited_kinds
         excused = (reasons.get(key) or "").strip() or any(
             agency.kind == key and (reasons.get(code) or "").strip()
             for code, agency in reason_agencies.items()
         )
+        left_out += bool(excused and not satisfied)
         if not satisfied and not excused:
             missing[f"not_invited_reasons.{key}"] = [
                 f"{description} must be invited, or a reason recorded for leaving it out."
@@ -78,6 +79,7 @@ def _check_invitations(required, invited_agencies, reasons):
             + ", ".join(name.split(".", 1)[1] for name in missing) + ".",
             errors=missing,
         )
+    return left_out
 
 
 def convene_meeting(actor, data):
@@ -113,7 +115,7 @@ def convene_meeting(actor, data):
             check_not_future(f"invited[{index}].invited_at", item["invited_at"], current)
     reasons = {code: reason.strip() for code, reason in (data.get("not_invited_reasons") or {}).items()}
     required = required_invitees(contact, data["children"])
-    _check_invitations(required, list(agencies.values()), reasons)
+    left_out = _check_invitations(required, list(agencies.values()), reasons)
     meeting = StrategyMeeting(
         reference=next_reference("SM", london_date(current).year),
         contact_id=contact.id,
@@ -124,6 +126,7 @@ def convene_meeting(actor, data):
         chair=data["chair"],
         not_invited_reasons=reasons,
         required_invitees=sorted(required),
+        required_left_out=left_out,
         recorded_at=current,
         recorded_by_sub=actor.sub,
     )

@@ -9,7 +9,7 @@ from ..db import session
 from ..errors import Conflict, Forbidden, NotFound, RuleViolation
 from ..models import Child, Transition
 from ..pages import keyset_page
-from ..timescales import configured_deadline_after, london_date, now
+from ..timescales import configured_deadline_after, london_date, now, working_days_between
 from .references import next_reference
 from .rationale import check_not_future, check_rationale
 from .services import current_service
@@ -107,10 +107,15 @@ def respond_to_transition(actor, transition_id, data):
     rationale = check_rationale(
         "rationale", data.get("rationale"), required=decision == "refused"
     )
+    answered_at = now()
     _close(transition, {
         "status": decision,
         "response_by_sub": actor.sub,
-        "response_at": now(),
+        "response_at": answered_at,
+        "working_days_to_response": working_days_between(
+            london_date(transition.requested_at), london_date(answered_at),
+            current_app.config["HOLIDAY_COUNTRY"], current_app.config["HOLIDAY_SUBDIVISION"],
+        ),
         "response_decision": decision,
         "response_rationale": rationale,
     })

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, Uuid
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime
@@ -26,6 +26,7 @@ class Decision(Base):
     __table_args__ = (
         Index("ix_decisions_contact_id_decided_at", "contact_id", "decided_at"),
         Index("ix_decisions_decided_at", "decided_at"),
+        Index("ix_decisions_current", "contact_id", "superseded_by_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -39,6 +40,10 @@ class Decision(Base):
     decided_by_service: Mapped[str | None] = mapped_column(String(20))
     within_24_hours: Mapped[bool]
     within_1_working_day: Mapped[bool]
+    # Stored when written, so the metrics compare columns: exact seconds from the contact's
+    # receipt, and (for a referral) whether a child had another referral in the 12 months before.
+    seconds_from_receipt: Mapped[int] = mapped_column(BigInteger)
+    re_referral: Mapped[bool | None]
     supersedes_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("decisions.id"), unique=True
     )

@@ -15,7 +15,10 @@ class StrategyMeeting(Base):
     """A multi-agency strategy meeting convened on a strategy discussion decision."""
 
     __tablename__ = "strategy_meetings"
-    __table_args__ = (Index("ix_strategy_meetings_convened_at_id", "convened_at", "id"),)
+    __table_args__ = (
+        Index("ix_strategy_meetings_convened_at_id", "convened_at", "id"),
+        Index("ix_strategy_meetings_icpc_due_date", "icpc_due_date"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
@@ -44,6 +47,8 @@ class StrategyMeeting(Base):
     minutes_within_1_working_day: Mapped[bool | None]
     # Required agencies for this meeting, as worked out when it was convened (codes or kinds).
     required_invitees: Mapped[list] = mapped_column(JSON)
+    # How many required agencies were left out with a reason recorded.
+    required_left_out: Mapped[int] = mapped_column(Integer, default=0)
 
     children = relationship("MeetingChild", order_by="MeetingChild.position", lazy="selectin")
     invitations = relationship("Invitation", order_by="Invitation.position", lazy="selectin")

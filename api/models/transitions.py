@@ -24,6 +24,7 @@ class Transition(Base):
             postgresql_where=text("status = 'requested'"),
         ),
         Index("ix_transitions_requested_at_id", "requested_at", "id"),
+        Index("ix_transitions_direction_requested_at", "direction", "requested_at"),
         Index("ix_transitions_status_due", "status", "response_due_at"),
         Index("ix_transitions_child_id", "child_id"),
     )
@@ -47,6 +48,8 @@ class Transition(Base):
     response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     response_decision: Mapped[str | None] = mapped_column(String(10))
     response_rationale: Mapped[str | None] = mapped_column(Text)
+    # Working days from the London date of the request to that of the response, when answered.
+    working_days_to_response: Mapped[int | None]
     withdrawn_by_sub: Mapped[str | None] = mapped_column(String(100))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
