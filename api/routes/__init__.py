@@ -52,7 +52,11 @@ def honours_if_match(load, schema, name):
 
 
 def register(api):
-    from . import agencies, audit, auth, children, contacts, decisions, health, meetings, transitions
+    from . import (
+        agencies, audit, auth, children, contacts, decisions, health, meetings, metrics, transitions,
+    )
 
-    for module in (auth, health, agencies, contacts, decisions, children, meetings, transitions, audit):
+    for module in (
+        auth, health, agencies, contacts, decisions, children, meetings, transitions, metrics, audit,
+    ):
         api.register_blueprint(module.blp, url_prefix="/api/v1")

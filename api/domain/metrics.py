@@ -1,0 +1,292 @@
+"""Timeliness metrics: the front door's performance figures (definitions in docs/metrics.md).
+
+Aggregate SQL in the database, a fixed number of queries whatever the size of the data (with
+group_by=month the months are buckets of one CASE expression, not one query each). Working-day
+facts are stored when records are written, so these queries compare columns.
+"""
+
+from datetime import UTC, date, datetime, time
+from fractions import Fraction
+
+from sqlalchemy import and_, case, exists, func, literal, or_, select, true
+
+from ..db import session
+from ..errors import RuleViolation
+from ..models import Attendance, Contact, Decision, Feedback, Invitation, StrategyMeeting, Transition
+from ..models.contacts import CONSENT_STATUSES
+from ..models.decisions import OUTCOMES, REFERRAL_OUTCOMES
+from ..models.transitions import DIRECTIONS
+from ..timescales import LONDON, now
+
+MAX_PERIOD_DAYS = 3660  # ten years
+
+
+def ratio(count, of):
+    count, of = int(count or 0), int(of or 0)
+    return {"count": count, "of": of, "percent": round(100 * count / of, 1) if of else None}
+
+
+def _start_of(day):
+    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
+
+
+def _months(first, last):
+    """London months overlapping [first, last): (key, start_date, end_date) clipped to the period."""
+    months, day = [], first
+    while day < last:
+        following = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+        months.append((f"{day.year:04d}-{day.month:02d}", day, min(following, last)))
+        day = following
+    return months
+
+
+class _Grouping:
+    """Turns a record's start (or its contact's agency) into the group it counts in."""
+
+    def __init__(self, group_by, first, last):
+        self.group_by = group_by
+        self.months = _months(first, last) if group_by == "month" else None
+
+    def key(self, instant_column, agency_column=None, dates=False):
+        if self.group_by == "source_agency":
+            return agency_column
+        if self.group_by == "month":
+            bound = (lambda d: d) if dates else _start_of
+            *earlier, last = self.months
+            return case(
+                *[(instant_column < bound(end), key) for key, _start, end in earlier],
+                else_=literal(last[0]),
+            )
+        return literal("all")
+
+
+def _empty_figures(with_transitions=True):
+    return {
+        "contacts": {
+            "received": 0, "decided": 0, "awaiting_decision": 0, "overdue": 0,
+            "decided_within_24_hours": ratio(0, 0), "decided_within_1_working_day": ratio(0, 0),
+            "hours_to_first_decision": {"median": None, "p90": None},
+            "outcomes": dict.fromkeys(OUTCOMES, 0), "consent": dict.fromkeys(CONSENT_STATUSES, 0),
+            "approved": ratio(0, 0), "feedback_given": ratio(0, 0),
+        },
+        "referrals": {"count": 0, "re_referrals": ratio(0, 0)},
+        "strategy_meetings": {
+            "convened": 0, "held": 0, "held_same_day": ratio(0, 0), "attendance": ratio(0, 0),
+            "required_left_out_with_reason": 0, "minutes_within_1_working_day": ratio(0, 0),
+            "s47_enquiries": 0, "icpc_due_in_period": 0,
+        },
+        "transitions": {
+            direction: {
+                "requested": 0, "accepted": 0, "refused": 0, "withdrawn": 0, "open": 0,
+                "overdue": 0, "acceptance": ratio(0, 0), "median_working_days_to_response": None,
+            }
+            for direction in DIRECTIONS
+        } if with_transitions else None,
+    }
+
+
+def _count(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _percentiles(value, keys, stmt_where, fractions):
+    """{key tuple: [value at each fraction]} by linear interpolation (percentile_cont)."""
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            select(*keys, *[func.percentile_cont(float(f)).within_group(value) for f in fractions])
+            .where(*stmt_where).group_by(*keys)
+        ).all()
+        return {tuple(row[: len(keys)]): list(row[len(keys):]) for row in rows}
+    # SQLite has no percentile_cont: rank within each group, fetch the two rows around each
+    # fraction's position, and interpolate between them exactly as percentile_cont does.
+    ranked = select(
+        *[k.label(f"k{i}") for i, k in enumerate(keys)],
+        value.label("v"),
+        (func.row_number().over(partition_by=keys, order_by=value) - 1).label("i"),
+        func.count().over(partition_by=keys).label("n"),
+    ).where(*stmt_where).subquery()
+    wanted = []
+    for f in fractions:
+        low = (ranked.c.n - 1) * f.numerator // f.denominator  # floor of the position
+        wanted += [ranked.c.i == low, ranked.c.i == low + 1]
+    rows = session.execute(
+        select(ranked).where(or_(*wanted))
+    ).all()
+    by_key = {}
+    for row in rows:
+        by_key.setdefault(tuple(row[: len(keys)]), {})[row.i] = (row.v, row.n)
+    result = {}
+    for key, points in by_key.items():
+        n = next(iter(points.values()))[1]
+        values = []
+        for f in fractions:
+            position = (n - 1) * f
+            low = position.numerator // position.denominator
+            low_value = points[low][0]
+            high_value = points.get(low + 1, points[low])[0]
+            values.append(low_value + (high_value - low_value) * float(position - low))
+        result[key] = values
+    return result
+
+
+def _rounded(value, places=2):
+    return None if value is None else round(float(value), places)
+
+
+def timeliness(args):
+    first, last = args["from"], args["to"]
+    if last <= first:
+        raise RuleViolation("to", "Must be after from (the period is from inclusive, to exclusive).")
+    if (last - first).days > MAX_PERIOD_DAYS:
+        raise RuleViolation("to", "The period may be at most ten years.")
+    group_by = args.get("group_by")
+    grouping = _Grouping(group_by, first, last)
+    start, end, current = _start_of(first), _start_of(last), now()
+    figures = {}
+
+    def group(key):
+        if key not in figures:
+            figures[key] = _empty_figures(with_transitions=group_by != "source_agency")
+        return figures[key]
+
+    if group_by == "month":
+        for key, _s, _e in grouping.months:
+            group(key)
+    elif group_by is None:
+        group("all")
+
+    in_period = and_(Contact.received_at >= start, Contact.received_at < end)
+    contact_key = grouping.key(Contact.received_at, Contact.source_agency)
+    awaiting = Contact.status == "awaiting_decision"
+
+    for key, received, decided, waiting, overdue in session.execute(
+        select(contact_key, func.count(), _count(Contact.status == "decided"), _count(awaiting),
+               _count(and_(awaiting, Contact.decision_due_at < current)))
+        .select_from(Contact).where(in_period).group_by(contact_key)
+    ):
+        c = group(key)["contacts"]
+        c.update(received=received, decided=decided, awaiting_decision=waiting, overdue=overdue)
+
+    for key, status, n in session.execute(
+        select(contact_key, Contact.consent_status, func.count())
+        .select_from(Contact).where(in_period).group_by(contact_key, Contact.consent_status)
+    ):
+        group(key)["contacts"]["consent"][status] = n
+
+    first_decision = and_(Decision.contact_id == Contact.id, Decision.supersedes_id.is_(None))
+    for key, decided, within_24, within_day in session.execute(
+        select(contact_key, func.count(), _count(Decision.within_24_hours == true()),
+               _count(Decision.within_1_working_day == true()))
+        .select_from(Contact).join(Decision, first_decision).where(in_period).group_by(contact_key)
+    ):
+        c = group(key)["contacts"]
+        c["decided_within_24_hours"] = ratio(within_24, decided)
+        c["decided_within_1_working_day"] = ratio(within_day, decided)
+
+    hours = Decision.seconds_from_receipt / 3600.0
+    for (key,), (median, p90) in _percentiles(
+        hours, [contact_key], [first_decision, in_period], [Fraction(1, 2), Fraction(9, 10)]
+    ).items():
+        group(key)["contacts"]["hours_to_first_decision"] = {
+            "median": _rounded(median), "p90": _rounded(p90)}
+
+    current_decision = and_(Decision.contact_id == Contact.id, Decision.superseded_by_id.is_(None))
+    approved, re_referrals, referrals = {}, {}, {}
+    for key, outcome, n, signed_off, repeat in session.execute(
+        select(contact_key, Decision.outcome, func.count(), _count(Decision.approved_at.is_not(None)),
+               _count(Decision.re_referral == true()))
+        .select_from(Contact).join(Decision, current_decision).where(in_period).group_by(contact_key, Decision.outcome)
+    ):
+        group(key)["contacts"]["outcomes"][outcome] = n
+        approved[key] = approved.get(key, 0) + signed_off
+        if outcome in REFERRAL_OUTCOMES:
+            referrals[key] = referrals.get(key, 0) + n
+            re_referrals[key] = re_referrals.get(key, 0) + repeat
+
+    with_feedback = {
+        key: n for key, n in session.execute(
+            select(contact_key, func.count()).select_from(Contact)
+            .where(in_period, Contact.status == "decided",
+                   exists().where(Feedback.contact_id == Contact.id))
+            .group_by(contact_key)
+        )
+    }
+    for key, g in figures.items():
+        c = g["contacts"]
+        c["approved"] = ratio(approved.get(key, 0), c["decided"])
+        c["feedback_given"] = ratio(with_feedback.get(key, 0), c["decided"])
+        g["referrals"] = {"count": referrals.get(key, 0),
+                          "re_referrals": ratio(re_referrals.get(key, 0), referrals.get(key, 0))}
+
+    _meeting_figures(grouping, group, start, end, first, last)
+    if group_by != "source_agency":
+        _transition_figures(grouping, group, start, end, current)
+
+    period = {"from": first.isoformat(), "to": last.isoformat()}
+    if group_by is None:
+        return {"period": period, **figures["all"]}
+    order = [k for k, _s, _e in grouping.months] if group_by == "month" else sorted(figures)
+    return {"period": period, "group_by": group_by,
+            "groups": [{"key": key, **figures[key]} for key in order]}
+
+
+def _meeting_figures(grouping, group, start, end, first, last):
+    meeting_contact = Contact.id == StrategyMeeting.contact_id
+    key = grouping.key(StrategyMeeting.convened_at, Contact.source_agency)
+    in_period = and_(StrategyMeeting.convened_at >= start, StrategyMeeting.convened_at < end)
+    held = StrategyMeeting.status == "held"
+    for k, convened, n_held, same_day, minutes, left_out, s47 in session.execute(
+        select(key, func.count(), _count(held), _count(StrategyMeeting.held_same_day == true()),
+               _count(StrategyMeeting.minutes_within_1_working_day == true()),
+               func.coalesce(func.sum(StrategyMeeting.required_left_out), 0),
+               _count(and_(held, StrategyMeeting.outcome == "s47_enquiry")))
+        .select_from(StrategyMeeting).join(Contact, meeting_contact).where(in_period).group_by(key)
+    ):
+        m = group(k)["strategy_meetings"]
+        m.update(convened=convened, held=n_held, required_left_out_with_reason=left_out,
+                 s47_enquiries=s47)
+        m["held_same_day"] = ratio(same_day, n_held)
+        m["minutes_within_1_working_day"] = ratio(minutes, n_held)
+
+    attended = and_(Attendance.meeting_id == Invitation.meeting_id,
+                    Attendance.agency == Invitation.agency, Attendance.attended == true())
+    for k, invited, came in session.execute(
+        select(key, func.count(), _count(Attendance.agency.is_not(None)))
+        .select_from(Invitation)
+        .join(StrategyMeeting, StrategyMeeting.id == Invitation.meeting_id)
+        .join(Contact, meeting_contact)
+        .outerjoin(Attendance, attended)
+        .where(in_period, held).group_by(key)
+    ):
+        group(k)["strategy_meetings"]["attendance"] = ratio(came, invited)
+
+    icpc_key = grouping.key(StrategyMeeting.icpc_due_date, Contact.source_agency, dates=True)
+    for k, due in session.execute(
+        select(icpc_key, func.count()).select_from(StrategyMeeting).join(Contact, meeting_contact)
+        .where(StrategyMeeting.icpc_due_date >= first, StrategyMeeting.icpc_due_date < last)
+        .group_by(icpc_key)
+    ):
+        group(k)["strategy_meetings"]["icpc_due_in_period"] = due
+
+
+def _transition_figures(grouping, group, start, end, current):
+    key = grouping.key(Transition.requested_at)
+    in_period = and_(Transition.requested_at >= start, Transition.requested_at < end)
+    status = Transition.status
+    for k, direction, requested, accepted, refused, withdrawn, still_open, overdue in session.execute(
+        select(key, Transition.direction, func.count(), _count(status == "accepted"),
+               _count(status == "refused"), _count(status == "withdrawn"),
+               _count(status == "requested"),
+               _count(and_(status == "requested", Transition.response_due_at < current)))
+        .select_from(Transition).where(in_period).group_by(key, Transition.direction)
+    ):
+        group(k)["transitions"][direction].update(
+            requested=requested, accepted=accepted, refused=refused, withdrawn=withdrawn,
+            open=still_open, overdue=overdue, acceptance=ratio(accepted, accepted + refused),
+        )
+    answered = Transition.working_days_to_response.is_not(None)
+    for (k, direction), (median,) in _percentiles(
+        Transition.working_days_to_response * 1.0, [key, Transition.direction],
+        [in_period, answered, status.in_(("accepted", "refused"))], [Fraction(1, 2)],
+    ).items():
+        group(k)["transitions"][direction]["median_working_days_to_response"] = _rounded(median)
