@@ -4,6 +4,101 @@ from marshmallow import Schema, fields, validate
 
 from api.models.decisions import OUTCOMES
 
+# The definitions, word for word as in the README (a test keeps the two the same).
+DEFINITIONS = {
+    'contacts.received': (
+        'Contacts received in the period (by received_at).'
+    ),
+    'contacts.decided': (
+        'Contacts received in the period that have a threshold decision.'
+    ),
+    'contacts.awaiting_decision': (
+        'Contacts received in the period without a threshold decision.'
+    ),
+    'contacts.overdue': (
+        'Contacts awaiting a decision and past their decision_due_at now.'
+    ),
+    'contacts.decided_within_24_hours': (
+        'Contacts whose first decision (the one that superseded nothing) came within 24 clock hours of received_at; of decided.'
+    ),
+    'contacts.decided_within_1_working_day': (
+        'Contacts whose first decision came by decision_due_at (the end of the first working day after the London date of receipt); of decided.'
+    ),
+    'contacts.hours_to_first_decision': (
+        'Median and 90th percentile of the hours from received_at to the first decision, over decided contacts (continuous percentiles, as percentile_cont, two decimal places; null when none).'
+    ),
+    'contacts.outcomes': (
+        'Current (not superseded) decisions by outcome; every outcome is listed.'
+    ),
+    'contacts.consent': (
+        'Contacts received in the period by current consent status; every status is listed.'
+    ),
+    'contacts.approved': (
+        'Decided contacts whose current decision a manager signed off; of decided.'
+    ),
+    'contacts.feedback_given': (
+        'Decided contacts with feedback to the referrer recorded; of decided.'
+    ),
+    'referrals.count': (
+        'Contacts received in the period whose current decision is assessment or strategy_discussion.'
+    ),
+    'referrals.re_referrals': (
+        'Referrals flagged when decided because a child of the referral had another referral (another contact whose current decision was assessment or strategy_discussion) decided in the 12 months before, from the same London date a year earlier; of count.'
+    ),
+    'strategy_meetings.convened': (
+        'Strategy meetings convened in the period (by convened_at).'
+    ),
+    'strategy_meetings.held': (
+        'Meetings convened in the period whose outcome is recorded.'
+    ),
+    'strategy_meetings.held_same_day': (
+        'Held meetings held on the London date they were convened; of held.'
+    ),
+    'strategy_meetings.attendance': (
+        'Invitations to held meetings recorded as attended; of invitations to held meetings.'
+    ),
+    'strategy_meetings.required_left_out_with_reason': (
+        'Required agencies left out with a reason recorded, summed over the meetings.'
+    ),
+    'strategy_meetings.minutes_within_1_working_day': (
+        'Held meetings whose minutes were recorded by the end of the first working day after the London date of held_at; of held (minutes not yet recorded count as not within).'
+    ),
+    'strategy_meetings.s47_enquiries': (
+        'Held meetings whose outcome is s47_enquiry.'
+    ),
+    'strategy_meetings.icpc_due_in_period': (
+        's47 meetings whose ICPC due date (15 working days after the London date of held_at) falls in the period, whenever they were convened.'
+    ),
+    'transitions.requested': (
+        'Requests made in the period (by requested_at), for the direction.'
+    ),
+    'transitions.accepted': (
+        'Of those, accepted.'
+    ),
+    'transitions.refused': (
+        'Of those, refused.'
+    ),
+    'transitions.withdrawn': (
+        'Of those, withdrawn.'
+    ),
+    'transitions.open': (
+        'Of those, still awaiting a response.'
+    ),
+    'transitions.overdue': (
+        'Of those, still awaiting a response and past response_due_at now.'
+    ),
+    'transitions.acceptance': (
+        'Accepted; of accepted and refused.'
+    ),
+    'transitions.median_working_days_to_response': (
+        'Median working days from the London date of the request to that of the response, over accepted and refused requests (0 when answered the same day); null when none.'
+    ),
+}
+
+
+def _defined(name):
+    return {"description": DEFINITIONS[name]}
+
 
 class MetricsArgsSchema(Schema):
     from_ = fields.Date(required=True, data_key="from",
@@ -29,59 +124,52 @@ class PercentilesSchema(Schema):
 
 
 class ContactFiguresSchema(Schema):
-    received = fields.Integer(metadata={"description": "Contacts received in the period."})
-    decided = fields.Integer(metadata={"description": "Of those, with a threshold decision."})
-    awaiting_decision = fields.Integer()
-    overdue = fields.Integer(metadata={"description": "Awaiting and past decision_due_at now."})
-    decided_within_24_hours = fields.Nested(RatioSchema, metadata={
-        "description": "First decision within 24 clock hours of receipt; of decided."})
-    decided_within_1_working_day = fields.Nested(RatioSchema, metadata={
-        "description": "First decision by decision_due_at; of decided."})
-    hours_to_first_decision = fields.Nested(PercentilesSchema, metadata={
-        "description": "Median and 90th percentile hours from receipt to first decision "
-        "(continuous percentiles, two decimals)."})
+    received = fields.Integer(metadata=_defined("contacts.received"))
+    decided = fields.Integer(metadata=_defined("contacts.decided"))
+    awaiting_decision = fields.Integer(metadata=_defined("contacts.awaiting_decision"))
+    overdue = fields.Integer(metadata=_defined("contacts.overdue"))
+    decided_within_24_hours = fields.Nested(
+        RatioSchema, metadata=_defined("contacts.decided_within_24_hours"))
+    decided_within_1_working_day = fields.Nested(
+        RatioSchema, metadata=_defined("contacts.decided_within_1_working_day"))
+    hours_to_first_decision = fields.Nested(
+        PercentilesSchema, metadata=_defined("contacts.hours_to_first_decision"))
     outcomes = fields.Dict(keys=fields.String(validate=validate.OneOf(OUTCOMES)),
-                           values=fields.Integer(),
-                           metadata={"description": "Current decisions by outcome."})
+                           values=fields.Integer(), metadata=_defined("contacts.outcomes"))
     consent = fields.Dict(keys=fields.String(), values=fields.Integer(),
-                          metadata={"description": "Current consent status of contacts received."})
-    approved = fields.Nested(RatioSchema, metadata={
-        "description": "Current decision signed off by a manager; of decided."})
-    feedback_given = fields.Nested(RatioSchema, metadata={
-        "description": "Feedback recorded to the referrer; of decided."})
+                          metadata=_defined("contacts.consent"))
+    approved = fields.Nested(RatioSchema, metadata=_defined("contacts.approved"))
+    feedback_given = fields.Nested(RatioSchema, metadata=_defined("contacts.feedback_given"))
 
 
 class ReferralFiguresSchema(Schema):
-    count = fields.Integer(metadata={
-        "description": "Contacts received whose current decision is assessment or strategy_discussion."})
-    re_referrals = fields.Nested(RatioSchema, metadata={
-        "description": "A child had another referral decided in the 12 months before; of count."})
+    count = fields.Integer(metadata=_defined("referrals.count"))
+    re_referrals = fields.Nested(RatioSchema, metadata=_defined("referrals.re_referrals"))
 
 
 class MeetingFiguresSchema(Schema):
-    convened = fields.Integer()
-    held = fields.Integer()
-    held_same_day = fields.Nested(RatioSchema, metadata={
-        "description": "Held on the London date convened; of held."})
-    attendance = fields.Nested(RatioSchema, metadata={
-        "description": "Invitations to held meetings attended; of invitations to held meetings."})
-    required_left_out_with_reason = fields.Integer()
-    minutes_within_1_working_day = fields.Nested(RatioSchema, metadata={
-        "description": "Minutes recorded by the end of the next working day; of held."})
-    s47_enquiries = fields.Integer()
-    icpc_due_in_period = fields.Integer(metadata={
-        "description": "ICPC due dates falling in the period, whenever the meeting was convened."})
+    convened = fields.Integer(metadata=_defined("strategy_meetings.convened"))
+    held = fields.Integer(metadata=_defined("strategy_meetings.held"))
+    held_same_day = fields.Nested(RatioSchema, metadata=_defined("strategy_meetings.held_same_day"))
+    attendance = fields.Nested(RatioSchema, metadata=_defined("strategy_meetings.attendance"))
+    required_left_out_with_reason = fields.Integer(
+        metadata=_defined("strategy_meetings.required_left_out_with_reason"))
+    minutes_within_1_working_day = fields.Nested(
+        RatioSchema, metadata=_defined("strategy_meetings.minutes_within_1_working_day"))
+    s47_enquiries = fields.Integer(metadata=_defined("strategy_meetings.s47_enquiries"))
+    icpc_due_in_period = fields.Integer(metadata=_defined("strategy_meetings.icpc_due_in_period"))
 
 
 class DirectionFiguresSchema(Schema):
-    requested = fields.Integer()
-    accepted = fields.Integer()
-    refused = fields.Integer()
-    withdrawn = fields.Integer()
-    open = fields.Integer()
-    overdue = fields.Integer(metadata={"description": "Open and past response_due_at now."})
-    acceptance = fields.Nested(RatioSchema, metadata={"description": "Accepted; of accepted + refused."})
-    median_working_days_to_response = fields.Float(allow_none=True)
+    requested = fields.Integer(metadata=_defined("transitions.requested"))
+    accepted = fields.Integer(metadata=_defined("transitions.accepted"))
+    refused = fields.Integer(metadata=_defined("transitions.refused"))
+    withdrawn = fields.Integer(metadata=_defined("transitions.withdrawn"))
+    open = fields.Integer(metadata=_defined("transitions.open"))
+    overdue = fields.Integer(metadata=_defined("transitions.overdue"))
+    acceptance = fields.Nested(RatioSchema, metadata=_defined("transitions.acceptance"))
+    median_working_days_to_response = fields.Float(
+        allow_none=True, metadata=_defined("transitions.median_working_days_to_response"))
 
 
 class TransitionFiguresSchema(Schema):
