@@ -6,7 +6,7 @@ from flask import Flask, current_app, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
-from . import auth, cli, db, errors
+from . import access, auth, cli, db, errors
 from .config import Config
 from .errors import PROBLEM_CONTENT_TYPE
 from .routes import register as register_routes
@@ -69,7 +69,8 @@ def create_app(config=None):
                 "description": "Records MASH contacts, threshold decisions, strategy meetings and "
                 "step-up/step-down transitions for a children's services front door. Every error "
                 "is application/problem+json (RFC 9457). Timestamps need an offset; they are "
-                "stored and returned in UTC, and judged in Europe/London."
+                "stored and returned in UTC, and judged in Europe/London. Every read of case data, "
+                "refused ones included, is recorded in the access log (GET /audit/access)."
             }
         },
     )
@@ -80,5 +81,7 @@ def create_app(config=None):
     errors.register(app)  # after flask-smorest's, so ours builds every error body
     app.before_request(_require_json_body)
     app.before_request(_read_only_transaction)
+    # Also after a refused read (401/403/404): those are the accesses most worth knowing about.
+    app.after_request(access.record_access)
     cli.register(app)
     return app

@@ -3,15 +3,23 @@
 hash = sha256(prev_hash + canonical JSON of the event); the first event's prev_hash is 64 zeros.
 Events are appended under a lock (PostgreSQL: a transaction-scoped advisory lock; SQLite: the
 write lock every write transaction takes at BEGIN), so two writers cannot fork the chain.
+
+A chain checked only against itself can be recomputed wholesale by anyone who can write to the
+database, so the server also signs checkpoints ({length, head_hash, at}) with its token key, for
+auditors to keep outside the system; verify_against() tells whether the chain, recomputed, still
+reaches each one.
 """
 
 import hashlib
 import json
+import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import jwt
+from flask import current_app
 from sqlalchemy import inspect, select, text
 
 from .db import session
@@ -87,15 +95,19 @@ def _lock_chain():
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
 
 
+def _head():
+    return session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+
+
 def record(actor, action, entity_type, entity_id, data):
     """Append one event in the current transaction. Call it last in a write: it holds the lock."""
     # Normalise through JSON once, so what is stored is exactly what is hashed.
     data_text = canonical_json(data)
     data = json.loads(data_text)
     _lock_chain()
-    head = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    head = _head()
     seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
     at = now()
     actor_fields = actor.as_dict()
@@ -127,6 +139,8 @@ class Verification:
     length: int
     head_hash: str
     first_bad_seq: int | None
+    # The recomputed hash at each length asked for, while the chain up to it still verified.
+    hashes_at: dict = field(default_factory=dict, repr=False, compare=False)
 
     def as_dict(self):
         return {
@@ -137,12 +151,18 @@ class Verification:
         }
 
 
-def verify(batch_size=2000):
-    """Recompute the whole chain in seq order, streaming; report the first event that breaks it."""
+def verify(batch_size=2000, lengths=()):
+    """Recompute the whole chain in seq order, streaming; report the first event that breaks it.
+
+    For each of `lengths`, also keep the hash the chain reaches there, so checking any number
+    of checkpoints costs this one pass.
+    """
     table = AuditEvent.__table__
     rows = session.execute(
         select(table).order_by(table.c.seq).execution_options(yield_per=batch_size)
     )
+    wanted = set(lengths)
+    hashes_at = {0: GENESIS_HASH} if 0 in wanted else {}
     expected_seq, expected_prev = 1, GENESIS_HASH
     length, first_bad, head_hash = 0, None, GENESIS_HASH
     for row in rows:
@@ -166,9 +186,103 @@ def verify(batch_size=2000):
                 recomputed = None
             if row.seq != expected_seq or row.prev_hash != expected_prev or recomputed != row.hash:
                 first_bad = row.seq
+            elif length in wanted:
+                # Every event so far recomputes to its stored hash, so this is the recomputed one.
+                hashes_at[length] = row.hash
         expected_seq, expected_prev, head_hash = row.seq + 1, row.hash, row.hash
     rows.close()
-    return Verification(first_bad is None, length, head_hash, first_bad)
+    return Verification(first_bad is None, length, head_hash, first_bad, hashes_at)
+
+
+# ---- signed checkpoints --------------------------------------------------------------------------
+
+# Explicit typing (RFC 8725 section 3.11): an access token signed with the same key is never taken
+# for a checkpoint, and a checkpoint (no sub, no role) is never accepted as an access token.
+CHECKPOINT_TYPE = "mash-audit-checkpoint+jwt"
+BAD_SIGNATURE = "bad signature"
+NOT_A_CHECKPOINT = "not a checkpoint"
+CHAIN_SHORTER = "chain shorter than checkpoint"
+HASH_DIFFERS = "hash at length differs"
+_HASH_TEXT = re.compile(r"[0-9a-f]{64}")
+
+
+def sign_checkpoint():
+    """A JWS of {length, head_hash, at, iss} for the chain's head now, signed with the token key.
+
+    It signs the head as stored, in one indexed read, without recomputing the chain: checking a
+    checkpoint recomputes the chain, and a head already tampered with never verifies against its
+    own checkpoint, so signing one vouches for nothing.
+    """
+    config = current_app.config
+    if not config.get("JWT_PRIVATE_KEY"):
+        raise RuntimeError("No signing key: set JWT_PRIVATE_KEY to sign audit checkpoints.")
+    head = _head()
+    length, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    claims = {"length": length, "head_hash": head_hash, "at": iso_utc(now()),
+              "iss": config["JWT_ISSUER"]}
+    return jwt.encode(claims, config["JWT_PRIVATE_KEY"], algorithm=config["JWT_ALGORITHM"],
+                      headers={"typ": CHECKPOINT_TYPE})
+
+
+@dataclass(frozen=True)
+class CheckpointCheck:
+    valid: bool
+    length: int | None
+    reason: str | None
+
+    def as_dict(self):
+        return {"valid": self.valid, "length": self.length, "reason": self.reason}
+
+
+def read_checkpoint(token):
+    """(length, head_hash) of a checkpoint this server signed, or (None, reason) if it is not one.
+
+    Only the signature is trusted: it is checked with the configured key and algorithm, whatever
+    the token's header says; then the type and claims, which only a signature makes worth reading.
+    """
+    config = current_app.config
+    try:
+        signed = jwt.api_jws.decode_complete(
+            token, config["JWT_PUBLIC_KEY"], algorithms=[config["JWT_ALGORITHM"]]
+        )
+    except jwt.PyJWTError:
+        return None, BAD_SIGNATURE
+    if str(signed["header"].get("typ", "")).lower() != CHECKPOINT_TYPE:
+        return None, NOT_A_CHECKPOINT
+    try:
+        claims = json.loads(signed["payload"])
+    except ValueError:
+        return None, NOT_A_CHECKPOINT
+    if not isinstance(claims, dict):
+        return None, NOT_A_CHECKPOINT
+    length, head_hash = claims.get("length"), claims.get("head_hash")
+    if (
+        claims.get("iss") != config["JWT_ISSUER"]
+        or not isinstance(length, int) or isinstance(length, bool) or length < 0
+        or not isinstance(head_hash, str) or not _HASH_TEXT.fullmatch(head_hash)
+    ):
+        return None, NOT_A_CHECKPOINT
+    return (length, head_hash), None
+
+
+def verify_against(tokens, batch_size=2000):
+    """verify(), and for each checkpoint whether the chain, recomputed, still reaches its hash at
+    its length (in the order given); one pass over the chain, however many checkpoints."""
+    read = [read_checkpoint(token) for token in tokens]
+    verification = verify(batch_size, lengths={claimed[0] for claimed, _ in read if claimed})
+    checks = []
+    for claimed, reason in read:
+        if claimed is None:
+            checks.append(CheckpointCheck(False, None, reason))
+            continue
+        length, head_hash = claimed
+        if length > verification.length:
+            checks.append(CheckpointCheck(False, length, CHAIN_SHORTER))
+        elif verification.hashes_at.get(length) != head_hash:
+            checks.append(CheckpointCheck(False, length, HASH_DIFFERS))
+        else:
+            checks.append(CheckpointCheck(True, length, None))
+    return verification, checks
 
 
 def list_events(args):

@@ -1,4 +1,4 @@
-"""flask commands: db upgrade, seed, token create, audit verify."""
+"""flask commands: db upgrade, seed, token create, audit verify, audit checkpoint."""
 
 import sys
 
@@ -83,6 +83,17 @@ def audit_verify():
     result = audit.verify().as_dict()
     click.echo(json.dumps(result))
     sys.exit(0 if result["valid"] else 1)
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint():
+    """Print a signed checkpoint of the audit chain (for a cron job to ship elsewhere)."""
+    from . import audit
+
+    try:
+        click.echo(audit.sign_checkpoint())
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @click.command("seed")

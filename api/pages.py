@@ -55,8 +55,12 @@ def decode_cursor(cursor, columns):
         raise RuleViolation("cursor", "Not a cursor this list gave out.") from None
 
 
-def keyset_page(stmt, columns, *, limit, cursor=None, descending=False):
-    """Run `stmt` (a select of one entity) ordered by `columns`, one page after `cursor`."""
+def keyset_page(stmt, columns, *, limit, cursor=None, descending=False, values_of=None):
+    """Run `stmt` (a select of one entity) ordered by `columns`, one page after `cursor`.
+
+    `values_of(item)` gives the last item's values of `columns` when they are not its own attributes
+    (ordered by a joined table's index); by default they are read off the item by name.
+    """
     if cursor:
         values = decode_cursor(cursor, columns)
         key = tuple_(*columns)
@@ -68,5 +72,6 @@ def keyset_page(stmt, columns, *, limit, cursor=None, descending=False):
     next_cursor = None
     if more:
         last = items[-1]
-        next_cursor = encode_cursor([getattr(last, c.key) for c in columns])
+        values = values_of(last) if values_of else [getattr(last, c.key) for c in columns]
+        next_cursor = encode_cursor(list(values))
     return {"items": items, "next_cursor": next_cursor}

@@ -1,5 +1,8 @@
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
+from api.audit import (
+    BAD_SIGNATURE, CHAIN_SHORTER, CHECKPOINT_TYPE, HASH_DIFFERS, NOT_A_CHECKPOINT,
+)
 from .common import PageArgsSchema, Timestamp
 
 
@@ -41,4 +44,61 @@ class VerificationSchema(Schema):
     head_hash = fields.String(metadata={"description": "Hash of the last event (64 zeros if none)."})
     first_bad_seq = fields.Integer(
         allow_none=True, metadata={"description": "First event that does not verify, or null."}
+    )
+
+
+CHECKPOINT_HELP = (
+    f"A signed checkpoint: a compact JWS (header `typ` `{CHECKPOINT_TYPE}`) over "
+    "`{length, head_hash, at, iss}`: the chain's length and its last event's hash at `at` "
+    "(RFC 3339, UTC), signed with the server's token key. Keep it outside this system; "
+    "POST /audit/verify tells whether the chain, recomputed, still reaches `head_hash` at "
+    "`length`, which a wholesale rewrite of the database cannot fake."
+)
+# Three base64url segments, as the compact serialization has them (RFC 7515 section 7.1).
+COMPACT_JWS = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+MAX_CHECKPOINTS = 100
+
+
+class CheckpointSchema(Schema):
+    checkpoint = fields.String(metadata={"description": CHECKPOINT_HELP})
+
+
+class CheckpointsSchema(Schema):
+    checkpoints = fields.List(
+        fields.String(validate=[
+            validate.Length(max=2048),
+            validate.Regexp(COMPACT_JWS, error="Must be a compact JWS, as GET /audit/checkpoint "
+                            "returns it."),
+        ]),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_CHECKPOINTS),
+        metadata={"description": f"1 to {MAX_CHECKPOINTS} checkpoints from GET /audit/checkpoint "
+                  "(or `flask audit checkpoint`), in any order."},
+    )
+
+
+class CheckpointCheckSchema(Schema):
+    valid = fields.Boolean(metadata={
+        "description": "The checkpoint was signed by this server and the chain, recomputed, "
+        "still has its hash at its length."})
+    length = fields.Integer(allow_none=True, metadata={
+        "description": "The checkpoint's length; null unless its signature verified."})
+    reason = fields.String(
+        allow_none=True,
+        validate=validate.OneOf([BAD_SIGNATURE, NOT_A_CHECKPOINT, CHAIN_SHORTER, HASH_DIFFERS]),
+        metadata={"description": f"Null when valid. `{BAD_SIGNATURE}`: not signed with this "
+                  "server's key (forged, altered, or signed with a key since retired); "
+                  f"`{NOT_A_CHECKPOINT}`: signed by this server but something else, such as an "
+                  f"access token; `{CHAIN_SHORTER}`: events have been removed since; "
+                  f"`{HASH_DIFFERS}`: events up to that length were changed, removed or "
+                  "rewritten since, even if the chain is now consistent with itself."},
+    )
+
+
+class CheckedVerificationSchema(VerificationSchema):
+    valid = fields.Boolean(metadata={
+        "description": "True only if the chain verifies and every checkpoint given is valid."})
+    checkpoints = fields.List(
+        fields.Nested(CheckpointCheckSchema),
+        metadata={"description": "One result per checkpoint sent, in the order sent."},
     )

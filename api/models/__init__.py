@@ -1,5 +1,6 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
+from .access import AccessEvent, AccessEventRecord
 from .accounts import Account
 from .agencies import Agency
 from .audit import AuditEvent
@@ -12,6 +13,8 @@ from .meetings import Attendance, Invitation, MeetingAction, MeetingChild, Strat
 from .transitions import Transition
 
 __all__ = [
+    "AccessEvent",
+    "AccessEventRecord",
     "Account",
     "Attendance",
     "Decision",

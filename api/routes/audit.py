@@ -1,7 +1,10 @@
 from .. import audit
 from ..auth import requires
 from . import Blueprint
-from schemas.audit import AuditEventArgsSchema, AuditEventSchema, VerificationSchema
+from schemas.audit import (
+    AuditEventArgsSchema, AuditEventSchema, CheckedVerificationSchema, CheckpointSchema,
+    CheckpointsSchema, VerificationSchema,
+)
 from schemas.common import page_of
 
 blp = Blueprint("audit", __name__, description="The append-only, hash-chained audit trail")
@@ -22,3 +25,27 @@ def list_audit_events(args):
 def verify_audit_chain():
     """Recompute the hash chain and report the first event that does not verify."""
     return audit.verify().as_dict()
+
+
+# A POST only because signed checkpoints do not belong in a URL: it writes nothing, so it is not
+# @idempotent and runs as a read (tests/api/test_route_declarations.py lists it as such).
+@blp.route("/audit/verify", methods=["POST"])
+@requires("auditor")
+@blp.arguments(CheckpointsSchema)
+@blp.response(200, CheckedVerificationSchema)
+def verify_audit_chain_against_checkpoints(data):
+    """Recompute the hash chain and check it still reaches each signed checkpoint given."""
+    verification, checks = audit.verify_against(data["checkpoints"])
+    return {
+        **verification.as_dict(),
+        "valid": verification.valid and all(check.valid for check in checks),
+        "checkpoints": [check.as_dict() for check in checks],
+    }
+
+
+@blp.route("/audit/checkpoint")
+@requires("auditor")
+@blp.response(200, CheckpointSchema)
+def sign_audit_checkpoint():
+    """Sign the chain's length and head hash now, for keeping outside this system."""
+    return {"checkpoint": audit.sign_checkpoint()}

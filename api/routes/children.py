@@ -1,3 +1,4 @@
+from ..access import logs_access
 from ..auth import requires
 from ..domain import chronology
 from . import Blueprint
@@ -10,6 +11,7 @@ CASE_READERS = ("practitioner", "manager", "auditor")
 
 @blp.route("/children/<uuid:child_id>")
 @requires(*CASE_READERS)
+@logs_access("child")
 @blp.etag
 @blp.response(200, ChildDetailSchema)
 def get_child(child_id):
@@ -19,6 +21,7 @@ def get_child(child_id):
 
 @blp.route("/children/<uuid:child_id>/chronology")
 @requires(*CASE_READERS)
+@logs_access("child")
 @blp.response(200, ChronologySchema)
 def child_chronology(child_id):
     """Every event about this child across contacts, meetings and transitions, in time order."""

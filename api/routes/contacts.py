@@ -1,5 +1,6 @@
 from flask import url_for
 
+from ..access import logs_access
 from ..auth import current_actor, requires
 from ..domain import contacts
 from ..idempotency import idempotent
@@ -41,6 +42,7 @@ def create_contact(data):
 
 @blp.route("/contacts")
 @requires(*READERS)
+@logs_access("contact")
 @blp.arguments(ContactListArgsSchema, location="query")
 @blp.response(200, page_of(ContactSchema))
 def list_contacts(args):
@@ -52,6 +54,7 @@ def list_contacts(args):
 
 @blp.route("/contacts/<uuid:contact_id>")
 @requires(*READERS)
+@logs_access("contact")
 @blp.etag
 @blp.response(200, ContactSchema)
 def get_contact(contact_id):

@@ -1,5 +1,6 @@
 from flask import url_for
 
+from ..access import logs_access
 from ..auth import current_actor, requires
 from ..domain import chronology, decisions
 from ..idempotency import idempotent
@@ -31,6 +32,7 @@ def record_decision(data, contact_id):
 
 @blp.route("/contacts/<uuid:contact_id>/decisions")
 @requires(*CASE_READERS)
+@logs_access("contact")
 @blp.response(200, DecisionListSchema)
 def list_decisions(contact_id):
     """List a contact's decisions, superseded ones included, oldest first."""
@@ -62,6 +64,7 @@ def record_feedback(data, contact_id):
 
 @blp.route("/contacts/<uuid:contact_id>/history")
 @requires(*CASE_READERS)
+@logs_access("contact")
 @blp.response(200, ChronologySchema)
 def contact_history(contact_id):
     """Everything about this contact, in time order."""

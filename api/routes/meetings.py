@@ -1,5 +1,6 @@
 from flask import url_for
 
+from ..access import logs_access
 from ..auth import current_actor, requires
 from ..domain import meetings
 from ..idempotency import idempotent
@@ -37,6 +38,7 @@ def convene_meeting(data):
 
 @blp.route("/strategy-meetings")
 @requires(*CASE_READERS)
+@logs_access("strategy_meeting")
 @blp.arguments(MeetingListArgsSchema, location="query")
 @blp.response(200, page_of(MeetingSchema))
 def list_meetings(args):
@@ -48,6 +50,7 @@ def list_meetings(args):
 
 @blp.route("/strategy-meetings/<uuid:meeting_id>")
 @requires(*CASE_READERS)
+@logs_access("strategy_meeting")
 @blp.etag
 @blp.response(200, MeetingSchema)
 def get_meeting(meeting_id):

@@ -1,5 +1,6 @@
 from flask import url_for
 
+from ..access import logs_access
 from ..auth import current_actor, requires
 from ..domain import transitions
 from ..idempotency import idempotent
@@ -35,6 +36,7 @@ def request_transition(data):
 
 @blp.route("/transitions")
 @requires(*CASE_READERS)
+@logs_access("transition")
 @blp.arguments(TransitionListArgsSchema, location="query")
 @blp.response(200, page_of(TransitionSchema))
 def list_transitions(args):
@@ -44,6 +46,7 @@ def list_transitions(args):
 
 @blp.route("/transitions/<uuid:transition_id>")
 @requires(*CASE_READERS)
+@logs_access("transition")
 @blp.etag
 @blp.response(200, TransitionSchema)
 def get_transition(transition_id):

@@ -12,7 +12,12 @@ from api.idempotency import idempotent
 from api.models.accounts import ROLES
 
 PUBLIC_ENDPOINTS = {"auth.issue_token", "health.health"}
-NOT_IDEMPOTENT_WRITES = {"auth.issue_token"}
+# POSTs that write nothing, so are not @idempotent and run as read-only transactions (whatever
+# they might write is never committed). Each is here for a reason, and a test below shows it:
+# - audit.verify_audit_chain_against_checkpoints: signed checkpoints go in a body, not a URL;
+#   tests/api/test_checkpoints.py shows it appends no audit event.
+READ_ONLY_POSTS = {"audit.verify_audit_chain_against_checkpoints"}
+NOT_IDEMPOTENT_WRITES = {"auth.issue_token"} | READ_ONLY_POSTS
 
 
 def declared_routes(app):
@@ -84,9 +89,21 @@ def test_every_declared_role_is_a_known_role(app):
     assert not unknown, f"routes declaring roles outside {ROLES}: {', '.join(unknown)}"
 
 
-def test_every_write_except_the_token_endpoint_is_one_idempotent_commit(app):
+def test_every_write_except_the_token_endpoint_and_the_read_only_posts_is_one_idempotent_commit(
+    app,
+):
     missing = writes_without_one_commit(app)
     assert not missing, f"write routes without @idempotent: {', '.join(missing)}"
+
+
+@pytest.mark.parametrize("endpoint", sorted(READ_ONLY_POSTS))
+def test_each_read_only_post_is_a_declared_post_that_runs_as_a_read(app, endpoint):
+    methods = {m for rule in app.url_map.iter_rules() if rule.endpoint == endpoint
+               for m in rule.methods}
+    assert "POST" in methods
+    view = app.view_functions[endpoint]
+    assert view._roles and not getattr(view, "_public", False)
+    assert not getattr(view, "_idempotent", False)
 
 
 def test_the_token_endpoint_is_a_post_that_writes_nothing(app):
@@ -181,3 +198,86 @@ def test_a_write_without_idempotent_is_named(app_built_wrong):
 def test_requires_refuses_to_declare_no_roles_or_unknown_ones(roles):
     with pytest.raises(ValueError):
         requires(*roles)
+
+
+# ---- every read of case data is logged (tests/api/test_access_log.py shows what is kept) ------
+
+from api.access import access_declaration, logs_access  # noqa: E402
+
+CASE_DATA_PATHS = (
+    "/api/v1/contacts", "/api/v1/children", "/api/v1/strategy-meetings", "/api/v1/transitions",
+    "/api/v1/decisions", "/api/v1/exports", "/api/v1/audit/access",
+)
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def case_data_reads_not_logged(app):
+    return sorted({rule.endpoint for rule in app.url_map.iter_rules()
+                   if "GET" in rule.methods and rule.rule.startswith(CASE_DATA_PATHS)
+                   and access_declaration(app.view_functions[rule.endpoint]) is None})
+
+
+def writes_declared_as_logged_reads(app):
+    """The access log records GETs only: a write carrying the declaration would claim a log it
+    does not get (writes are in the audit trail instead)."""
+    return sorted({endpoint for endpoint, methods, view in declared_routes(app)
+                   if methods & WRITE_METHODS and access_declaration(view) is not None})
+
+
+def test_the_app_has_case_data_reads_to_check(app):
+    logged = {endpoint for endpoint, _methods, view in declared_routes(app)
+              if access_declaration(view) is not None}
+    assert {"contacts.get_contact", "contacts.list_contacts", "decisions.list_decisions",
+            "decisions.contact_history", "children.get_child", "children.child_chronology",
+            "strategy_meetings.get_meeting", "strategy_meetings.list_meetings",
+            "transitions.get_transition", "transitions.list_transitions",
+            "access.list_access_events"} <= logged
+
+
+def test_every_read_of_case_data_declares_that_it_logs_access(app):
+    missing = case_data_reads_not_logged(app)
+    assert not missing, f"case data reads without @logs_access(...): {', '.join(missing)}"
+
+
+def test_no_write_declares_that_it_logs_access(app):
+    declared = writes_declared_as_logged_reads(app)
+    assert not declared, f"writes declaring @logs_access(...): {', '.join(declared)}"
+
+
+@pytest.fixture
+def app_logging_wrong():
+    wrong = Flask("logging_wrong")
+
+    @wrong.route("/api/v1/children/<uuid:child_id>/forgotten")
+    @requires("auditor")
+    def forgotten_read(child_id):
+        return "not logged"
+
+    @wrong.route("/api/v1/contacts/<uuid:contact_id>")
+    @requires("auditor")
+    @logs_access("contact")
+    def logged_read(contact_id):
+        return "logged"
+
+    @wrong.route("/api/v1/contacts/<uuid:contact_id>/notes", methods=["POST"])
+    @requires("practitioner")
+    @idempotent
+    @logs_access("contact")
+    def write_claiming_a_log(contact_id):
+        return "a write"
+
+    return wrong
+
+
+def test_a_case_data_read_without_the_declaration_is_named(app_logging_wrong):
+    assert case_data_reads_not_logged(app_logging_wrong) == ["forgotten_read"]
+
+
+def test_a_write_with_the_declaration_is_named(app_logging_wrong):
+    assert writes_declared_as_logged_reads(app_logging_wrong) == ["write_claiming_a_log"]
+
+
+@pytest.mark.parametrize("entity_type", ["", "contacts", "decision"])
+def test_logs_access_refuses_an_unknown_kind_of_record(entity_type):
+    with pytest.raises(ValueError):
+        logs_access(entity_type)
