@@ -1,4 +1,4 @@
-"""flask commands: db upgrade, seed, token create, audit verify."""
+"""flask commands: db upgrade, seed, token create, audit verify, timescales recompute."""
 
 import sys
 
@@ -13,6 +13,7 @@ from .config import PROJECT_ROOT
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 token_cli = AppGroup("token", help="Tokens for operators and scripts.")
 audit_cli = AppGroup("audit", help="The audit trail.")
+timescales_cli = AppGroup("timescales", help="Working-day facts stored on records.")
 
 
 def alembic_config(app=None):
@@ -85,6 +86,18 @@ def audit_verify():
     sys.exit(0 if result["valid"] else 1)
 
 
+@timescales_cli.command("recompute")
+def timescales_recompute():
+    """Recompute stored deadlines and on-time flags after the bank holiday calendar changes."""
+    from .auth import system_actor
+    from .db import session
+    from .domain.timescale_facts import recompute_working_day_facts
+
+    counts = recompute_working_day_facts(system_actor("timescales"))
+    session.commit()
+    click.echo(", ".join(f"{kind}: {n} changed" for kind, n in counts.items()))
+
+
 @click.command("seed")
 @click.option("--reference-only", is_flag=True, help="Agencies only: no demo accounts or cases.")
 def seed(reference_only):
@@ -96,5 +109,5 @@ def seed(reference_only):
 
 
 def register(app):
-    for group in (db_cli, token_cli, audit_cli, seed):
+    for group in (db_cli, token_cli, audit_cli, timescales_cli, seed):
         app.cli.add_command(group)
