@@ -1,4 +1,4 @@
-"""flask commands: db upgrade, seed, token create, audit verify, audit checkpoint."""
+"""flask commands: db upgrade, seed, token create, audit verify and checkpoint, timescales recompute."""
 
 import sys
 
@@ -13,6 +13,7 @@ from .config import PROJECT_ROOT
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 token_cli = AppGroup("token", help="Tokens for operators and scripts.")
 audit_cli = AppGroup("audit", help="The audit trail.")
+timescales_cli = AppGroup("timescales", help="Working-day facts stored on records.")
 
 
 def alembic_config(app=None):
@@ -96,6 +97,18 @@ def audit_checkpoint():
         raise click.ClickException(str(error)) from error
 
 
+@timescales_cli.command("recompute")
+def timescales_recompute():
+    """Recompute stored deadlines and on-time flags after the bank holiday calendar changes."""
+    from .auth import system_actor
+    from .db import session
+    from .domain.timescale_facts import recompute_working_day_facts
+
+    counts = recompute_working_day_facts(system_actor("timescales"))
+    session.commit()
+    click.echo(", ".join(f"{kind}: {n} changed" for kind, n in counts.items()))
+
+
 @click.command("seed")
 @click.option("--reference-only", is_flag=True, help="Agencies only: no demo accounts or cases.")
 def seed(reference_only):
@@ -107,5 +120,5 @@ def seed(reference_only):
 
 
 def register(app):
-    for group in (db_cli, token_cli, audit_cli, seed):
+    for group in (db_cli, token_cli, audit_cli, timescales_cli, seed):
         app.cli.add_command(group)

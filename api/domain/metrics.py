@@ -143,10 +143,14 @@ def timeliness(args):
     grouping = _Grouping(group_by, first, last)
     start, end, current = _start_of(first), _start_of(last), now()
     figures = {}
+    discovering = group_by == "source_agency"  # the agencies are those with contacts received
 
     def group(key):
         if key not in figures:
-            figures[key] = _empty_figures(with_transitions=group_by != "source_agency")
+            figure_set = _empty_figures(with_transitions=group_by != "source_agency")
+            if group_by == "source_agency" and not discovering:
+                return figure_set  # an agency with no contact in the period has no group
+            figures[key] = figure_set
         return figures[key]
 
     if group_by == "month":
@@ -203,6 +207,7 @@ def timeliness(args):
             referrals[key] = referrals.get(key, 0) + n
             re_referrals[key] = re_referrals.get(key, 0) + repeat
 
+    discovering = False
     with_feedback = {
         key: n for key, n in session.execute(
             select(contact_key, func.count()).select_from(Contact)

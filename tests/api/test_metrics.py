@@ -1,0 +1,850 @@
+"""Timeliness metrics (GET /api/v1/metrics/timeliness), checked against docs/metrics.md.
+
+A small front door is built by hand, through the API, with the fake clock moved to each moment
+in turn. Every expected figure below is a literal worked out by hand from the definitions, with
+a comment saying why; nothing is computed by the code under test.
+
+All of May and June 2026 is British Summer Time (London = UTC+1), so the end of a London day is
+22:59:59.999999Z. Bank holidays in England nearby: Mon 4 May and Mon 25 May 2026.
+
+The dataset (times UTC; "h" = hours from received_at to the first decision; 24h / 1wd = the
+first decision within 24 clock hours / by decision_due_at):
+
+Outside every period checked
+  C0   wmp     2025-05-19 20:00  child X, overridden; assessment 2025-05-19 22:30 (23:30 London)
+  CJ   btp     2026-06-30 23:30  = 00:30 on 1 July in London: July, not June; undecided
+  TJ   step_down of C11's child requested 2026-06-30 23:40 (= 1 July London), open
+April 2026 (before the main period; only in the by-month check)
+  CA   wmp     Tue 21 Apr 09:00  not_sought; strategy_discussion 10:00 (1h, 24h yes, 1wd yes)
+  M0   for CA: convened 21 Apr 11:00, held Wed 22 Apr 09:00 (not same day), s47, minutes 22 Apr
+       15:00 (on time); wmp attended, hilltop-gp attended; ICPC due Thu 14 May (in May)
+May 2026
+  C1   wmp     Fri 1 May 09:00   not_sought; strategy_discussion Tue 5 May 08:00: 95h, 24h no,
+               1wd yes (due end of Tue 5 May: Mon 4 May is a bank holiday); approved; feedback
+               twice (counts once)
+  C4   hilltop Mon 11 May 10:00  given; early_help Wed 13 May 12:00: 50h, 24h no, 1wd no (due end
+               of Tue 12 May); approved; feedback
+  C3   oakfld  Tue 12 May 08:00  child Y; not_sought, later overridden; first decision nfa 09:00
+               (1h, 24h yes, 1wd yes) approved, then superseded Thu 14 May by assessment (not
+               approved): outcome assessment, not approved; no feedback
+  C2   wmp     Fri 15 May 14:00  not_sought; strategy_discussion Mon 18 May 10:00: 68h, 24h no,
+               1wd yes (due end of Mon 18 May); no approval, no feedback
+  C10  oakfld  Wed 20 May 08:00  child X; overridden; assessment 09:00 (1h, yes, yes); not a
+               re-referral: C0 was decided at 23:30 London on 19 May 2025, before the London
+               midnight starting 20 May 2025; no approval, no feedback
+  M1   for C1: convened Tue 5 May 09:00, held 14:00 (same day), s47, minutes Wed 6 May 10:00 (on
+       time); invited wmp, hilltop-gp, oakfield-primary; attended: wmp yes, hilltop-gp no,
+       oakfield none recorded (1 of 3); ICPC due Wed 27 May (Mon 25 May skipped)
+  M5   for C2: convened Mon 18 May 11:00, held Fri 22 May 13:00 (not same day), no_further_action,
+       minutes Tue 26 May 16:00 (on time: Mon 25 May is a bank holiday); wmp yes, hilltop-gp yes
+June 2026
+  C5   wmp     2026-05-31 23:30  = 00:30 on Mon 1 June in London: June; not_sought;
+               strategy_discussion Mon 1 Jun 09:30 (10h, yes, yes); approved; feedback
+  C6   oakfld  Tue 2 Jun 09:00   refused; information_advice 11:00 (2h, yes, yes); approved;
+               feedback
+  C9   oakfld  Mon 8 Jun 09:00   child Y; given; assessment 13:00 (4h, yes, yes); re-referral
+               (C3's assessment, 14 May 2026); no approval; feedback
+  C11  hilltop Wed 10 Jun 20:00  not_sought; strategy_discussion 22:00 (2h, yes, yes)
+  C12  oakfld  Mon 22 Jun 09:00  not_sought; strategy_discussion 13:00 (4h, yes, yes)
+  C7   hilltop Thu 25 Jun 10:00  given; undecided, due end of Fri 26 Jun: overdue; feedback
+               recorded although undecided (not counted: feedback is "of decided")
+  C8   wmp     Tue 30 Jun 10:00  refused; undecided, due end of Wed 1 Jul: not overdue at the
+               time of the request (Wed 1 Jul 11:00)
+  M2   for C5: convened Mon 1 Jun 10:00, held Wed 3 Jun 09:00 (not same day), assessment,
+       minutes Fri 5 Jun 10:00 (late: due end of Thu 4 Jun); invited wmp only, health left out
+       with a reason (1); wmp attended (1 of 1)
+  M3   for C11: convened 2026-06-10 23:10 (= 00:10 on 11 June London), held 2026-06-11 08:00
+       (same London day though not the same UTC day), s47, minutes never recorded; invited
+       hilltop-gp (attended) and oakfield-primary (did not attend): 1 of 2; police left out with
+       a reason (1); ICPC due Thu 2 Jul (outside the period)
+  M4   for C12: convened Mon 22 Jun 14:00, never held; police and health left out with reasons (2)
+Transitions (requested_at; working days to the response)
+  step_up   U5 C4's child   Mon 18 May 09:00  open, due end of Tue 26 May: overdue
+            U1 child X      Mon 1 Jun 09:00   withdrawn 12:00
+            U2 child X      Fri 5 Jun 10:30   refused Mon 8 Jun: 1 working day (across a weekend)
+            U4 C1's child   Tue 9 Jun 10:00   accepted 16:00: 0
+            U3 child X      Mon 29 Jun 10:00  open, due end of Mon 6 Jul: not overdue
+  step_down D1 child X      Thu 21 May 10:00  refused 15:00: 0
+            D2 child X      Fri 22 May 10:00  accepted Tue 26 May: 1 (Mon 25 May a bank holiday)
+            D3 C1's child   Tue 2 Jun 10:00   accepted Fri 5 Jun: 3
+            D5 C2's child   Mon 15 Jun 10:00  withdrawn Tue 16 Jun
+            D4 C1's child   Wed 10 Jun 10:00  open, due end of Wed 17 Jun: overdue
+The metrics are read at Wed 2026-07-01 11:00Z unless a test says otherwise.
+"""
+
+import itertools
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.conftest import contact_body
+
+URL = "/api/v1/metrics/timeliness"
+READ_AT = "2026-07-01T11:00:00Z"
+
+DECISION_RATIONALE = "Threshold considered against the local guidance with the referrer's account."
+MEETING_RATIONALE = "Agencies shared what they know; the plan agreed reflects the risks identified."
+TRANSITION_RATIONALE = "Needs of the child and family reviewed with the worker and the family."
+REFUSAL_RATIONALE = "Threshold for the receiving service is not met; continue the current plan."
+PLAN = {"summary": "Family support worker visits weekly",
+        "expected_outcomes": ["School attendance above 95%"]}
+CONSENT_REASONS = {
+    "refused": "The parent declined to share information with other agencies.",
+    "not_sought": "Seeking consent could place the child at increased risk of harm.",
+    "overridden": "Risk of significant harm: information shared without consent.",
+}
+
+_nhs_numbers = itertools.count(700_000_001)
+
+
+def new_nhs_number():
+    """A fresh NHS number that passes the modulus 11 check."""
+    while True:
+        base = str(next(_nhs_numbers))
+        check = (11 - sum(int(d) * w for d, w in zip(base, range(10, 1, -1))) % 11) % 11
+        if check != 10:
+            return base + str(check)
+
+
+def instant(text):
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+# ---------------------------------------------------------------------------------------------
+# Expected figures: literal numbers, with helpers only for the shape.
+
+def ratio(count, of, percent):
+    return {"count": count, "of": of, "percent": percent}
+
+
+NO_RATIO = ratio(0, 0, None)
+
+
+def outcomes(nfa=0, information_advice=0, universal_services=0, early_help=0, existing_case=0,
+             assessment=0, strategy_discussion=0):
+    return {"nfa": nfa, "information_advice": information_advice,
+            "universal_services": universal_services, "early_help": early_help,
+            "existing_case": existing_case, "assessment": assessment,
+            "strategy_discussion": strategy_discussion}
+
+
+def consent(given=0, refused=0, not_sought=0, overridden=0):
+    return {"given": given, "refused": refused, "not_sought": not_sought, "overridden": overridden}
+
+
+def contacts(received=0, decided=0, awaiting_decision=0, overdue=0, within_24=NO_RATIO,
+             within_day=NO_RATIO, median=None, p90=None, by_outcome=None, by_consent=None,
+             approved=NO_RATIO, feedback_given=NO_RATIO):
+    return {
+        "received": received, "decided": decided, "awaiting_decision": awaiting_decision,
+        "overdue": overdue, "decided_within_24_hours": within_24,
+        "decided_within_1_working_day": within_day,
+        "hours_to_first_decision": {"median": median, "p90": p90},
+        "outcomes": by_outcome or outcomes(), "consent": by_consent or consent(),
+        "approved": approved, "feedback_given": feedback_given,
+    }
+
+
+def referrals(count=0, re_referrals=NO_RATIO):
+    return {"count": count, "re_referrals": re_referrals}
+
+
+def meetings(convened=0, held=0, held_same_day=NO_RATIO, attendance=NO_RATIO, left_out=0,
+             minutes=NO_RATIO, s47=0, icpc=0):
+    return {"convened": convened, "held": held, "held_same_day": held_same_day,
+            "attendance": attendance, "required_left_out_with_reason": left_out,
+            "minutes_within_1_working_day": minutes, "s47_enquiries": s47,
+            "icpc_due_in_period": icpc}
+
+
+def direction(requested=0, accepted=0, refused=0, withdrawn=0, open=0, overdue=0,
+              acceptance=NO_RATIO, median=None):
+    return {"requested": requested, "accepted": accepted, "refused": refused,
+            "withdrawn": withdrawn, "open": open, "overdue": overdue, "acceptance": acceptance,
+            "median_working_days_to_response": median}
+
+
+def transitions(step_up=None, step_down=None):
+    return {"step_up": step_up or direction(), "step_down": step_down or direction()}
+
+
+def figures(contact_figures=None, referral_figures=None, meeting_figures=None,
+            transition_figures="empty"):
+    return {
+        "contacts": contact_figures or contacts(),
+        "referrals": referral_figures or referrals(),
+        "strategy_meetings": meeting_figures or meetings(),
+        "transitions": transitions() if transition_figures == "empty" else transition_figures,
+    }
+
+
+EMPTY = figures()
+SECTIONS = ("contacts", "referrals", "strategy_meetings", "transitions")
+
+
+def figures_of(body):
+    """The documented sections of a response or group, each compared whole."""
+    missing = [name for name in SECTIONS if name not in body]
+    assert not missing, f"missing sections {missing} in {body}"
+    return {name: body[name] for name in SECTIONS}
+
+
+def assert_ungrouped(response, first, last, expected):
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body["period"] == {"from": first, "to": last}
+    assert "groups" not in body
+    actual = figures_of(body)
+    for name in SECTIONS:  # one section at a time, so a failure names it
+        assert actual[name] == expected[name], name
+    assert actual == expected
+
+
+def assert_grouped(response, group_by, first, last, expected_groups):
+    """expected_groups: [(key, figures)] in the documented order."""
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body["group_by"] == group_by
+    if "period" in body:
+        assert body["period"] == {"from": first, "to": last}
+    keys = [group["key"] for group in body["groups"]]
+    assert keys == [key for key, _ in expected_groups]
+    for group, (key, expected) in zip(body["groups"], expected_groups, strict=True):
+        actual = figures_of(group)
+        for name in SECTIONS:
+            assert actual[name] == expected[name], (key, name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Driving the front door through the API.
+
+class FrontDoor:
+    def __init__(self, api_as, clock):
+        self.clock = clock
+        self.mash = api_as("practitioner", sub="priya", service="mash")
+        self.manager = api_as("manager", sub="mark", service="mash")
+        self.eh = api_as("practitioner", sub="erin", service="early_help")
+        self.eh_manager = api_as("manager", sub="emma", service="early_help")
+        self.sc = api_as("practitioner", sub="sam", service="social_care")
+        self.sc_manager = api_as("manager", sub="sara", service="social_care")
+        self.auditor = api_as("auditor", sub="alex")
+
+    def at(self, when):
+        self.clock.set(instant(when))
+        return when
+
+    @staticmethod
+    def post(client, path, body):
+        response = client.post(path, json=body)
+        assert response.status_code == 201, (path, body, response.json)
+        return response.json
+
+    def contact(self, when, agency, consent_status="not_sought", nhs_number=None):
+        self.at(when)
+        consent_body = {"status": consent_status}
+        if consent_status == "given":
+            consent_body["given_by"] = "Mother"
+        else:
+            consent_body["reason"] = CONSENT_REASONS[consent_status]
+        child = {"given_name": "Sam", "family_name": "Example", "date_of_birth": "2017-06-01",
+                 "sex": "unknown", "nhs_number": nhs_number or new_nhs_number()}
+        created = self.post(self.mash, "/api/v1/contacts", contact_body(
+            received_at=when, source_agency=agency, children=[child], consent=consent_body))
+        created["child_id"] = created["children"][0]["id"]
+        return created
+
+    def consent(self, contact, when, status):
+        self.at(when)
+        self.post(self.mash, f"/api/v1/contacts/{contact['id']}/consent",
+                  {"status": status, "reason": CONSENT_REASONS[status]})
+
+    def decide(self, contact, when, outcome, within, supersedes=None):
+        self.at(when)
+        body = {"outcome": outcome, "rationale": DECISION_RATIONALE, "decided_at": when}
+        if supersedes:
+            body |= {"supersedes": supersedes["id"],
+                     "supersede_reason": "New information from the school changes the picture."}
+        decision = self.post(self.mash, f"/api/v1/contacts/{contact['id']}/decisions", body)
+        # The stored facts the metrics rest on are as worked out by hand.
+        assert (decision["within_24_hours"], decision["within_1_working_day"]) == within
+        return decision
+
+    def approve(self, decision, when):
+        self.at(when)
+        self.post(self.manager, f"/api/v1/decisions/{decision['id']}/approval",
+                  {"note": "Agreed with the threshold decision."})
+
+    def feedback(self, contact, when):
+        self.at(when)
+        self.post(self.mash, f"/api/v1/contacts/{contact['id']}/feedback", {
+            "given_at": when, "method": "phone",
+            "summary": "Told the referrer what the front door decided and what happens next."})
+
+    def convene(self, contact, when, scheduled_for, invited, not_invited_reasons=None):
+        self.at(when)
+        return self.post(self.mash, "/api/v1/strategy-meetings", {
+            "contact_id": contact["id"], "children": [contact["child_id"]],
+            "convened_at": when, "scheduled_for": scheduled_for, "chair": "Mark Evans",
+            "invited": [{"agency": code} for code in invited],
+            "not_invited_reasons": not_invited_reasons or {},
+        })
+
+    def hold(self, meeting, when, held_at, outcome, attendance, same_day, icpc_due_date=None,
+             minutes_recorded_at=None):
+        self.at(when)
+        body = {
+            "held_at": held_at, "outcome": outcome, "rationale": MEETING_RATIONALE,
+            "attendance": [{"agency": code, "attended": came} for code, came in attendance],
+            "medical_examination": {"decision": "not_applicable"},
+        }
+        if minutes_recorded_at:
+            body["minutes_recorded_at"] = minutes_recorded_at
+        held = self.post(self.mash, f"/api/v1/strategy-meetings/{meeting['id']}/outcome", body)
+        assert held["held_same_day"] is same_day
+        assert held["icpc_due_date"] == icpc_due_date
+        return held
+
+    def minutes(self, meeting, when, on_time):
+        self.at(when)
+        recorded = self.post(self.mash, f"/api/v1/strategy-meetings/{meeting['id']}/minutes",
+                             {"minutes_recorded_at": when})
+        assert recorded["minutes_within_1_working_day"] is on_time
+
+    def request(self, child_id, when, direction_name):
+        self.at(when)
+        body = {"child_id": child_id, "direction": direction_name,
+                "rationale": TRANSITION_RATIONALE, "requested_at": when}
+        if direction_name == "step_down":
+            body["plan"] = PLAN
+        requester = self.sc if direction_name == "step_down" else self.eh
+        return self.post(requester, "/api/v1/transitions", body)
+
+    def respond(self, transition, when, decision):
+        self.at(when)
+        manager = self.sc_manager if transition["direction"] == "step_up" else self.eh_manager
+        body = {"decision": decision}
+        if decision == "refused":
+            body["rationale"] = REFUSAL_RATIONALE
+        answered = self.post(manager, f"/api/v1/transitions/{transition['id']}/response", body)
+        assert answered["status"] == decision
+
+    def withdraw(self, transition, when):
+        self.at(when)
+        requester = self.sc if transition["direction"] == "step_down" else self.eh
+        withdrawn = self.post(requester, f"/api/v1/transitions/{transition['id']}/withdrawal",
+                              {"reason": "The family moved out of the area."})
+        assert withdrawn["status"] == "withdrawn"
+
+    def metrics(self, query, client=None):
+        return (client or self.auditor).get(f"{URL}?{query}")
+
+
+@pytest.fixture
+def front_door(api_as, clock):
+    return FrontDoor(api_as, clock)
+
+
+@pytest.fixture
+def dataset(front_door):
+    """The front door described in the module docstring, built in time order."""
+    f = front_door
+    nhs_x, nhs_y = new_nhs_number(), new_nhs_number()
+
+    # 2025: child X's earlier referral, more than 12 months before C10.
+    c0 = f.contact("2025-05-19T20:00:00Z", "wmp", "overridden", nhs_number=nhs_x)
+    f.decide(c0, "2025-05-19T22:30:00Z", "assessment", within=(True, True))
+
+    # April 2026: CA and its s47 meeting M0, whose ICPC falls due in May.
+    ca = f.contact("2026-04-21T09:00:00Z", "wmp")
+    f.decide(ca, "2026-04-21T10:00:00Z", "strategy_discussion", within=(True, True))
+    m0 = f.convene(ca, "2026-04-21T11:00:00Z", "2026-04-22T09:00:00Z", ["wmp", "hilltop-gp"])
+    f.hold(m0, "2026-04-22T15:00:00Z", "2026-04-22T09:00:00Z", "s47_enquiry",
+           [("wmp", True), ("hilltop-gp", True)], same_day=False, icpc_due_date="2026-05-14",
+           minutes_recorded_at="2026-04-22T15:00:00Z")
+    assert f.mash.get(f"/api/v1/strategy-meetings/{m0['id']}").json[
+        "minutes_within_1_working_day"] is True
+
+    # May 2026.
+    c1 = f.contact("2026-05-01T09:00:00Z", "wmp")
+    d1 = f.decide(c1, "2026-05-05T08:00:00Z", "strategy_discussion", within=(False, True))
+    m1 = f.convene(c1, "2026-05-05T09:00:00Z", "2026-05-05T14:00:00Z",
+                   ["wmp", "hilltop-gp", "oakfield-primary"])
+    f.approve(d1, "2026-05-05T10:00:00Z")
+    f.feedback(c1, "2026-05-05T12:00:00Z")
+    held = f.hold(m1, "2026-05-06T10:30:00Z", "2026-05-05T14:00:00Z", "s47_enquiry",
+                  [("wmp", True), ("hilltop-gp", False)], same_day=True,
+                  icpc_due_date="2026-05-27", minutes_recorded_at="2026-05-06T10:00:00Z")
+    assert held["minutes_within_1_working_day"] is True
+    f.feedback(c1, "2026-05-06T11:00:00Z")  # a second feedback: the contact still counts once
+
+    c4 = f.contact("2026-05-11T10:00:00Z", "hilltop-gp", "given")
+    c3 = f.contact("2026-05-12T08:00:00Z", "oakfield-primary", nhs_number=nhs_y)
+    d3_first = f.decide(c3, "2026-05-12T09:00:00Z", "nfa", within=(True, True))
+    f.approve(d3_first, "2026-05-12T09:30:00Z")  # approved, but superseded below
+    d4 = f.decide(c4, "2026-05-13T12:00:00Z", "early_help", within=(False, False))
+    f.approve(d4, "2026-05-13T12:30:00Z")
+    f.feedback(c4, "2026-05-13T13:00:00Z")
+    f.consent(c3, "2026-05-14T09:00:00Z", "overridden")
+    d3 = f.decide(c3, "2026-05-14T10:00:00Z", "assessment", within=(False, False),
+                  supersedes=d3_first)
+    assert d3["approval"] is None
+
+    c2 = f.contact("2026-05-15T14:00:00Z", "wmp")
+    u5 = f.request(c4["child_id"], "2026-05-18T09:00:00Z", "step_up")
+    assert u5["response_due_at"].startswith("2026-05-26T22:59:59")
+    f.decide(c2, "2026-05-18T10:00:00Z", "strategy_discussion", within=(False, True))
+    m5 = f.convene(c2, "2026-05-18T11:00:00Z", "2026-05-22T13:00:00Z", ["wmp", "hilltop-gp"])
+
+    c10 = f.contact("2026-05-20T08:00:00Z", "oakfield-primary", "overridden", nhs_number=nhs_x)
+    f.decide(c10, "2026-05-20T09:00:00Z", "assessment", within=(True, True))
+    d1_t = f.request(c10["child_id"], "2026-05-21T10:00:00Z", "step_down")
+    f.respond(d1_t, "2026-05-21T15:00:00Z", "refused")
+    d2_t = f.request(c10["child_id"], "2026-05-22T10:00:00Z", "step_down")
+    f.hold(m5, "2026-05-22T14:00:00Z", "2026-05-22T13:00:00Z", "no_further_action",
+           [("wmp", True), ("hilltop-gp", True)], same_day=False)
+    f.respond(d2_t, "2026-05-26T10:00:00Z", "accepted")  # child X now open to early help
+    f.minutes(m5, "2026-05-26T16:00:00Z", on_time=True)
+
+    # June 2026 (C5 arrives at 23:30Z on 31 May: 00:30 on 1 June in London).
+    c5 = f.contact("2026-05-31T23:30:00Z", "wmp")
+    assert c5["decision_due_at"].startswith("2026-06-02T22:59:59")
+    u1 = f.request(c10["child_id"], "2026-06-01T09:00:00Z", "step_up")
+    d5 = f.decide(c5, "2026-06-01T09:30:00Z", "strategy_discussion", within=(True, True))
+    m2 = f.convene(c5, "2026-06-01T10:00:00Z", "2026-06-03T09:00:00Z", ["wmp"],
+                   {"health": "No health agency knows the family; the GP registration lapsed."})
+    f.approve(d5, "2026-06-01T11:00:00Z")
+    f.withdraw(u1, "2026-06-01T12:00:00Z")
+    f.feedback(c5, "2026-06-01T12:00:00Z")
+
+    c6 = f.contact("2026-06-02T09:00:00Z", "oakfield-primary", "refused")
+    d3_t = f.request(c1["child_id"], "2026-06-02T10:00:00Z", "step_down")
+    d6 = f.decide(c6, "2026-06-02T11:00:00Z", "information_advice", within=(True, True))
+    f.approve(d6, "2026-06-02T11:30:00Z")
+    f.feedback(c6, "2026-06-02T11:30:00Z")
+    f.hold(m2, "2026-06-03T12:00:00Z", "2026-06-03T09:00:00Z", "assessment", [("wmp", True)],
+           same_day=False)
+    f.respond(d3_t, "2026-06-05T10:00:00Z", "accepted")  # C1's child now open to early help
+    f.minutes(m2, "2026-06-05T10:00:00Z", on_time=False)
+    u2 = f.request(c10["child_id"], "2026-06-05T10:30:00Z", "step_up")
+    f.respond(u2, "2026-06-08T09:00:00Z", "refused")
+
+    c9 = f.contact("2026-06-08T09:00:00Z", "oakfield-primary", "given", nhs_number=nhs_y)
+    assert c9["child_id"] == c3["child_id"]
+    f.decide(c9, "2026-06-08T13:00:00Z", "assessment", within=(True, True))
+    f.feedback(c9, "2026-06-08T14:00:00Z")
+    u4 = f.request(c1["child_id"], "2026-06-09T10:00:00Z", "step_up")
+    f.respond(u4, "2026-06-09T16:00:00Z", "accepted")  # C1's child back with social care
+    d4_t = f.request(c1["child_id"], "2026-06-10T10:00:00Z", "step_down")
+    assert d4_t["response_due_at"].startswith("2026-06-17T22:59:59")
+
+    c11 = f.contact("2026-06-10T20:00:00Z", "hilltop-gp")
+    f.decide(c11, "2026-06-10T22:00:00Z", "strategy_discussion", within=(True, True))
+    m3 = f.convene(c11, "2026-06-10T23:10:00Z", "2026-06-11T08:00:00Z",
+                   ["hilltop-gp", "oakfield-primary"],
+                   {"police": "No offence alleged; police will be told of the outcome."})
+    f.hold(m3, "2026-06-11T09:00:00Z", "2026-06-11T08:00:00Z", "s47_enquiry",
+           [("hilltop-gp", True), ("oakfield-primary", False)], same_day=True,
+           icpc_due_date="2026-07-02")
+
+    d5_t = f.request(c2["child_id"], "2026-06-15T10:00:00Z", "step_down")
+    f.withdraw(d5_t, "2026-06-16T10:00:00Z")
+
+    c12 = f.contact("2026-06-22T09:00:00Z", "oakfield-primary")
+    f.decide(c12, "2026-06-22T13:00:00Z", "strategy_discussion", within=(True, True))
+    m4 = f.convene(c12, "2026-06-22T14:00:00Z", "2026-06-23T10:00:00Z", ["oakfield-primary"], {
+        "police": "Police have no involvement with this family.",
+        "health": "The family is not registered with any health service.",
+    })
+    for meeting, left_out in ((m2, ["health"]), (m3, ["police"]), (m4, ["health", "police"])):
+        assert sorted(meeting["not_invited_reasons"]) == left_out
+
+    c7 = f.contact("2026-06-25T10:00:00Z", "hilltop-gp", "given")
+    f.feedback(c7, "2026-06-26T09:00:00Z")  # feedback on a contact still awaiting a decision
+    u3 = f.request(c10["child_id"], "2026-06-29T10:00:00Z", "step_up")
+    assert u3["response_due_at"].startswith("2026-07-06T22:59:59")
+    c8 = f.contact("2026-06-30T10:00:00Z", "wmp", "refused")
+    assert c8["decision_due_at"].startswith("2026-07-01T22:59:59")
+
+    # 1 July in London: outside every period checked.
+    f.contact("2026-06-30T23:30:00Z", "btp")
+    f.request(c11["child_id"], "2026-06-30T23:40:00Z", "step_down")
+
+    f.at(READ_AT)
+    return f
+
+
+# ---------------------------------------------------------------------------------------------
+# The main period: May and June 2026.
+
+MAY_JUNE = figures(
+    contacts(
+        received=12,  # C1 C4 C3 C2 C10 (May), C5 C6 C9 C11 C12 C7 C8 (June); not CA, CJ, C0
+        decided=10,  # all but C7 and C8
+        awaiting_decision=2,  # C7, C8
+        overdue=1,  # C7 (due end of 26 Jun); C8 is due at the end of 1 Jul, after 11:00
+        # first decisions within 24h: C3 (1h, its first, superseded decision), C10, C5, C6, C9,
+        # C11, C12; not C1 (95h), C4 (50h), C2 (68h)
+        within_24=ratio(7, 10, 70.0),
+        # by decision_due_at: all but C4 (C1 across the May bank holiday, C2 Friday -> Monday)
+        within_day=ratio(9, 10, 90.0),
+        # hours, sorted: 1 1 2 2 4 4 10 50 68 95 -> median between ranks 5 and 6 = (4 + 4) / 2;
+        # p90 at position 0.9 x 9 = 8.1: 68 + 0.1 x (95 - 68) = 70.7
+        median=4.0, p90=70.7,
+        # current decisions: C3's nfa was superseded by assessment
+        by_outcome=outcomes(information_advice=1, early_help=1, assessment=3,
+                            strategy_discussion=5),
+        # given C4 C9 C7; refused C6 C8; not_sought C1 C2 C5 C11 C12; overridden C3 (changed
+        # from not_sought) and C10
+        by_consent=consent(given=3, refused=2, not_sought=5, overridden=2),
+        # current decision signed off: C1, C4, C5, C6 (C3's approval was of its first decision)
+        approved=ratio(4, 10, 40.0),
+        # decided with feedback: C1 (twice, counted once), C4, C5, C6, C9; not C7 (undecided)
+        feedback_given=ratio(5, 10, 50.0),
+    ),
+    # C1 C3 C2 C10 C5 C9 C11 C12 (assessment or strategy_discussion now); re-referral: C9 only
+    referrals(8, ratio(1, 8, 12.5)),
+    meetings(
+        convened=5,  # M1 M5 M2 M3 M4 (not M0, convened in April)
+        held=4,  # all but M4
+        held_same_day=ratio(2, 4, 50.0),  # M1, M3 (same London date); not M5, M2
+        attendance=ratio(5, 8, 62.5),  # M1 1/3, M5 2/2, M2 1/1, M3 1/2; M4 not held
+        left_out=4,  # M2 health, M3 police, M4 police and health
+        minutes=ratio(2, 4, 50.0),  # M1, M5 on time; M2 late; M3 never recorded
+        s47=2,  # M1, M3
+        icpc=2,  # M0 (14 May, convened in April) and M1 (27 May); M3's falls on 2 July
+    ),
+    transitions(
+        # U5 open overdue, U1 withdrawn, U2 refused (1 day), U4 accepted (0 days), U3 open
+        step_up=direction(5, 1, 1, 1, open=2, overdue=1, acceptance=ratio(1, 2, 50.0),
+                          median=0.5),  # median of 0 and 1
+        # D1 refused (0), D2 accepted (1), D3 accepted (3), D5 withdrawn, D4 open overdue
+        step_down=direction(5, 2, 1, 1, open=1, overdue=1, acceptance=ratio(2, 3, 66.7),
+                            median=1.0),  # median of 0, 1, 3
+    ),
+)
+
+MARCH = EMPTY
+
+APRIL = figures(
+    contacts(1, 1, 0, 0, ratio(1, 1, 100.0), ratio(1, 1, 100.0), median=1.0, p90=1.0,  # CA, 1h
+             by_outcome=outcomes(strategy_discussion=1), by_consent=consent(not_sought=1),
+             approved=ratio(0, 1, 0.0), feedback_given=ratio(0, 1, 0.0)),
+    referrals(1, ratio(0, 1, 0.0)),
+    # M0: held the day after convening, both invitees attended, minutes on time, s47 with the
+    # ICPC due in May (so 0 here)
+    meetings(1, 1, ratio(0, 1, 0.0), ratio(2, 2, 100.0), 0, ratio(1, 1, 100.0), s47=1, icpc=0),
+)
+
+MAY = figures(
+    contacts(
+        5, 5, 0, 0,  # C1 C4 C3 C2 C10, all decided
+        within_24=ratio(2, 5, 40.0),  # C3 (first decision), C10
+        within_day=ratio(4, 5, 80.0),  # all but C4
+        median=50.0, p90=84.2,  # 1 1 50 68 95: p90 at 3.6 -> 68 + 0.6 x 27
+        by_outcome=outcomes(early_help=1, assessment=2, strategy_discussion=2),
+        by_consent=consent(given=1, not_sought=2, overridden=2),
+        approved=ratio(2, 5, 40.0),  # C1, C4
+        feedback_given=ratio(2, 5, 40.0),  # C1, C4
+    ),
+    referrals(4, ratio(0, 4, 0.0)),  # C1 C3 C2 C10; C10 not a re-referral
+    meetings(
+        2, 2,  # M1, M5
+        held_same_day=ratio(1, 2, 50.0),  # M1
+        attendance=ratio(3, 5, 60.0),  # M1 1/3, M5 2/2
+        left_out=0,
+        minutes=ratio(2, 2, 100.0),
+        s47=1,  # M1
+        icpc=2,  # due in May: M0 (14 May), M1 (27 May)
+    ),
+    transitions(
+        step_up=direction(1, open=1, overdue=1),  # U5; nothing answered: null median
+        step_down=direction(2, 1, 1, acceptance=ratio(1, 2, 50.0), median=0.5),  # D1 0, D2 1
+    ),
+)
+
+JUNE = figures(
+    contacts(
+        7, 5, 2, 1,  # C5 C6 C9 C11 C12 decided; C7 (overdue), C8 awaiting
+        within_24=ratio(5, 5, 100.0),
+        within_day=ratio(5, 5, 100.0),
+        median=4.0, p90=7.6,  # 2 2 4 4 10: p90 at 3.6 -> 4 + 0.6 x 6
+        by_outcome=outcomes(information_advice=1, assessment=1, strategy_discussion=3),
+        by_consent=consent(given=2, refused=2, not_sought=3),
+        approved=ratio(2, 5, 40.0),  # C5, C6
+        feedback_given=ratio(3, 5, 60.0),  # C5, C6, C9 (C7's does not count)
+    ),
+    referrals(4, ratio(1, 4, 25.0)),  # C5 C9 C11 C12; C9 a re-referral
+    meetings(
+        3, 2,  # M2 M3 M4 (M3 convened 11 June London); M4 not held
+        held_same_day=ratio(1, 2, 50.0),  # M3
+        attendance=ratio(2, 3, 66.7),  # M2 1/1, M3 1/2
+        left_out=4,
+        minutes=ratio(0, 2, 0.0),  # M2 late, M3 missing
+        s47=1,  # M3
+        icpc=0,  # M3's ICPC is due on 2 July
+    ),
+    transitions(
+        # U1 withdrawn, U2 refused (1), U4 accepted (0), U3 open, not overdue
+        step_up=direction(4, 1, 1, 1, open=1, overdue=0, acceptance=ratio(1, 2, 50.0),
+                          median=0.5),
+        # D3 accepted (3), D4 open overdue, D5 withdrawn
+        step_down=direction(3, 1, 0, 1, open=1, overdue=1, acceptance=ratio(1, 1, 100.0),
+                            median=3.0),
+    ),
+)
+
+HILLTOP = figures(
+    contacts(
+        3, 2, 1, 1,  # C4 C11 decided; C7 awaiting and overdue
+        within_24=ratio(1, 2, 50.0),  # C11
+        within_day=ratio(1, 2, 50.0),  # C11
+        median=26.0, p90=45.2,  # 2 50: median 26; p90 at 0.9 -> 2 + 0.9 x 48
+        by_outcome=outcomes(early_help=1, strategy_discussion=1),
+        by_consent=consent(given=2, not_sought=1),
+        approved=ratio(1, 2, 50.0),  # C4
+        feedback_given=ratio(1, 2, 50.0),  # C4 (C7 undecided)
+    ),
+    referrals(1, ratio(0, 1, 0.0)),  # C11
+    # M3: same London day, 1 of 2 attended, police left out, no minutes, s47 due 2 July
+    meetings(1, 1, ratio(1, 1, 100.0), ratio(1, 2, 50.0), 1, ratio(0, 1, 0.0), s47=1, icpc=0),
+    transition_figures=None,
+)
+
+OAKFIELD = figures(
+    contacts(
+        5, 5, 0, 0,  # C3 C10 C6 C9 C12
+        within_24=ratio(5, 5, 100.0),  # C3's first decision came in 1h
+        within_day=ratio(5, 5, 100.0),
+        median=2.0, p90=4.0,  # 1 1 2 4 4: p90 at 3.6 -> 4 + 0.6 x 0
+        by_outcome=outcomes(information_advice=1, assessment=3, strategy_discussion=1),
+        by_consent=consent(given=1, refused=1, not_sought=1, overridden=2),
+        approved=ratio(1, 5, 20.0),  # C6 only
+        feedback_given=ratio(2, 5, 40.0),  # C6, C9
+    ),
+    referrals(4, ratio(1, 4, 25.0)),  # C3 C10 C9 C12; C9 a re-referral
+    meetings(1, 0, left_out=2),  # M4, convened, never held: nothing held, null percents
+    transition_figures=None,
+)
+
+WMP = figures(
+    contacts(
+        4, 3, 1, 0,  # C1 C2 C5 decided; C8 awaiting, not yet overdue
+        within_24=ratio(1, 3, 33.3),  # C5
+        within_day=ratio(3, 3, 100.0),
+        median=68.0, p90=89.6,  # 10 68 95: p90 at 1.8 -> 68 + 0.8 x 27
+        by_outcome=outcomes(strategy_discussion=3),
+        by_consent=consent(refused=1, not_sought=3),
+        approved=ratio(2, 3, 66.7),  # C1, C5
+        feedback_given=ratio(2, 3, 66.7),  # C1, C5
+    ),
+    referrals(3, ratio(0, 3, 0.0)),
+    meetings(
+        3, 3,  # M1 M5 M2
+        held_same_day=ratio(1, 3, 33.3),  # M1
+        attendance=ratio(4, 6, 66.7),  # M1 1/3, M5 2/2, M2 1/1
+        left_out=1,  # M2 health
+        minutes=ratio(2, 3, 66.7),  # M1, M5
+        s47=1,  # M1
+        icpc=2,  # M1 (27 May) and M0 (14 May: CA was a wmp contact, convened in April)
+    ),
+    transition_figures=None,
+)
+
+
+def test_the_period_as_a_whole(dataset):
+    assert_ungrouped(dataset.metrics("from=2026-05-01&to=2026-07-01"),
+                     "2026-05-01", "2026-07-01", MAY_JUNE)
+
+
+def test_by_month_with_an_empty_month_and_the_month_before(dataset):
+    response = dataset.metrics("from=2026-03-01&to=2026-07-01&group_by=month")
+    assert_grouped(response, "month", "2026-03-01", "2026-07-01", [
+        ("2026-03", MARCH), ("2026-04", APRIL), ("2026-05", MAY), ("2026-06", JUNE)])
+    # The same months in a period of their own give the same figures.
+    response = dataset.metrics("from=2026-05-01&to=2026-07-01&group_by=month")
+    assert_grouped(response, "month", "2026-05-01", "2026-07-01",
+                   [("2026-05", MAY), ("2026-06", JUNE)])
+
+
+def test_by_source_agency(dataset):
+    # btp sent only CJ (1 July in London): no group. Ordered by code. No transitions.
+    response = dataset.metrics("from=2026-05-01&to=2026-07-01&group_by=source_agency")
+    assert_grouped(response, "source_agency", "2026-05-01", "2026-07-01", [
+        ("hilltop-gp", HILLTOP), ("oakfield-primary", OAKFIELD), ("wmp", WMP)])
+    for group in response.json["groups"]:
+        assert group["transitions"] is None
+
+
+def test_months_count_only_their_part_of_a_period_of_london_dates(dataset):
+    # 15 May to 10 June inclusive. Records fall in by London date: M3 was convened at 23:10Z
+    # on 10 June, which is 11 June in London, so it is out; C11 (21:00 London on 10 June) is in.
+    response = dataset.metrics("from=2026-05-15&to=2026-06-11&group_by=month")
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert [group["key"] for group in body["groups"]] == ["2026-05", "2026-06"]
+    may, june = body["groups"]
+    assert may["contacts"]["received"] == 2  # C2 (15 May), C10; not C1, C4, C3
+    assert june["contacts"]["received"] == 4  # C5 C6 C9 C11
+    assert may["strategy_meetings"]["convened"] == 1  # M5; not M1 (5 May)
+    assert june["strategy_meetings"]["convened"] == 1  # M2; not M3
+    assert may["strategy_meetings"]["icpc_due_in_period"] == 1  # M1 (27 May); not M0 (14 May)
+    assert june["strategy_meetings"]["icpc_due_in_period"] == 0
+    assert may["transitions"]["step_up"]["requested"] == 1  # U5
+    assert may["transitions"]["step_down"]["requested"] == 2  # D1 D2
+    assert june["transitions"]["step_up"]["requested"] == 3  # U1 U2 U4
+    assert june["transitions"]["step_down"]["requested"] == 2  # D3 D4
+
+    whole = dataset.metrics("from=2026-05-15&to=2026-06-11").json
+    assert whole["contacts"]["received"] == 6
+    assert whole["strategy_meetings"]["convened"] == 2
+    assert whole["strategy_meetings"]["icpc_due_in_period"] == 1
+
+
+def test_overdue_is_judged_at_the_time_of_the_request(dataset):
+    dataset.at("2026-07-02T08:00:00Z")  # C8's decision was due by the end of 1 July
+    body = dataset.metrics("from=2026-05-01&to=2026-07-01").json
+    assert body["contacts"]["overdue"] == 2  # C7, C8
+    assert body["transitions"]["step_up"]["overdue"] == 1  # U5; U3 is due by the end of 6 July
+    assert body["transitions"]["step_down"]["overdue"] == 1  # D4
+    dataset.at("2026-07-07T08:00:00Z")
+    body = dataset.metrics("from=2026-05-01&to=2026-07-01").json
+    assert body["transitions"]["step_up"]["overdue"] == 2  # U5, U3
+
+
+def test_a_period_with_nothing_in_it_among_records(dataset):
+    # February: nothing received, convened, requested or due (C0 is May 2025).
+    assert_ungrouped(dataset.metrics("from=2026-02-01&to=2026-03-01"),
+                     "2026-02-01", "2026-03-01", EMPTY)
+    response = dataset.metrics("from=2026-02-01&to=2026-03-01&group_by=source_agency")
+    assert response.status_code == 200, response.json
+    assert response.json["groups"] == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Small datasets for one rule each.
+
+def test_percentiles_interpolate_between_ranks(front_door):
+    f = front_door
+    # Mon 2 Nov 2026 (GMT), decided after 1, 2, 4 and 10 hours.
+    for agency, hours, outcome in (("wmp", 1, "nfa"), ("btp", 2, "information_advice"),
+                                   ("housing", 4, "universal_services"),
+                                   ("nspcc", 10, "existing_case")):
+        contact = f.contact("2026-11-02T08:00:00Z", agency)
+        f.decide(contact, f"2026-11-02T{8 + hours:02d}:00:00Z", outcome, within=(True, True))
+    f.at("2026-11-20T10:00:00Z")
+    assert_ungrouped(f.metrics("from=2026-11-01&to=2026-12-01"), "2026-11-01", "2026-12-01",
+                     figures(
+                         contacts(4, 4, 0, 0, ratio(4, 4, 100.0), ratio(4, 4, 100.0),
+                                  # 1 2 4 10: median (2 + 4) / 2 = 3; p90 at 0.9 x 3 = 2.7:
+                                  # 4 + 0.7 x (10 - 4) = 8.2
+                                  median=3.0, p90=8.2,
+                                  by_outcome=outcomes(nfa=1, information_advice=1,
+                                                      universal_services=1, existing_case=1),
+                                  by_consent=consent(not_sought=4),
+                                  approved=ratio(0, 4, 0.0), feedback_given=ratio(0, 4, 0.0)),
+                         # existing_case is not a referral
+                         referrals(0, NO_RATIO),
+                     ))
+
+
+def test_percent_is_rounded_to_one_decimal(front_door):
+    f = front_door
+    first = f.contact("2026-11-02T08:00:00Z", "wmp")
+    second = f.contact("2026-11-02T08:30:00Z", "wmp")
+    third = f.contact("2026-11-02T09:00:00Z", "wmp")
+    approved = f.decide(first, "2026-11-02T09:00:00Z", "nfa", within=(True, True))  # 1h
+    f.decide(second, "2026-11-02T10:30:00Z", "nfa", within=(True, True))  # 2h
+    # 30h: not within 24 hours, but by the end of Tue 3 Nov
+    f.decide(third, "2026-11-03T15:00:00Z", "nfa", within=(False, True))
+    f.approve(approved, "2026-11-03T16:00:00Z")
+    f.at("2026-11-20T10:00:00Z")
+    contact_figures = f.metrics("from=2026-11-01&to=2026-12-01").json["contacts"]
+    assert contact_figures["decided_within_24_hours"] == ratio(2, 3, 66.7)  # 66.666...
+    assert contact_figures["approved"] == ratio(1, 3, 33.3)  # 33.333...
+    assert contact_figures["decided_within_1_working_day"] == ratio(3, 3, 100.0)
+    # 1 2 30: median 2; p90 at 0.9 x 2 = 1.8: 2 + 0.8 x 28 = 24.4
+    assert contact_figures["hours_to_first_decision"] == {"median": 2.0, "p90": 24.4}
+
+
+def test_source_agency_groups_are_the_agencies_with_contacts_received_in_the_period(front_door):
+    f = front_door
+    # btp's contact came on 30 April; its meeting is convened, held (s47) in May. wmp sent one
+    # contact in May. Only wmp is a group; the meeting still counts in the period as a whole.
+    earlier = f.contact("2026-04-30T09:00:00Z", "btp")
+    f.decide(earlier, "2026-04-30T10:00:00Z", "strategy_discussion", within=(True, True))
+    meeting = f.convene(earlier, "2026-05-01T09:00:00Z", "2026-05-01T11:00:00Z",
+                        ["btp", "hilltop-gp"])
+    # 15 working days after Fri 1 May, skipping Mon 4 and Mon 25 May: Tue 26 May
+    f.hold(meeting, "2026-05-01T12:00:00Z", "2026-05-01T11:00:00Z", "s47_enquiry",
+           [("btp", True), ("hilltop-gp", True)], same_day=True, icpc_due_date="2026-05-26")
+    f.contact("2026-05-11T09:00:00Z", "wmp")
+    f.at("2026-05-11T12:00:00Z")
+
+    whole = f.metrics("from=2026-05-01&to=2026-06-01").json
+    assert whole["contacts"]["received"] == 1
+    assert whole["strategy_meetings"] == meetings(1, 1, ratio(1, 1, 100.0), ratio(2, 2, 100.0), 0,
+                                                  ratio(0, 1, 0.0), s47=1, icpc=1)
+    response = f.metrics("from=2026-05-01&to=2026-06-01&group_by=source_agency")
+    assert_grouped(response, "source_agency", "2026-05-01", "2026-06-01", [
+        ("wmp", figures(contacts(1, 0, 1, 0, by_consent=consent(not_sought=1)),
+                        transition_figures=None)),
+    ])
+
+
+def test_an_empty_database_gives_zeros_and_null_percents(front_door):
+    assert_ungrouped(front_door.metrics("from=2026-01-01&to=2026-02-01"),
+                     "2026-01-01", "2026-02-01", EMPTY)
+    response = front_door.metrics("from=2025-12-01&to=2026-02-01&group_by=month")
+    assert_grouped(response, "month", "2025-12-01", "2026-02-01",
+                   [("2025-12", EMPTY), ("2026-01", EMPTY)])
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation and roles.
+
+@pytest.mark.parametrize(("query", "field"), [
+    ("to=2026-02-01", "from"),
+    ("from=2026-01-01", "to"),
+    ("", "from"),
+    ("from=2026-13-01&to=2026-02-01", "from"),
+    ("from=yesterday&to=2026-02-01", "from"),
+    ("from=2026-01-01&to=2026-02-30", "to"),
+    ("from=2026-01-01T00:00:00Z&to=2026-02-01", "from"),
+    ("from=2026-02-01&to=2026-02-01", "to"),  # to must be after from
+    ("from=2026-02-01&to=2026-01-01", "to"),
+    ("from=2026-01-01&to=2026-02-01&group_by=week", "group_by"),
+    ("from=2026-01-01&to=2026-02-01&group_by=", "group_by"),
+])
+def test_invalid_queries_are_422_naming_the_field(front_door, query, field):
+    response = front_door.metrics(query)
+    assert response.status_code == 422, response.json
+    assert response.content_type == "application/problem+json"
+    assert field in response.json["errors"], response.json
+
+
+def test_a_period_of_more_than_ten_years_is_refused(front_door):
+    assert front_door.metrics("from=2016-01-01&to=2026-01-01").status_code == 200
+    response = front_door.metrics("from=2015-01-01&to=2026-01-01")
+    assert response.status_code == 422, response.json
+    assert set(response.json["errors"]) & {"from", "to"}, response.json
+
+
+@pytest.mark.parametrize(("role", "claims", "status"), [
+    ("practitioner", {"service": "mash"}, 200),
+    ("practitioner", {"service": "early_help"}, 200),
+    ("manager", {"service": "social_care"}, 200),
+    ("auditor", {}, 200),
+    ("agency", {"agency": "wmp"}, 403),
+    ("admin", {}, 403),
+])
+def test_who_may_read_the_metrics(api_as, role, claims, status):
+    response = api_as(role, **claims).get(f"{URL}?from=2026-01-01&to=2026-02-01")
+    assert response.status_code == status, response.json
+    if status != 200:
+        assert response.content_type == "application/problem+json"
+
+
+def test_no_token_is_401(anonymous):
+    response = anonymous.get(f"{URL}?from=2026-01-01&to=2026-02-01")
+    assert response.status_code == 401, response.json
+    assert response.content_type == "application/problem+json"
