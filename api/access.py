@@ -129,7 +129,7 @@ def children_of(log_session, entity_type, ids):
     return sorted({str(child_id) for child_id in found})
 
 
-ENTITY_TYPES = (*CHILDREN_OF, "access_log")
+ENTITY_TYPES = (*CHILDREN_OF, "access_log", "export")
 
 
 def _entity_id():
@@ -170,11 +170,11 @@ def record_access(response):
         entity_id=entity_id,
         record_ids=record_ids,
     )
-    # The request's read-only transaction has done its work (the body is rendered); end it, so
-    # the event is not written inside it (in tests both share one connection). A streamed body
-    # still reads through it, so it is left open; the event then commits on its own connection.
-    if not response.is_streamed:
-        db.session.remove()
+    # The request's read-only transaction has done its work; end it, so the event is not written
+    # inside it (in tests both share one connection, and rolling the request's savepoint back
+    # would take the event with it). A streamed body is read after this, so it must read through
+    # a session of its own (db.reading_session()), never the request's.
+    db.session.remove()
     try:
         with current_app.extensions["db"].sessionmaker() as log_session:
             read = [entity_id] if entity_id else (record_ids or [])

@@ -285,7 +285,7 @@ def verify_against(tokens, batch_size=2000):
     return verification, checks
 
 
-def list_events(args):
+def _events(args):
     stmt = select(AuditEvent)
     if "entity_type" in args:
         stmt = stmt.where(AuditEvent.entity_type == args["entity_type"])
@@ -295,4 +295,14 @@ def list_events(args):
         stmt = stmt.where(AuditEvent.actor_sub == args["actor"])
     if "since" in args:
         stmt = stmt.where(AuditEvent.at >= args["since"])
-    return keyset_page(stmt, [AuditEvent.seq], limit=args["limit"], cursor=args.get("cursor"))
+    return stmt
+
+
+def list_events(args):
+    return keyset_page(_events(args), [AuditEvent.seq], limit=args["limit"], cursor=args.get("cursor"))
+
+
+def stream_events(reading, args, batch_size=1000):
+    """Every event matching `args` in seq order, read in batches through `reading` (a session)."""
+    yield from reading.scalars(_events(args).order_by(AuditEvent.seq),
+                               execution_options={"yield_per": batch_size})

@@ -1,5 +1,6 @@
 """Engine, session, declarative base, the UTC timestamp type and SQLite's settings."""
 
+from contextlib import contextmanager
 from datetime import UTC
 
 from flask import current_app
@@ -110,6 +111,16 @@ def lock(record):
 def begin_read_only():
     """Start this session's transaction as a reader (SQLite: no write lock)."""
     session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+
+
+@contextmanager
+def reading_session():
+    """A read-only session of its own, for a body streamed after the request has answered (the
+    request's session has ended by then: see api/access.py). Closed when the body ends or the
+    client goes away."""
+    with current_app.extensions["db"].sessionmaker() as own:
+        own.connection(execution_options={"sqlite_begin": "DEFERRED"})
+        yield own
 
 
 def init_app(app):

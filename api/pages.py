@@ -55,8 +55,9 @@ def decode_cursor(cursor, columns):
         raise RuleViolation("cursor", "Not a cursor this list gave out.") from None
 
 
-def keyset_page(stmt, columns, *, limit, cursor=None, descending=False, values_of=None):
-    """Run `stmt` (a select of one entity) ordered by `columns`, one page after `cursor`.
+def keyset_page(stmt, columns, *, limit, cursor=None, descending=False, values_of=None, rows=False):
+    """Run `stmt` (a select of one entity; of named columns with `rows`) ordered by `columns`, one
+    page after `cursor`.
 
     `values_of(item)` gives the last item's values of `columns` when they are not its own attributes
     (ordered by a joined table's index); by default they are read off the item by name.
@@ -67,8 +68,9 @@ def keyset_page(stmt, columns, *, limit, cursor=None, descending=False, values_o
         after = tuple_(*(bindparam(None, v, type_=c.type) for v, c in zip(values, columns, strict=True)))
         stmt = stmt.where(key < after if descending else key > after)
     order = [c.desc() if descending else c.asc() for c in columns]
-    rows = session.scalars(stmt.order_by(*order).limit(limit + 1)).all()
-    items, more = rows[:limit], len(rows) > limit
+    fetch = session.execute if rows else session.scalars
+    found = fetch(stmt.order_by(*order).limit(limit + 1)).all()
+    items, more = found[:limit], len(found) > limit
     next_cursor = None
     if more:
         last = items[-1]

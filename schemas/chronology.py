@@ -8,7 +8,7 @@ from .contacts import ChildSchema
 KINDS = (
     "contact_received", "consent_recorded", "decision_recorded", "decision_approved",
     "feedback_given", "strategy_meeting_convened", "strategy_meeting_held",
-    "strategy_meeting_minutes_recorded", "transition_requested", "transition_accepted",
+    "strategy_meeting_minutes_recorded", "icpc_recorded", "transition_requested", "transition_accepted",
     "transition_refused", "transition_withdrawn",
 )
 
@@ -20,7 +20,8 @@ class RefSchema(Schema):
 
 class ChronologyItemSchema(Schema):
     at = Timestamp()
-    kind = fields.String(metadata={"description": ", ".join(KINDS)})
+    kind = fields.String(metadata={"description": ", ".join(KINDS) + " (icpc_recorded is at "
+                                   "the time the conference was recorded, not the date held)"})
     summary = fields.String()
     by = fields.String(allow_none=True, metadata={"description": "Who recorded or did it (token sub)."})
     ref = fields.Nested(RefSchema)

@@ -1,6 +1,6 @@
 """Strategy meetings and their outcomes."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.models.meetings import MEDICAL_DECISIONS, MEETING_OUTCOMES, MEETING_STATUSES
 
@@ -68,6 +68,59 @@ class MinutesCreateSchema(Schema):
     minutes_recorded_at = Timestamp(required=True, metadata={"description": "Not before held_at."})
 
 
+class IcpcChildPlanSchema(Schema):
+    child_id = fields.UUID(required=True)
+    plan = fields.Boolean(required=True, truthy={True}, falsy={False}, metadata={
+        "description": "Whether the conference made the child subject to a child protection plan "
+        "(JSON booleans only)."})
+
+
+class IcpcCreateSchema(Schema):
+    """Either held_on and child_protection_plan, or not_required and reason."""
+
+    held_on = fields.Date(metadata={
+        "description": "London date the conference was held: not before that of the meeting's "
+        "held_at, not after today."})
+    child_protection_plan = fields.List(fields.Nested(IcpcChildPlanSchema), metadata={
+        "description": "With held_on: one entry for each child of the meeting, exactly."})
+    not_required = fields.Boolean(truthy={True}, falsy={False}, metadata={
+        "description": "true when no conference is needed (then reason is required)."})
+    reason = Text(max_length=5_000, metadata={"description": "Why no conference is needed."})
+
+    @validates_schema
+    def held_or_not_required(self, data, **kwargs):
+        if data.get("not_required") is not None:
+            errors = {}
+            if data["not_required"] is not True:
+                errors["not_required"] = ["Send true, or leave it out and send held_on."]
+            if "reason" not in data:
+                errors["reason"] = ["Say why no conference is required."]
+            for field in ("held_on", "child_protection_plan"):
+                if field in data:
+                    errors[field] = ["Not with not_required."]
+        else:
+            errors = {field: ["Missing data for required field (or send not_required and reason)."]
+                      for field in ("held_on", "child_protection_plan") if field not in data}
+            if "reason" in data:
+                errors["reason"] = ["Only with not_required."]
+        if errors:
+            raise ValidationError(errors)
+
+
+class IcpcChildSchema(Schema):
+    child_id = fields.UUID()
+    child_protection_plan = fields.Boolean()
+
+
+class IcpcSchema(Schema):
+    held_on = fields.Date(allow_none=True)
+    within_timescale = fields.Boolean(allow_none=True, metadata={
+        "description": "held_on on or before icpc_due_date; null when not required."})
+    not_required = fields.Boolean()
+    reason = fields.String(allow_none=True)
+    children = fields.List(fields.Nested(IcpcChildSchema))
+
+
 class AttendanceSummarySchema(Schema):
     invited = fields.Integer()
     recorded = fields.Integer()
@@ -102,6 +155,8 @@ class MeetingSchema(Schema):
         "description": "s47 enquiries only: 15 working days (configurable) after the London date of held_at."})
     minutes_within_1_working_day = fields.Boolean(allow_none=True, metadata={
         "description": "Minutes recorded by the end of the working day after held_at; null until recorded."})
+    icpc = fields.Nested(IcpcSchema, allow_none=True, metadata={
+        "description": "The initial child protection conference (s47 only), once recorded; null until then."})
     recorded_at = Timestamp()
     recorded_by = fields.String(attribute="recorded_by_sub")
 

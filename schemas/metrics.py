@@ -69,6 +69,15 @@ DEFINITIONS = {
     'strategy_meetings.icpc_due_in_period': (
         's47 meetings whose ICPC due date (15 working days after the London date of held_at) falls in the period, whenever they were convened.'
     ),
+    'strategy_meetings.icpcs_held': (
+        'Meetings convened in the period whose initial child protection conference (ICPC) is recorded as held.'
+    ),
+    'strategy_meetings.icpc_within_15_working_days': (
+        'ICPCs held on or before the ICPC due date (15 working days after the London date of held_at); of icpcs_held.'
+    ),
+    'strategy_meetings.children_subject_to_plan': (
+        'Children made subject to a child protection plan at those ICPCs.'
+    ),
     'transitions.requested': (
         'Requests made in the period (by requested_at), for the direction.'
     ),
@@ -158,6 +167,11 @@ class MeetingFiguresSchema(Schema):
         RatioSchema, metadata=_defined("strategy_meetings.minutes_within_1_working_day"))
     s47_enquiries = fields.Integer(metadata=_defined("strategy_meetings.s47_enquiries"))
     icpc_due_in_period = fields.Integer(metadata=_defined("strategy_meetings.icpc_due_in_period"))
+    icpcs_held = fields.Integer(metadata=_defined("strategy_meetings.icpcs_held"))
+    icpc_within_15_working_days = fields.Nested(
+        RatioSchema, metadata=_defined("strategy_meetings.icpc_within_15_working_days"))
+    children_subject_to_plan = fields.Integer(
+        metadata=_defined("strategy_meetings.children_subject_to_plan"))
 
 
 class DirectionFiguresSchema(Schema):

@@ -18,7 +18,7 @@ from .services import current_service
 KIND_ORDER = [
     "contact_received", "consent_recorded", "decision_recorded", "decision_approved",
     "feedback_given", "strategy_meeting_convened", "strategy_meeting_held",
-    "strategy_meeting_minutes_recorded", "transition_requested", "transition_accepted",
+    "strategy_meeting_minutes_recorded", "icpc_recorded", "transition_requested", "transition_accepted",
     "transition_refused", "transition_withdrawn",
 ]
 
@@ -71,7 +71,20 @@ def _meeting_items(meetings):
             items.append(_item(m.minutes_recorded_at, "strategy_meeting_minutes_recorded",
                                "Strategy meeting minutes recorded.", m.minutes_recorded_by_sub,
                                "strategy_meeting", m.id))
+        if m.icpc_recorded_at is not None:
+            items.append(_item(m.icpc_recorded_at, "icpc_recorded", _icpc_summary(m),
+                               m.icpc_recorded_by_sub, "strategy_meeting", m.id))
     return items
+
+
+def _icpc_summary(meeting):
+    if meeting.icpc_not_required:
+        return f"Initial child protection conference not required: {meeting.icpc_not_required_reason}"
+    timing = "within" if meeting.icpc_within_timescale else "outside"
+    plans = sum(1 for c in meeting.icpc_children if c.child_protection_plan)
+    return (f"Initial child protection conference held on {meeting.icpc_held_on.isoformat()} "
+            f"({timing} timescale): {plans} of {len(meeting.icpc_children)} children made "
+            "subject to a child protection plan.")
 
 
 def _transition_items(transitions):

@@ -8,7 +8,7 @@ from .. import audit
 from ..db import lock, session
 from ..errors import Conflict, DomainError, NotFound, RuleViolation
 from ..models import (
-    Agency, Attendance, Invitation, MeetingAction, MeetingChild,
+    Agency, Attendance, IcpcChild, Invitation, MeetingAction, MeetingChild,
     StrategyMeeting,
 )
 from ..models.agencies import AGENCY_KINDS
@@ -247,6 +247,56 @@ def record_minutes(actor, meeting_id, data):
     audit.record(actor, "strategy_meeting.minutes_recorded", "strategy_meeting", meeting.id,
                  {"minutes_recorded_at": meeting.minutes_recorded_at,
                   "minutes_within_1_working_day": meeting.minutes_within_1_working_day})
+    return meeting
+
+
+def record_icpc(actor, meeting_id, data):
+    """The initial child protection conference an s47 enquiry leads to: held, or not required."""
+    meeting = _locked_meeting(actor, meeting_id)
+    if meeting.status != "held" or meeting.outcome != "s47_enquiry":
+        raise Conflict("An ICPC is recorded only for a held meeting whose outcome is s47_enquiry.")
+    if meeting.icpc_recorded_at is not None:
+        raise Conflict("The meeting's ICPC was recorded already.")
+    current = now()
+    if data.get("not_required"):
+        meeting.icpc_not_required = True
+        meeting.icpc_not_required_reason = data["reason"]
+    else:
+        held_on = data["held_on"]
+        if held_on < london_date(meeting.held_at):
+            raise RuleViolation("held_on", "Must not be before the strategy meeting (held_at).")
+        if held_on > london_date(current):
+            raise RuleViolation("held_on", "Must not be in the future.")
+        plans = data["child_protection_plan"]
+        children = set(meeting.child_ids)
+        listed = []
+        for index, item in enumerate(plans):
+            if item["child_id"] not in children:
+                raise RuleViolation(f"child_protection_plan[{index}].child_id",
+                                    "Not a child of this meeting.")
+            if item["child_id"] in listed:
+                raise RuleViolation(f"child_protection_plan[{index}].child_id", "Listed twice.")
+            listed.append(item["child_id"])
+        if len(listed) != len(children):
+            missing = ", ".join(str(c) for c in meeting.child_ids if c not in listed)
+            raise RuleViolation("child_protection_plan",
+                                f"One entry for each child of the meeting; missing {missing}.")
+        meeting.icpc_not_required = False
+        meeting.icpc_held_on = held_on
+        meeting.icpc_within_timescale = held_on <= meeting.icpc_due_date
+        meeting.icpc_children = [IcpcChild(child_id=item["child_id"], child_protection_plan=item["plan"])
+                                 for item in plans]
+    meeting.icpc_recorded_at = current
+    meeting.icpc_recorded_by_sub = actor.sub
+    session.flush()
+    audit.record(actor, "strategy_meeting.icpc_recorded", "strategy_meeting", meeting.id, {
+        "icpc_held_on": meeting.icpc_held_on,
+        "icpc_within_timescale": meeting.icpc_within_timescale,
+        "icpc_not_required": meeting.icpc_not_required,
+        "icpc_not_required_reason": meeting.icpc_not_required_reason,
+        "children": [{"child_id": str(c.child_id), "child_protection_plan": c.child_protection_plan}
+                     for c in meeting.icpc_children],
+    })
     return meeting
 
 

@@ -12,7 +12,9 @@ from sqlalchemy import and_, case, exists, func, literal, or_, select, true
 
 from ..db import session
 from ..errors import RuleViolation
-from ..models import Attendance, Contact, Decision, Feedback, Invitation, StrategyMeeting, Transition
+from ..models import (
+    Attendance, Contact, Decision, Feedback, IcpcChild, Invitation, StrategyMeeting, Transition,
+)
 from ..models.contacts import CONSENT_STATUSES
 from ..models.decisions import OUTCOMES, REFERRAL_OUTCOMES
 from ..models.transitions import DIRECTIONS
@@ -73,7 +75,8 @@ def _empty_figures(with_transitions=True):
         "strategy_meetings": {
             "convened": 0, "held": 0, "held_same_day": ratio(0, 0), "attendance": ratio(0, 0),
             "required_left_out_with_reason": 0, "minutes_within_1_working_day": ratio(0, 0),
-            "s47_enquiries": 0, "icpc_due_in_period": 0,
+            "s47_enquiries": 0, "icpc_due_in_period": 0, "icpcs_held": 0,
+            "icpc_within_15_working_days": ratio(0, 0), "children_subject_to_plan": 0,
         },
         "transitions": {
             direction: {
@@ -240,18 +243,29 @@ def _meeting_figures(grouping, group, start, end, first, last):
     key = grouping.key(StrategyMeeting.convened_at, Contact.source_agency)
     in_period = and_(StrategyMeeting.convened_at >= start, StrategyMeeting.convened_at < end)
     held = StrategyMeeting.status == "held"
-    for k, convened, n_held, same_day, minutes, left_out, s47 in session.execute(
+    for k, convened, n_held, same_day, minutes, left_out, s47, icpcs, icpcs_on_time in session.execute(
         select(key, func.count(), _count(held), _count(StrategyMeeting.held_same_day == true()),
                _count(StrategyMeeting.minutes_within_1_working_day == true()),
                func.coalesce(func.sum(StrategyMeeting.required_left_out), 0),
-               _count(and_(held, StrategyMeeting.outcome == "s47_enquiry")))
+               _count(and_(held, StrategyMeeting.outcome == "s47_enquiry")),
+               _count(StrategyMeeting.icpc_held_on.is_not(None)),
+               _count(StrategyMeeting.icpc_within_timescale == true()))
         .select_from(StrategyMeeting).join(Contact, meeting_contact).where(in_period).group_by(key)
     ):
         m = group(k)["strategy_meetings"]
         m.update(convened=convened, held=n_held, required_left_out_with_reason=left_out,
-                 s47_enquiries=s47)
+                 s47_enquiries=s47, icpcs_held=icpcs)
         m["held_same_day"] = ratio(same_day, n_held)
         m["minutes_within_1_working_day"] = ratio(minutes, n_held)
+        m["icpc_within_15_working_days"] = ratio(icpcs_on_time, icpcs)
+
+    for k, children in session.execute(
+        select(key, func.count()).select_from(IcpcChild)
+        .join(StrategyMeeting, StrategyMeeting.id == IcpcChild.meeting_id)
+        .join(Contact, meeting_contact)
+        .where(in_period, IcpcChild.child_protection_plan == true()).group_by(key)
+    ):
+        group(k)["strategy_meetings"]["children_subject_to_plan"] = children
 
     attended = and_(Attendance.meeting_id == Invitation.meeting_id,
                     Attendance.agency == Invitation.agency, Attendance.attended == true())

@@ -50,6 +50,8 @@ def recompute_working_day_facts(actor, batch_size=BATCH_SIZE):
         if meeting.outcome == "s47_enquiry":
             facts["icpc_due_date"] = working_days_after(
                 london_date(meeting.held_at), config["ICPC_WORKING_DAYS"], *calendar)
+            if meeting.icpc_held_on is not None:
+                facts["icpc_within_timescale"] = meeting.icpc_held_on <= facts["icpc_due_date"]
         if meeting.minutes_recorded_at is not None:
             facts["minutes_within_1_working_day"] = meeting.minutes_recorded_at <= (
                 configured_deadline_after(meeting.held_at, config["MINUTES_WORKING_DAYS"]))

@@ -9,7 +9,9 @@ from .contacts import ConsentRecord, Contact, ContactChild
 from .counters import ReferenceCounter
 from .decisions import Decision, Feedback
 from .idempotency import IdempotencyRecord
-from .meetings import Attendance, Invitation, MeetingAction, MeetingChild, StrategyMeeting
+from .meetings import (
+    Attendance, IcpcChild, Invitation, MeetingAction, MeetingChild, StrategyMeeting,
+)
 from .transitions import Transition
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "Attendance",
     "Decision",
     "Feedback",
+    "IcpcChild",
     "Invitation",
     "MeetingAction",
     "MeetingChild",

@@ -49,11 +49,20 @@ class StrategyMeeting(Base):
     required_invitees: Mapped[list] = mapped_column(JSON)
     # How many required agencies were left out with a reason recorded.
     required_left_out: Mapped[int] = mapped_column(Integer, default=0)
+    # The initial child protection conference an s47 enquiry leads to: held (on a London date),
+    # or recorded as not required with a reason. Within timescale is judged when recorded.
+    icpc_held_on: Mapped[date | None] = mapped_column(Date)
+    icpc_not_required: Mapped[bool | None]
+    icpc_not_required_reason: Mapped[str | None] = mapped_column(Text)
+    icpc_within_timescale: Mapped[bool | None]
+    icpc_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    icpc_recorded_by_sub: Mapped[str | None] = mapped_column(String(100))
 
     children = relationship("MeetingChild", order_by="MeetingChild.position", lazy="selectin")
     invitations = relationship("Invitation", order_by="Invitation.position", lazy="selectin")
     attendance = relationship("Attendance", order_by="Attendance.position", lazy="selectin")
     actions = relationship("MeetingAction", order_by="MeetingAction.position", lazy="selectin")
+    icpc_children = relationship("IcpcChild", lazy="selectin")
 
     @property
     def child_ids(self):
@@ -73,6 +82,21 @@ class StrategyMeeting(Base):
             return None
         return {"decision": self.medical_examination_decision,
                 "reason": self.medical_examination_reason}
+
+    @property
+    def icpc(self):
+        if self.icpc_recorded_at is None:
+            return None
+        plans = {c.child_id: c.child_protection_plan for c in self.icpc_children}
+        return {
+            "held_on": self.icpc_held_on,
+            "within_timescale": self.icpc_within_timescale,
+            "not_required": bool(self.icpc_not_required),
+            "reason": self.icpc_not_required_reason,
+            # In the order the meeting lists its children.
+            "children": [{"child_id": link.child_id, "child_protection_plan": plans[link.child_id]}
+                         for link in self.children if link.child_id in plans],
+        }
 
 
 class MeetingChild(Base):
@@ -112,3 +136,13 @@ class MeetingAction(Base):
     owner_agency: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
     due_date: Mapped[date] = mapped_column(Date)
     position: Mapped[int] = mapped_column(Integer)
+
+
+class IcpcChild(Base):
+    """Whether the ICPC made a child of the meeting subject to a child protection plan."""
+
+    __tablename__ = "strategy_meeting_icpc_children"
+
+    meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("strategy_meetings.id"), primary_key=True)
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), primary_key=True, index=True)
+    child_protection_plan: Mapped[bool]

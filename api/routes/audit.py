@@ -1,5 +1,6 @@
 from .. import audit
 from ..auth import requires
+from ..streams import JSON, NDJSON, ndjson_response, preferred_format
 from . import Blueprint
 from schemas.audit import (
     AuditEventArgsSchema, AuditEventSchema, CheckedVerificationSchema, CheckpointSchema,
@@ -14,8 +15,16 @@ blp = Blueprint("audit", __name__, description="The append-only, hash-chained au
 @requires("auditor")
 @blp.arguments(AuditEventArgsSchema, location="query")
 @blp.response(200, page_of(AuditEventSchema))
+# flask-smorest documents one content type per response: the 200 is written out whole here.
+@blp.doc(responses={"200": {
+    "description": f"`{JSON}` (default): one page. `{NDJSON}`: every matching event, streamed, "
+    "one a line, in seq order (`limit` and `cursor` are ignored).",
+    "content": {JSON: {"schema": page_of(AuditEventSchema)}, NDJSON: {"schema": AuditEventSchema}},
+}, "406": "NOT_ACCEPTABLE"})
 def list_audit_events(args):
-    """List audit events in chain order (seq ascending)."""
+    """List audit events in chain order (seq ascending); all of them as NDJSON."""
+    if preferred_format(JSON, NDJSON) == NDJSON:
+        return ndjson_response(lambda reading: audit.stream_events(reading, args), AuditEventSchema())
     return audit.list_events(args)
 
 

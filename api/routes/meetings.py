@@ -7,7 +7,7 @@ from ..idempotency import idempotent
 from . import Blueprint, honours_if_match
 from schemas.common import page_of
 from schemas.meetings import (
-    MeetingCreateSchema, MeetingListArgsSchema, MeetingOutcomeCreateSchema, MeetingSchema,
+    IcpcCreateSchema, MeetingCreateSchema, MeetingListArgsSchema, MeetingOutcomeCreateSchema, MeetingSchema,
     MinutesCreateSchema,
 )
 
@@ -78,3 +78,14 @@ def record_outcome(data, meeting_id):
 def record_minutes(data, meeting_id):
     """Record when the minutes were written, if after the outcome (once)."""
     return _located(meetings.record_minutes(current_actor(), meeting_id, data))
+
+
+@blp.route("/strategy-meetings/<uuid:meeting_id>/icpc", methods=["POST"])
+@requires(*STAFF)
+@idempotent
+@if_meeting_matches
+@blp.arguments(IcpcCreateSchema)
+@blp.response(201, MeetingSchema)
+def record_icpc(data, meeting_id):
+    """Record the initial child protection conference of an s47 enquiry, or why none is needed (once)."""
+    return _located(meetings.record_icpc(current_actor(), meeting_id, data))

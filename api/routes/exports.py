@@ -1,0 +1,38 @@
+from ..access import logs_access
+from ..auth import requires
+from ..db import session
+from ..domain import exports
+from ..streams import CSV, JSON, NDJSON, csv_response, ndjson_response, preferred_format
+from . import Blueprint
+from schemas.common import page_of
+from schemas.exports import (
+    CSV_HEADER, EXPORT_DESCRIPTION, DecisionExportArgsSchema, DecisionExportSchema, csv_row,
+)
+
+blp = Blueprint("exports", __name__, description="Bulk exports for quality assurance and inspection")
+
+
+@blp.route("/exports/decisions")
+@requires("auditor", "manager")
+@logs_access("export")
+@blp.arguments(DecisionExportArgsSchema, location="query")
+@blp.response(200, page_of(DecisionExportSchema))
+# flask-smorest documents one content type per response: the 200 is written out whole here.
+@blp.doc(responses={"200": {"description": EXPORT_DESCRIPTION, "content": {
+    JSON: {"schema": page_of(DecisionExportSchema)},
+    NDJSON: {"schema": DecisionExportSchema},
+    CSV: {"schema": {"type": "string", "description": "A header line, then one line a decision."}},
+}}, "406": "NOT_ACCEPTABLE"})
+def export_decisions(args):
+    """Export the threshold decisions of a period: a JSON page, or every row as NDJSON or CSV."""
+    wanted = preferred_format(JSON, NDJSON, CSV)
+    if wanted == JSON:
+        return exports.decision_page(session, args)
+
+    def rows(reading):
+        return exports.stream_decisions(reading, args)
+
+    if wanted == NDJSON:
+        return ndjson_response(rows, DecisionExportSchema())
+    name = f"decisions-{args['from_'].isoformat()}-{args['to'].isoformat()}.csv"
+    return csv_response(rows, DecisionExportSchema(), CSV_HEADER, csv_row, name)

@@ -1,0 +1,78 @@
+"""Content negotiation for the bulk reads, and bodies streamed row by row.
+
+A streamed body is read after the request has answered and its access event is kept (see
+api/access.py), so it reads through a read-only session of its own, closed when the body ends or
+the client goes away.
+"""
+
+import csv
+import io
+import json
+from itertools import chain
+
+from flask import Response, request, stream_with_context
+from werkzeug.exceptions import NotAcceptable
+
+from .db import reading_session
+
+JSON = "application/json"
+NDJSON = "application/x-ndjson"
+CSV = "text/csv"
+LINES_PER_CHUNK = 500  # rows written to the client at a time
+
+
+def preferred_format(*offered):
+    """The offered media type the Accept header prefers (the first when it names none); 406 when
+    it accepts none of them."""
+    if not request.accept_mimetypes:
+        return offered[0]
+    best = request.accept_mimetypes.best_match(offered)
+    if best is None:
+        raise NotAcceptable(f"This resource is available as {', '.join(offered)}.")
+    return best
+
+
+def _chunked(lines):
+    chunk = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) >= LINES_PER_CHUNK:
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)
+
+
+def _streamed(lines_from, mimetype, headers=None):
+    def body():
+        with reading_session() as reading:
+            yield from _chunked(lines_from(reading))
+
+    return Response(stream_with_context(body()), mimetype=mimetype, headers=headers)
+
+
+def ndjson_response(rows_from, schema):
+    """`rows_from(session)`'s rows, dumped by `schema`, one JSON object a line."""
+
+    def lines(reading):
+        for row in rows_from(reading):
+            yield json.dumps(schema.dump(row), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+    return _streamed(lines, NDJSON)
+
+
+def csv_response(rows_from, schema, header, cells_of, filename):
+    """`rows_from(session)`'s rows, dumped by `schema` and cut into `cells_of(dumped)`, as CSV."""
+
+    def lines(reading):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        rows = (cells_of(schema.dump(row)) for row in rows_from(reading))
+        for cells in chain([header], rows):
+            writer.writerow(cells)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+
+    return _streamed(lines, f"{CSV}; charset=utf-8",
+                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
