@@ -33,7 +33,7 @@ openapi: install
 	$(BIN)/flask --app wsgi openapi write --format=yaml openapi.yaml
 
 bench: install
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.metrics --contacts $(or $(BENCH_CONTACTS),100000) $(if $(BENCH_DATABASE_URL),--engine postgresql --url $(BENCH_DATABASE_URL),--engine sqlite)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

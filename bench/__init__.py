@@ -1,0 +1,1 @@
+"""Benchmarks and their recorded results (RESULTS.md). They print figures; they assert nothing."""
