@@ -129,7 +129,7 @@ def children_of(log_session, entity_type, ids):
     return sorted({str(child_id) for child_id in found})
 
 
-ENTITY_TYPES = (*CHILDREN_OF, "access_log", "export")
+ENTITY_TYPES = (*CHILDREN_OF, "access_log", "audit_log", "export")
 
 
 def _entity_id():

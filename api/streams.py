@@ -61,6 +61,15 @@ def ndjson_response(rows_from, schema):
     return _streamed(lines, NDJSON)
 
 
+# A spreadsheet runs a cell that starts like this as a formula (CSV injection): such text is
+# written with a leading apostrophe, which spreadsheets show as text and do not run.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def csv_response(rows_from, schema, header, cells_of, filename):
     """`rows_from(session)`'s rows, dumped by `schema` and cut into `cells_of(dumped)`, as CSV."""
 
@@ -69,7 +78,7 @@ def csv_response(rows_from, schema, header, cells_of, filename):
         writer = csv.writer(buffer)
         rows = (cells_of(schema.dump(row)) for row in rows_from(reading))
         for cells in chain([header], rows):
-            writer.writerow(cells)
+            writer.writerow([safe_cell(cell) for cell in cells])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()

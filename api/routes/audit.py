@@ -1,4 +1,5 @@
 from .. import audit
+from ..access import logs_access
 from ..auth import requires
 from ..streams import JSON, NDJSON, ndjson_response, preferred_format
 from . import Blueprint
@@ -13,6 +14,7 @@ blp = Blueprint("audit", __name__, description="The append-only, hash-chained au
 
 @blp.route("/audit/events")
 @requires("auditor")
+@logs_access("audit_log")  # its events hold snapshots of case records
 @blp.arguments(AuditEventArgsSchema, location="query")
 @blp.response(200, page_of(AuditEventSchema))
 # flask-smorest documents one content type per response: the 200 is written out whole here.

@@ -584,3 +584,11 @@ def test_on_a_real_database_concurrent_reads_each_commit_their_event_refused_one
         assert dict(kept) == {200: 30, 403: 5}
     finally:
         app.extensions["db"].engine.dispose()
+
+
+def test_reading_the_audit_events_is_recorded_because_they_hold_case_snapshots(api_as):
+    before = last_event_id()
+    response = api_as("auditor", sub="alex").get("/api/v1/audit/events?limit=1")
+    assert response.status_code == 200
+    event = only_event_after(before)
+    assert (event.actor_sub, event.entity_type, event.status) == ("alex", "audit_log", 200)

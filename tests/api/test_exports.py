@@ -248,3 +248,15 @@ def test_a_decision_made_today_is_in_the_stream_of_today(staff, clock):
     lines = ndjson(staff.auditor.get(EXPORT, query_string={"from": "2026-11-20", "to": "2026-11-21"},
                                      headers=NDJSON))
     assert [line["id"] for line in lines] == [decision["id"]]
+
+
+def test_text_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text(staff, clock):
+    formula = "=HYPERLINK(\"http://example.invalid\", \"click\") - the referral needs an assessment"
+    _, decision = contact_decided(staff, clock() - timedelta(hours=3), clock() - timedelta(hours=1),
+                                  rationale=formula)
+    today = clock().date()
+    response = staff.auditor.get(EXPORT, headers=CSV, query_string={
+        "from": today.isoformat(), "to": (today + timedelta(days=1)).isoformat()})
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    row = next(r for r in rows if r["decision_id"] == decision["id"])
+    assert row["rationale"] == "'" + formula
