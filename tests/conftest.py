@@ -7,6 +7,7 @@ signed with a key pair made for the run.
 
 import os
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -119,14 +120,15 @@ def db(request, app):
         database.unbind()
 
 
-@pytest.fixture
-def fresh_database_url(tmp_path, database_url):
-    """A database of its own (for tests that need real commits and real concurrency)."""
+@contextmanager
+def own_database(database_url, directory, prefix):
+    """A new, empty database beside the test run's own: a file on SQLite, a database on
+    PostgreSQL (dropped afterwards)."""
     if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        yield f"sqlite:///{directory / f'{prefix}.db'}"
         return
     base = make_url(database_url)
-    name = f"mash_fresh_{uuid.uuid4().hex[:12]}"
+    name = f"mash_{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -136,6 +138,13 @@ def fresh_database_url(tmp_path, database_url):
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path, database_url):
+    """A database of its own (for tests that need real commits and real concurrency)."""
+    with own_database(database_url, tmp_path, "fresh") as url:
+        yield url
 
 
 class ApiClient:

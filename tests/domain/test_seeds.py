@@ -1,10 +1,8 @@
 """`flask seed`: demo data a newcomer can explore, loaded idempotently and audited like any write."""
 
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from api import audit
 from api.db import session
@@ -12,26 +10,14 @@ from api.models import Account, Agency, AuditEvent, Child, Contact, ContactChild
 from api.models.accounts import ROLES
 from seeds import DEMO_CONTACTS, load
 from seeds.data import AGENCIES, DEMO_ACCOUNTS
-from tests.conftest import build_app
+from tests.conftest import build_app, own_database
 
 
 @pytest.fixture(scope="module")
 def seeded_database_url(database_url, tmp_path_factory):
     """A database of this module's own: seeding hashes ten demo secrets, so it is done once."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path_factory.mktemp('seeds') / 'seeded.db'}"
-        return
-    base = make_url(database_url)
-    name = f"mash_seeds_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with own_database(database_url, tmp_path_factory.mktemp("seeds"), "seeds") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
