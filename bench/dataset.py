@@ -556,6 +556,7 @@ class FrontDoor:
             "required_left_out": len(reasons), "icpc_held_on": None, "icpc_not_required": None,
             "icpc_not_required_reason": None, "icpc_within_timescale": None,
             "icpc_recorded_at": None, "icpc_recorded_by_sub": None,
+            "agencies_invited": None, "agencies_attended": None,
         }
         writer.add("strategy_meetings", meeting)
         writer.add("strategy_meeting_children", {"meeting_id": meeting_id, "child_id": child_id,
@@ -587,8 +588,10 @@ class FrontDoor:
             meeting["minutes_within_1_working_day"] = minutes_at <= self.calendar.deadline(held_on, 1)
         if outcome == "s47_enquiry":
             self._icpc(writer, meeting, child_id, held_on, decision)
+        meeting["agencies_invited"], meeting["agencies_attended"] = len(invited), 0
         for position, code in enumerate(invited):
             attended = rng.random() < 0.85
+            meeting["agencies_attended"] += attended
             writer.add("strategy_meeting_attendance", {
                 "meeting_id": meeting_id, "agency": code, "attended": attended,
                 "name": f"Officer {int(rng.random() * 900)}" if attended else None,

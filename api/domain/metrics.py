@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, func, literal, or_, select, true
 from ..db import session
 from ..errors import RuleViolation
 from ..models import (
-    Attendance, Contact, Decision, IcpcChild, Invitation, StrategyMeeting, Transition,
+    Contact, Decision, IcpcChild, StrategyMeeting, Transition,
 )
 from ..models.contacts import CONSENT_STATUSES
 from ..models.decisions import OUTCOMES, REFERRAL_OUTCOMES
@@ -254,13 +254,15 @@ def _meeting_figures(grouping, group, start, end, first, last):
     key = grouping.key(StrategyMeeting.convened_at, Contact.source_agency)
     in_period = and_(StrategyMeeting.convened_at >= start, StrategyMeeting.convened_at < end)
     held = StrategyMeeting.status == "held"
-    for k, convened, n_held, same_day, minutes, left_out, s47, icpcs, icpcs_on_time in session.execute(
+    for k, convened, n_held, same_day, minutes, left_out, s47, icpcs, icpcs_on_time, invited, came in session.execute(
         with_agency(select(key, func.count(), _count(held), _count(StrategyMeeting.held_same_day == true()),
                _count(StrategyMeeting.minutes_within_1_working_day == true()),
                func.coalesce(func.sum(StrategyMeeting.required_left_out), 0),
                _count(and_(held, StrategyMeeting.outcome == "s47_enquiry")),
                _count(StrategyMeeting.icpc_held_on.is_not(None)),
-               _count(StrategyMeeting.icpc_within_timescale == true()))
+               _count(StrategyMeeting.icpc_within_timescale == true()),
+               func.coalesce(func.sum(case((held, StrategyMeeting.agencies_invited), else_=0)), 0),
+               func.coalesce(func.sum(case((held, StrategyMeeting.agencies_attended), else_=0)), 0))
         .select_from(StrategyMeeting)).where(in_period).group_by(key)
     ):
         m = group(k)["strategy_meetings"]
@@ -269,6 +271,7 @@ def _meeting_figures(grouping, group, start, end, first, last):
         m["held_same_day"] = ratio(same_day, n_held)
         m["minutes_within_1_working_day"] = ratio(minutes, n_held)
         m["icpc_within_15_working_days"] = ratio(icpcs_on_time, icpcs)
+        m["attendance"] = ratio(came, invited)
 
     for k, children in session.execute(
         with_agency(select(key, func.count()).select_from(IcpcChild)
@@ -276,17 +279,6 @@ def _meeting_figures(grouping, group, start, end, first, last):
         .where(in_period, IcpcChild.child_protection_plan == true()).group_by(key)
     ):
         group(k)["strategy_meetings"]["children_subject_to_plan"] = children
-
-    attended = and_(Attendance.meeting_id == Invitation.meeting_id,
-                    Attendance.agency == Invitation.agency, Attendance.attended == true())
-    for k, invited, came in session.execute(
-        with_agency(select(key, func.count(), _count(Attendance.agency.is_not(None)))
-                    .select_from(Invitation)
-                    .join(StrategyMeeting, StrategyMeeting.id == Invitation.meeting_id))
-        .outerjoin(Attendance, attended)
-        .where(in_period, held).group_by(key)
-    ):
-        group(k)["strategy_meetings"]["attendance"] = ratio(came, invited)
 
     icpc_key = grouping.key(StrategyMeeting.icpc_due_date, Contact.source_agency, dates=True)
     for k, due in session.execute(

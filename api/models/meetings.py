@@ -49,6 +49,10 @@ class StrategyMeeting(Base):
     required_invitees: Mapped[list] = mapped_column(JSON)
     # How many required agencies were left out with a reason recorded.
     required_left_out: Mapped[int] = mapped_column(Integer, default=0)
+    # When the outcome is recorded: the agencies invited, and how many of them attended (the
+    # metrics' attendance reads these, not the invitation and attendance rows).
+    agencies_invited: Mapped[int | None] = mapped_column(Integer)
+    agencies_attended: Mapped[int | None] = mapped_column(Integer)
     # The initial child protection conference an s47 enquiry leads to: held (on a London date),
     # or recorded as not required with a reason. Within timescale is judged when recorded.
     icpc_held_on: Mapped[date | None] = mapped_column(Date)

@@ -2,6 +2,7 @@
 
 The metrics read a period's decisions by an index on decisions alone and a period's contact
 figures from one covering index, instead of joining the whole decisions and feedback tables.
+Held strategy meetings carry how many agencies were invited and attended (set with the outcome).
 The UNIQUE constraints on decisions.supersedes_id / superseded_by_id become unique indexes over
 the non-null values (the same rule): SQLite's planner used the full ones for "IS NULL" lookups.
 
@@ -26,6 +27,9 @@ def upgrade():
         batch_op.add_column(sa.Column('feedback_given_at', api.db.UTCDateTime(timezone=True), nullable=True))
     with op.batch_alter_table('decisions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('contact_received_at', api.db.UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('strategy_meetings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('agencies_invited', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('agencies_attended', sa.Integer(), nullable=True))
 
     # Backfill set-wise (the values are copied as stored, so both engines keep their own format).
     op.execute(
@@ -35,6 +39,14 @@ def upgrade():
     op.execute(
         "UPDATE contacts SET feedback_given_at = "
         "(SELECT MIN(feedback.given_at) FROM feedback WHERE feedback.contact_id = contacts.id)"
+    )
+    op.execute(
+        "UPDATE strategy_meetings SET "
+        "agencies_invited = (SELECT COUNT(*) FROM strategy_meeting_invitations i "
+        "WHERE i.meeting_id = strategy_meetings.id), "
+        "agencies_attended = (SELECT COUNT(*) FROM strategy_meeting_attendance a "
+        "WHERE a.meeting_id = strategy_meetings.id AND a.attended = true) "
+        "WHERE status = 'held'"
     )
 
     with op.batch_alter_table('decisions', schema=None) as batch_op:
@@ -50,6 +62,10 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('strategy_meetings', schema=None) as batch_op:
+        batch_op.drop_column('agencies_attended')
+        batch_op.drop_column('agencies_invited')
+
     with op.batch_alter_table('decisions', schema=None) as batch_op:
         batch_op.drop_index('ix_decisions_first_by_receipt', postgresql_where=sa.text('supersedes_id IS NULL'), sqlite_where=sa.text('supersedes_id IS NULL'))
         batch_op.drop_index('ix_decisions_current_by_receipt', postgresql_where=sa.text('superseded_by_id IS NULL'), sqlite_where=sa.text('superseded_by_id IS NULL'))
