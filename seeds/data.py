@@ -61,6 +61,10 @@ DEMO_NAMES = [
     ("Ruby", "Jackson"), ("Harry", "Mensah"), ("Evie", "Clarke"), ("Musa", "Ali"),
 ]
 
+# CIN census ethnicity codes for the demo children (cycled by child); None: not yet recorded.
+DEMO_ETHNICITIES = ["WBRI", "APKN", "WIRI", "BAFR", None, "AIND", "MWBC", "WBRI", "ABAN", None,
+                    "WROM", "BCRB", "CHNE", "MOTH", "WBRI", "OOTH"]
+
 DEMO_CONCERNS = [
     (["domestic_abuse"], "Police attended a domestic incident at the home overnight; the child "
      "was present and witnessed a verbal and physical altercation between the adults."),
