@@ -18,6 +18,7 @@ class StrategyMeeting(Base):
     __table_args__ = (
         Index("ix_strategy_meetings_convened_at_id", "convened_at", "id"),
         Index("ix_strategy_meetings_icpc_due_date", "icpc_due_date"),
+        Index("ix_strategy_meetings_held_at", "held_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
