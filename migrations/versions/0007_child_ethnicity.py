@@ -1,7 +1,7 @@
 """child ethnicity, and strategy meetings by the time they were held
 
-Revision ID: 0007_child_ethnicity
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-22 05:26:50.313689
 
 A child's DfE CIN census ethnicity code (optional; null where not recorded). The Annex A
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0007_child_ethnicity'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
