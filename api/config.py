@@ -34,6 +34,8 @@ class Config:
     JWT_PUBLIC_KEY_FILE = os.environ.get("JWT_PUBLIC_KEY_FILE")
     JWT_GENERATE_KEYS = os.environ.get("JWT_GENERATE_KEYS", "1") == "1"
     JWT_ISSUER = os.environ.get("JWT_ISSUER", "mash-front-door")
+    # The `aud` every token carries and every request's token must name.
+    JWT_AUDIENCE = os.environ.get("JWT_AUDIENCE", "mash-front-door-api")
     TOKEN_MINUTES_PERSON = _int("TOKEN_MINUTES_PERSON", 15)
     TOKEN_MINUTES_CLIENT = _int("TOKEN_MINUTES_CLIENT", 60)
 
