@@ -10,12 +10,16 @@ import re
 
 import pytest
 
+from api import create_app
 from api.auth import system_actor
+from api.config import TestConfig
 from api.db import session
 from api.domain.accounts import create_account
 from seeds.data import nhs_number_with_check_digit
 from tests.api.test_strategy_meetings import DECISION_RATIONALE, meeting_body, outcome_body
-from tests.conftest import ApiClient, build_app, contact_body, own_database, token_for
+from tests.conftest import (
+    PRIVATE_KEY, PUBLIC_KEY, ApiClient, build_app, contact_body, own_database, token_for,
+)
 
 ACCOUNT_SECRET = "matrix secret, long enough"
 RATIONALE = "The child is known to early help and the worries have escalated since the review."
@@ -128,6 +132,14 @@ def app(database_url, tmp_path_factory):
         app.records = _build_records(app)
         yield app
         app.extensions["db"].engine.dispose()
+
+
+def bare_app():
+    """The app without a database, for what is known before any request: its URL map, its
+    OpenAPI document (read at collection time, to generate one test per route)."""
+    config = type("BareConfig", (TestConfig,), {
+        "DATABASE_URL": "sqlite://", "JWT_PRIVATE_KEY": PRIVATE_KEY, "JWT_PUBLIC_KEY": PUBLIC_KEY})
+    return create_app(config)
 
 
 PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")

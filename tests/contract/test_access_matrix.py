@@ -15,11 +15,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from api import create_app
-from api.config import TestConfig
-from tests.conftest import PRIVATE_KEY, PUBLIC_KEY
 from tests.contract.dataset import (  # noqa: F401 (app: this module's records)
-    ACTORS, QUERIES, app, client_for, path_to, valid_body,
+    ACTORS, QUERIES, app, bare_app, client_for, path_to, valid_body,
 )
 
 PROBLEM = "application/problem+json"
@@ -114,10 +111,8 @@ def expected(rule, actor):
 
 
 def app_routes():
-    """(method, rule) for every route of the app, read from a bare app's URL map."""
-    config = type("UrlMapConfig", (TestConfig,), {
-        "DATABASE_URL": "sqlite://", "JWT_PRIVATE_KEY": PRIVATE_KEY, "JWT_PUBLIC_KEY": PUBLIC_KEY})
-    url_map = create_app(config).url_map
+    """(method, rule) for every route of the app, read from its URL map."""
+    url_map = bare_app().url_map
     return sorted({(method, rule.rule) for rule in url_map.iter_rules()
                    for method in rule.methods - {"HEAD", "OPTIONS"}})
 
