@@ -213,15 +213,16 @@ def account_disabled(_header, payload):
     One lookup on the accounts' unique name. A `sub` with no account (a token minted by the CLI)
     is not affected.
     """
-    query = select(Account.active).where(Account.name == str(payload["sub"]))
     if db.session().in_transaction():  # a read: its read-only transaction is already open
-        active = db.session.scalar(query)
-    else:
-        # A write's own transaction must not begin yet: on SQLite it would take the write lock
-        # before the Idempotency-Key is claimed in a session of its own, and wait on itself.
-        with db.reading_session() as lookup:
-            active = lookup.scalar(query)
-    return active is False
+        return is_disabled(db.session, payload["sub"])
+    # A write's own transaction must not begin yet: on SQLite it would take the write lock
+    # before the Idempotency-Key is claimed in a session of its own, and wait on itself.
+    with db.reading_session() as lookup:
+        return is_disabled(lookup, payload["sub"])
+
+
+def is_disabled(lookup, sub):
+    return lookup.scalar(select(Account.active).where(Account.name == str(sub))) is False
 
 
 def init_app(app):
