@@ -15,11 +15,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.contract.dataset import (  # noqa: F401 (app: this module's records)
-    ACTORS, QUERIES, app, bare_app, client_for, path_to, valid_body,
+from tests.contract import dataset
+from tests.contract.dataset import (
+    ACTORS, QUERIES, bare_app, client_for, path_to, valid_body,
 )
 
 PROBLEM = "application/problem+json"
+
+app = dataset.app  # this module's app: its own database, holding the records
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,15 @@ from sqlalchemy import func, select
 
 from api.db import session
 from api.models import AuditEvent
-from tests.contract.dataset import (  # noqa: F401 (app: this module's records)
-    ACTORS, app, bare_app, client_for, path_to, valid_body,
+from tests.contract import dataset
+from tests.contract.dataset import (
+    ACTORS, bare_app, client_for, path_to, valid_body,
 )
 from tests.contract.test_access_matrix import ROUTES, TABLE, expected
 
 PROBLEM = "application/problem+json"
+
+app = dataset.app  # this module's app: its own database, holding the records
 
 # What the server sets on one record or another; never a client's to send.
 SERVER_SET = (
