@@ -196,6 +196,7 @@ def _configure_keys(app):
     config["JWT_ENCODE_AUDIENCE"] = config["JWT_AUDIENCE"]
     config["JWT_DECODE_AUDIENCE"] = config["JWT_AUDIENCE"]
     config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=config["TOKEN_MINUTES_PERSON"])
+    config["JWT_DECODE_LEEWAY"] = config["TOKEN_LEEWAY_SECONDS"]
 
 
 # PyJWT checks these when present but does not insist on them: a token without `exp` would never

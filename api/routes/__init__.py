@@ -53,8 +53,8 @@ def honours_if_match(load, schema, name):
 
 def register(api):
     from . import (
-        access, accounts, agencies, audit, auth, children, contacts, decisions, exports, health, meetings,
-        metrics, transitions,
+        access, accounts, agencies, audit, auth, children, contacts, decisions, exports, health,
+        meetings, metrics, transitions,
     )
 
     for module in (

@@ -417,6 +417,31 @@ def test_the_hand_built_tokens_are_accepted_when_nothing_is_wrong_with_them(app,
     assert anonymous.get("/api/v1/agencies", headers=bearer(untampered)).status_code == 200
 
 
+@pytest.mark.parametrize("claim", ["iat", "nbf"])
+def test_a_token_a_few_seconds_ahead_is_accepted_within_the_leeway_and_refused_beyond(
+    app, anonymous, claim
+):
+    # Another server, its clock a little fast, issued it a moment ago.
+    leeway = app.config["TOKEN_LEEWAY_SECONDS"]
+    now = int(time.time())
+    within = es256(app, **{"iat": now, "nbf": now, claim: now + leeway - 10})
+    beyond = es256(app, **{"iat": now, "nbf": now, claim: now + leeway + 10})
+
+    assert anonymous.get("/api/v1/agencies", headers=bearer(within)).status_code == 200
+    assert "not yet valid" in assert_problem(
+        anonymous.get("/api/v1/agencies", headers=bearer(beyond)), 401)["detail"]
+
+
+def test_an_expired_token_is_refused_once_past_the_leeway(app, anonymous):
+    leeway = app.config["TOKEN_LEEWAY_SECONDS"]
+    now = int(time.time())
+    just_expired = es256(app, iat=now - 600, nbf=now - 600, exp=now - leeway + 10)
+    long_expired = es256(app, iat=now - 600, nbf=now - 600, exp=now - leeway - 10)
+
+    assert anonymous.get("/api/v1/agencies", headers=bearer(just_expired)).status_code == 200
+    assert_problem(anonymous.get("/api/v1/agencies", headers=bearer(long_expired)), 401)
+
+
 def test_a_tampered_token_cannot_reach_what_its_new_role_could(app, anonymous):
     response = anonymous.get("/api/v1/audit/verify", headers=bearer(_tampered(app)))
 
