@@ -122,6 +122,7 @@ def _build_records(app):
         "phoned_in_contact_id": phoned_in["id"],
         "early_help_child_id": sibling["children"][0]["id"],
         "checkpoint": checkpoint.get_json()["checkpoint"],
+        "list": "section-47",  # an Annex A list
     }
 
 
@@ -142,7 +143,7 @@ def bare_app():
     return create_app(config)
 
 
-PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
+PARAMETER = re.compile(r"<(?:[^:>]+:)?(\w+)>")  # <name>, <uuid:name>, <any(a, b):name>
 
 
 def path_to(rule, records):
@@ -154,6 +155,8 @@ def path_to(rule, records):
 QUERIES = {
     "/api/v1/metrics/timeliness": {"from": "2026-11-01", "to": "2026-12-01"},
     "/api/v1/exports/decisions": {"from": "2026-11-01", "to": "2026-12-01"},
+    '/api/v1/exports/annex-a/<any(contacts, referrals, "section-47"):list>': {
+        "from": "2026-11-01", "to": "2026-12-01"},
 }
 
 

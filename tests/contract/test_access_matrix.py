@@ -85,6 +85,8 @@ TABLE = {
     ("GET", "/api/v1/audit/checkpoint"): may("auditor"),
     ("GET", "/api/v1/audit/access"): may("auditor"),
     ("GET", "/api/v1/exports/decisions"): may("auditor", "manager"),
+    ("GET", '/api/v1/exports/annex-a/<any(contacts, referrals, "section-47"):list>'):
+        may("auditor", "manager"),
     # operators: clients and users, no case data
     ("GET", "/api/v1/accounts"): may("admin"),
     ("GET", "/api/v1/accounts/<uuid:account_id>"): may("admin"),
