@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from flask import g
+from flask import g, request
 from flask_jwt_extended import JWTManager, create_access_token, get_jwt, verify_jwt_in_request
 from flask_smorest import Blueprint
 
@@ -20,6 +20,9 @@ from .errors import BEARER_CHALLENGE, Forbidden, Unauthorized, problem_response
 from .models.accounts import ROLES, SERVICES
 
 SECURITY = [{"bearerAuth": []}]
+# Where a request's verified token claims are kept (the WSGI environ: one per request, even where
+# an app context outlives requests, as in tests).
+VERIFIED_CLAIMS = "mash.verified_claims"
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ def requires(*roles):
                 agency=claims.get("agency"),
                 service=claims.get("service"),
             )
+            # The access log names this caller from here rather than verifying the token again.
+            request.environ[VERIFIED_CLAIMS] = claims
             return func(*args, **kwargs)
 
         wrapper._roles = tuple(roles)
