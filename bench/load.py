@@ -716,6 +716,8 @@ def measure(server, label, method, paths, tokens, body_of, concurrency, seconds)
         "client_cpu_share": client_cpu / wall_cpu if wall_cpu else 0,
         "machine_busy_share": busy / wall_cpu if wall_cpu else 0,
         "client_cpu_ms_per_request": 1000 * client_cpu / max(1, len(latencies)),
+        # What one request costs the server's workers, whatever else shares the machine.
+        "server_cpu_ms_per_request": 1000 * server_cpu / max(1, len(latencies)),
         "loadavg_before": load_before,
         "loadavg_after": os.getloadavg(),
     }
@@ -757,12 +759,13 @@ def _default_url(engine):
 
 def _print_speed(rows, ratios):
     print(f"  {'':34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} "
-          f"{'server':>7} {'client':>7} {'machine':>8} {'cli ms/req':>10} load before/after")
+          f"{'server':>7} {'client':>7} {'machine':>8} {'cli ms/req':>10} {'srv ms/req':>10} load before/after")
     for row in rows:
         bad = sum(v for k, v in row["statuses"].items() if not k.startswith("2"))
         print(f"  {row['label']:34} {row['rps']:8.1f} {row['p50_ms']:8.1f} {row['p99_ms']:8.1f} "
               f"{bad:8d} {row['server_cpu_share']:7.0%} {row['client_cpu_share']:7.0%} "
               f"{row['machine_busy_share']:8.0%} {row['client_cpu_ms_per_request']:10.2f} "
+              f"{row['server_cpu_ms_per_request']:10.2f} "
               f"{row['loadavg_before'][0]:.2f}/{row['loadavg_after'][0]:.2f}")
     for name, value in ratios.items():
         print(f"  {name}: {value}")
@@ -810,11 +813,16 @@ def main(argv=None):
         site = Site(url, partners=0, practitioners=0, speed_clients=args.concurrency)
         post, get, bare_post, bare_get = speed(site, args.concurrency, args.speed_seconds,
                                                args.workers, env, log_dir)
+        cpu = {row["label"]: row["server_cpu_ms_per_request"] for row in (post, get, bare_post, bare_get)}
         ratios = {
             "POST contact / bare insert": f"{post['rps'] / bare_post['rps']:.0%} (target >= 40%, "
                                           f"p99 {post['p99_ms']:.1f} ms, target < 50)",
             "GET contact / bare read": f"{get['rps'] / bare_get['rps']:.0%} (target >= 50%, "
                                        f"p99 {get['p99_ms']:.1f} ms, target < 30)",
+            "server CPU per request, POST contact / bare insert":
+                f"{cpu[post['label']]:.1f} / {cpu[bare_post['label']]:.1f} ms",
+            "server CPU per request, GET contact / bare read":
+                f"{cpu[get['label']]:.1f} / {cpu[bare_get['label']]:.1f} ms",
         }
         print(f"speed, concurrency {args.concurrency}, {args.speed_seconds:g} s each:")
         _print_speed([post, get, bare_post, bare_get], ratios)
