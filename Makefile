@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-dev migrate seed openapi bench clean
+.PHONY: run test install install-dev migrate seed openapi bench load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ openapi: install
 
 bench: install
 	$(BIN)/python -m bench.metrics --contacts $(or $(BENCH_CONTACTS),100000) $(if $(BENCH_DATABASE_URL),--engine postgresql --url $(BENCH_DATABASE_URL),--engine sqlite)
+
+# Nothing lost under concurrent partners, retries and killed workers; POST/GET speed against a bare
+# baseline (bench/load.py). LOAD_DATABASE_URL: a PostgreSQL database named *bench* or *load*.
+# LOAD_ARGS: e.g. --env NAME=VALUE to raise a rate limit for the run.
+load: install
+	$(BIN)/python -m bench.load $(if $(LOAD_DATABASE_URL),--engine postgresql --url $(LOAD_DATABASE_URL),--engine sqlite) $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, not_, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
 from ..db import lock, session
@@ -93,6 +94,9 @@ def record_contact(actor, data):
         )
     contact.consent_history.append(_consent_record(actor, consent, current))
     session.flush()
+    # A new contact has no decisions or feedback yet: say so, rather than query when it is shown.
+    set_committed_value(contact, "decisions", [])
+    set_committed_value(contact, "feedback", [])
     audit.record(
         actor,
         "contact.recorded",
