@@ -1,12 +1,10 @@
 """create_app(config=None): configuration, database, tokens, error handlers, blueprints, CLI."""
 
-import logging
-
 from flask import Flask, current_app, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
-from . import access, auth, cli, db, errors
+from . import access, auth, cli, db, errors, limits, logs
 from .config import Config
 from .errors import PROBLEM_CONTENT_TYPE
 from .routes import register as register_routes
@@ -58,7 +56,7 @@ def create_app(config=None):
     app = Flask(__name__)
     app.config.from_object(config or Config)
     app.json.sort_keys = False  # fields in the order the schemas declare them
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    logs.init_app(app)  # first: its hooks wrap every other's
 
     db.init_app(app)
     auth.init_app(app)
@@ -79,6 +77,8 @@ def create_app(config=None):
     )
     register_routes(api)
     errors.register(app)  # after flask-smorest's, so ours builds every error body
+    # Rate limits before anything reads the body or opens a transaction.
+    limits.init_app(app)
     app.before_request(_require_json_body)
     app.before_request(_read_only_transaction)
     # Also after a refused read (401/403/404): those are the accesses most worth knowing about.
