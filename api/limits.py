@@ -57,7 +57,8 @@ def _exempt_route():
 
 def _breached(request_limit):
     """on_breach: the 429 problem, saying when the caller's window opens again."""
-    retry_after = max(1, math.ceil(request_limit.reset_at - time.time()))
+    reset_time = request_limit.window[0]  # when the window ends (epoch seconds)
+    retry_after = max(1, math.ceil(reset_time - time.time()))
     return rate_limited(str(request_limit.limit), retry_after)
 
 

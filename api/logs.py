@@ -1,14 +1,17 @@
 """Structured logs: one JSON object a line, each request's lines sharing its request id.
 
 No personal data is ever logged: a request's line names its route template (`/contacts/<uuid:
-contact_id>`), never its path or query string, and no body is logged. Database errors are logged
-by class and constraint only (api/errors.py), as their messages quote the values.
+contact_id>`), never its path or query string, and no body is logged. An exception is written as
+its type and stack, never its message: messages quote values (PostgreSQL's `Key (...)=(...)`, a
+careless `ValueError(f"... {name}")`). Database errors are logged by class and constraint only
+(api/errors.py).
 """
 
 import json
 import logging
 import re
 import time
+import traceback
 import uuid
 from datetime import UTC, datetime
 
@@ -44,6 +47,17 @@ class JsonFormatter(logging.Formatter):
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
 
+    def formatException(self, exc_info):
+        """The stack and the type of each exception in the chain, without their messages."""
+        parts = []
+        error = exc_info[1]
+        while error is not None and len(parts) < 5:
+            kind = type(error)
+            frames = "".join(traceback.format_tb(error.__traceback__))
+            parts.append(f"{frames}{kind.__module__}.{kind.__qualname__} (message withheld)")
+            error = error.__cause__ or error.__context__
+        return "\n-- caused by --\n".join(parts)
+
 
 def configure_logging(level):
     """The root logger writes JSON lines to stderr (gunicorn and containers collect it). Once per
@@ -54,6 +68,10 @@ def configure_logging(level):
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
+    # Their per-request lines carry the query string (werkzeug's development server) or the
+    # caller's address (Flask-Limiter on a breach); ours say the same without either.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("flask-limiter").setLevel(logging.WARNING)
 
 
 def _start_request():
