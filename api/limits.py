@@ -12,9 +12,7 @@ import time
 
 from flask import current_app, request
 from flask_jwt_extended import decode_token
-from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_limiter import Limit, Limiter
-from jwt import PyJWTError
 
 from .errors import rate_limited
 
@@ -29,17 +27,26 @@ def unlimited(func):
 
 
 def caller_key():
-    """`sub:<subject>` for a request with a valid token, else `addr:<remote address>`."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        try:
-            # Verified, not just read: an unsigned token naming someone else must not spend
-            # that someone's allowance.
-            return f"sub:{decode_token(token.strip())['sub']}"
-        except (PyJWTError, JWTExtendedException, KeyError):
-            pass
-    return remote_address()
+    """`sub:<subject>` for a request with a valid token, else `addr:<remote address>`. Worked out
+    once per request (each limit asks)."""
+    key = request.environ.get("mash.rate_limit_key")
+    if key is None:
+        key = request.environ["mash.rate_limit_key"] = _caller_of_token() or remote_address()
+    return key
+
+
+def _caller_of_token():
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        # Verified, not just read: an unsigned token naming someone else must not spend that
+        # someone's allowance.
+        return f"sub:{decode_token(token.strip())['sub']}"
+    except Exception:  # noqa: BLE001
+        # Whatever makes a token unverifiable (the 401 comes later, from the route), its
+        # request is counted by address: an error here must not let it skip the limits.
+        return None
 
 
 def remote_address():
