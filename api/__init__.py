@@ -98,12 +98,12 @@ def create_app(config=None):
                 "step-up/step-down transitions for a children's services front door. Every error "
                 "is application/problem+json (RFC 9457). Timestamps need an offset; they are "
                 "stored and returned in UTC, and judged in Europe/London. Every read of case data, "
-                "refused ones included, is recorded in the access log (GET /audit/access). Every response "
-                "carries an `X-Request-ID` (yours, if you sent a valid one). Requests are rate "
-                "limited per caller (each API client, each person; without a token, per address): "
-                "over a limit the answer is 429 with `Retry-After` in seconds, and nothing was "
-                "recorded. A request the database cannot answer in time is a 503 with "
-                "`Retry-After`."
+                "refused ones included, is recorded in the access log (GET /audit/access). "
+                "Every response carries an `X-Request-ID` (yours, if you sent a valid one). "
+                "Requests are rate limited per caller (each API client, each person; without a "
+                "token, per address): over a limit the answer is 429 with `Retry-After` in "
+                "seconds, and nothing was recorded. A request the database cannot answer in time "
+                "is a 503 with `Retry-After`."
             }
         },
     )
