@@ -24,7 +24,7 @@ seed: migrate
 	$(BIN)/flask --app wsgi seed
 
 run: seed
-	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) wsgi:app
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,12 +1,13 @@
 """create_app(config=None): configuration, database, tokens, error handlers, blueprints, CLI."""
 
-import logging
+import io
 
 from flask import Flask, current_app, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import access, auth, cli, db, errors
+from . import access, auth, cli, db, errors, limits, logs
 from .config import Config
 from .errors import PROBLEM_CONTENT_TYPE
 from .routes import register as register_routes
@@ -34,9 +35,36 @@ class FrontDoorApi(Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
+def _is_chunked():
+    return "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+
+
+def _bound_chunked_body():
+    """413 for a chunked body (no Content-Length) over MAX_CONTENT_LENGTH.
+
+    Werkzeug stops reading such a body at the limit and hands on what it read as if the body
+    ended there, so an over-long contact would arrive as truncated JSON (a 400). Read one byte
+    past the limit here instead; the body read (at most the limit) is handed on as the stream.
+    """
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    environ = request.environ
+    if limit is None or not _is_chunked() or not environ.get("wsgi.input_terminated"):
+        return
+    body = bytearray()
+    while len(body) <= limit:
+        piece = environ["wsgi.input"].read(limit + 1 - len(body))
+        if not piece:
+            break
+        body.extend(piece)
+    if len(body) > limit:
+        raise RequestEntityTooLarge()
+    environ["wsgi.input"] = io.BytesIO(bytes(body))
+
+
 def _require_json_body():
     """415 for a body that is not JSON (an empty body is allowed: some POSTs take none)."""
-    if request.method in ("POST", "PUT", "PATCH") and request.content_length:
+    # A chunked body has no Content-Length, and is a body all the same.
+    if request.method in ("POST", "PUT", "PATCH") and (request.content_length or _is_chunked()):
         mimetype = request.mimetype or ""
         if mimetype not in JSON_TYPES and not mimetype.endswith("+json"):
             return errors.problem_response(
@@ -59,7 +87,7 @@ def create_app(config=None):
     app = Flask(__name__, static_folder=None)
     app.config.from_object(config or Config)
     app.json.sort_keys = False  # fields in the order the schemas declare them
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    logs.init_app(app)  # first: its hooks wrap every other's
 
     db.init_app(app)
     auth.init_app(app)
@@ -71,7 +99,12 @@ def create_app(config=None):
                 "step-up/step-down transitions for a children's services front door. Every error "
                 "is application/problem+json (RFC 9457). Timestamps need an offset; they are "
                 "stored and returned in UTC, and judged in Europe/London. Every read of case data, "
-                "refused ones included, is recorded in the access log (GET /audit/access)."
+                "refused ones included, is recorded in the access log (GET /audit/access). "
+                "Every response carries an `X-Request-ID` (yours, if you sent a valid one). "
+                "Requests are rate limited per caller (each API client, each person; without a "
+                "token, per address): over a limit the answer is 429 with `Retry-After` in "
+                "seconds, and nothing was recorded. A request the database cannot answer in time "
+                "is a 503 with `Retry-After`."
             }
         },
     )
@@ -80,6 +113,9 @@ def create_app(config=None):
     )
     register_routes(api)
     errors.register(app)  # after flask-smorest's, so ours builds every error body
+    # Rate limits before anything reads the body or opens a transaction.
+    limits.init_app(app)
+    app.before_request(_bound_chunked_body)
     app.before_request(_require_json_body)
     app.before_request(_read_only_transaction)
     # Also after a refused read (401/403/404): those are the accesses most worth knowing about.

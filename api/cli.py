@@ -1,6 +1,7 @@
 """flask commands: db upgrade, seed, token create, audit verify and checkpoint, timescales recompute."""
 
 import sys
+from functools import wraps
 
 import click
 from alembic import command
@@ -14,6 +15,24 @@ db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 token_cli = AppGroup("token", help="Tokens for operators and scripts.")
 audit_cli = AppGroup("audit", help="The audit trail.")
 timescales_cli = AppGroup("timescales", help="Working-day facts stored on records.")
+
+
+def long_job(func):
+    """An operator command's transaction runs without the web requests' statement timeout (a
+    recompute or a verify over years of records may rightly take minutes). Migrations lift it
+    themselves (migrations/env.py)."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        from .db import lift_statement_timeout, session
+
+        # Only PostgreSQL has one (and on SQLite opening the transaction here would take the
+        # write lock for a read-only command).
+        if current_app.extensions["db"].dialect == "postgresql":
+            lift_statement_timeout(session.connection())
+        return func(*args, **kwargs)
+
+    return wrapper
 
 
 def alembic_config(app=None):
@@ -75,6 +94,7 @@ def token_create(sub, role, service, agency, minutes):
 
 
 @audit_cli.command("verify")
+@long_job
 def audit_verify():
     """Recompute the audit hash chain; exit 1 if it does not verify."""
     import json
@@ -87,6 +107,7 @@ def audit_verify():
 
 
 @audit_cli.command("checkpoint")
+@long_job
 def audit_checkpoint():
     """Print a signed checkpoint of the audit chain (for a cron job to ship elsewhere)."""
     from . import audit
@@ -98,6 +119,7 @@ def audit_checkpoint():
 
 
 @timescales_cli.command("recompute")
+@long_job
 def timescales_recompute():
     """Recompute stored deadlines and on-time flags after the bank holiday calendar changes."""
     from .auth import system_actor
@@ -111,6 +133,7 @@ def timescales_recompute():
 
 @click.command("seed")
 @click.option("--reference-only", is_flag=True, help="Agencies only: no demo accounts or cases.")
+@long_job
 def seed(reference_only):
     """Load agencies, demo accounts and demo contacts. Running it twice changes nothing."""
     from seeds import load

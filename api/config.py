@@ -44,6 +44,21 @@ class Config:
 
     # Requests
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 256 * 1024)
+    # Rate limits per caller (a token's subject; else the remote address), in Flask-Limiter's
+    # notation: "1200 per minute", "20/second;1000/hour". Counted across all routes together.
+    RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
+    RATELIMIT_DEFAULT = os.environ.get("RATELIMIT_DEFAULT", "1200 per minute")  # every request
+    RATELIMIT_WRITE = os.environ.get("RATELIMIT_WRITE", "300 per minute")  # POST/PUT/PATCH/DELETE
+    RATELIMIT_TOKEN = os.environ.get("RATELIMIT_TOKEN", "30 per minute")  # POST /auth/token, per address
+    # memory:// counts per process; redis://host:6379/0 shares the counts between servers.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_STRATEGY = os.environ.get("RATELIMIT_STRATEGY", "fixed-window")
+    # If the counts' storage is unreachable, serve the request unlimited (and log it) rather than
+    # turn partners away: the front door must stay open.
+    RATELIMIT_SWALLOW_ERRORS = True
+    # PostgreSQL cancels a web request's statement that runs longer than this (a 503, not a hung
+    # worker). Operator commands and migrations lift it. 0 switches it off.
+    STATEMENT_TIMEOUT_MS = _int("STATEMENT_TIMEOUT_MS", 5000)
     # How far in the future a client's clock may be before a timestamp counts as "in the future".
     CLOCK_SKEW_SECONDS = _int("CLOCK_SKEW_SECONDS", 120)
     # An unfinished request holding an Idempotency-Key longer than this is taken as abandoned.
@@ -83,3 +98,8 @@ class Config:
 class TestConfig(Config):
     TESTING = True
     JWT_GENERATE_KEYS = False
+    # Limits on, as in production, but high enough that the whole suite (one app, a handful of
+    # test subjects, one address) never meets them; tests of the limits build apps with low ones.
+    RATELIMIT_DEFAULT = "20000 per minute"
+    RATELIMIT_WRITE = "5000 per minute"
+    RATELIMIT_TOKEN = "2000 per minute"

@@ -69,14 +69,20 @@ def _configure_sqlite(engine):
 class Database:
     """The engine and session factory of one app."""
 
-    def __init__(self, url):
+    def __init__(self, url, statement_timeout_ms=0):
         self.url = make_url(url)
         options = {"pool_pre_ping": True}
         if self.url.get_backend_name() == "sqlite":
             options = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
         elif self.url.get_backend_name() == "postgresql":
-            options["connect_args"] = {"options": "-c synchronous_commit=on -c timezone=UTC"}
-        self.engine = create_engine(self.url, **options)
+            # Set once per connection, so it costs no round trip per request.
+            options["connect_args"] = {
+                "options": "-c synchronous_commit=on -c timezone=UTC "
+                f"-c statement_timeout={int(statement_timeout_ms)}"
+            }
+        # An error's message must not carry the statement's parameters: they are personal data,
+        # and error messages end up in logs.
+        self.engine = create_engine(self.url, hide_parameters=True, **options)
         if self.url.get_backend_name() == "sqlite":
             _configure_sqlite(self.engine)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
@@ -108,6 +114,14 @@ def lock(record):
     return record
 
 
+def lift_statement_timeout(connection):
+    """No statement timeout for the rest of this transaction (PostgreSQL; a no-op on SQLite): for
+    operator jobs and migrations, which may rightly run long. SET LOCAL ends with the transaction,
+    so a pooled connection goes back with the web requests' timeout."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+
+
 def begin_read_only():
     """Start this session's transaction as a reader (SQLite: no write lock)."""
     session.connection(execution_options={"sqlite_begin": "DEFERRED"})
@@ -124,7 +138,7 @@ def reading_session():
 
 
 def init_app(app):
-    database = Database(app.config["DATABASE_URL"])
+    database = Database(app.config["DATABASE_URL"], app.config.get("STATEMENT_TIMEOUT_MS", 0))
     app.extensions["db"] = database
 
     # Each request gets a fresh session, even when an app context outlives it (tests, CLI).

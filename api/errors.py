@@ -4,9 +4,12 @@ import logging
 from http import HTTPStatus
 
 from flask import json, make_response
+from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+
+from .logs import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,9 @@ def problem_response(status, detail=None, *, errors=None, slug=None, title=None,
     }
     if errors:
         body["errors"] = errors
+    request_id = current_request_id()
+    if request_id:
+        body["request_id"] = request_id  # to quote to the operators; the same id is in the logs
     response = make_response(json.dumps(body), status)
     response.content_type = PROBLEM_CONTENT_TYPE
     for name, value in (headers or {}).items():
@@ -90,6 +96,18 @@ class PreconditionFailed(DomainError):
     title = "The record has changed since you read it"
 
 
+def rate_limited(limit, retry_after):
+    """429 for a caller over one of its rate limits (api/limits.py); `limit` as "300 per 1 minute"."""
+    return problem_response(
+        429,
+        f"Too many requests: at most {limit} for this caller. Nothing was recorded; "
+        f"retry after {retry_after} seconds.",
+        slug="rate-limited",
+        title="Too many requests",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 def flatten_messages(messages, prefix=""):
     """webargs/marshmallow's nested messages -> {"children[0].nhs_number": ["..."]}."""
     flat = {}
@@ -114,6 +132,8 @@ def flatten_messages(messages, prefix=""):
 
 
 def _http_exception(error):
+    if error.code == 429 and error.response is not None:
+        return error.response  # built by rate_limited() above, with its Retry-After
     data = getattr(error, "data", None) or {}
     messages = data.get("messages")
     if error.code == 422 and messages is not None:
@@ -151,10 +171,21 @@ def _domain_error(error):
     )
 
 
+def _database_error_name(error):
+    """What to log of a database error: its class and constraint, never its message (PostgreSQL
+    quotes the offending values, e.g. `Key (nhs_number)=(...)`, and the statement's parameters
+    are personal data)."""
+    orig = getattr(error, "orig", None)
+    diag = getattr(orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    name = type(orig or error).__name__
+    return f"{name} on {constraint}" if constraint else name
+
+
 def _integrity_error(error):
     # The checks in api/domain should have caught a client's mistake first; what reaches here
     # is a concurrent write that won a uniqueness race. Nothing was written; a retry is safe.
-    log.warning("integrity error turned into 409: %s", error)
+    log.warning("integrity error turned into 409: %s", _database_error_name(error))
     return problem_response(
         409,
         "The request conflicts with a concurrent change. Nothing was recorded; retry it.",
@@ -164,11 +195,27 @@ def _integrity_error(error):
 
 
 def _operational_error(error):
-    log.error("database unavailable: %s", error)
+    if isinstance(getattr(error, "orig", None), QueryCanceled):
+        return _statement_timeout(error)
+    log.error("database unavailable: %s", _database_error_name(error))
     return problem_response(
         503,
         "The records database is busy or unavailable. Nothing was recorded; retry shortly.",
         headers={"Retry-After": "5"},
+    )
+
+
+def _statement_timeout(error):
+    # PostgreSQL cancelled a statement that ran past STATEMENT_TIMEOUT_MS: the worker is free
+    # again and the transaction is rolled back.
+    log.error("statement timeout: %s", _database_error_name(error))
+    return problem_response(
+        503,
+        "The request took longer than the records database allows. Nothing was recorded; retry "
+        "later, or ask for less at a time (a shorter period, a smaller page).",
+        slug="statement-timeout",
+        title="Service Unavailable",
+        headers={"Retry-After": "30"},
     )
 
 

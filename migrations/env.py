@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from api.db import Base
+from api.db import Base, lift_statement_timeout
 import api.models  # noqa: F401  (registers every table on Base.metadata)
 
 config = context.config
@@ -29,6 +29,8 @@ def run_migrations_online():
                 compare_type=True,
             )
             with context.begin_transaction():
+                # A migration may rewrite a large table: the web requests' timeout is not for it.
+                lift_statement_timeout(connection)
                 context.run_migrations()
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()

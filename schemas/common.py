@@ -56,7 +56,7 @@ class ProblemSchema(Schema):
             "description": "Problem type: `about:blank` for plain HTTP errors, otherwise a tag URI "
             f"beginning `{PROBLEM_TYPE_BASE}` (validation, rule-violation, conflict, not-found, "
             "forbidden, unauthorized, precondition-failed, malformed-json, idempotency-key-reused, "
-            "idempotency-key-in-use, concurrent-change)."
+            "idempotency-key-in-use, concurrent-change, rate-limited, statement-timeout)."
         }
     )
     title = fields.String()
@@ -69,6 +69,13 @@ class ProblemSchema(Schema):
             "description": "For 422 and field-level 403/409: each offending field (dotted path, "
             "list items as `children[0].nhs_number`) with its messages."
         },
+    )
+    request_id = fields.String(
+        metadata={
+            "description": "The request's id, as in the `X-Request-ID` response header (yours, "
+            "when you sent a valid one: 1 to 128 letters, digits and `.` `_` `:` `-`). Quote it "
+            "to the operators: their logs carry it on every line about the request."
+        }
     )
 
 

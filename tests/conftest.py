@@ -6,12 +6,14 @@ signed with a key pair made for the run.
 """
 
 import os
+import time
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.engine import make_url
 
 from api import create_app
@@ -135,9 +137,22 @@ def own_database(database_url, directory, prefix):
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop_database(admin, name)
         admin.dispose()
+
+
+def _drop_database(admin, name, attempts=20):
+    # FORCE ends our own leftover connections, but a test that churned many tables can find an
+    # autovacuum worker there, which only a superuser may end: it finishes in a moment, so wait.
+    for attempt in range(attempts):
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except ProgrammingError as error:
+            if "pg_signal_backend" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@ from sqlalchemy import text
 
 from ..auth import public
 from ..db import session
+from ..limits import unlimited
 from . import Blueprint
 
 blp = Blueprint("health", __name__, description="Liveness and database reachability")
@@ -9,6 +10,7 @@ blp = Blueprint("health", __name__, description="Liveness and database reachabil
 
 @blp.route("/health")
 @public
+@unlimited
 @blp.response(200)
 def health():
     """Report that the API is up and its database answers (no auth)."""
