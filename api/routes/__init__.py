@@ -19,7 +19,25 @@ class StrictParser(FlaskParser):
 
 
 class Blueprint(flask_smorest.Blueprint):
+    """Documents the answers a route gives without a decorator of its own saying so, since the
+    OpenAPI document lists every status code an operation can answer (no catch-all `default`)."""
+
     ARGUMENTS_PARSER = StrictParser()
+
+    def route(self, rule, *, parameters=None, tags=None, **options):
+        register = super().route(rule, parameters=parameters, tags=tags, **options)
+        responses = {"503": "SERVICE_UNAVAILABLE"}  # the database busy or unreachable: retry
+        if "<" in rule:
+            responses["404"] = "NOT_FOUND"  # no such record, or not one this caller may see
+        return lambda func: register(self.doc(responses=responses)(func))
+
+    def arguments(self, schema, *, location="json", **kwargs):
+        parse = super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return parse
+        # A body that is not JSON at all (415), or not well-formed JSON (400), before any field.
+        responses = {"400": "BAD_REQUEST", "415": "UNSUPPORTED_MEDIA_TYPE"}
+        return lambda func: self.doc(responses=responses)(parse(func))
 
 
 def etag_of(record, schema):

@@ -1,0 +1,94 @@
+"""Faults contract fuzzing found, kept as plain tests: every answer is one the document lists.
+
+The OpenAPI document has no catch-all `default` response, so a status code it does not list for
+an operation is a broken promise to partner systems that switch on it.
+"""
+
+import json
+import uuid
+
+import pytest
+
+from tests.conftest import contact_body
+from tests.contract.case_seed import seed_case
+
+
+@pytest.fixture
+def spec(app):
+    api = app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
+    return json.loads(json.dumps(api.spec.to_dict()))
+
+
+def documented(spec, method, path):
+    return set(spec["paths"][path][method.lower()]["responses"])
+
+
+def assert_documented(spec, method, path, response, status):
+    assert response.status_code == status, response.json
+    assert response.content_type == "application/problem+json"
+    assert str(status) in documented(spec, method, path), (
+        f"{method} {path} answers {status}, which its documented responses do not list"
+    )
+
+
+def test_no_operation_hides_its_errors_behind_a_default_response(spec):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and "responses" in operation:
+                assert "default" not in operation["responses"], (method, path)
+
+
+def test_every_operation_documents_that_the_database_may_be_unavailable(spec):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and "responses" in operation:
+                assert "503" in operation["responses"], (method, path)
+
+
+def test_convening_a_meeting_on_an_unknown_contact_is_a_documented_404(spec, api_as):
+    practitioner = api_as("practitioner")
+    response = practitioner.post("/api/v1/strategy-meetings", json={
+        "contact_id": str(uuid.uuid4()), "children": [str(uuid.uuid4())], "chair": "Mark Evans",
+        "convened_at": "2026-11-20T09:00:00Z", "scheduled_for": "2026-11-20T11:00:00Z",
+        "invited": [],
+    })
+    assert_documented(spec, "POST", "/api/v1/strategy-meetings", response, 404)
+
+
+def test_convening_a_meeting_before_a_strategy_discussion_is_a_documented_409(spec, api_as):
+    police, practitioner = api_as("agency"), api_as("practitioner")
+    contact = police.post("/api/v1/contacts", json=contact_body()).json
+    response = practitioner.post("/api/v1/strategy-meetings", json={
+        "contact_id": contact["id"], "children": [contact["children"][0]["id"]],
+        "chair": "Mark Evans", "convened_at": "2026-11-20T09:30:00Z",
+        "scheduled_for": "2026-11-20T11:00:00Z", "invited": [],
+    })
+    assert_documented(spec, "POST", "/api/v1/strategy-meetings", response, 409)
+
+
+def test_reading_the_decisions_of_an_unknown_contact_is_a_documented_404(spec, api_as):
+    response = api_as("auditor").get(f"/api/v1/contacts/{uuid.uuid4()}/decisions")
+    assert_documented(spec, "GET", "/api/v1/contacts/{contact_id}/decisions", response, 404)
+
+
+def test_answering_a_transition_twice_is_a_documented_409(spec, app, api_as):
+    seeded = seed_case(app)
+    manager = api_as("manager", service="early_help")
+    path = f"/api/v1/transitions/{seeded['transition_id']}/response"
+    assert manager.post(path, json={"decision": "accepted"}).status_code == 201
+    again = manager.post(path, json={"decision": "accepted"})
+    assert_documented(spec, "POST", "/api/v1/transitions/{transition_id}/response", again, 409)
+
+
+def test_a_body_that_is_not_json_is_a_documented_415(spec, api_as):
+    response = api_as("agency").post(
+        "/api/v1/contacts", data="received_at=now", headers={"Content-Type": "text/plain"}
+    )
+    assert_documented(spec, "POST", "/api/v1/contacts", response, 415)
+
+
+def test_a_body_that_is_not_well_formed_json_is_a_documented_400(spec, api_as):
+    response = api_as("agency").post(
+        "/api/v1/contacts", data='{"received_at": ', headers={"Content-Type": "application/json"}
+    )
+    assert_documented(spec, "POST", "/api/v1/contacts", response, 400)
