@@ -1,7 +1,8 @@
-"""Faults contract fuzzing found, kept as plain tests: every answer is one the document lists.
+"""Faults contract fuzzing found, kept as plain tests without schemathesis.
 
 The OpenAPI document has no catch-all `default` response, so a status code it does not list for
-an operation is a broken promise to partner systems that switch on it.
+an operation is a broken promise to partner systems that switch on it; and no request a client
+sends may end in a 5xx.
 """
 
 import json
@@ -92,3 +93,12 @@ def test_a_body_that_is_not_well_formed_json_is_a_documented_400(spec, api_as):
         "/api/v1/contacts", data='{"received_at": ', headers={"Content-Type": "application/json"}
     )
     assert_documented(spec, "POST", "/api/v1/contacts", response, 400)
+
+
+def test_monthly_figures_for_a_period_inside_one_month_are_one_group(api_as):
+    # Was a 503: the month buckets became a CASE with no WHEN, which no database accepts.
+    response = api_as("manager").get(
+        "/api/v1/metrics/timeliness?from=2026-11-01&to=2026-11-12&group_by=month"
+    )
+    assert response.status_code == 200, response.json
+    assert [group["key"] for group in response.json["groups"]] == ["2026-11"]
