@@ -29,8 +29,8 @@ from tests.conftest import DEFAULT_NOW, ApiClient, contact_body, token_for
 from tests.contract.case_seed import iso
 
 LONG_RUN = "FUZZ_MAX_EXAMPLES" in os.environ
-RUNS = int(os.environ.get("FUZZ_MAX_EXAMPLES", "12"))
-STEPS = 60 if LONG_RUN else 25
+RUNS = int(os.environ.get("FUZZ_MAX_EXAMPLES", "20"))
+STEPS = 60 if LONG_RUN else 30
 
 RATIONALE = "The child disclosed harm at school; the parent could not explain the injury."
 AGENCIES = ("wmp", "hilltop-gp", "oakfield-primary")
@@ -69,6 +69,9 @@ def make_machine(app, connection):
         "eh_manager": ApiClient(app, token_for(app, "manager", sub="sm-emma", service="early_help")),
         "auditor": ApiClient(app, token_for(app, "auditor", sub="sm-alex")),
     }
+    # Weighted towards the outcomes that open later steps (meetings, step-up, step-down).
+    outcomes = st.sampled_from(["strategy_discussion", "strategy_discussion", "early_help",
+                                "assessment", *OUTCOMES])
     staff = st.sampled_from([name for name in clients if "practitioner" in name or "manager" in name])
     managers = st.sampled_from([name for name in clients if "manager" in name])
 
@@ -105,6 +108,20 @@ def make_machine(app, connection):
         def first_contact(self):
             return self.post_contact("police", "not_sought", 2)
 
+        @initialize(target=decisions)
+        def strategy_discussion(self):
+            # One case already at a strategy discussion, so meetings and step-downs are reachable.
+            contact = self.post_contact("police", "overridden", 3)
+            response = self.call("mash_practitioner", "POST", f"/api/v1/contacts/{contact[0]}/decisions",
+                                 {"outcome": "strategy_discussion", "rationale": RATIONALE})
+            assert response.status_code == 201, response.json
+            return (response.json["id"], contact)
+
+        @staticmethod
+        def contact_of(source):
+            """A rule's case: a contact, or the contact a decision was made on."""
+            return source[1] if isinstance(source[1], tuple) else source
+
         @rule(target=contacts, who=st.sampled_from(["police", "mash_practitioner"]),
               consent=st.sampled_from(CONSENT_STATUSES), hours_ago=st.integers(0, 30))
         def record_contact(self, who, consent, hours_ago):
@@ -129,13 +146,13 @@ def make_machine(app, connection):
                 body["reason"] = "Risk of significant harm: sharing without consent."
             self.call(who, "POST", f"/api/v1/contacts/{contact[0]}/consent", body)
 
-        @rule(target=decisions, contact=contacts, who=staff, outcome=st.sampled_from(OUTCOMES))
+        @rule(target=decisions, contact=contacts, who=staff, outcome=outcomes)
         def decide(self, contact, who, outcome):
             response = self.call(who, "POST", f"/api/v1/contacts/{contact[0]}/decisions",
                                  {"outcome": outcome, "rationale": RATIONALE})
             return (response.json["id"], contact) if response.status_code == 201 else multiple()
 
-        @rule(target=decisions, decision=decisions, who=staff, outcome=st.sampled_from(OUTCOMES))
+        @rule(target=decisions, decision=decisions, who=staff, outcome=outcomes)
         def supersede(self, decision, who, outcome):
             decision_id, contact = decision
             response = self.call(who, "POST", f"/api/v1/contacts/{contact[0]}/decisions", {
@@ -153,9 +170,10 @@ def make_machine(app, connection):
                 "given_at": iso(self.now()), "method": method,
                 "summary": "Your contact has been considered; we will be in touch."})
 
-        @rule(target=meetings, contact=contacts, who=staff,
+        @rule(target=meetings, source=st.one_of(contacts, decisions), who=staff,
               invited=st.lists(st.sampled_from(AGENCIES), unique=True))
-        def convene(self, contact, who, invited):
+        def convene(self, source, who, invited):
+            contact = self.contact_of(source)
             response = self.call(who, "POST", "/api/v1/strategy-meetings", {
                 "contact_id": contact[0], "children": [contact[1]], "convened_at": iso(self.now()),
                 "scheduled_for": iso(self.now() + timedelta(hours=2)), "chair": "Mark Evans",
@@ -189,9 +207,10 @@ def make_machine(app, connection):
                 body = {"not_required": True, "reason": "The enquiry found no continuing risk."}
             self.call(who, "POST", f"/api/v1/strategy-meetings/{meeting[0]}/icpc", body)
 
-        @rule(target=transitions, contact=contacts, who=staff,
+        @rule(target=transitions, source=st.one_of(contacts, decisions), who=staff,
               direction=st.sampled_from(["step_up", "step_down"]), with_plan=st.booleans())
-        def request_transition(self, contact, who, direction, with_plan):
+        def request_transition(self, source, who, direction, with_plan):
+            contact = self.contact_of(source)
             body = {"child_id": contact[1], "direction": direction,
                     "rationale": "Circumstances have changed; the family needs a different service."}
             if with_plan:
@@ -218,6 +237,25 @@ def make_machine(app, connection):
                 assert response.status_code in (403, 409), response.json
             if response.status_code == 201:
                 self.closed_transitions.add(transition)
+
+        @rule(who=staff, path=st.sampled_from([
+            "/api/v1/strategy-meetings/{}/outcome", "/api/v1/strategy-meetings/{}/minutes",
+            "/api/v1/transitions/{}/response", "/api/v1/transitions/{}/withdrawal",
+            "/api/v1/decisions/{}/approval", "/api/v1/contacts/{}/decisions",
+        ]), record=st.uuids())
+        def act_on_a_record_never_made(self, who, path, record):
+            # An outcome before any meeting was convened, an answer to a request never made...
+            bodies = {
+                "outcome": {"held_at": iso(self.now()), "outcome": "no_further_action",
+                            "rationale": RATIONALE, "medical_examination": {"decision": "not_applicable"}},
+                "minutes": {"minutes_recorded_at": iso(self.now())},
+                "response": {"decision": "accepted"},
+                "withdrawal": {},
+                "approval": {},
+                "decisions": {"outcome": "nfa", "rationale": RATIONALE},
+            }
+            response = self.call(who, "POST", path.format(record), bodies[path.rsplit("/", 1)[1]])
+            assert response.status_code in (403, 404), response.json
 
         @rule(contact=contacts, who=st.sampled_from(["auditor", "mash_practitioner", "police"]))
         def read_contact(self, contact, who):
