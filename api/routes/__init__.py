@@ -4,9 +4,30 @@ from functools import wraps
 
 import flask_smorest
 from flask import request
+from marshmallow import ValidationError
 from webargs.flaskparser import FlaskParser
 
 from ..errors import PreconditionFailed
+
+
+NUL_MESSAGE = "Must not contain the NUL character (U+0000)."
+
+
+def nul_characters(value, name=""):
+    """{"children[0].given_name": [...]} for each string (or key) in `value` holding a U+0000."""
+    found = {}
+    if isinstance(value, str):
+        if "\x00" in value:
+            found[name or "body"] = [NUL_MESSAGE]
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{name}.{key}" if name else str(key)
+            found.update(nul_characters(key, path))
+            found.update(nul_characters(item, path))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found.update(nul_characters(item, f"{name}[{index}]"))
+    return found
 
 
 class StrictParser(FlaskParser):
@@ -16,6 +37,19 @@ class StrictParser(FlaskParser):
         "query": None,
         "querystring": None,
     }
+
+    def _load_location_data(self, *, schema, req, location):
+        # PostgreSQL cannot store U+0000 in text (and SQLite would keep it as a silent
+        # terminator): refuse it on every engine, naming the field, before any schema runs.
+        data = super()._load_location_data(schema=schema, req=req, location=location)
+        if hasattr(data, "lists"):  # query arguments: a name may repeat
+            plain = {key: values[0] if len(values) == 1 else values for key, values in data.lists()}
+        else:
+            plain = data
+        found = nul_characters(plain)
+        if found:
+            raise ValidationError(found)
+        return data
 
 
 class Blueprint(flask_smorest.Blueprint):

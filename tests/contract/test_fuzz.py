@@ -7,7 +7,8 @@ rejected, auth enforced. The database is the test's rolled-back transaction (con
 seeded with one real case so that path ids sometimes name real records.
 
 Bounded in `make test` (a few examples an operation, derandomized, no example database);
-`make fuzz` sets FUZZ_MAX_EXAMPLES for a longer run with the coverage phase on.
+`make fuzz` sets FUZZ_MAX_EXAMPLES for a longer run with the coverage phase on, seeded by
+FUZZ_SEED (a failure names the seed and prints the request as a curl command).
 """
 
 import json
@@ -33,11 +34,12 @@ MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "4"))
 LONG_RUN = "FUZZ_MAX_EXAMPLES" in os.environ
 
 CONFIG = schemathesis.Config.from_dict({
-    "seed": 20261120,
+    "seed": int(os.environ.get("FUZZ_SEED", "20261120")),
     "generation": {
         "mode": "all",  # valid requests and invalid ones
         "max-examples": MAX_EXAMPLES,
-        "deterministic": True,
+        # Same requests every run in `make test`; `make fuzz` explores from FUZZ_SEED instead.
+        "deterministic": not LONG_RUN,
         "database": "none",  # nothing written under the worktree
     },
     "phases": {

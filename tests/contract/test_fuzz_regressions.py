@@ -102,3 +102,22 @@ def test_monthly_figures_for_a_period_inside_one_month_are_one_group(api_as):
     )
     assert response.status_code == 200, response.json
     assert [group["key"] for group in response.json["groups"]] == ["2026-11"]
+
+
+def test_a_nul_character_in_a_body_field_is_a_422_naming_the_field(api_as):
+    # Was a 500 on PostgreSQL, whose text cannot hold U+0000 (and stored as sent on SQLite).
+    body = contact_body()
+    body["children"][0]["given_name"] = "Ame\x00lia"
+    response = api_as("agency").post("/api/v1/contacts", json=body)
+    assert response.status_code == 422, response.json
+    assert response.json["errors"] == {
+        "children[0].given_name": ["Must not contain the NUL character (U+0000)."]
+    }
+
+
+def test_a_nul_character_in_a_query_argument_is_a_422_naming_it(api_as):
+    response = api_as("auditor").get("/api/v1/contacts?source_agency=wm%00p")
+    assert response.status_code == 422, response.json
+    assert response.json["errors"] == {
+        "source_agency": ["Must not contain the NUL character (U+0000)."]
+    }
