@@ -121,3 +121,30 @@ def test_a_nul_character_in_a_query_argument_is_a_422_naming_it(api_as):
     assert response.json["errors"] == {
         "source_agency": ["Must not contain the NUL character (U+0000)."]
     }
+
+
+@pytest.mark.parametrize("instant", [
+    "0001-01-01T00:00:00+01:00",  # no UTC time a datetime can hold
+    "9999-12-31T23:59:59-05:00",
+    "0001-01-01T00:00:00Z",  # no Europe/London time, no deadline
+])
+def test_a_timestamp_beyond_the_calculable_years_is_a_422_naming_it(api_as, instant):
+    # Was a 500: converting to UTC or to London time overflowed.
+    recorded = api_as("agency").post("/api/v1/contacts", json=contact_body(received_at=instant))
+    assert recorded.status_code == 422, recorded.json
+    assert recorded.json["errors"] == {
+        "received_at": ["Must be between 1900-01-01T00:00:00Z and 2999-12-31T23:59:59Z."]
+    }
+    listed = api_as("auditor").get("/api/v1/contacts", query_string={"received_from": instant})
+    assert listed.status_code == 422, listed.json
+    assert list(listed.json["errors"]) == ["received_from"]
+
+
+def test_a_period_ending_in_the_year_9999_is_a_422_not_a_500(api_as):
+    # Was a 500: the month after December 9999 cannot be built.
+    response = api_as("manager").get(
+        "/api/v1/metrics/timeliness?from=9999-12-30&to=9999-12-31&group_by=month"
+    )
+    assert response.status_code == 422, response.json
+    assert response.json["errors"] == {"from": ["Must be between 1900-01-01 and 2999-12-31."],
+                                       "to": ["Must be between 1900-01-01 and 2999-12-31."]}
