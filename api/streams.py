@@ -83,5 +83,6 @@ def csv_response(rows_from, schema, header, cells_of, filename):
             buffer.seek(0)
             buffer.truncate()
 
-    return _streamed(lines, f"{CSV}; charset=utf-8",
+    # Werkzeug adds "; charset=utf-8" to a text/* mimetype itself (naming it twice was a fault).
+    return _streamed(lines, CSV,
                      headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -148,3 +148,39 @@ def test_a_period_ending_in_the_year_9999_is_a_422_not_a_500(api_as):
     assert response.status_code == 422, response.json
     assert response.json["errors"] == {"from": ["Must be between 1900-01-01 and 2999-12-31."],
                                        "to": ["Must be between 1900-01-01 and 2999-12-31."]}
+
+
+def test_a_lone_surrogate_in_a_body_field_is_a_422_naming_the_field(api_as):
+    # Was a 500: JSON's "\ud800" escape decodes to a string neither database can encode.
+    body = json.dumps(contact_body(source_reference="PPN-1")).replace("PPN-1", "PPN-\\ud800")
+    response = api_as("agency").post(
+        "/api/v1/contacts", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.json
+    assert list(response.json["errors"]) == ["source_reference"]
+
+
+@pytest.mark.parametrize("key", [None, "retry-1"])
+def test_json_nested_too_deeply_to_parse_is_a_400_with_or_without_idempotency_key(api_as, key):
+    # Was a 500: Python's parser gives up with RecursionError, which nothing turned into a 400.
+    headers = {"Content-Type": "application/json", **({"Idempotency-Key": key} if key else {})}
+    response = api_as("agency").post(
+        "/api/v1/contacts", data="[" * 50_000 + "]" * 50_000, headers=headers
+    )
+    assert response.status_code == 400, response.json
+    assert response.json["type"].endswith("malformed-json")
+
+
+def test_a_csv_export_names_its_charset_once(api_as):
+    # Was "text/csv; charset=utf-8; charset=utf-8".
+    response = api_as("auditor").get(
+        "/api/v1/exports/decisions?from=2026-11-01&to=2026-12-01", headers={"Accept": "text/csv"}
+    )
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+def test_a_body_over_the_size_limit_is_a_documented_413(spec, api_as):
+    body = contact_body(concerns={"categories": ["neglect"], "summary": "x" * 300_000})
+    response = api_as("agency").post("/api/v1/contacts", json=body)
+    assert_documented(spec, "POST", "/api/v1/contacts", response, 413)
