@@ -58,7 +58,8 @@ def _read_only_transaction():
 
 
 def create_app(config=None):
-    app = Flask(__name__)
+    # An API serves no files: without this Flask adds an open /static/<path> route.
+    app = Flask(__name__, static_folder=None)
     app.config.from_object(config or Config)
     app.json.sort_keys = False  # fields in the order the schemas declare them
     logging.basicConfig(level=app.config["LOG_LEVEL"])

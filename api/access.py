@@ -6,7 +6,8 @@ read is kept although the request's own (read-only) transaction is not. A read w
 be stored is not served: the caller gets 503 instead of the data.
 
 The actor is what the token claims, with `token` saying how far that is proven: `valid`,
-`expired` (signed by us, out of date), `invalid` (claims unverified, maybe forged) or `missing`.
+`expired` (signed by us, out of date), `revoked` (signed by us, for an account since disabled),
+`invalid` (claims unverified, maybe forged) or `missing`.
 """
 
 import logging
@@ -20,6 +21,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import db
+from .auth import has_required_claims, is_disabled
 from .errors import problem_response
 from .models import AccessEvent, AccessEventRecord, ContactChild, MeetingChild, Transition
 from .pages import keyset_page
@@ -90,6 +92,9 @@ def claimed_actor():
         claims, state = {}, "invalid"
     else:
         claims, state = _decode(token)
+    # Judged as the request itself was (api/auth.py): signed by us is not enough.
+    if state == "valid" and not has_required_claims(None, claims):
+        state = "invalid"
     actor = {}
     for name, length in _ACTOR_CLAIMS.items():
         value = claims.get(name)
@@ -177,6 +182,8 @@ def record_access(response):
     db.session.remove()
     try:
         with current_app.extensions["db"].sessionmaker() as log_session:
+            if token_state == "valid" and is_disabled(log_session, actor["actor_sub"]):
+                event.token = "revoked"  # signed by us, for an account since disabled
             read = [entity_id] if entity_id else (record_ids or [])
             event.child_ids = children_of(log_session, entity_type, read)
             log_session.add(event)

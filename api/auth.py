@@ -15,9 +15,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import g
 from flask_jwt_extended import JWTManager, create_access_token, get_jwt, verify_jwt_in_request
 from flask_smorest import Blueprint
+from sqlalchemy import select
 
+from . import db
 from .errors import BEARER_CHALLENGE, Forbidden, Unauthorized, problem_response
-from .models.accounts import ROLES, SERVICES
+from .models.accounts import ROLES, SERVICES, Account
 
 SECURITY = [{"bearerAuth": []}]
 
@@ -190,7 +192,38 @@ def _configure_keys(app):
     config["JWT_TOKEN_LOCATION"] = ["headers"]
     config["JWT_ENCODE_ISSUER"] = config["JWT_ISSUER"]
     config["JWT_DECODE_ISSUER"] = config["JWT_ISSUER"]
+    # A token signed by our key for some other service (audience) is not a token for this API.
+    config["JWT_ENCODE_AUDIENCE"] = config["JWT_AUDIENCE"]
+    config["JWT_DECODE_AUDIENCE"] = config["JWT_AUDIENCE"]
     config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=config["TOKEN_MINUTES_PERSON"])
+    config["JWT_DECODE_LEEWAY"] = config["TOKEN_LEEWAY_SECONDS"]
+
+
+# PyJWT checks these when present but does not insist on them: a token without `exp` would never
+# expire. Every token this API mints carries them all.
+REQUIRED_CLAIMS = ("sub", "iss", "aud", "iat", "nbf", "exp", "jti", "role")
+
+
+def has_required_claims(_header, payload):
+    return all(payload.get(name) is not None for name in REQUIRED_CLAIMS)
+
+
+def account_disabled(_header, payload):
+    """True when the token's `sub` names a disabled account: its live tokens stop at once.
+
+    One lookup on the accounts' unique name. A `sub` with no account (a token minted by the CLI)
+    is not affected.
+    """
+    if db.session().in_transaction():  # a read: its read-only transaction is already open
+        return is_disabled(db.session, payload["sub"])
+    # A write's own transaction must not begin yet: on SQLite it would take the write lock
+    # before the Idempotency-Key is claimed in a session of its own, and wait on itself.
+    with db.reading_session() as lookup:
+        return is_disabled(lookup, payload["sub"])
+
+
+def is_disabled(lookup, sub):
+    return lookup.scalar(select(Account.active).where(Account.name == str(sub))) is False
 
 
 def init_app(app):
@@ -213,4 +246,6 @@ def init_app(app):
     jwt.needs_fresh_token_loader(lambda _h, _p: unauthorized("A fresh token is required."))
     jwt.token_verification_failed_loader(lambda _h, _p: unauthorized("The token's claims are not valid."))
     jwt.user_lookup_error_loader(lambda _h, _p: unauthorized("The token's subject is unknown."))
+    jwt.token_verification_loader(has_required_claims)
+    jwt.token_in_blocklist_loader(account_disabled)
     return jwt

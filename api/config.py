@@ -34,8 +34,13 @@ class Config:
     JWT_PUBLIC_KEY_FILE = os.environ.get("JWT_PUBLIC_KEY_FILE")
     JWT_GENERATE_KEYS = os.environ.get("JWT_GENERATE_KEYS", "1") == "1"
     JWT_ISSUER = os.environ.get("JWT_ISSUER", "mash-front-door")
+    # The `aud` every token carries and every request's token must name.
+    JWT_AUDIENCE = os.environ.get("JWT_AUDIENCE", "mash-front-door-api")
     TOKEN_MINUTES_PERSON = _int("TOKEN_MINUTES_PERSON", 15)
     TOKEN_MINUTES_CLIENT = _int("TOKEN_MINUTES_CLIENT", 60)
+    # Clock difference allowed between the server that issued a token and the one checking it
+    # (iat/nbf a little ahead, exp a little behind); beyond it the token is refused.
+    TOKEN_LEEWAY_SECONDS = _int("TOKEN_LEEWAY_SECONDS", 30)
 
     # Requests
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 256 * 1024)

@@ -71,18 +71,18 @@ def safe_cell(value):
 
 
 def csv_response(rows_from, schema, header, cells_of, filename):
-    """`rows_from(session)`'s rows, dumped by `schema` and cut into `cells_of(dumped)`, as CSV."""
+    """`rows_from(session)`'s rows, dumped by `schema` and cut into `cells_of(dumped)`, as CSV.
+    Without a schema the rows are cut as they come (rows already made of cells)."""
 
     def lines(reading):
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        rows = (cells_of(schema.dump(row)) for row in rows_from(reading))
+        rows = (cells_of(schema.dump(row) if schema else row) for row in rows_from(reading))
         for cells in chain([header], rows):
             writer.writerow([safe_cell(cell) for cell in cells])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
 
-    # Werkzeug adds "; charset=utf-8" to a text/* mimetype itself (naming it twice was a fault).
-    return _streamed(lines, CSV,
+    return _streamed(lines, CSV,  # werkzeug adds "; charset=utf-8" to a text/ type
                      headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -44,6 +44,7 @@ from api.models import (
     ContactChild,
     Decision,
     Feedback,
+    IcpcChild,
     Invitation,
     MeetingChild,
     ReferenceCounter,
@@ -67,7 +68,7 @@ BATCH = 10_000
 # Parents before children, so every batch satisfies the foreign keys as it lands.
 TABLES = [t.__table__ for t in (
     Child, Contact, ConsentRecord, ContactChild, Decision, Feedback,
-    StrategyMeeting, MeetingChild, Invitation, Attendance, Transition,
+    StrategyMeeting, MeetingChild, Invitation, Attendance, IcpcChild, Transition,
 )]
 
 # Share of contacts by referring agency (police, schools and health send most).
@@ -424,7 +425,7 @@ class FrontDoor:
             consent = CONSENT_NEEDED[outcome][-1] if rng.random() < 0.4 else "given"
             consent_records.append((consent, min(received_at + timedelta(seconds=delay / 2), NOW)))
         version = len(consent_records)
-        writer.add("contacts", {
+        contact = {
             "id": contact_id, "reference": self._reference("C", day.year),
             "received_at": received_at, "recorded_at": recorded_at, "source_agency": agency,
             "source_reference": f"{agency.upper()}-{int(rng.random() * 10**7):07d}", "channel": channel,
@@ -436,8 +437,9 @@ class FrontDoor:
             "status": "decided" if decided else "awaiting_decision", "decision_due_at": due,
             "recorded_by_sub": f"{agency}-client" if by_agency else _one_of(rng, PRACTITIONERS),
             "recorded_by_role": "agency" if by_agency else "practitioner",
-            "version": version + (1 if decided else 0),
-        })
+            "version": version + (1 if decided else 0), "feedback_given_at": None,
+        }
+        writer.add("contacts", contact)
         for status, at in consent_records:
             writer.add("consent_records", {
                 "id": self._id(), "contact_id": contact_id, "status": status,
@@ -457,6 +459,8 @@ class FrontDoor:
         if rng.random() < 0.5:
             given_at = decision["decided_at"] + timedelta(seconds=_lognormal_seconds(rng, 4, 1))
             if given_at <= NOW:
+                contact["feedback_given_at"] = given_at
+                contact["version"] += 1
                 writer.add("feedback", {
                     "id": self._id(), "contact_id": contact_id, "given_at": given_at,
                     "method": _one_of(rng, ("phone", "email", "letter", "secure_portal")),
@@ -472,8 +476,8 @@ class FrontDoor:
     def _decision_row(self, contact_id, received_at, due, outcome, decided_at, re_referral):
         rng = self.rng
         return {
-            "id": self._id(), "contact_id": contact_id, "outcome": outcome,
-            "rationale": f"Threshold applied: {outcome.replace('_', ' ')}.",
+            "id": self._id(), "contact_id": contact_id, "contact_received_at": received_at,
+            "outcome": outcome, "rationale": f"Threshold applied: {outcome.replace('_', ' ')}.",
             "decided_at": decided_at,
             "recorded_at": min(decided_at + timedelta(minutes=_between(rng, 0, 30)), NOW),
             "decided_by_sub": _one_of(rng, PRACTITIONERS), "decided_by_role": "practitioner",
@@ -549,7 +553,10 @@ class FrontDoor:
             "outcome_recorded_by_sub": None, "minutes_recorded_at": None,
             "minutes_recorded_by_sub": None, "icpc_due_date": None, "held_same_day": None,
             "minutes_within_1_working_day": None, "required_invitees": sorted(required),
-            "required_left_out": len(reasons),
+            "required_left_out": len(reasons), "icpc_held_on": None, "icpc_not_required": None,
+            "icpc_not_required_reason": None, "icpc_within_timescale": None,
+            "icpc_recorded_at": None, "icpc_recorded_by_sub": None,
+            "agencies_invited": None, "agencies_attended": None,
         }
         writer.add("strategy_meetings", meeting)
         writer.add("strategy_meeting_children", {"meeting_id": meeting_id, "child_id": child_id,
@@ -579,12 +586,41 @@ class FrontDoor:
             meeting["minutes_recorded_at"] = minutes_at
             meeting["minutes_recorded_by_sub"] = decision["decided_by_sub"]
             meeting["minutes_within_1_working_day"] = minutes_at <= self.calendar.deadline(held_on, 1)
+        if outcome == "s47_enquiry":
+            self._icpc(writer, meeting, child_id, held_on, decision)
+        meeting["agencies_invited"], meeting["agencies_attended"] = len(invited), 0
         for position, code in enumerate(invited):
             attended = rng.random() < 0.85
+            meeting["agencies_attended"] += attended
             writer.add("strategy_meeting_attendance", {
                 "meeting_id": meeting_id, "agency": code, "attended": attended,
                 "name": f"Officer {int(rng.random() * 900)}" if attended else None,
                 "role": "Safeguarding lead" if attended else None, "position": position})
+
+    def _icpc(self, writer, meeting, child_id, held_on, decision):
+        """Most s47 enquiries lead to an ICPC, 80% of them within 15 working days; some are
+        recorded as not required; those not yet due are still to come."""
+        rng = self.rng
+        choice = rng.random()
+        if choice < 0.1:
+            recorded_at = meeting["held_at"] + timedelta(days=_between(rng, 2, 10))
+            if recorded_at > NOW:
+                return
+            meeting.update(icpc_not_required=True, icpc_recorded_at=recorded_at,
+                           icpc_not_required_reason="The enquiry found no continuing risk of significant harm.",
+                           icpc_recorded_by_sub=decision["decided_by_sub"])
+            return
+        days = _between(rng, 8, 15) if choice < 0.82 else _between(rng, 16, 25)
+        conference = self.calendar.working_day_after(held_on, days)
+        recorded_at = datetime.combine(conference, time(17), tzinfo=LONDON).astimezone(UTC)
+        if recorded_at > NOW:
+            return
+        meeting.update(icpc_held_on=conference, icpc_not_required=False,
+                       icpc_within_timescale=conference <= meeting["icpc_due_date"],
+                       icpc_recorded_at=recorded_at, icpc_recorded_by_sub=decision["decided_by_sub"])
+        writer.add("strategy_meeting_icpc_children", {
+            "meeting_id": meeting["id"], "child_id": child_id,
+            "child_protection_plan": rng.random() < 0.7})
 
     def _transition(self, writer, child_index, child_id, decision):
         rng = self.rng

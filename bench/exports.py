@@ -7,6 +7,7 @@ means the figure barely moves from 10k to 100k rows.
 
     python bench/exports.py                    # SQLite files under a temporary directory
     BENCH_DATABASE_URL=postgresql+psycopg://mash:mash@127.0.0.1:5432/mash_bench python bench/exports.py
+    BENCH_SIZES=300000 python bench/exports.py  # other sizes (comma-separated)
 """
 
 import os
@@ -21,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-SIZES = (10_000, 100_000)
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "10000,100000").split(","))
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 BATCH = 5_000
 

@@ -1,5 +1,7 @@
 from marshmallow import Schema, fields, validate
 
+from api.models.access import TOKEN_STATES
+
 from .common import PageArgsSchema, Text, Timestamp
 
 
@@ -16,10 +18,11 @@ class AccessEventSchema(Schema):
     actor = fields.Nested(AccessActorSchema, metadata={
         "description": "Who asked, as their token claims (cut to the stored lengths)."})
     token = fields.String(
-        validate=validate.OneOf(("valid", "expired", "invalid", "missing")),
+        validate=validate.OneOf(TOKEN_STATES),
         metadata={"description": "How far the actor is proven: `valid` (a current token we "
-                  "signed), `expired` (we signed it; out of date), `invalid` (the claims could not "
-                  "be verified and may be forged), `missing` (no token)."},
+                  "signed), `expired` (we signed it; out of date), `revoked` (we signed it for an "
+                  "account since disabled), `invalid` (the claims could not be verified and may "
+                  "be forged), `missing` (no token)."},
     )
     method = fields.String()
     endpoint = fields.String(metadata={"description": "The operation, e.g. contacts.get_contact."})

@@ -8,5 +8,5 @@ class AgencySchema(Schema):
     name = fields.String()
     kind = fields.String(metadata={"description": ", ".join(AGENCY_KINDS)})
     referral_source = fields.String(
-        metadata={"description": "DfE Children in Need census referral source code (e.g. 5A police)."}
+        metadata={"description": "DfE Children in Need census referral source code (e.g. 6 police, 2A schools; labels in the Annex A export)."}
     )

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from api.cin import ETHNICITIES
 from api.models.contacts import CHANNELS, CONCERN_CATEGORIES, CONSENT_STATUSES, CONTACT_STATUSES
 
 from .common import PageArgsSchema, Text, Timestamp
@@ -47,6 +48,11 @@ class ChildInSchema(Schema):
         metadata={"description": "For an unborn child, instead of date_of_birth."}
     )
     sex = fields.String(load_default="unknown", validate=validate.OneOf(SEXES))
+    ethnicity = fields.String(validate=validate.OneOf(ETHNICITIES), metadata={
+        "description": "The DfE Children in Need census ethnicity code (WBRI, WIRI, WIRT, WOTH, "
+                       "WROM, MWBC, MWBA, MWAS, MOTH, AIND, APKN, ABAN, AOTH, BCRB, BAFR, BOTH, "
+                       "CHNE, OOTH, REFU, NOBT). Optional; a child already on record who has none "
+                       "takes it from this contact, one who has one keeps it."})
     nhs_number = NHSNumber(
         metadata={"description": "Ten digits, modulus 11 checked; links later contacts to this child."}
     )
@@ -137,6 +143,8 @@ class ChildSchema(Schema):
     date_of_birth = fields.Date(allow_none=True)
     expected_date_of_birth = fields.Date(allow_none=True)
     sex = fields.String()
+    ethnicity = fields.String(allow_none=True, metadata={
+        "description": "DfE CIN census ethnicity code, or null when not recorded."})
     nhs_number = fields.String(allow_none=True)
     local_child_id = fields.String(allow_none=True)
 

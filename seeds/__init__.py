@@ -18,7 +18,9 @@ from api.models import Account, Agency, Contact
 from api.timescales import now
 
 from .cases import advance_case
-from .data import AGENCIES, DEMO_ACCOUNTS, DEMO_CONCERNS, DEMO_NAMES, nhs_number_with_check_digit
+from .data import (
+    AGENCIES, DEMO_ACCOUNTS, DEMO_CONCERNS, DEMO_ETHNICITIES, DEMO_NAMES, nhs_number_with_check_digit,
+)
 
 DEMO_CONTACTS = 36
 
@@ -66,6 +68,7 @@ def _demo_contact(index, rng, current):
     ][index % 4]
     # Born well before the oldest demo contact, and the same date each time the child returns.
     age_days = 330 + (child_number * 911) % 5800
+    ethnicity = DEMO_ETHNICITIES[child_number % len(DEMO_ETHNICITIES)]
     return {
         "received_at": received_at,
         "source_agency": agency,
@@ -79,6 +82,7 @@ def _demo_contact(index, rng, current):
             "date_of_birth": (current - timedelta(days=age_days)).date(),
             "sex": ["female", "male", "unknown"][child_number % 3],
             "nhs_number": nhs_number_with_check_digit(f"94{child_number:07d}"),
+            **({"ethnicity": ethnicity} if ethnicity else {}),
         }],
         "concerns": {"categories": categories, "summary": summary},
         "consent": consent,

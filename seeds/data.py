@@ -1,23 +1,24 @@
 """The demo data itself."""
 
-# code, name, kind, DfE CIN referral source code (as the product's domain brief maps them)
+# code, name, kind, DfE CIN referral source code (labels in api/cin.py: 6 police, 5A LA social
+# care, 5B LA other internal, 5D early help, 3E A&E, 7 other legal agency, ...)
 AGENCIES = [
-    ("wmp", "West Midlands Police", "police", "5A"),
-    ("btp", "British Transport Police", "police", "5A"),
+    ("wmp", "West Midlands Police", "police", "6"),
+    ("btp", "British Transport Police", "police", "6"),
     ("oakfield-primary", "Oakfield Primary School", "education", "2A"),
     ("sandwell-academy", "Sandwell Academy", "education", "2A"),
     ("education-services", "Education Welfare Service", "education", "2B"),
     ("hilltop-gp", "Hill Top Medical Practice", "health", "3A"),
     ("health-visiting", "Health Visiting Service", "health", "3B"),
-    ("city-hospital-ed", "City Hospital Emergency Department", "health", "3C"),
+    ("city-hospital-ed", "City Hospital Emergency Department", "health", "3E"),
     ("maternity", "Midland Metropolitan Maternity Unit", "health", "3D"),
-    ("camhs", "Child and Adolescent Mental Health Services", "health", "3D"),
+    ("camhs", "Child and Adolescent Mental Health Services", "health", "3F"),
     ("housing", "Council Housing Service", "housing", "4"),
-    ("early-help", "Early Help Service", "early_help", "5B"),
-    ("childrens-social-care", "Children's Social Care", "social_care", "5C"),
-    ("adult-social-care", "Adult Social Care", "social_care", "5D"),
+    ("early-help", "Early Help Service", "early_help", "5D"),
+    ("childrens-social-care", "Children's Social Care", "social_care", "5A"),
+    ("adult-social-care", "Adult Social Care", "social_care", "5A"),
     ("youth-justice", "Youth Justice Service", "youth_justice", "5B"),
-    ("probation", "Probation Service", "probation", "8"),
+    ("probation", "Probation Service", "probation", "7"),
     ("nspcc", "NSPCC Helpline", "voluntary", "8"),
     ("family-member", "Member of the public: family member, relative or carer", "individual", "1A"),
     ("acquaintance", "Member of the public: acquaintance or neighbour", "individual", "1B"),
@@ -59,6 +60,10 @@ DEMO_NAMES = [
     ("Maya", "Turner"), ("Theo", "Kaur"), ("Grace", "Lewis"), ("Zain", "Hussain"),
     ("Ruby", "Jackson"), ("Harry", "Mensah"), ("Evie", "Clarke"), ("Musa", "Ali"),
 ]
+
+# CIN census ethnicity codes for the demo children (cycled by child); None: not yet recorded.
+DEMO_ETHNICITIES = ["WBRI", "APKN", "WIRI", "BAFR", None, "AIND", "MWBC", "WBRI", "ABAN", None,
+                    "WROM", "BCRB", "CHNE", "MOTH", "WBRI", "OOTH"]
 
 DEMO_CONCERNS = [
     (["domestic_abuse"], "Police attended a domestic incident at the home overnight; the child "

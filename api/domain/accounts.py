@@ -1,14 +1,15 @@
 """Accounts (partner clients and people) and the tokens they are issued."""
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
 from ..auth import claims_for, mint_token
 from ..db import session
-from ..errors import Unauthorized
+from ..errors import Conflict, NotFound, Unauthorized
 from ..models import Account
+from ..pages import keyset_page
 from ..timescales import now
 
 # Checked when the account does not exist, so a wrong name costs the same time as a wrong secret.
@@ -52,4 +53,45 @@ def create_account(actor, *, name, kind, secret, role, display_name, service=Non
     session.flush()
     audit.record(actor, "account.created", "account", account.id,
                  audit.snapshot(account, exclude=("secret_hash",)))
+    return account
+
+
+# ---- administration: list, read, disable, enable ---------------------------------------------
+
+
+def list_accounts(args):
+    """In name order (the unique index): a handful of partner systems and staff, never a secret."""
+    stmt = select(Account)
+    if "kind" in args:
+        stmt = stmt.where(Account.kind == args["kind"])
+    if "active" in args:
+        stmt = stmt.where(Account.active == args["active"])
+    return keyset_page(stmt, [Account.name], limit=args["limit"], cursor=args.get("cursor"))
+
+
+def get_account(account_id):
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound(f"No account {account_id}.")
+    return account
+
+
+def set_account_active(actor, account_id, data, active):
+    """Disable (active=False) or enable an account, once; the reason goes in the audit trail.
+
+    The change is a conditional update, so two admins at the same moment cannot both record it.
+    From its commit, the account's live tokens are refused (api/auth.py, account_disabled).
+    """
+    account = get_account(account_id)
+    changed = session.execute(
+        update(Account)
+        .where(Account.id == account.id, Account.active == (not active))
+        .values(active=active)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(account)
+    if changed != 1:
+        raise Conflict(f"The account is already {'enabled' if active else 'disabled'}.")
+    action = "account.enabled" if active else "account.disabled"
+    audit.record(actor, action, "account", account.id, {"active": active, "reason": data["reason"]})
     return account

@@ -33,6 +33,7 @@ def find_or_record_child(actor, data, field, now):
     child = by_nhs or by_local
     if child is not None:
         _link_identifiers(actor, child, nhs_number, local_child_id, field)
+        _add_ethnicity(actor, child, data.get("ethnicity"))
         return child
     child = Child(
         reference=next_reference("CH", london_date(now).year),
@@ -41,6 +42,7 @@ def find_or_record_child(actor, data, field, now):
         date_of_birth=data.get("date_of_birth"),
         expected_date_of_birth=data.get("expected_date_of_birth"),
         sex=data.get("sex", "unknown"),
+        ethnicity=data.get("ethnicity"),
         nhs_number=nhs_number,
         local_child_id=local_child_id,
         created_at=now,
@@ -56,6 +58,15 @@ def find_or_record_child(actor, data, field, now):
         return by_nhs or by_local
     audit.record(actor, "child.recorded", "child", child.id, audit.snapshot(child))
     return child
+
+
+def _add_ethnicity(actor, child, ethnicity):
+    """A child on record without an ethnicity takes the one a later contact gives; one recorded
+    is kept (a referrer's description does not overwrite the record)."""
+    if ethnicity and not child.ethnicity:
+        child.ethnicity = ethnicity
+        session.flush()
+        audit.record(actor, "child.ethnicity_added", "child", child.id, {"ethnicity": ethnicity})
 
 
 def _link_identifiers(actor, child, nhs_number, local_child_id, field):

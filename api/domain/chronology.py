@@ -130,7 +130,7 @@ def child_detail(child_id):
     ).all()
     fields = {key: getattr(child, key) for key in (
         "id", "reference", "given_name", "family_name", "date_of_birth", "expected_date_of_birth",
-        "sex", "nhs_number", "local_child_id")}
+        "sex", "ethnicity", "nhs_number", "local_child_id")}
     return SimpleNamespace(**fields, current_service=current_service(child.id), contacts=contacts)
 
 

@@ -105,6 +105,7 @@ def record_decision(actor, contact_id, data):
             raise RuleViolation("supersede_reason", "Say why the earlier decision is superseded.")
     decision = Decision(
         contact_id=contact.id,
+        contact_received_at=contact.received_at,
         outcome=outcome,
         rationale=rationale,
         decided_at=decided_at,
@@ -167,7 +168,7 @@ def approve_decision(actor, decision_id, data):
 
 
 def record_feedback(actor, contact_id, data):
-    contact = get_contact(actor, contact_id)
+    contact = _locked_contact(actor, contact_id)
     current = now()
     _check_instant("given_at", data["given_at"], contact.received_at, "the contact's received_at", current)
     feedback = Feedback(
@@ -179,6 +180,8 @@ def record_feedback(actor, contact_id, data):
         recorded_by_sub=actor.sub,
     )
     session.add(feedback)
+    if contact.feedback_given_at is None or feedback.given_at < contact.feedback_given_at:
+        contact.feedback_given_at = feedback.given_at
     session.flush()
     audit.record(actor, "feedback.recorded", "feedback", feedback.id, audit.snapshot(feedback))
     return feedback

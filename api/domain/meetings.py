@@ -202,6 +202,8 @@ def record_outcome(actor, meeting_id, data):
     meeting.medical_examination_reason = (medical.get("reason") or "").strip() or None
     meeting.minutes_recorded_at = data.get("minutes_recorded_at")
     meeting.held_same_day = london_date(held_at) == london_date(meeting.convened_at)
+    meeting.agencies_invited = len(invited)
+    meeting.agencies_attended = sum(1 for a in data.get("attendance") or [] if a["attended"])
     if meeting.minutes_recorded_at is not None:
         meeting.minutes_within_1_working_day = _minutes_on_time(meeting)
         meeting.minutes_recorded_by_sub = actor.sub

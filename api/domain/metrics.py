@@ -8,12 +8,12 @@ facts are stored when records are written, so these queries compare columns.
 from datetime import UTC, date, datetime, time
 from fractions import Fraction
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, true
+from sqlalchemy import and_, case, func, literal, or_, select, true
 
 from ..db import session
 from ..errors import RuleViolation
 from ..models import (
-    Attendance, Contact, Decision, Feedback, IcpcChild, Invitation, StrategyMeeting, Transition,
+    Contact, Decision, IcpcChild, StrategyMeeting, Transition,
 )
 from ..models.contacts import CONSENT_STATUSES
 from ..models.decisions import OUTCOMES, REFERRAL_OUTCOMES
@@ -167,60 +167,66 @@ def timeliness(args):
     in_period = and_(Contact.received_at >= start, Contact.received_at < end)
     contact_key = grouping.key(Contact.received_at, Contact.source_agency)
     awaiting = Contact.status == "awaiting_decision"
+    decided = Contact.status == "decided"
 
-    for key, received, decided, waiting, overdue in session.execute(
-        select(contact_key, func.count(), _count(Contact.status == "decided"), _count(awaiting),
-               _count(and_(awaiting, Contact.decision_due_at < current)))
+    # One range of the covering index on contacts (received_at, status, consent_status, ...).
+    with_feedback = {}
+    for key, received, n_decided, waiting, overdue, fed_back, *consent in session.execute(
+        select(contact_key, func.count(), _count(decided), _count(awaiting),
+               _count(and_(awaiting, Contact.decision_due_at < current)),
+               _count(and_(decided, Contact.feedback_given_at.is_not(None))),
+               *[_count(Contact.consent_status == status) for status in CONSENT_STATUSES])
         .select_from(Contact).where(in_period).group_by(contact_key)
     ):
         c = group(key)["contacts"]
-        c.update(received=received, decided=decided, awaiting_decision=waiting, overdue=overdue)
+        c.update(received=received, decided=n_decided, awaiting_decision=waiting, overdue=overdue)
+        c["consent"] = dict(zip(CONSENT_STATUSES, consent))
+        with_feedback[key] = fed_back
 
-    for key, status, n in session.execute(
-        select(contact_key, Contact.consent_status, func.count())
-        .select_from(Contact).where(in_period).group_by(contact_key, Contact.consent_status)
-    ):
-        group(key)["contacts"]["consent"][status] = n
+    # Decisions are read by their own copy of the contact's receipt, through partial covering
+    # indexes (first decisions; current decisions), never by joining the whole decisions table.
+    def decisions_of(partial, *columns, extra_where=()):
+        received = Decision.contact_received_at
+        where = [received >= start, received < end, partial, *extra_where]
+        if group_by == "source_agency":
+            key = Contact.source_agency
+            where.append(Contact.id == Decision.contact_id)
+        else:
+            key = grouping.key(received)
+        return key, select(key, *columns).select_from(Decision).where(*where), where
 
-    first_decision = and_(Decision.contact_id == Contact.id, Decision.supersedes_id.is_(None))
-    for key, decided, within_24, within_day in session.execute(
-        select(contact_key, func.count(), _count(Decision.within_24_hours == true()),
-               _count(Decision.within_1_working_day == true()))
-        .select_from(Contact).join(Decision, first_decision).where(in_period).group_by(contact_key)
-    ):
-        c = group(key)["contacts"]
-        c["decided_within_24_hours"] = ratio(within_24, decided)
-        c["decided_within_1_working_day"] = ratio(within_day, decided)
-
+    first_decision = Decision.supersedes_id.is_(None)
     hours = Decision.seconds_from_receipt / 3600.0
-    for (key,), (median, p90) in _percentiles(
-        hours, [contact_key], [first_decision, in_period], [Fraction(1, 2), Fraction(9, 10)]
-    ).items():
-        group(key)["contacts"]["hours_to_first_decision"] = {
-            "median": _rounded(median), "p90": _rounded(p90)}
+    fractions = [Fraction(1, 2), Fraction(9, 10)]
+    on_postgresql = session.get_bind().dialect.name == "postgresql"
+    percentiles = [func.percentile_cont(float(f)).within_group(hours) for f in fractions] \
+        if on_postgresql else []
+    key, stmt, where = decisions_of(
+        first_decision, func.count(), _count(Decision.within_24_hours == true()),
+        _count(Decision.within_1_working_day == true()), *percentiles)
+    for k, n, within_24, within_day, *points in session.execute(stmt.group_by(key)):
+        c = group(k)["contacts"]
+        c["decided_within_24_hours"] = ratio(within_24, n)
+        c["decided_within_1_working_day"] = ratio(within_day, n)
+        if points:
+            c["hours_to_first_decision"] = {"median": _rounded(points[0]), "p90": _rounded(points[1])}
+    if not on_postgresql:
+        for (k,), (median, p90) in _percentiles(hours, [key], where, fractions).items():
+            group(k)["contacts"]["hours_to_first_decision"] = {
+                "median": _rounded(median), "p90": _rounded(p90)}
 
-    current_decision = and_(Decision.contact_id == Contact.id, Decision.superseded_by_id.is_(None))
     approved, re_referrals, referrals = {}, {}, {}
-    for key, outcome, n, signed_off, repeat in session.execute(
-        select(contact_key, Decision.outcome, func.count(), _count(Decision.approved_at.is_not(None)),
-               _count(Decision.re_referral == true()))
-        .select_from(Contact).join(Decision, current_decision).where(in_period).group_by(contact_key, Decision.outcome)
-    ):
-        group(key)["contacts"]["outcomes"][outcome] = n
-        approved[key] = approved.get(key, 0) + signed_off
+    key, stmt, _where = decisions_of(
+        Decision.superseded_by_id.is_(None), Decision.outcome, func.count(),
+        _count(Decision.approved_at.is_not(None)), _count(Decision.re_referral == true()))
+    for k, outcome, n, signed_off, repeat in session.execute(stmt.group_by(key, Decision.outcome)):
+        group(k)["contacts"]["outcomes"][outcome] = n
+        approved[k] = approved.get(k, 0) + signed_off
         if outcome in REFERRAL_OUTCOMES:
-            referrals[key] = referrals.get(key, 0) + n
-            re_referrals[key] = re_referrals.get(key, 0) + repeat
+            referrals[k] = referrals.get(k, 0) + n
+            re_referrals[k] = re_referrals.get(k, 0) + repeat
 
     discovering = False
-    with_feedback = {
-        key: n for key, n in session.execute(
-            select(contact_key, func.count()).select_from(Contact)
-            .where(in_period, Contact.status == "decided",
-                   exists().where(Feedback.contact_id == Contact.id))
-            .group_by(contact_key)
-        )
-    }
     for key, g in figures.items():
         c = g["contacts"]
         c["approved"] = ratio(approved.get(key, 0), c["decided"])
@@ -241,18 +247,25 @@ def timeliness(args):
 
 
 def _meeting_figures(grouping, group, start, end, first, last):
-    meeting_contact = Contact.id == StrategyMeeting.contact_id
+    by_agency = grouping.group_by == "source_agency"
+
+    def with_agency(stmt):
+        # The referring agency is the meeting's contact's: joined only when grouping by it.
+        return stmt.join(Contact, Contact.id == StrategyMeeting.contact_id) if by_agency else stmt
+
     key = grouping.key(StrategyMeeting.convened_at, Contact.source_agency)
     in_period = and_(StrategyMeeting.convened_at >= start, StrategyMeeting.convened_at < end)
     held = StrategyMeeting.status == "held"
-    for k, convened, n_held, same_day, minutes, left_out, s47, icpcs, icpcs_on_time in session.execute(
-        select(key, func.count(), _count(held), _count(StrategyMeeting.held_same_day == true()),
+    for k, convened, n_held, same_day, minutes, left_out, s47, icpcs, icpcs_on_time, invited, came in session.execute(
+        with_agency(select(key, func.count(), _count(held), _count(StrategyMeeting.held_same_day == true()),
                _count(StrategyMeeting.minutes_within_1_working_day == true()),
                func.coalesce(func.sum(StrategyMeeting.required_left_out), 0),
                _count(and_(held, StrategyMeeting.outcome == "s47_enquiry")),
                _count(StrategyMeeting.icpc_held_on.is_not(None)),
-               _count(StrategyMeeting.icpc_within_timescale == true()))
-        .select_from(StrategyMeeting).join(Contact, meeting_contact).where(in_period).group_by(key)
+               _count(StrategyMeeting.icpc_within_timescale == true()),
+               func.coalesce(func.sum(case((held, StrategyMeeting.agencies_invited), else_=0)), 0),
+               func.coalesce(func.sum(case((held, StrategyMeeting.agencies_attended), else_=0)), 0))
+        .select_from(StrategyMeeting)).where(in_period).group_by(key)
     ):
         m = group(k)["strategy_meetings"]
         m.update(convened=convened, held=n_held, required_left_out_with_reason=left_out,
@@ -260,30 +273,18 @@ def _meeting_figures(grouping, group, start, end, first, last):
         m["held_same_day"] = ratio(same_day, n_held)
         m["minutes_within_1_working_day"] = ratio(minutes, n_held)
         m["icpc_within_15_working_days"] = ratio(icpcs_on_time, icpcs)
+        m["attendance"] = ratio(came, invited)
 
     for k, children in session.execute(
-        select(key, func.count()).select_from(IcpcChild)
-        .join(StrategyMeeting, StrategyMeeting.id == IcpcChild.meeting_id)
-        .join(Contact, meeting_contact)
+        with_agency(select(key, func.count()).select_from(IcpcChild)
+                    .join(StrategyMeeting, StrategyMeeting.id == IcpcChild.meeting_id))
         .where(in_period, IcpcChild.child_protection_plan == true()).group_by(key)
     ):
         group(k)["strategy_meetings"]["children_subject_to_plan"] = children
 
-    attended = and_(Attendance.meeting_id == Invitation.meeting_id,
-                    Attendance.agency == Invitation.agency, Attendance.attended == true())
-    for k, invited, came in session.execute(
-        select(key, func.count(), _count(Attendance.agency.is_not(None)))
-        .select_from(Invitation)
-        .join(StrategyMeeting, StrategyMeeting.id == Invitation.meeting_id)
-        .join(Contact, meeting_contact)
-        .outerjoin(Attendance, attended)
-        .where(in_period, held).group_by(key)
-    ):
-        group(k)["strategy_meetings"]["attendance"] = ratio(came, invited)
-
     icpc_key = grouping.key(StrategyMeeting.icpc_due_date, Contact.source_agency, dates=True)
     for k, due in session.execute(
-        select(icpc_key, func.count()).select_from(StrategyMeeting).join(Contact, meeting_contact)
+        with_agency(select(icpc_key, func.count()).select_from(StrategyMeeting))
         .where(StrategyMeeting.icpc_due_date >= first, StrategyMeeting.icpc_due_date < last)
         .group_by(icpc_key)
     ):

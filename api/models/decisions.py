@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, Uuid
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime
@@ -27,10 +27,37 @@ class Decision(Base):
         Index("ix_decisions_contact_id_decided_at", "contact_id", "decided_at"),
         Index("ix_decisions_decided_at", "decided_at"),
         Index("ix_decisions_current", "contact_id", "superseded_by_id"),
+        # A decision is superseded at most once and supersedes at most one. Unique among the
+        # non-null values only: a plain UNIQUE on a mostly-null column leads SQLite's planner to
+        # walk every null entry for "IS NULL" instead of using the indexes below.
+        Index("uq_decisions_supersedes_id", "supersedes_id", unique=True,
+              postgresql_where=text("supersedes_id IS NOT NULL"),
+              sqlite_where=text("supersedes_id IS NOT NULL")),
+        Index("uq_decisions_superseded_by_id", "superseded_by_id", unique=True,
+              postgresql_where=text("superseded_by_id IS NOT NULL"),
+              sqlite_where=text("superseded_by_id IS NOT NULL")),
+        # The metrics read decisions by their contact's receipt, not through contacts: first
+        # decisions for PI1 and the hours to decide, current ones for outcomes and referrals.
+        # Partial and covering (every column a figure needs is in the key), so a period is one
+        # index range on either engine whatever the size of the table.
+        Index(
+            "ix_decisions_first_by_receipt", "contact_received_at", "within_24_hours",
+            "within_1_working_day", "seconds_from_receipt",
+            postgresql_where=text("supersedes_id IS NULL"), sqlite_where=text("supersedes_id IS NULL"),
+        ),
+        Index(
+            "ix_decisions_current_by_receipt", "contact_received_at", "outcome", "approved_at",
+            "re_referral",
+            postgresql_where=text("superseded_by_id IS NULL"),
+            sqlite_where=text("superseded_by_id IS NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id"))
+    # A copy of the contact's received_at (set once, never changed), so that a period's
+    # decisions are found by an index on decisions alone.
+    contact_received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     outcome: Mapped[str] = mapped_column(String(32))
     rationale: Mapped[str] = mapped_column(Text)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -44,13 +71,9 @@ class Decision(Base):
     # receipt, and (for a referral) whether a child had another referral in the 12 months before.
     seconds_from_receipt: Mapped[int] = mapped_column(BigInteger)
     re_referral: Mapped[bool | None]
-    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("decisions.id"), unique=True
-    )
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decisions.id"))
     supersede_reason: Mapped[str | None] = mapped_column(Text)
-    superseded_by_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("decisions.id"), unique=True
-    )
+    superseded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decisions.id"))
     approved_by_sub: Mapped[str | None] = mapped_column(String(100))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approval_note: Mapped[str | None] = mapped_column(Text)

@@ -18,6 +18,7 @@ class StrategyMeeting(Base):
     __table_args__ = (
         Index("ix_strategy_meetings_convened_at_id", "convened_at", "id"),
         Index("ix_strategy_meetings_icpc_due_date", "icpc_due_date"),
+        Index("ix_strategy_meetings_held_at", "held_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -49,6 +50,10 @@ class StrategyMeeting(Base):
     required_invitees: Mapped[list] = mapped_column(JSON)
     # How many required agencies were left out with a reason recorded.
     required_left_out: Mapped[int] = mapped_column(Integer, default=0)
+    # When the outcome is recorded: the agencies invited, and how many of them attended (the
+    # metrics' attendance reads these, not the invitation and attendance rows).
+    agencies_invited: Mapped[int | None] = mapped_column(Integer)
+    agencies_attended: Mapped[int | None] = mapped_column(Integer)
     # The initial child protection conference an s47 enquiry leads to: held (on a London date),
     # or recorded as not required with a reason. Within timescale is judged when recorded.
     icpc_held_on: Mapped[date | None] = mapped_column(Date)

@@ -129,12 +129,12 @@ def honours_if_match(load, schema, name):
 
 def register(api):
     from . import (
-        access, agencies, audit, auth, children, contacts, decisions, exports, health, meetings,
-        metrics, transitions,
+        access, accounts, agencies, audit, auth, children, contacts, decisions, exports, health,
+        meetings, metrics, transitions,
     )
 
     for module in (
         auth, health, agencies, contacts, decisions, children, meetings, transitions, metrics, audit,
-        access, exports,
+        access, exports, accounts,
     ):
         api.register_blueprint(module.blp, url_prefix="/api/v1")

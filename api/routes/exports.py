@@ -1,9 +1,10 @@
 from ..access import logs_access
 from ..auth import requires
 from ..db import session
-from ..domain import exports
+from ..domain import annex_a, exports
 from ..streams import CSV, JSON, NDJSON, csv_response, ndjson_response, preferred_format
 from . import Blueprint
+from schemas.annex_a import ANNEX_A_DESCRIPTION, LIST_TITLES, AnnexAArgsSchema, headings
 from schemas.common import page_of
 from schemas.exports import (
     CSV_HEADER, EXPORT_DESCRIPTION, DecisionExportArgsSchema, DecisionExportSchema, csv_row,
@@ -36,3 +37,24 @@ def export_decisions(args):
         return ndjson_response(rows, DecisionExportSchema())
     name = f"decisions-{args['from_'].isoformat()}-{args['to'].isoformat()}.csv"
     return csv_response(rows, DecisionExportSchema(), CSV_HEADER, csv_row, name)
+
+
+@blp.route('/exports/annex-a/<any(contacts, referrals, "section-47"):list>')
+@requires("auditor", "manager")
+@logs_access("export")
+@blp.arguments(AnnexAArgsSchema, location="query")
+@blp.doc(responses={"200": {"description": ANNEX_A_DESCRIPTION, "content": {
+    CSV: {"schema": {"type": "string", "description": "A header line, then a row per child and event."}},
+}}, "406": "NOT_ACCEPTABLE"})
+def export_annex_a(args, **path):
+    """Export an Ofsted Annex A list for a period as CSV: contacts (List 1), referrals (List 3) or section-47 (List 5)."""
+    preferred_format(CSV)
+    name = path["list"]
+    first, last = args["from_"], args["to"]
+
+    def rows(reading):
+        return annex_a.LISTS[name](reading, first, last)
+
+    number = LIST_TITLES[name][0].split()[-1]
+    filename = f"annex-a-list-{number}-{name}-{first.isoformat()}-{last.isoformat()}.csv"
+    return csv_response(rows, None, headings(name), list, filename)

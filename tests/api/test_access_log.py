@@ -220,6 +220,33 @@ def test_a_forged_token_is_recorded_with_what_it_claims_marked_invalid(app, case
     assert (event.actor_sub, event.actor_role, event.token) == ("priya", "auditor", "invalid")
 
 
+def test_a_disabled_accounts_token_is_recorded_with_the_actor_it_names_and_marked_revoked(app, case):
+    from api.auth import system_actor
+    from api.domain.accounts import create_account
+
+    account = create_account(system_actor("test"), name="priya", kind="person", secret="s3cret!",
+                             role="practitioner", service="mash", display_name="Priya")
+    account.active = False
+    session.commit()
+    revoked = ApiClient(app, token_for(app, "practitioner", sub="priya", service="mash"))
+    before = last_event_id()
+    assert_problem(revoked.get(f"/api/v1/contacts/{case.contact}"), 401)
+    event = only_event_after(before)
+    assert event.actor == {"sub": "priya", "role": "practitioner", "agency": None, "service": "mash"}
+    assert (event.token, event.status) == ("revoked", 401)
+
+
+def test_a_token_we_signed_without_an_expiry_is_recorded_as_invalid(app, case):
+    from tests.conftest import PRIVATE_KEY
+
+    claims = {"sub": "priya", "role": "auditor", "iss": app.config["JWT_ISSUER"],
+              "aud": app.config["JWT_AUDIENCE"], "type": "access", "iat": 1, "nbf": 1, "jti": "j"}
+    endless = ApiClient(app, jwt.encode(claims, PRIVATE_KEY, algorithm="ES256"))
+    before = last_event_id()
+    assert_problem(endless.get(f"/api/v1/contacts/{case.contact}"), 401)
+    assert only_event_after(before).token == "invalid"
+
+
 @pytest.mark.parametrize("header", ["Bearer not-a-jwt", "Bearer ", "Basic cHJpeWE6cGFzcw=="])
 def test_a_token_that_cannot_be_read_is_recorded_with_no_actor(app, case, header):
     before = last_event_id()

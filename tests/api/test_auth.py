@@ -50,7 +50,7 @@ def decoded(app, token):
     """Verify a token independently of the app: signature, algorithm and issuer."""
     return jwt.decode(
         token, PUBLIC_KEY, algorithms=["ES256"], issuer=app.config["JWT_ISSUER"],
-        options={"require": ["exp", "iat", "sub", "iss"]},
+        audience=app.config["JWT_AUDIENCE"], options={"require": ["exp", "iat", "sub", "iss", "aud"]},
     )
 
 
@@ -64,7 +64,7 @@ def claims(app, **overrides):
     values = {
         "sub": "test-auditor", "role": "auditor", "kind": "person", "type": "access",
         "fresh": False, "jti": str(uuid.uuid4()), "iat": issued, "nbf": issued,
-        "exp": issued + 600, "iss": app.config["JWT_ISSUER"],
+        "exp": issued + 600, "iss": app.config["JWT_ISSUER"], "aud": app.config["JWT_AUDIENCE"],
     }
     values.update(overrides)
     return {name: value for name, value in values.items() if value is not None}
@@ -326,8 +326,8 @@ def _tampered(app):
     return f"{header}.{b64url(json.dumps(data).encode())}.{signature}"
 
 
-def _unsigned(app):
-    header = b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+def _unsigned(app, alg="none"):
+    header = b64url(json.dumps({"alg": alg, "typ": "JWT"}).encode())
     payload = b64url(json.dumps(claims(app)).encode())
     return f"{header}.{payload}."
 
@@ -338,6 +338,11 @@ def _hs256_with_the_public_key(app):
     signing_input = f"{header}.{payload}".encode()
     signature = hmac.new(PUBLIC_KEY.encode(), signing_input, hashlib.sha256).digest()
     return f"{header}.{payload}.{b64url(signature)}"
+
+
+def _of_a_disabled_client(app):
+    make_account("retired-system", "client", "agency", agency="wmp", active=False)
+    return es256(app, sub="retired-system", role="agency", agency="wmp", kind="client")
 
 
 def _expired(app):
@@ -352,6 +357,8 @@ BAD_AUTHORIZATION = {
     "expired token": lambda app: f"Bearer {_expired(app)}",
     "tampered payload": lambda app: f"Bearer {_tampered(app)}",
     "unsigned alg none": lambda app: f"Bearer {_unsigned(app)}",
+    "unsigned alg None": lambda app: f"Bearer {_unsigned(app, 'None')}",
+    "unsigned alg NONE": lambda app: f"Bearer {_unsigned(app, 'NONE')}",
     "hs256 with the public key as secret": lambda app: f"Bearer {_hs256_with_the_public_key(app)}",
     "signed by another es256 key": lambda app: f"Bearer {es256(app, key=generate_key_pair()[0])}",
     "wrong issuer": lambda app: f"Bearer {es256(app, iss='someone-else')}",
@@ -360,6 +367,16 @@ BAD_AUTHORIZATION = {
     "unknown role": lambda app: f"Bearer {es256(app, role='superuser')}",
     "agency role without agency": lambda app: f"Bearer {es256(app, role='agency')}",
     "not yet valid": lambda app: f"Bearer {es256(app, nbf=int(time.time()) + 600)}",
+    "issued in the future": lambda app: f"Bearer {es256(app, iat=int(time.time()) + 600)}",
+    "expired by its own claims": lambda app: f"Bearer {es256(app, exp=int(time.time()) - 60)}",
+    "wrong audience": lambda app: f"Bearer {es256(app, aud='another-api')}",
+    "no audience": lambda app: f"Bearer {es256(app, aud=None)}",
+    "no expiry": lambda app: f"Bearer {es256(app, exp=None)}",
+    "no subject": lambda app: f"Bearer {es256(app, sub=None)}",
+    "no issued-at": lambda app: f"Bearer {es256(app, iat=None)}",
+    "no not-before": lambda app: f"Bearer {es256(app, nbf=None)}",
+    "no token id": lambda app: f"Bearer {es256(app, jti=None)}",
+    "a disabled client's token": lambda app: f"Bearer {_of_a_disabled_client(app)}",
     "a refresh token": lambda app: f"Bearer {es256(app, type='refresh')}",
     "bearer with garbage": lambda app: "Bearer garbage",
     "bearer with three garbage segments": lambda app: "Bearer a.b.c",
@@ -398,6 +415,31 @@ def test_the_hand_built_tokens_are_accepted_when_nothing_is_wrong_with_them(app,
     assert anonymous.get("/api/v1/agencies", headers=bearer(agency)).status_code == 200
     untampered = token_for(app, "agency", agency="wmp")
     assert anonymous.get("/api/v1/agencies", headers=bearer(untampered)).status_code == 200
+
+
+@pytest.mark.parametrize("claim", ["iat", "nbf"])
+def test_a_token_a_few_seconds_ahead_is_accepted_within_the_leeway_and_refused_beyond(
+    app, anonymous, claim
+):
+    # Another server, its clock a little fast, issued it a moment ago.
+    leeway = app.config["TOKEN_LEEWAY_SECONDS"]
+    now = int(time.time())
+    within = es256(app, **{"iat": now, "nbf": now, claim: now + leeway - 10})
+    beyond = es256(app, **{"iat": now, "nbf": now, claim: now + leeway + 10})
+
+    assert anonymous.get("/api/v1/agencies", headers=bearer(within)).status_code == 200
+    assert "not yet valid" in assert_problem(
+        anonymous.get("/api/v1/agencies", headers=bearer(beyond)), 401)["detail"]
+
+
+def test_an_expired_token_is_refused_once_past_the_leeway(app, anonymous):
+    leeway = app.config["TOKEN_LEEWAY_SECONDS"]
+    now = int(time.time())
+    just_expired = es256(app, iat=now - 600, nbf=now - 600, exp=now - leeway + 10)
+    long_expired = es256(app, iat=now - 600, nbf=now - 600, exp=now - leeway - 10)
+
+    assert anonymous.get("/api/v1/agencies", headers=bearer(just_expired)).status_code == 200
+    assert_problem(anonymous.get("/api/v1/agencies", headers=bearer(long_expired)), 401)
 
 
 def test_a_tampered_token_cannot_reach_what_its_new_role_could(app, anonymous):

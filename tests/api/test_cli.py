@@ -22,7 +22,8 @@ def cli(app):
 
 
 def claims_of(app, token):
-    return jwt.decode(token, PUBLIC_KEY, algorithms=["ES256"], issuer=app.config["JWT_ISSUER"])
+    return jwt.decode(token, PUBLIC_KEY, algorithms=["ES256"], issuer=app.config["JWT_ISSUER"],
+                      audience=app.config["JWT_AUDIENCE"])
 
 
 # ---- token create ---------------------------------------------------------------------------

@@ -1,11 +1,14 @@
 """The Alembic migrations build exactly the schema the models describe, both ways."""
 
+from datetime import UTC, datetime
+from uuid import UUID
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 import api.models  # noqa: F401  (every table on Base.metadata)
 from api import create_app
@@ -106,3 +109,65 @@ def test_downgrading_to_base_removes_everything_and_upgrading_again_rebuilds_it(
     assert differences(fresh_app) == []
     assert set(Base.metadata.tables) <= tables(fresh_app)
     assert audit_triggers(fresh_app) == AUDIT_TRIGGERS[engine_of(fresh_app).dialect.name]
+
+
+def test_0006_copies_each_decisions_contact_receipt_and_each_contacts_first_feedback(fresh_database_url):
+    """Records written before 0006 get the copied columns: downgrade past it and upgrade again."""
+    from tests.conftest import ApiClient, build_app, contact_body, token_for
+
+    app = build_app(fresh_database_url)
+    try:
+        staff = ApiClient(app, token_for(app, "practitioner"))
+        received = ["2026-11-18T09:30:00Z", "2026-11-19T16:45:00+00:00"]
+        ids = []
+        for at in received:
+            made = staff.post("/api/v1/contacts", json=contact_body(received_at=at))
+            assert made.status_code == 201, made.get_json()
+            ids.append(made.get_json()["id"])
+        first = staff.post(f"/api/v1/contacts/{ids[0]}/decisions",
+                           json={"outcome": "nfa", "rationale": "No role for children's services."})
+        assert first.status_code == 201, first.get_json()
+        again = staff.post(f"/api/v1/contacts/{ids[0]}/decisions", json={
+            "outcome": "information_advice", "rationale": "Advice to the family on support.",
+            "supersedes": first.get_json()["id"], "supersede_reason": "The school added detail."})
+        assert again.status_code == 201, again.get_json()
+        # A held strategy meeting: two agencies invited, one attended.
+        from tests.api.test_strategy_meetings import convene, record_outcome, strategy_case
+
+        case = strategy_case(staff, received_at="2026-11-19T08:00:00Z", decided_at="2026-11-19T08:30:00Z")
+        meeting = convene(staff, case)
+        invited = [i["agency"] for i in meeting["invited"]]
+        assert len(invited) == 2, meeting
+        record_outcome(staff, meeting["id"], attendance=[
+            {"agency": invited[0], "attended": True, "name": "A. Officer", "role": "DS"},
+            {"agency": invited[1], "attended": False}])
+        for given_at in ("2026-11-20T09:00:00Z", "2026-11-19T12:00:00Z"):  # the earlier, second
+            fed = staff.post(f"/api/v1/contacts/{ids[0]}/feedback", json={
+                "given_at": given_at, "method": "phone", "summary": "Told the outcome."})
+            assert fed.status_code == 201, fed.get_json()
+
+        command.downgrade(alembic_config(app), "0005")
+        with engine_of(app).connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("decisions")}
+        assert "contact_received_at" not in columns
+        upgrade(app)
+
+        with app.app_context():
+            from api.db import session
+            from api.models import Contact, Decision, StrategyMeeting
+
+            decisions = session.scalars(
+                select(Decision).where(Decision.contact_id == UUID(ids[0])).order_by(Decision.recorded_at)).all()
+            assert [d.contact_received_at for d in decisions] == [
+                datetime(2026, 11, 18, 9, 30, tzinfo=UTC)] * 2
+            strategy = session.scalar(select(Decision).where(Decision.contact_id == UUID(case.contact_id)))
+            assert strategy.contact_received_at == datetime(2026, 11, 19, 8, 0, tzinfo=UTC)
+            contacts = {str(c.id): c for c in session.scalars(select(Contact))}
+            assert contacts[ids[0]].feedback_given_at == datetime(2026, 11, 19, 12, 0, tzinfo=UTC)
+            assert contacts[ids[1]].feedback_given_at is None
+            held = session.get(StrategyMeeting, UUID(meeting["id"]))
+            assert (held.agencies_invited, held.agencies_attended) == (2, 1)
+            session.remove()
+        assert differences(app) == []
+    finally:
+        app.extensions["db"].engine.dispose()

@@ -1,0 +1,229 @@
+"""Ofsted's Annex A lists for inspection: List 1 (contacts), List 3 (referrals) and List 5
+(section 47 enquiries and ICPCs), a row per child and event, as CSV cells under Ofsted's headings.
+
+What each column means in this system is written beside its heading in schemas/annex_a.py.
+
+A list is one ordered query read in batches. The "in the last 12 months" counts of a batch come
+from one more query over that batch's children, and are counted here on the London calendar
+(the same calendar date a year earlier, as the re-referral flag does), so memory stays flat
+however long the period and the counts are exact whatever the database engine.
+"""
+
+from bisect import bisect_left
+from datetime import UTC, datetime, time
+
+from sqlalchemy import and_, select
+
+from ..cin import ETHNICITIES, NOT_YET_OBTAINED, REFERRAL_SOURCES, UNKNOWN_SOURCE, with_label
+from ..models import Agency, Child, Contact, ContactChild, Decision, IcpcChild, MeetingChild, StrategyMeeting
+from ..models.decisions import REFERRAL_OUTCOMES
+from ..timescales import LONDON, london_date
+from .decisions import twelve_months_before
+
+BATCH = 500  # rows read, and counted, at a time
+
+GENDERS = {"male": "Male", "female": "Female", "unknown": "Not stated/recorded"}
+
+CHILD_COLUMNS = (Child.reference.label("child_reference"), Child.sex, Child.ethnicity,
+                 Child.date_of_birth)
+
+
+def _start_of(day):
+    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
+
+
+def _a_year_before(day):
+    """The same calendar date a year earlier (29 February -> 28 February)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def dmy(day):
+    return "" if day is None else day.strftime("%d/%m/%Y")
+
+
+def age_in_years(born, on):
+    """Whole years from `born` to `on`; blank for an unborn child (no date of birth)."""
+    if born is None or on < born:
+        return ""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _child_cells(row, on):
+    return [
+        row.child_reference,
+        GENDERS.get(row.sex, GENDERS["unknown"]),
+        with_label(row.ethnicity or NOT_YET_OBTAINED, ETHNICITIES, NOT_YET_OBTAINED),
+        dmy(row.date_of_birth),
+        age_in_years(row.date_of_birth, on),
+    ]
+
+
+def _source(code):
+    return with_label(code, REFERRAL_SOURCES, UNKNOWN_SOURCE)
+
+
+def _yes_no(flag):
+    return "" if flag is None else ("Yes" if flag else "No")
+
+
+def _batches(session, stmt):
+    result = session.execute(stmt, execution_options={"yield_per": BATCH})
+    try:
+        yield from result.partitions()
+    finally:
+        result.close()
+
+
+def _history(session, stmt):
+    """{child_id: [when, ...] in order} from (child_id, when) rows."""
+    found = {}
+    for child_id, when in session.execute(stmt):
+        found.setdefault(child_id, []).append(when)
+    for times in found.values():
+        times.sort()
+    return found
+
+
+def _count_between(times, low, high):
+    """How many of the sorted `times` fall in [low, high)."""
+    return bisect_left(times, high) - bisect_left(times, low)
+
+
+# ---- List 1: contacts -------------------------------------------------------------------------
+
+
+def contacts(session, first, last):
+    """Every contact received in the period, a row per child it is about."""
+    stmt = (
+        select(Contact.received_at, Agency.referral_source, *CHILD_COLUMNS)
+        .join(ContactChild, ContactChild.contact_id == Contact.id)
+        .join(Child, Child.id == ContactChild.child_id)
+        .join(Agency, Agency.code == Contact.source_agency)
+        .where(Contact.received_at >= _start_of(first), Contact.received_at < _start_of(last))
+        .order_by(Contact.received_at, Contact.id, ContactChild.position)
+    )
+    for batch in _batches(session, stmt):
+        for row in batch:
+            received_on = london_date(row.received_at)
+            yield [*_child_cells(row, received_on), dmy(received_on), _source(row.referral_source)]
+
+
+# ---- List 3: referrals ------------------------------------------------------------------------
+
+_current_referral = and_(Decision.superseded_by_id.is_(None), Decision.outcome.in_(REFERRAL_OUTCOMES))
+
+
+def referrals(session, first, last):
+    """Every referral made in the period (a contact whose current decision is assessment or
+    strategy discussion, dated by that decision), a row per child."""
+    stmt = (
+        select(Decision.decided_at, Decision.contact_id, Decision.outcome, ContactChild.child_id,
+               Agency.referral_source, *CHILD_COLUMNS)
+        .join(Contact, Contact.id == Decision.contact_id)
+        .join(ContactChild, ContactChild.contact_id == Decision.contact_id)
+        .join(Child, Child.id == ContactChild.child_id)
+        .join(Agency, Agency.code == Contact.source_agency)
+        .where(_current_referral, Decision.decided_at >= _start_of(first),
+               Decision.decided_at < _start_of(last))
+        .order_by(Decision.decided_at, Decision.contact_id, ContactChild.position)
+    )
+    for batch in _batches(session, stmt):
+        earlier = _history(session, (
+            select(ContactChild.child_id, Decision.decided_at)
+            .join(Decision, Decision.contact_id == ContactChild.contact_id)
+            .where(_current_referral, ContactChild.child_id.in_(list({row.child_id for row in batch})),
+                   Decision.decided_at >= twelve_months_before(batch[0].decided_at),
+                   Decision.decided_at < batch[-1].decided_at)
+        ))
+        ended = _ended_without_action(session, {row.contact_id for row in batch
+                                                if row.outcome == "strategy_discussion"})
+        for row in batch:
+            referred_on = london_date(row.decided_at)
+            repeats = _count_between(earlier.get(row.child_id, []),
+                                     twelve_months_before(row.decided_at), row.decided_at)
+            yield [
+                *_child_cells(row, referred_on),
+                dmy(referred_on),
+                _source(row.referral_source),
+                "Yes" if ended.get((row.contact_id, row.child_id)) else "No",
+                repeats,
+                "",  # Allocated Team: not held by this system
+                "",  # Allocated Worker: not held by this system
+            ]
+
+
+def _ended_without_action(session, contact_ids):
+    """{(contact_id, child_id): True} where the child's latest held strategy meeting on the
+    contact decided no further action."""
+    if not contact_ids:
+        return {}
+    latest = {}
+    for contact_id, child_id, outcome in session.execute(
+        select(StrategyMeeting.contact_id, MeetingChild.child_id, StrategyMeeting.outcome)
+        .join(MeetingChild, MeetingChild.meeting_id == StrategyMeeting.id)
+        .where(StrategyMeeting.contact_id.in_(list(contact_ids)), StrategyMeeting.status == "held")
+        .order_by(StrategyMeeting.held_at, StrategyMeeting.id)
+    ):
+        latest[(contact_id, child_id)] = outcome == "no_further_action"
+    return latest
+
+
+# ---- List 5: section 47 enquiries and ICPCs ---------------------------------------------------
+
+_s47 = StrategyMeeting.outcome == "s47_enquiry"
+
+
+def section_47(session, first, last):
+    """Every section 47 enquiry started in the period (a strategy meeting held in it whose
+    outcome was an s47 enquiry), a row per child of the meeting, with its ICPC."""
+    stmt = (
+        select(StrategyMeeting.held_at, MeetingChild.child_id, StrategyMeeting.icpc_recorded_at,
+               StrategyMeeting.icpc_not_required, StrategyMeeting.icpc_held_on,
+               IcpcChild.child_protection_plan, *CHILD_COLUMNS)
+        .join(MeetingChild, MeetingChild.meeting_id == StrategyMeeting.id)
+        .join(Child, Child.id == MeetingChild.child_id)
+        .outerjoin(IcpcChild, and_(IcpcChild.meeting_id == StrategyMeeting.id,
+                                   IcpcChild.child_id == MeetingChild.child_id))
+        .where(_s47, StrategyMeeting.held_at >= _start_of(first),
+               StrategyMeeting.held_at < _start_of(last))
+        .order_by(StrategyMeeting.held_at, StrategyMeeting.id, MeetingChild.position)
+    )
+    for batch in _batches(session, stmt):
+        children = list({row.child_id for row in batch})
+        enquiries = _history(session, (
+            select(MeetingChild.child_id, StrategyMeeting.held_at)
+            .join(StrategyMeeting, StrategyMeeting.id == MeetingChild.meeting_id)
+            .where(_s47, MeetingChild.child_id.in_(children),
+                   StrategyMeeting.held_at >= twelve_months_before(batch[0].held_at),
+                   StrategyMeeting.held_at < batch[-1].held_at)
+        ))
+        first_day, last_day = london_date(batch[0].held_at), london_date(batch[-1].held_at)
+        conferences = _history(session, (
+            select(IcpcChild.child_id, StrategyMeeting.icpc_held_on)
+            .join(StrategyMeeting, StrategyMeeting.id == IcpcChild.meeting_id)
+            .where(IcpcChild.child_id.in_(children), StrategyMeeting.icpc_held_on.is_not(None),
+                   StrategyMeeting.icpc_held_on >= _a_year_before(first_day),
+                   StrategyMeeting.icpc_held_on < last_day)
+        ))
+        for row in batch:
+            started_on = london_date(row.held_at)
+            held = row.icpc_held_on is not None
+            yield [
+                *_child_cells(row, started_on),
+                dmy(started_on),
+                _yes_no(None if row.icpc_recorded_at is None else bool(row.icpc_not_required)),
+                dmy(row.icpc_held_on),
+                _yes_no(row.child_protection_plan if held else None),
+                _count_between(enquiries.get(row.child_id, []),
+                               twelve_months_before(row.held_at), row.held_at),
+                _count_between(conferences.get(row.child_id, []),
+                               _a_year_before(started_on), started_on),
+                "",  # Allocated Team: not held by this system
+                "",  # Allocated Worker: not held by this system
+            ]
+
+
+LISTS = {"contacts": contacts, "referrals": referrals, "section-47": section_47}

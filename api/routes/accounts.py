@@ -1,0 +1,61 @@
+from ..auth import current_actor, requires
+from ..domain import accounts
+from ..idempotency import idempotent
+from . import Blueprint, honours_if_match
+from schemas.accounts import AccountListArgsSchema, AccountSchema, AccountStatusChangeSchema
+from schemas.common import page_of
+
+blp = Blueprint(
+    "accounts", __name__,
+    description="API clients and users (admin only; no case data, never a secret). Disabling an "
+    "account refuses its credentials and, at once, every token it already holds (401).",
+)
+
+if_account_matches = honours_if_match(accounts.get_account, AccountSchema, "account")
+
+
+@blp.route("/accounts")
+@requires("admin")
+@blp.arguments(AccountListArgsSchema, location="query")
+@blp.response(200, page_of(AccountSchema))
+def list_accounts(args):
+    """List API clients and users in name order; filters: kind, active."""
+    return accounts.list_accounts(args)
+
+
+@blp.route("/accounts/<uuid:account_id>")
+@requires("admin")
+@blp.etag
+@blp.response(200, AccountSchema)
+def get_account(account_id):
+    """Read one API client or user."""
+    return accounts.get_account(account_id)
+
+
+@blp.route("/accounts/<uuid:account_id>/disable", methods=["POST"])
+@requires("admin")
+@idempotent
+@if_account_matches
+@blp.arguments(AccountStatusChangeSchema)
+@blp.response(200, AccountSchema)
+@blp.doc(responses={"409": "CONFLICT"})
+def disable_account(data, account_id):
+    """Disable an account: no new tokens, and its live tokens are refused (401) at once."""
+    return accounts.set_account_active(current_actor(), account_id, data, active=False)
+
+
+@blp.route("/accounts/<uuid:account_id>/enable", methods=["POST"])
+@requires("admin")
+@idempotent
+@if_account_matches
+@blp.arguments(AccountStatusChangeSchema)
+@blp.response(200, AccountSchema)
+@blp.doc(responses={"409": "CONFLICT"})
+def enable_account(data, account_id):
+    """Enable a disabled account again.
+
+    Tokens it was issued before it was disabled are accepted again until they expire (at most
+    TOKEN_MINUTES_CLIENT / TOKEN_MINUTES_PERSON after issue): after a suspected theft, wait that
+    long before enabling, or create a new account.
+    """
+    return accounts.set_account_active(current_actor(), account_id, data, active=True)

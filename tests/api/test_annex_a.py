@@ -1,0 +1,334 @@
+"""Ofsted's Annex A lists: List 1 (contacts), List 3 (referrals), List 5 (section 47 enquiries).
+
+The headings are written out here as the issue lists them, not read from the code. The rows of
+a small case history built through the API are written out by hand, counts "in the last 12
+months" included, with the edges: exactly 12 months before (counted) and a second more (not),
+a superseded referral, a contact about two children, an unborn child, the London calendar.
+"""
+
+import csv
+import io
+from types import SimpleNamespace
+
+import pytest
+
+from seeds.data import nhs_number_with_check_digit
+from tests.api.test_access_log import last_event_id, only_event_after
+from tests.api.test_strategy_meetings import DECISION_RATIONALE, assert_problem, record_outcome
+from tests.conftest import contact_body
+
+ANNEX_A = "/api/v1/exports/annex-a"
+OCTOBER = {"from": "2026-10-01", "to": "2026-11-01"}
+
+CHILD = ["Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)"]
+HEADINGS = {
+    "contacts": CHILD + ["Date of Contact", "Contact Source"],
+    "referrals": CHILD + ["Date of Referral", "Referral Source", "Referral NFA?",
+                          "Number of Referrals in Last 12 Months", "Allocated Team",
+                          "Allocated Worker"],
+    "section-47": CHILD + [
+        "Strategy discussion initiating Section 47 Enquiry Start Date",
+        "Was an Initial Child Protection Conference deemed unnecessary?",
+        "Date of Initial Child Protection Conference",
+        "Did the Initial Child Protection Conference Result in a Child Protection Plan",
+        "Number of Section 47 Enquiries in the last 12 months",
+        "Number of ICPCs in the last 12 months", "Allocated Team", "Allocated Worker"],
+}
+
+AMELIA = {"given_name": "Amelia", "family_name": "Hughes", "date_of_birth": "2019-04-02",
+          "sex": "female", "nhs_number": nhs_number_with_check_digit("501000001"),
+          "ethnicity": "WBRI"}
+# Fourteen on 6 October 2026: thirteen on the day of the referral, the 5th.
+BEN = {"given_name": "Ben", "family_name": "Hughes", "date_of_birth": "2012-10-06",
+       "sex": "male", "nhs_number": nhs_number_with_check_digit("501000002"), "ethnicity": "MWBC"}
+CARA = {"given_name": "Baby", "family_name": "Okafor", "expected_date_of_birth": "2027-01-15",
+        "local_child_id": "LA-CARA-1"}  # unborn: no date of birth, sex and ethnicity not known
+DAN = {"given_name": "Dan", "family_name": "Patel", "date_of_birth": "2015-05-05", "sex": "male",
+       "nhs_number": nhs_number_with_check_digit("501000003"), "ethnicity": "AIND"}
+
+INVITED = [{"agency": "wmp"}, {"agency": "hilltop-gp"}, {"agency": "health-visiting"}]
+
+
+@pytest.fixture
+def mash(api_as):
+    return api_as("practitioner", sub="priya", service="mash")
+
+
+@pytest.fixture
+def auditor(api_as):
+    return api_as("auditor", sub="alex")
+
+
+def contact(client, received_at, children, source="wmp", consent=None):
+    created = client.post("/api/v1/contacts", json=contact_body(
+        received_at=received_at, children=children, source_agency=source,
+        **({"consent": consent} if consent else {})))
+    assert created.status_code == 201, created.json
+    return created.json
+
+
+def decide(client, contact_id, outcome, decided_at, **extra):
+    decided = client.post(f"/api/v1/contacts/{contact_id}/decisions", json={
+        "outcome": outcome, "rationale": DECISION_RATIONALE, "decided_at": decided_at, **extra})
+    assert decided.status_code == 201, decided.json
+    return decided.json
+
+
+def meeting(client, case, at, held_at=None, outcome="s47_enquiry"):
+    """A strategy meeting on `case` convened at `at`, held at `held_at` (default: then too)."""
+    created = client.post("/api/v1/strategy-meetings", json={
+        "contact_id": case["id"], "children": [c["id"] for c in case["children"]],
+        "convened_at": at, "scheduled_for": held_at or at, "chair": "Mark Evans",
+        "invited": INVITED})
+    assert created.status_code == 201, created.json
+    return record_outcome(client, created.json["id"], held_at=held_at or at, outcome=outcome,
+                          attendance=[{"agency": "wmp", "attended": True}])
+
+
+def icpc(client, held_meeting, body):
+    recorded = client.post(f"/api/v1/strategy-meetings/{held_meeting['id']}/icpc", json=body)
+    assert recorded.status_code == 201, recorded.json
+
+
+def icpc_held(client, held_meeting, held_on, *plans):
+    icpc(client, held_meeting, {"held_on": held_on, "child_protection_plan": [
+        {"child_id": child_id, "plan": plan}
+        for child_id, plan in zip(held_meeting["children"], plans, strict=True)]})
+
+
+@pytest.fixture
+def cases(mash):
+    """Amelia's history, with Ben (her brother) on two contacts, an unborn child, and Dan at the
+    edges of October. BST ends on 25 October 2026; 5 October 2025 began at 23:00Z on the 4th."""
+    # Referral and s47 one second too early to be within 12 months of 5 October 2026: 23:59:59
+    # BST on 4 October 2025. Its ICPC, on 5 October 2025, is exactly 12 months before.
+    old = contact(mash, "2025-10-04T22:00:00Z", [AMELIA])
+    decide(mash, old["id"], "strategy_discussion", "2025-10-04T22:59:59Z")
+    icpc_held(mash, meeting(mash, old, "2025-10-04T22:59:59Z"), "2025-10-05", False)
+    # Exactly 12 months before (00:00 BST on 5 October 2025): counted. ICPC not required.
+    edge = contact(mash, "2025-10-04T22:30:00Z", [AMELIA])
+    decide(mash, edge["id"], "strategy_discussion", "2025-10-04T23:00:00Z")
+    icpc(mash, meeting(mash, edge, "2025-10-04T23:00:00Z"),
+         {"not_required": True, "reason": "Family moved out of the area; case transferred."})
+    # A referral superseded by no further action: no longer a referral, not counted.
+    superseded = contact(mash, "2026-03-10T09:00:00Z", [AMELIA],
+                         consent={"status": "given", "given_by": "Mother"})
+    first = decide(mash, superseded["id"], "assessment", "2026-03-10T10:00:00Z")
+    decide(mash, superseded["id"], "nfa", "2026-03-11T10:00:00Z", supersedes=first["id"],
+           supersede_reason="The school had already arranged the support needed.")
+    # Both children: one referral, one s47 enquiry and one ICPC each (a plan for Ben only).
+    june = contact(mash, "2026-06-01T08:00:00Z", [AMELIA, BEN])
+    decide(mash, june["id"], "strategy_discussion", "2026-06-01T09:00:00Z")
+    icpc_held(mash, meeting(mash, june, "2026-06-01T10:00:00Z", "2026-06-01T11:00:00Z"),
+              "2026-06-15", False, True)
+    # A contact that is not a referral.
+    advice = contact(mash, "2026-08-01T09:00:00Z", [AMELIA])
+    decide(mash, advice["id"], "information_advice", "2026-08-01T10:00:00Z")
+    # October. Received on the 2nd, a referral on the 5th (the advice it was first given superseded).
+    main = contact(mash, "2026-10-02T08:00:00Z", [AMELIA, BEN])
+    advised = decide(mash, main["id"], "information_advice", "2026-10-02T09:00:00Z")
+    decide(mash, main["id"], "strategy_discussion", "2026-10-05T09:00:00Z", supersedes=advised["id"],
+           supersede_reason="The police disclosed an earlier assault on the mother.")
+    icpc_held(mash, meeting(mash, main, "2026-10-05T10:00:00Z", "2026-10-05T11:00:00Z"),
+              "2026-10-20", True, False)
+    # Received 00:30 BST on 10 October (the 9th in UTC) from the health visitor; the strategy
+    # meeting decided no further action.
+    unborn = contact(mash, "2026-10-09T23:30:00Z", [CARA], source="health-visiting")
+    decide(mash, unborn["id"], "strategy_discussion", "2026-10-10T08:00:00Z")
+    meeting(mash, unborn, "2026-10-10T09:00:00Z", "2026-10-10T10:00:00Z", outcome="no_further_action")
+    later = contact(mash, "2026-10-20T08:00:00Z", [AMELIA],
+                    consent={"status": "given", "given_by": "Mother"})
+    decide(mash, later["id"], "assessment", "2026-10-20T09:00:00Z")
+    # Dan: 23:59:59 BST on 30 September, 23:59:59 GMT on 31 October, midnight on 1 November.
+    dan = [contact(mash, received_at, [DAN])
+           for received_at in ("2026-09-30T22:59:59Z", "2026-10-31T23:59:59Z", "2026-11-01T00:00:00Z")]
+    children = {"amelia": main["children"][0], "ben": main["children"][1],
+                "cara": unborn["children"][0], "dan": dan[0]["children"][0]}
+    return SimpleNamespace(**{name: mash.get(f"/api/v1/children/{child['id']}").json["reference"]
+                              for name, child in children.items()})
+
+
+def annex_a(client, name, period=OCTOBER, **kwargs):
+    response = client.get(f"{ANNEX_A}/{name}", query_string=period, **kwargs)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "text/csv"
+    assert response.is_streamed
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+# ---- the headings -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", HEADINGS)
+def test_each_list_has_ofsteds_headings_in_ofsteds_order(auditor, name):
+    assert annex_a(auditor, name) == [HEADINGS[name]]
+
+
+# ---- List 1: contacts -------------------------------------------------------------------------
+
+
+def test_list_1_has_a_row_per_child_of_each_contact_received_in_the_london_period(auditor, cases):
+    assert annex_a(auditor, "contacts")[1:] == [
+        [cases.amelia, "Female", "WBRI: White British", "02/04/2019", "7", "02/10/2026", "6: Police"],
+        [cases.ben, "Male", "MWBC: White and Black Caribbean", "06/10/2012", "13", "02/10/2026",
+         "6: Police"],
+        [cases.cara, "Not stated/recorded", "NOBT: Information not yet obtained", "", "",
+         "10/10/2026", "3B: Health services: health visitor"],
+        [cases.amelia, "Female", "WBRI: White British", "02/04/2019", "7", "20/10/2026", "6: Police"],
+        [cases.dan, "Male", "AIND: Indian", "05/05/2015", "11", "31/10/2026", "6: Police"],
+    ]
+
+
+def test_list_1_counts_the_london_day_a_contact_arrived_on(auditor, cases):
+    # 23:59:59 BST on 30 September is the 30th in London, though 22:59:59Z.
+    rows = annex_a(auditor, "contacts", {"from": "2026-09-30", "to": "2026-10-01"})[1:]
+    assert [(row[0], row[5]) for row in rows] == [(cases.dan, "30/09/2026")]
+    rows = annex_a(auditor, "contacts", {"from": "2026-11-01", "to": "2026-11-02"})[1:]
+    assert [(row[0], row[5]) for row in rows] == [(cases.dan, "01/11/2026")]
+
+
+# ---- List 3: referrals ------------------------------------------------------------------------
+
+
+def test_list_3_has_a_row_per_child_and_referral_with_the_referrals_of_the_12_months_before(
+        auditor, cases):
+    # Amelia on the 5th: the referral at 00:00 BST on 5 October 2025 and June's (not the one a
+    # second earlier, not March's superseded one, not August's advice) = 2. Ben: June's = 1.
+    # Amelia on the 20th: June's and the 5th's (5 October 2025 is now over a year ago) = 2.
+    assert annex_a(auditor, "referrals")[1:] == [
+        [cases.amelia, "Female", "WBRI: White British", "02/04/2019", "7", "05/10/2026",
+         "6: Police", "No", "2", "", ""],
+        [cases.ben, "Male", "MWBC: White and Black Caribbean", "06/10/2012", "13", "05/10/2026",
+         "6: Police", "No", "1", "", ""],
+        [cases.cara, "Not stated/recorded", "NOBT: Information not yet obtained", "", "",
+         "10/10/2026", "3B: Health services: health visitor", "Yes", "0", "", ""],
+        [cases.amelia, "Female", "WBRI: White British", "02/04/2019", "7", "20/10/2026",
+         "6: Police", "No", "2", "", ""],
+    ]
+
+
+def test_list_3_dates_a_referral_by_its_current_decision_in_london(auditor, cases):
+    # 4 October 2025: the referral at 23:59:59 BST; 00:00 BST on the 5th belongs to the 5th.
+    rows = annex_a(auditor, "referrals", {"from": "2025-10-04", "to": "2025-10-05"})[1:]
+    assert [(row[0], row[5], row[8]) for row in rows] == [(cases.amelia, "04/10/2025", "0")]
+    rows = annex_a(auditor, "referrals", {"from": "2025-10-05", "to": "2025-10-06"})[1:]
+    assert [(row[0], row[5], row[8]) for row in rows] == [(cases.amelia, "05/10/2025", "1")]
+    # March's referral was superseded by no further action: not a referral any more.
+    assert annex_a(auditor, "referrals", {"from": "2026-03-01", "to": "2026-04-01"})[1:] == []
+
+
+# ---- List 5: section 47 enquiries -------------------------------------------------------------
+
+
+def test_list_5_has_a_row_per_child_and_enquiry_with_its_icpc_and_those_of_the_12_months_before(
+        auditor, cases):
+    # s47 enquiries before 5 October 2026: 00:00 BST on 5 October 2025 (Amelia) and June's (both)
+    # count; 23:59:59 BST on the 4th does not. ICPCs: 5 October 2025 (Amelia, exactly a year)
+    # and 15 June (both); the enquiry at 00:00 BST needed none; this enquiry's own comes later.
+    assert annex_a(auditor, "section-47")[1:] == [
+        [cases.amelia, "Female", "WBRI: White British", "02/04/2019", "7", "05/10/2026", "No",
+         "20/10/2026", "Yes", "2", "2", "", ""],
+        [cases.ben, "Male", "MWBC: White and Black Caribbean", "06/10/2012", "13", "05/10/2026",
+         "No", "20/10/2026", "No", "1", "1", "", ""],
+    ]
+
+
+def test_list_5_shows_an_icpc_not_required_and_counts_by_the_london_calendar(auditor, cases):
+    # The meeting at 23:59:59 BST on 4 October 2025 started an enquiry on the 4th, its ICPC held
+    # on the 5th; the one a second later started on the 5th, one enquiry before it, no ICPC
+    # before the 5th, and its ICPC was not required.
+    rows = annex_a(auditor, "section-47", {"from": "2025-10-04", "to": "2025-10-06"})[1:]
+    assert rows == [
+        [cases.amelia, "Female", "WBRI: White British", "02/04/2019", "6", "04/10/2025", "No",
+         "05/10/2025", "No", "0", "0", "", ""],
+        [cases.amelia, "Female", "WBRI: White British", "02/04/2019", "6", "05/10/2025", "Yes",
+         "", "", "1", "0", "", ""],
+    ]
+
+
+def test_an_enquiry_whose_icpc_is_not_yet_recorded_leaves_those_cells_blank(auditor, mash, cases):
+    case = contact(mash, "2026-11-02T08:00:00Z", [DAN])
+    decide(mash, case["id"], "strategy_discussion", "2026-11-02T09:00:00Z")
+    meeting(mash, case, "2026-11-02T10:00:00Z")
+    rows = annex_a(auditor, "section-47", {"from": "2026-11-01", "to": "2026-12-01"})[1:]
+    assert rows == [[cases.dan, "Male", "AIND: Indian", "05/05/2015", "11", "02/11/2026", "", "",
+                     "", "0", "0", "", ""]]
+
+
+# ---- who may, and the access log --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["auditor", "manager"])
+def test_auditors_and_managers_may_export_annex_a(api_as, role, cases):
+    assert len(annex_a(api_as(role), "contacts")) == 6
+
+
+@pytest.mark.parametrize("role", ["practitioner", "agency", "admin"])
+def test_others_may_not_export_annex_a(api_as, role):
+    response = api_as(role).get(f"{ANNEX_A}/referrals", query_string=OCTOBER)
+    assert_problem(response, 403)
+
+
+def test_annex_a_needs_a_token(anonymous):
+    assert_problem(anonymous.get(f"{ANNEX_A}/contacts", query_string=OCTOBER), 401)
+
+
+def test_each_annex_a_export_is_recorded_in_the_access_log(auditor, api_as):
+    before = last_event_id()
+    annex_a(auditor, "section-47")
+    event = only_event_after(before)
+    assert (event.entity_type, event.entity_id, event.endpoint, event.actor_sub, event.status) == (
+        "export", "section-47", "exports.export_annex_a", "alex", 200)
+    assert event.query == "from=2026-10-01&to=2026-11-01"
+    before = last_event_id()
+    refused = api_as("practitioner", sub="priya").get(f"{ANNEX_A}/contacts", query_string=OCTOBER)
+    assert refused.status_code == 403
+    event = only_event_after(before)
+    assert (event.entity_type, event.entity_id, event.status, event.actor_sub) == (
+        "export", "contacts", 403, "priya")
+
+
+# ---- what is asked for ------------------------------------------------------------------------
+
+
+def test_an_unknown_list_is_not_found(auditor):
+    assert_problem(auditor.get(f"{ANNEX_A}/assessments", query_string=OCTOBER), 404)
+
+
+def test_the_period_must_end_after_it_starts(auditor):
+    response = auditor.get(f"{ANNEX_A}/contacts", query_string={"from": "2026-10-01", "to": "2026-10-01"})
+    assert_problem(response, 422, "to")
+    assert_problem(auditor.get(f"{ANNEX_A}/contacts", query_string={"from": "2026-10-01"}), 422, "to")
+
+
+def test_annex_a_is_csv_only(auditor):
+    response = auditor.get(f"{ANNEX_A}/contacts", query_string=OCTOBER,
+                           headers={"Accept": "application/json"})
+    assert_problem(response, 406)
+
+
+def test_the_csv_is_named_after_the_list_and_period(auditor):
+    response = auditor.get(f"{ANNEX_A}/referrals", query_string=OCTOBER, headers={"Accept": "text/csv"})
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="annex-a-list-3-referrals-2026-10-01-2026-11-01.csv"')
+
+
+# ---- ethnicity --------------------------------------------------------------------------------
+
+
+def test_a_childs_ethnicity_is_recorded_from_the_contact_and_kept(mash):
+    unknown = {key: value for key, value in DAN.items() if key != "ethnicity"}
+    first = contact(mash, "2026-11-19T09:00:00Z", [unknown])
+    child_id = first["children"][0]["id"]
+    assert mash.get(f"/api/v1/children/{child_id}").json["ethnicity"] is None
+    contact(mash, "2026-11-19T10:00:00Z", [DAN])  # a later contact knows it: filled in
+    assert mash.get(f"/api/v1/children/{child_id}").json["ethnicity"] == "AIND"
+    again = contact(mash, "2026-11-19T11:00:00Z", [{**DAN, "ethnicity": "AOTH"}])
+    # Another referrer's different description does not overwrite the record.
+    assert again["children"][0]["ethnicity"] == "AIND"
+    assert mash.get(f"/api/v1/children/{child_id}").json["ethnicity"] == "AIND"
+
+
+def test_an_ethnicity_that_is_not_a_cin_code_is_rejected(mash):
+    response = mash.post("/api/v1/contacts", json=contact_body(children=[{**AMELIA, "ethnicity": "British"}]))
+    assert_problem(response, 422, "children[0].ethnicity", says="Must be one of: WBRI, WIRI")

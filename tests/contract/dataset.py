@@ -1,0 +1,200 @@
+"""One small set of real records, built once per test module through the API with real tokens,
+for tests that send every route a request as every kind of caller.
+
+Import the `app` fixture into a test module: it replaces the session's app for that module with
+one on a database of its own holding the records (committed), so each test's rolled-back
+transaction (the `db` fixture) starts from the same records without rebuilding them.
+"""
+
+import re
+
+import pytest
+
+from api import create_app
+from api.auth import system_actor
+from api.config import TestConfig
+from api.db import session
+from api.domain.accounts import create_account
+from seeds.data import nhs_number_with_check_digit
+from tests.api.test_strategy_meetings import DECISION_RATIONALE, meeting_body, outcome_body
+from tests.conftest import (
+    PRIVATE_KEY, PUBLIC_KEY, ApiClient, build_app, contact_body, own_database, token_for,
+)
+
+ACCOUNT_SECRET = "matrix secret, long enough"
+RATIONALE = "The child is known to early help and the worries have escalated since the review."
+
+# Every kind of caller: (role, service, agency); the sub is the actor's name.
+ACTORS = {
+    "agency": ("agency", None, "wmp"),
+    "other agency": ("agency", None, "oakfield-primary"),
+    "practitioner:mash": ("practitioner", "mash", None),
+    "practitioner:early_help": ("practitioner", "early_help", None),
+    "practitioner:social_care": ("practitioner", "social_care", None),
+    "manager:mash": ("manager", "mash", None),
+    "manager:early_help": ("manager", "early_help", None),
+    "manager:social_care": ("manager", "social_care", None),
+    "auditor": ("auditor", None, None),
+    "admin": ("admin", None, None),
+    "no token": None,
+}
+
+
+def sub_of(actor):
+    return "matrix-" + actor.replace(":", "-").replace(" ", "-")
+
+
+def client_for(app, actor):
+    if ACTORS[actor] is None:
+        return ApiClient(app)
+    role, service, agency = ACTORS[actor]
+    return ApiClient(app, token_for(app, role, sub=sub_of(actor), service=service, agency=agency))
+
+
+def _created(response):
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def _build_records(app):
+    """The records every route can be pointed at; returns their ids by URL parameter name."""
+    police = client_for(app, "agency")
+    school = client_for(app, "other agency")
+    mash = client_for(app, "practitioner:mash")
+    early_help = client_for(app, "practitioner:early_help")
+
+    # A contact the police system posted, decided strategy discussion, with a meeting held (s47).
+    contact = _created(police.post("/api/v1/contacts", json=contact_body(
+        received_at="2026-11-20T08:00:00Z")))
+    decision = _created(mash.post(f"/api/v1/contacts/{contact['id']}/decisions", json={
+        "outcome": "strategy_discussion", "rationale": DECISION_RATIONALE,
+        "decided_at": "2026-11-20T08:30:00Z"}))
+    case = type("Case", (), {"contact_id": contact["id"],
+                             "child_ids": [c["id"] for c in contact["children"]]})
+    meeting = _created(mash.post("/api/v1/strategy-meetings", json=meeting_body(case)))
+    _created(mash.post(f"/api/v1/strategy-meetings/{meeting['id']}/outcome", json=outcome_body()))
+
+    # The school's own contact (another agency's), and one a practitioner took by phone for the
+    # police (same source agency, but not posted by the police system).
+    school_contact = _created(school.post("/api/v1/contacts", json=contact_body(
+        source_agency="oakfield-primary", received_at="2026-11-20T08:10:00Z",
+        children=[{"given_name": "Noah", "family_name": "Okafor", "date_of_birth": "2016-01-09",
+                   "nhs_number": nhs_number_with_check_digit("401023213")}])))
+    phoned_in = _created(mash.post("/api/v1/contacts", json=contact_body(
+        received_at="2026-11-20T08:20:00Z", consent={"status": "given", "given_by": "Mother"},
+        children=[{"given_name": "Isla", "family_name": "Reid", "date_of_birth": "2018-05-05",
+                   "nhs_number": nhs_number_with_check_digit("401023227")}])))
+    # The phoned-in child goes to early help, and early help asks social care to step up.
+    _created(mash.post(f"/api/v1/contacts/{phoned_in['id']}/decisions", json={
+        "outcome": "early_help", "rationale": DECISION_RATIONALE,
+        "decided_at": "2026-11-20T08:40:00Z"}))
+    transition = _created(early_help.post("/api/v1/transitions", json={
+        "child_id": phoned_in["children"][0]["id"], "direction": "step_up",
+        "rationale": RATIONALE}))
+    # Another early help child, with no request yet: any member of staff may ask to step it up.
+    sibling = _created(mash.post("/api/v1/contacts", json=contact_body(
+        received_at="2026-11-20T08:25:00Z", consent={"status": "given", "given_by": "Father"},
+        children=[{"given_name": "Finn", "family_name": "Reid", "date_of_birth": "2020-02-02",
+                   "nhs_number": nhs_number_with_check_digit("401023235")}])))
+    _created(mash.post(f"/api/v1/contacts/{sibling['id']}/decisions", json={
+        "outcome": "early_help", "rationale": DECISION_RATIONALE,
+        "decided_at": "2026-11-20T08:45:00Z"}))
+    checkpoint = client_for(app, "auditor").get("/api/v1/audit/checkpoint")
+    assert checkpoint.status_code == 200, checkpoint.get_json()
+
+    with app.app_context():
+        account = create_account(
+            system_actor("matrix"), name="matrix-police-system", kind="client",
+            secret=ACCOUNT_SECRET, role="agency", display_name="Matrix police system",
+            agency="wmp",
+        )
+        session.commit()
+        account_id = str(account.id)
+
+    return {
+        "contact_id": contact["id"],
+        "child_id": contact["children"][0]["id"],
+        "decision_id": decision["id"],
+        "meeting_id": meeting["id"],
+        "transition_id": transition["id"],
+        "account_id": account_id,
+        "school_contact_id": school_contact["id"],
+        "phoned_in_contact_id": phoned_in["id"],
+        "early_help_child_id": sibling["children"][0]["id"],
+        "checkpoint": checkpoint.get_json()["checkpoint"],
+        "list": "section-47",  # an Annex A list
+    }
+
+
+@pytest.fixture(scope="module")
+def app(database_url, tmp_path_factory):
+    with own_database(database_url, tmp_path_factory.mktemp("records"), "records") as url:
+        app = build_app(url)
+        app.records = _build_records(app)
+        yield app
+        app.extensions["db"].engine.dispose()
+
+
+def bare_app():
+    """The app without a database, for what is known before any request: its URL map, its
+    OpenAPI document (read at collection time, to generate one test per route)."""
+    config = type("BareConfig", (TestConfig,), {
+        "DATABASE_URL": "sqlite://", "JWT_PRIVATE_KEY": PRIVATE_KEY, "JWT_PUBLIC_KEY": PUBLIC_KEY})
+    return create_app(config)
+
+
+PARAMETER = re.compile(r"<(?:[^:>]+:)?(\w+)>")  # <name>, <uuid:name>, <any(a, b):name>
+
+
+def path_to(rule, records):
+    """A rule's path with each URL parameter replaced by the id of the record of that name."""
+    return PARAMETER.sub(lambda match: str(records[match.group(1)]), rule)
+
+
+# Query parameters a GET needs (the rest have none that are required).
+QUERIES = {
+    "/api/v1/metrics/timeliness": {"from": "2026-11-01", "to": "2026-12-01"},
+    "/api/v1/exports/decisions": {"from": "2026-11-01", "to": "2026-12-01"},
+    '/api/v1/exports/annex-a/<any(contacts, referrals, "section-47"):list>': {
+        "from": "2026-11-01", "to": "2026-12-01"},
+}
+
+
+def valid_body(method, rule, actor, records):
+    """A body the route accepts (schema-valid; the rules may still say 409 for a state)."""
+    if method != "POST":
+        return None
+    agency = ACTORS[actor][2] if ACTORS.get(actor) else None
+    bodies = {
+        "/api/v1/auth/token": lambda: {"client_id": "matrix-police-system",
+                                       "client_secret": ACCOUNT_SECRET},
+        "/api/v1/contacts": lambda: contact_body(source_agency=agency or "wmp"),
+        "/api/v1/contacts/<uuid:contact_id>/consent": lambda: {
+            "status": "given", "given_by": "Mother"},
+        "/api/v1/contacts/<uuid:contact_id>/decisions": lambda: {
+            "outcome": "nfa", "rationale": DECISION_RATIONALE,
+            "decided_at": "2026-11-20T09:45:00Z", "supersedes": records["decision_id"],
+            "supersede_reason": "The police withdrew the allegation after the meeting."},
+        "/api/v1/decisions/<uuid:decision_id>/approval": lambda: {"note": "Agreed."},
+        "/api/v1/contacts/<uuid:contact_id>/feedback": lambda: {
+            "given_at": "2026-11-20T09:50:00Z", "method": "phone",
+            "summary": "Told the officer a strategy meeting was held."},
+        "/api/v1/strategy-meetings": lambda: meeting_body(type("Case", (), {
+            "contact_id": records["contact_id"], "child_ids": [records["child_id"]]})),
+        "/api/v1/strategy-meetings/<uuid:meeting_id>/outcome": outcome_body,
+        "/api/v1/strategy-meetings/<uuid:meeting_id>/minutes": lambda: {
+            "minutes_recorded_at": "2026-11-20T09:55:00Z"},
+        "/api/v1/strategy-meetings/<uuid:meeting_id>/icpc": lambda: {
+            "held_on": "2026-11-20",
+            "child_protection_plan": [{"child_id": records["child_id"], "plan": True}]},
+        "/api/v1/transitions": lambda: {
+            "child_id": records["early_help_child_id"], "direction": "step_up",
+            "rationale": RATIONALE},
+        "/api/v1/transitions/<uuid:transition_id>/response": lambda: {"decision": "accepted"},
+        "/api/v1/transitions/<uuid:transition_id>/withdrawal": lambda: {
+            "reason": "Raised for the wrong child."},
+        "/api/v1/audit/verify": lambda: {"checkpoints": [records["checkpoint"]]},
+        "/api/v1/accounts/<uuid:account_id>/disable": lambda: {"reason": "Secret exposed."},
+        "/api/v1/accounts/<uuid:account_id>/enable": lambda: {"reason": "Secret rotated."},
+    }
+    return bodies[rule]()

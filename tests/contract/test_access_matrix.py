@@ -1,0 +1,221 @@
+"""Who may call what: every route of the app x every kind of caller, against real records.
+
+The expected answer of every cell comes from TABLE below, the API.md role table written out route
+by route (with the issues' additions where API.md is silent: metrics for staff, exports for
+managers). A route the table does not name fails its cells, as does a table row for a route the
+app no longer has. Each cell is one real request with a real token:
+
+- allowed: past the role check and finds the record (not 401/403/404, never 5xx);
+- forbidden: 403 problem+json;
+- hidden: another agency's contact, 404 problem+json (as if it did not exist);
+- no token: 401 problem+json with a Bearer challenge.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+
+from tests.contract import dataset
+from tests.contract.dataset import (
+    ACTORS, QUERIES, bare_app, client_for, path_to, valid_body,
+)
+
+PROBLEM = "application/problem+json"
+
+app = dataset.app  # this module's app: its own database, holding the records
+
+
+@dataclass(frozen=True)
+class Rule:
+    may: tuple  # roles, or role:service, or "anyone" (no token needed)
+    hidden_from: tuple = ()  # callers answered 404: the record is not theirs
+
+
+def may(*who, hidden_from=()):
+    return Rule(tuple(who), tuple(hidden_from))
+
+
+ANYONE = may("anyone")
+STAFF = ("practitioner", "manager")
+CASE_READERS = ("practitioner", "manager", "auditor")
+
+TABLE = {
+    # open
+    ("POST", "/api/v1/auth/token"): ANYONE,
+    ("GET", "/api/v1/health"): ANYONE,
+    ("GET", "/api/v1/openapi.json"): ANYONE,
+    # reference data: everyone with a token
+    ("GET", "/api/v1/agencies"): may("agency", *CASE_READERS, "admin"),
+    # contacts: agencies post their own and read only what they posted
+    ("POST", "/api/v1/contacts"): may("agency", *STAFF),
+    ("GET", "/api/v1/contacts"): may("agency", *CASE_READERS),
+    ("GET", "/api/v1/contacts/<uuid:contact_id>"): may(
+        "agency", *CASE_READERS, hidden_from=("other agency",)),
+    ("POST", "/api/v1/contacts/<uuid:contact_id>/consent"): may(*STAFF),
+    ("POST", "/api/v1/contacts/<uuid:contact_id>/decisions"): may(*STAFF),
+    ("GET", "/api/v1/contacts/<uuid:contact_id>/decisions"): may(*CASE_READERS),
+    ("POST", "/api/v1/decisions/<uuid:decision_id>/approval"): may("manager"),
+    ("POST", "/api/v1/contacts/<uuid:contact_id>/feedback"): may(*STAFF),
+    ("GET", "/api/v1/contacts/<uuid:contact_id>/history"): may(*CASE_READERS),
+    # children
+    ("GET", "/api/v1/children/<uuid:child_id>"): may(*CASE_READERS),
+    ("GET", "/api/v1/children/<uuid:child_id>/chronology"): may(*CASE_READERS),
+    # strategy meetings
+    ("POST", "/api/v1/strategy-meetings"): may(*STAFF),
+    ("GET", "/api/v1/strategy-meetings"): may(*CASE_READERS),
+    ("GET", "/api/v1/strategy-meetings/<uuid:meeting_id>"): may(*CASE_READERS),
+    ("POST", "/api/v1/strategy-meetings/<uuid:meeting_id>/outcome"): may(*STAFF),
+    ("POST", "/api/v1/strategy-meetings/<uuid:meeting_id>/minutes"): may(*STAFF),
+    ("POST", "/api/v1/strategy-meetings/<uuid:meeting_id>/icpc"): may(*STAFF),
+    # transitions: the record's step-up runs from early help to social care
+    ("POST", "/api/v1/transitions"): may(*STAFF),
+    ("GET", "/api/v1/transitions"): may(*CASE_READERS),
+    ("GET", "/api/v1/transitions/<uuid:transition_id>"): may(*CASE_READERS),
+    # accept/refuse: a manager of the receiving service
+    ("POST", "/api/v1/transitions/<uuid:transition_id>/response"): may("manager:social_care"),
+    # withdraw: the requester (an early help practitioner here), or a sending-service manager
+    ("POST", "/api/v1/transitions/<uuid:transition_id>/withdrawal"): may(
+        "practitioner:early_help", "manager:early_help"),
+    # performance figures (issue 4: practitioners, managers, auditors)
+    ("GET", "/api/v1/metrics/timeliness"): may(*CASE_READERS),
+    # audit and inspection: auditors; the decision export also managers (issue 5)
+    ("GET", "/api/v1/audit/events"): may("auditor"),
+    ("GET", "/api/v1/audit/verify"): may("auditor"),
+    ("POST", "/api/v1/audit/verify"): may("auditor"),
+    ("GET", "/api/v1/audit/checkpoint"): may("auditor"),
+    ("GET", "/api/v1/audit/access"): may("auditor"),
+    ("GET", "/api/v1/exports/decisions"): may("auditor", "manager"),
+    ("GET", '/api/v1/exports/annex-a/<any(contacts, referrals, "section-47"):list>'):
+        may("auditor", "manager"),
+    # operators: clients and users, no case data
+    ("GET", "/api/v1/accounts"): may("admin"),
+    ("GET", "/api/v1/accounts/<uuid:account_id>"): may("admin"),
+    ("POST", "/api/v1/accounts/<uuid:account_id>/disable"): may("admin"),
+    ("POST", "/api/v1/accounts/<uuid:account_id>/enable"): may("admin"),
+}
+
+
+# Allowed calls the records' state refuses (each body is otherwise accepted: see the dataset).
+STATE_CONFLICTS = {
+    ("POST", "/api/v1/strategy-meetings/<uuid:meeting_id>/outcome"): "the outcome is recorded",
+    ("POST", "/api/v1/accounts/<uuid:account_id>/enable"): "the account is enabled",
+}
+
+
+def expected(rule, actor):
+    if "anyone" in rule.may:
+        return "allowed"
+    if ACTORS[actor] is None:
+        return "no token"
+    if actor in rule.hidden_from:
+        return "hidden"
+    role, service, _agency = ACTORS[actor]
+    if role in rule.may or f"{role}:{service}" in rule.may:
+        return "allowed"
+    return "forbidden"
+
+
+def app_routes():
+    """(method, rule) for every route of the app, read from its URL map."""
+    url_map = bare_app().url_map
+    return sorted({(method, rule.rule) for rule in url_map.iter_rules()
+                   for method in rule.methods - {"HEAD", "OPTIONS"}})
+
+
+ROUTES = app_routes()
+CELLS = [(method, rule, actor) for method, rule in ROUTES for actor in ACTORS]
+
+
+def assert_problem(response, status):
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == PROBLEM
+    assert response.get_json(force=True)["status"] == status
+
+
+@pytest.mark.parametrize(
+    ("method", "rule", "actor"), CELLS, ids=[f"{m} {r} as {a}" for m, r, a in CELLS]
+)
+def test_each_route_answers_each_caller_as_the_role_table_says(app, method, rule, actor):
+    assert (method, rule) in TABLE, f"{method} {rule} is missing from the role table"
+    records = app.records
+    response = client_for(app, actor).open(
+        path_to(rule, records), method,
+        json=valid_body(method, rule, actor, records),
+        query_string=QUERIES.get(rule),
+    )
+
+    outcome = expected(TABLE[(method, rule)], actor)
+    status = response.status_code
+    if outcome == "allowed":
+        assert status not in (401, 403, 404) and status < 500, (
+            f"{actor} should be allowed: {status} {response.get_data(as_text=True)}")
+        wanted = 409 if (method, rule) in STATE_CONFLICTS else "2xx"
+        assert (status == 409) if wanted == 409 else (200 <= status < 300), (
+            f"{actor}: {status} {response.get_data(as_text=True)}")
+    elif outcome == "forbidden":
+        assert_problem(response, 403)
+        assert response.get_json(force=True)["type"].endswith("forbidden")
+    elif outcome == "hidden":
+        assert_problem(response, 404)
+    else:
+        assert_problem(response, 401)
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_the_role_table_names_no_route_the_app_does_not_have():
+    stale = sorted(set(TABLE) - set(ROUTES))
+    assert not stale, f"role table rows for routes the app does not have: {stale}"
+
+
+def test_every_caller_of_the_matrix_is_a_real_role_with_its_companions():
+    from api.models.accounts import ROLES, SERVICES
+
+    roles = {spec[0] for spec in ACTORS.values() if spec}
+    assert roles == set(ROLES)
+    staff_services = {(role, service) for role, service, _ in filter(None, ACTORS.values())
+                      if role in STAFF}
+    assert staff_services == {(role, s) for role in STAFF for s in SERVICES}
+
+
+# ---- own and other agency -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("actor", "record", "status"),
+    [
+        ("agency", "contact_id", 200),
+        ("agency", "school_contact_id", 404),
+        ("agency", "phoned_in_contact_id", 404),
+        ("other agency", "school_contact_id", 200),
+        ("other agency", "contact_id", 404),
+        ("other agency", "phoned_in_contact_id", 404),
+    ],
+    ids=["police reads what it posted", "police reads the school's", "police reads one phoned in "
+         "for it", "school reads what it posted", "school reads the police's", "school reads one "
+         "phoned in for the police"],
+)
+def test_an_agency_reads_only_the_contacts_its_systems_posted(app, actor, record, status):
+    response = client_for(app, actor).get(f"/api/v1/contacts/{app.records[record]}")
+
+    assert response.status_code == status, response.get_data(as_text=True)
+    if status == 404:
+        assert_problem(response, 404)
+
+
+@pytest.mark.parametrize(("actor", "own"), [("agency", "contact_id"),
+                                            ("other agency", "school_contact_id")])
+def test_an_agencys_list_holds_only_the_contacts_its_systems_posted(app, actor, own):
+    response = client_for(app, actor).get("/api/v1/contacts")
+
+    assert response.status_code == 200, response.get_json()
+    assert [item["id"] for item in response.json["items"]] == [app.records[own]]
+
+
+def test_another_agencys_contact_reads_exactly_like_one_that_does_not_exist(app):
+    school = client_for(app, "other agency")
+    hidden = school.get(f"/api/v1/contacts/{app.records['contact_id']}").get_json()
+    absent = school.get("/api/v1/contacts/00000000-0000-4000-8000-000000000000").get_json()
+
+    assert hidden["status"] == absent["status"] == 404
+    assert hidden["type"] == absent["type"] and hidden["title"] == absent["title"]
+    assert set(hidden) == set(absent)
