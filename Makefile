@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-dev migrate seed openapi bench load clean
+.PHONY: run test fuzz install install-dev migrate seed openapi bench load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ run: seed
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The contract fuzzers of `make test`, run much longer (examples per operation / state machine runs).
+fuzz: install-dev
+	FUZZ_MAX_EXAMPLES=$(or $(FUZZ_MAX_EXAMPLES),200) $(BIN)/python -m pytest \
+		tests/contract/test_fuzz.py tests/contract/test_workflow_state_machine.py $(PYTEST_ARGS)
 
 openapi: install
 	$(BIN)/flask --app wsgi openapi write --format=yaml openapi.yaml

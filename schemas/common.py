@@ -1,6 +1,6 @@
 """Fields and schemas shared by every resource."""
 
-from datetime import UTC
+from datetime import UTC, date, datetime
 
 from marshmallow import Schema, fields, validate
 
@@ -8,8 +8,14 @@ from api.errors import PROBLEM_TYPE_BASE
 
 TIMESTAMP_HELP = (
     "RFC 3339 timestamp with an offset (e.g. 2026-03-02T09:15:00Z or 2026-03-02T10:15:00+01:00); "
-    "a timestamp without an offset is rejected. Returned in UTC."
+    "a timestamp without an offset is rejected. Between 1900-01-01T00:00:00Z and "
+    "2999-12-31T23:59:59Z. Returned in UTC."
 )
+# Wide enough for any real record, narrow enough that every calculation made from a time (UTC,
+# Europe/London, working-day deadlines, month buckets) stays within what a date can hold.
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 
 
 class Timestamp(fields.AwareDateTime):
@@ -17,6 +23,7 @@ class Timestamp(fields.AwareDateTime):
 
     default_error_messages = {
         "invalid_awareness": "Must include a UTC offset, e.g. 2026-03-02T09:15:00Z.",
+        "out_of_range": "Must be between 1900-01-01T00:00:00Z and 2999-12-31T23:59:59Z.",
     }
 
     def __init__(self, *, microseconds=False, **kwargs):
@@ -26,12 +33,31 @@ class Timestamp(fields.AwareDateTime):
         super().__init__(format="iso", default_timezone=None, metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            instant = instant.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00:00+01:00 has no UTC time a datetime can hold
+            raise self.make_error("out_of_range") from None
+        if not EARLIEST <= instant <= LATEST:
+            raise self.make_error("out_of_range")
+        return instant
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
         return value.astimezone(UTC).isoformat(timespec=self.timespec).replace("+00:00", "Z")
+
+
+class Day(fields.Date):
+    """A calendar date (YYYY-MM-DD) within the years the API can calculate with."""
+
+    default_error_messages = {"out_of_range": "Must be between 1900-01-01 and 2999-12-31."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise self.make_error("out_of_range")
+        return day
 
 
 class Text(fields.String):

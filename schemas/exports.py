@@ -6,14 +6,14 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from api.streams import CSV, JSON, NDJSON
 
-from .common import PageArgsSchema, Timestamp
+from .common import Day, PageArgsSchema, Timestamp
 
 
 
 class DecisionExportArgsSchema(PageArgsSchema):
-    from_ = fields.Date(required=True, data_key="from", metadata={
+    from_ = Day(required=True, data_key="from", metadata={
         "description": "First London date of the period (inclusive), by decided_at."})
-    to = fields.Date(required=True, metadata={
+    to = Day(required=True, metadata={
         "description": "London date after the period (exclusive)."})
 
     @validates_schema

@@ -4,6 +4,8 @@ from marshmallow import Schema, fields, validate
 
 from api.models.decisions import OUTCOMES
 
+from .common import Day
+
 # The definitions, word for word as in the README (a test keeps the two the same).
 DEFINITIONS = {
     'contacts.received': (
@@ -110,9 +112,9 @@ def _defined(name):
 
 
 class MetricsArgsSchema(Schema):
-    from_ = fields.Date(required=True, data_key="from",
+    from_ = Day(required=True, data_key="from",
                         metadata={"description": "First London date of the period (inclusive)."})
-    to = fields.Date(required=True, metadata={
+    to = Day(required=True, metadata={
         "description": "London date after the period (exclusive); at most ten years after from."})
     group_by = fields.String(validate=validate.OneOf(("month", "source_agency")), metadata={
         "description": "month: one group per London month overlapping the period (empty months "

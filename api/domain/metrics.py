@@ -55,6 +55,8 @@ class _Grouping:
         if self.group_by == "month":
             bound = (lambda d: d) if dates else _start_of
             *earlier, last = self.months
+            if not earlier:  # a period inside one month: CASE needs at least one WHEN
+                return literal(last[0])
             return case(
                 *[(instant_column < bound(end), key) for key, _start, end in earlier],
                 else_=literal(last[0]),

@@ -31,6 +31,7 @@ def _located(meeting):
 @idempotent
 @blp.arguments(MeetingCreateSchema)
 @blp.response(201, MeetingSchema)
+@blp.doc(responses={"404": "NOT_FOUND"})  # contact_id names no contact this caller may see
 def convene_meeting(data):
     """Convene a strategy meeting on a strategy discussion decision, with its invitations."""
     return _located(meetings.convene_meeting(current_actor(), data))
