@@ -19,7 +19,7 @@ from api.timescales import now
 
 from .cases import advance_case
 from .data import (
-    AGENCIES, DEMO_ACCOUNTS, DEMO_CONCERNS, DEMO_ETHNICITIES, DEMO_NAMES, nhs_number_with_check_digit,
+    AGENCIES, DEMO_ACCOUNTS, EARLIER_REFERRAL_SOURCES, DEMO_CONCERNS, DEMO_ETHNICITIES, DEMO_NAMES, nhs_number_with_check_digit,
 )
 
 DEMO_CONTACTS = 36
@@ -28,12 +28,20 @@ DEMO_CONTACTS = 36
 def load_agencies(actor):
     added = 0
     for code, name, kind, referral_source in AGENCIES:
-        if session.get(Agency, code) is None:
+        agency = session.get(Agency, code)
+        if agency is None:
             agency = Agency(code=code, name=name, kind=kind, referral_source=referral_source)
             session.add(agency)
             session.flush()
             audit.record(actor, "agency.created", "agency", code, audit.snapshot(agency))
             added += 1
+        elif EARLIER_REFERRAL_SOURCES.get(code) == agency.referral_source != referral_source:
+            # Loaded by earlier seeds with a code the CIN census does not give this kind of
+            # agency (police were 5A): the Annex A lists would mislabel its contacts.
+            earlier, agency.referral_source = agency.referral_source, referral_source
+            session.flush()
+            audit.record(actor, "agency.referral_source_corrected", "agency", code,
+                         {"from": earlier, "to": referral_source})
     return added
 
 

@@ -28,6 +28,13 @@ AGENCIES = [
     ("other", "Other", "other", "8"),
 ]
 
+# The referral source codes earlier versions of these seeds gave (from a mapping that did not
+# follow the DfE CIN census): the loader corrects exactly these, never a council's own choice.
+EARLIER_REFERRAL_SOURCES = {
+    "wmp": "5A", "btp": "5A", "city-hospital-ed": "3C", "camhs": "3D", "early-help": "5B",
+    "childrens-social-care": "5C", "adult-social-care": "5D", "probation": "8",
+}
+
 _PEOPLE_SECRET = "demo-password"
 _CLIENT_SECRET = "demo-client-secret"
 

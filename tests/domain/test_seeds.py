@@ -130,3 +130,27 @@ def test_the_demo_contacts_come_from_several_kinds_of_agency_over_several_months
     assert len(agencies) >= 5
     assert (latest - earliest).days >= 90
     assert latest <= app.test_clock()
+
+
+def test_seeding_corrects_the_referral_sources_earlier_seeds_gave_and_nothing_else(db):
+    """Police loaded as 5A by earlier seeds become 6 (CIN census), audited; a code a council set
+    itself is left alone; running it again changes nothing."""
+    from seeds import load_agencies
+    from seeds.data import EARLIER_REFERRAL_SOURCES
+    from api.auth import Actor
+
+    actor = Actor(sub="system:seed", role="admin")
+    session.get(Agency, "wmp").referral_source = EARLIER_REFERRAL_SOURCES["wmp"]  # "5A"
+    session.get(Agency, "btp").referral_source = "7"  # a council's own choice
+    session.flush()
+
+    assert load_agencies(actor) == 0
+    assert session.get(Agency, "wmp").referral_source == "6"
+    assert session.get(Agency, "btp").referral_source == "7"
+    corrected = session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "agency.referral_source_corrected")).all()
+    assert [(e.entity_id, e.data_object) for e in corrected] == [("wmp", {"from": "5A", "to": "6"})]
+
+    load_agencies(actor)
+    assert session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "agency.referral_source_corrected")) == 1
