@@ -185,7 +185,10 @@ def record_access(response):
     db.session.remove()
     try:
         with current_app.extensions["db"].sessionmaker() as log_session:
-            if token_state == "valid" and is_disabled(log_session, actor["actor_sub"]):
+            # A token the route accepted was checked against disabled accounts already (the
+            # blocklist loader, api/auth.py); one it refused may name a disabled account.
+            checked = request.environ.get(VERIFIED_CLAIMS) is not None
+            if token_state == "valid" and not checked and is_disabled(log_session, actor["actor_sub"]):
                 event.token = "revoked"  # signed by us, for an account since disabled
             read = [entity_id] if entity_id else (record_ids or [])
             event.child_ids = children_of(log_session, entity_type, read)
