@@ -77,6 +77,10 @@ def record_contact(actor, data):
         recorded_by_role=actor.role,
     )
     session.add(contact)
+    # A new contact has no child links or consent history yet: the collections start empty
+    # rather than being loaded once the contact is flushed (by the children's lookups).
+    set_committed_value(contact, "child_links", [])
+    set_committed_value(contact, "consent_history", [])
     positions = {}
     for position, child_data in enumerate(data["children"]):
         child = find_or_record_child(actor, child_data, f"children[{position}]", current)
