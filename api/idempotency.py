@@ -146,14 +146,21 @@ def idempotent(func):
                 session.rollback()
                 _release(claimed)
                 return response
-            record = session.get(IdempotencyRecord, claimed)
-            record.state = "completed"
-            record.response_status = response.status_code
-            record.response_body = response.get_data(as_text=True)
-            record.response_headers = json.dumps(
-                {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
+            # Completed in the work's own transaction: the record and the response land together.
+            session.execute(
+                update(IdempotencyRecord)
+                .where(IdempotencyRecord.id == claimed)
+                .values(
+                    state="completed",
+                    response_status=response.status_code,
+                    response_body=response.get_data(as_text=True),
+                    response_headers=json.dumps(
+                        {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
+                    ),
+                    completed_at=now(),
+                )
+                .execution_options(synchronize_session=False)
             )
-            record.completed_at = now()
             session.commit()
         except BaseException:
             session.rollback()
