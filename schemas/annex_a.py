@@ -1,7 +1,7 @@
 """Ofsted's Annex A lists: the period asked for, and each list's columns (Ofsted's headings, in
 Ofsted's order) with what each means in this system. The descriptions show in openapi.yaml."""
 
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from .common import PeriodArgsSchema
 
 COMMON = (
     ("Child Unique ID", "The child's reference in this system (e.g. CH-2026-000001), the same "
@@ -69,17 +69,8 @@ def headings(list_name):
     return [heading for heading, _meaning in LIST_COLUMNS[list_name]]
 
 
-class AnnexAArgsSchema(Schema):
-    from_ = fields.Date(required=True, data_key="from", metadata={
-        "description": "First London date of the period (inclusive)."})
-    to = fields.Date(required=True, metadata={
-        "description": "London date after the period (exclusive)."})
-
-    @validates_schema
-    def _to_after_from(self, data, **_kwargs):
-        if "from_" in data and "to" in data and data["to"] <= data["from_"]:
-            raise ValidationError("Must be after from (the period is from inclusive, to exclusive).",
-                                  "to")
+class AnnexAArgsSchema(PeriodArgsSchema):
+    """The period of the list (London dates, from inclusive, to exclusive)."""
 
 
 def _describe():

@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.errors import PROBLEM_TYPE_BASE
 
@@ -58,6 +58,20 @@ class Day(fields.Date):
         if not EARLIEST_DAY <= day <= LATEST_DAY:
             raise self.make_error("out_of_range")
         return day
+
+
+class PeriodArgsSchema(Schema):
+    """A period of London dates: `from` inclusive, `to` exclusive."""
+
+    from_ = Day(required=True, data_key="from", metadata={
+        "description": "First London date of the period (inclusive)."})
+    to = Day(required=True, metadata={"description": "London date after the period (exclusive)."})
+
+    @validates_schema
+    def _to_after_from(self, data, **_kwargs):
+        if "from_" in data and "to" in data and data["to"] <= data["from_"]:
+            raise ValidationError("Must be after from (the period is from inclusive, to exclusive).",
+                                  "to")
 
 
 class Text(fields.String):

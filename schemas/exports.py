@@ -2,25 +2,17 @@
 
 import json
 
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, fields
 
 from api.streams import CSV, JSON, NDJSON
 
-from .common import Day, PageArgsSchema, Timestamp
+from .common import Day, PageArgsSchema, PeriodArgsSchema, Timestamp
 
 
 
-class DecisionExportArgsSchema(PageArgsSchema):
+class DecisionExportArgsSchema(PageArgsSchema, PeriodArgsSchema):
     from_ = Day(required=True, data_key="from", metadata={
         "description": "First London date of the period (inclusive), by decided_at."})
-    to = Day(required=True, metadata={
-        "description": "London date after the period (exclusive)."})
-
-    @validates_schema
-    def _to_after_from(self, data, **_kwargs):
-        if "from_" in data and "to" in data and data["to"] <= data["from_"]:
-            raise ValidationError("Must be after from (the period is from inclusive, to exclusive).",
-                                  "to")
 
 
 class ExportContactSchema(Schema):

@@ -301,6 +301,15 @@ def test_the_period_must_end_after_it_starts(auditor):
     assert_problem(auditor.get(f"{ANNEX_A}/contacts", query_string={"from": "2026-10-01"}), 422, "to")
 
 
+@pytest.mark.parametrize("period", [
+    {"from": "9999-12-30", "to": "9999-12-31"}, {"from": "0001-01-01", "to": "0001-01-02"}])
+def test_a_period_outside_the_calendar_the_api_calculates_with_is_rejected(auditor, period):
+    """As for the other periods: a year before it cannot be worked out at the edges."""
+    response = auditor.get(f"{ANNEX_A}/section-47", query_string=period, headers={"Accept": "text/csv"})
+    assert_problem(response, 422, "from")
+    assert response.json["errors"]["to"] == ["Must be between 1900-01-01 and 2999-12-31."]
+
+
 def test_annex_a_is_csv_only(auditor):
     response = auditor.get(f"{ANNEX_A}/contacts", query_string=OCTOBER,
                            headers={"Accept": "application/json"})
