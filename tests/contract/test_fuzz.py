@@ -21,6 +21,7 @@ import pytest
 import schemathesis
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import (
     content_type_conformance, ignored_auth, negative_data_rejection, response_headers_conformance,
     response_schema_conformance, status_code_conformance,
@@ -110,6 +111,10 @@ def test_every_operation_holds_its_contract(case, data, app, seeded):
     # Requests go to the test run's app in-process (WSGI); schemathesis' own probes (the same
     # request without a token, or with a forged one) follow the schema's app.
     case.operation.app = case.operation.schema.app = app
+    if case.meta and case.meta.is_negative_at(ParameterLocation.HEADER) and not (
+            "Authorization" in (case.headers or {})):
+        # Generated to go without its Authorization header: send it so (a 401 is then due).
+        headers = {}
     case.call_and_validate(headers=headers, checks=CHECKS)
 
 
