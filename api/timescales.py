@@ -58,6 +58,24 @@ def working_days_between(start, end, country="GB", subdivision="ENG"):
     return count
 
 
+def start_of_london_day(day):
+    """London midnight starting `day`, in UTC (periods are London dates: from inclusive)."""
+    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
+
+
+def a_year_before(day):
+    """The same calendar date a year earlier (29 February -> 28 February)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def twelve_months_before(instant):
+    """London midnight starting the same calendar date a year earlier (29 Feb -> 28 Feb)."""
+    return start_of_london_day(a_year_before(london_date(instant)))
+
+
 def end_of_london_day(day):
     return datetime.combine(day, END_OF_DAY, tzinfo=LONDON).astimezone(UTC)
 

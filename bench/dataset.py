@@ -34,7 +34,6 @@ from api.auth import generate_key_pair
 from api.cli import upgrade
 from api.config import Config
 from api.db import UTCDateTime
-from api.domain.decisions import twelve_months_before
 from api.models import (
     Agency,
     Attendance,
@@ -56,6 +55,7 @@ from api.timescales import (
     deadline_after,
     is_working_day,
     london_date,
+    twelve_months_before,
     working_days_after,
     working_days_between,
 )

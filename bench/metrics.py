@@ -20,14 +20,14 @@ import resource
 import statistics
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import bindparam, event, text
 
 from api.auth import mint_token
 from api.config import PROJECT_ROOT
 from api.db import UTCDateTime
-from api.timescales import LONDON
+from api.timescales import start_of_london_day
 
 from .dataset import NOW, bench_app, count_contacts, generate, is_bench_database
 
@@ -92,10 +92,6 @@ def _median_seconds(call, runs):
     return statistics.median(times)
 
 
-def _london_midnight(day):
-    return datetime.combine(day, datetime.min.time(), tzinfo=LONDON).astimezone(UTC)
-
-
 class _Endpoint:
     def __init__(self, app, token, group_by=None):
         self.client = app.test_client()
@@ -115,7 +111,7 @@ class _Endpoint:
 class _Baseline:
     def __init__(self, engine, query=PI1_BASELINE):
         self.engine, self.query = engine, query
-        self.params = {"start": _london_midnight(PERIOD[0]), "end": _london_midnight(PERIOD[1])}
+        self.params = {"start": start_of_london_day(PERIOD[0]), "end": start_of_london_day(PERIOD[1])}
         self.row = None
 
     def __call__(self):

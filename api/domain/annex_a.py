@@ -10,15 +10,13 @@ however long the period and the counts are exact whatever the database engine.
 """
 
 from bisect import bisect_left
-from datetime import UTC, datetime, time
 
 from sqlalchemy import and_, select
 
 from ..cin import ETHNICITIES, NOT_YET_OBTAINED, REFERRAL_SOURCES, UNKNOWN_SOURCE, with_label
 from ..models import Agency, Child, Contact, ContactChild, Decision, IcpcChild, MeetingChild, StrategyMeeting
 from ..models.decisions import REFERRAL_OUTCOMES
-from ..timescales import LONDON, london_date
-from .decisions import twelve_months_before
+from ..timescales import a_year_before, london_date, start_of_london_day, twelve_months_before
 
 BATCH = 500  # rows read, and counted, at a time
 
@@ -26,18 +24,6 @@ GENDERS = {"male": "Male", "female": "Female", "unknown": "Not stated/recorded"}
 
 CHILD_COLUMNS = (Child.reference.label("child_reference"), Child.sex, Child.ethnicity,
                  Child.date_of_birth)
-
-
-def _start_of(day):
-    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
-
-
-def _a_year_before(day):
-    """The same calendar date a year earlier (29 February -> 28 February)."""
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:
-        return day.replace(year=day.year - 1, day=28)
 
 
 def dmy(day):
@@ -102,7 +88,7 @@ def contacts(session, first, last):
         .join(ContactChild, ContactChild.contact_id == Contact.id)
         .join(Child, Child.id == ContactChild.child_id)
         .join(Agency, Agency.code == Contact.source_agency)
-        .where(Contact.received_at >= _start_of(first), Contact.received_at < _start_of(last))
+        .where(Contact.received_at >= start_of_london_day(first), Contact.received_at < start_of_london_day(last))
         .order_by(Contact.received_at, Contact.id, ContactChild.position)
     )
     for batch in _batches(session, stmt):
@@ -126,8 +112,8 @@ def referrals(session, first, last):
         .join(ContactChild, ContactChild.contact_id == Decision.contact_id)
         .join(Child, Child.id == ContactChild.child_id)
         .join(Agency, Agency.code == Contact.source_agency)
-        .where(_current_referral, Decision.decided_at >= _start_of(first),
-               Decision.decided_at < _start_of(last))
+        .where(_current_referral, Decision.decided_at >= start_of_london_day(first),
+               Decision.decided_at < start_of_london_day(last))
         .order_by(Decision.decided_at, Decision.contact_id, ContactChild.position)
     )
     for batch in _batches(session, stmt):
@@ -187,8 +173,8 @@ def section_47(session, first, last):
         .join(Child, Child.id == MeetingChild.child_id)
         .outerjoin(IcpcChild, and_(IcpcChild.meeting_id == StrategyMeeting.id,
                                    IcpcChild.child_id == MeetingChild.child_id))
-        .where(_s47, StrategyMeeting.held_at >= _start_of(first),
-               StrategyMeeting.held_at < _start_of(last))
+        .where(_s47, StrategyMeeting.held_at >= start_of_london_day(first),
+               StrategyMeeting.held_at < start_of_london_day(last))
         .order_by(StrategyMeeting.held_at, StrategyMeeting.id, MeetingChild.position)
     )
     for batch in _batches(session, stmt):
@@ -205,7 +191,7 @@ def section_47(session, first, last):
             select(IcpcChild.child_id, StrategyMeeting.icpc_held_on)
             .join(StrategyMeeting, StrategyMeeting.id == IcpcChild.meeting_id)
             .where(IcpcChild.child_id.in_(children), StrategyMeeting.icpc_held_on.is_not(None),
-                   StrategyMeeting.icpc_held_on >= _a_year_before(first_day),
+                   StrategyMeeting.icpc_held_on >= a_year_before(first_day),
                    StrategyMeeting.icpc_held_on < last_day)
         ))
         for row in batch:
@@ -220,7 +206,7 @@ def section_47(session, first, last):
                 _count_between(enquiries.get(row.child_id, []),
                                twelve_months_before(row.held_at), row.held_at),
                 _count_between(conferences.get(row.child_id, []),
-                               _a_year_before(started_on), started_on),
+                               a_year_before(started_on), started_on),
                 "",  # Allocated Team: not held by this system
                 "",  # Allocated Worker: not held by this system
             ]

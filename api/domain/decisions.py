@@ -1,6 +1,6 @@
 """Threshold decisions, management oversight, and feedback to the referrer."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -9,7 +9,7 @@ from ..db import lock, session
 from ..errors import Conflict, NotFound, RuleViolation
 from ..models import ContactChild, Decision, Feedback
 from ..models.decisions import REFERRAL_OUTCOMES
-from ..timescales import LONDON, london_date, now
+from ..timescales import now, twelve_months_before
 from .contacts import get_contact
 from .rationale import check_not_future, check_rationale
 
@@ -31,16 +31,6 @@ def _locked_contact(actor, contact_id):
     # Re-read under the lock: a request that committed while we waited may have changed the
     # consent (and the version), and the rules must judge the contact as it now stands.
     return lock(get_contact(actor, contact_id))
-
-
-def twelve_months_before(instant):
-    """London midnight starting the same calendar date a year earlier (29 Feb -> 28 Feb)."""
-    day = london_date(instant)
-    try:
-        earlier = day.replace(year=day.year - 1)
-    except ValueError:
-        earlier = day.replace(year=day.year - 1, day=28)
-    return datetime.combine(earlier, time(0), tzinfo=LONDON).astimezone(UTC)
 
 
 def _is_re_referral(contact, decided_at):

@@ -5,26 +5,20 @@ queries read side by side in the same order (decisions, and the feedback of each
 contact), merged as they go, so nothing is held beyond a batch of each.
 """
 
-from datetime import UTC, datetime, time
-
 from sqlalchemy import select
 
 from ..models import Contact, Decision, Feedback
 from ..pages import keyset_page
-from ..timescales import LONDON
+from ..timescales import start_of_london_day
 
 BATCH = 1000  # rows fetched at a time by a stream
 
 ORDER = (Decision.decided_at, Decision.id)
 
 
-def _start_of(day):
-    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
-
-
 def _in_period(stmt, args):
-    return stmt.where(Decision.decided_at >= _start_of(args["from_"]),
-                      Decision.decided_at < _start_of(args["to"]))
+    return stmt.where(Decision.decided_at >= start_of_london_day(args["from_"]),
+                      Decision.decided_at < start_of_london_day(args["to"]))
 
 
 def _decisions(args):

@@ -5,7 +5,7 @@ group_by=month the months are buckets of one CASE expression, not one query each
 facts are stored when records are written, so these queries compare columns.
 """
 
-from datetime import UTC, date, datetime, time
+from datetime import date
 from fractions import Fraction
 
 from sqlalchemy import and_, case, func, literal, or_, select, true
@@ -18,7 +18,7 @@ from ..models import (
 from ..models.contacts import CONSENT_STATUSES
 from ..models.decisions import OUTCOMES, REFERRAL_OUTCOMES
 from ..models.transitions import DIRECTIONS
-from ..timescales import LONDON, now
+from ..timescales import now, start_of_london_day
 
 MAX_PERIOD_DAYS = 3660  # ten years
 
@@ -26,10 +26,6 @@ MAX_PERIOD_DAYS = 3660  # ten years
 def ratio(count, of):
     count, of = int(count or 0), int(of or 0)
     return {"count": count, "of": of, "percent": round(100 * count / of, 1) if of else None}
-
-
-def _start_of(day):
-    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
 
 
 def _months(first, last):
@@ -53,7 +49,7 @@ class _Grouping:
         if self.group_by == "source_agency":
             return agency_column
         if self.group_by == "month":
-            bound = (lambda d: d) if dates else _start_of
+            bound = (lambda d: d) if dates else start_of_london_day
             *earlier, last = self.months
             if not earlier:  # a period inside one month: CASE needs at least one WHEN
                 return literal(last[0])
@@ -146,7 +142,7 @@ def timeliness(args):
         raise RuleViolation("to", "The period may be at most ten years.")
     group_by = args.get("group_by")
     grouping = _Grouping(group_by, first, last)
-    start, end, current = _start_of(first), _start_of(last), now()
+    start, end, current = start_of_london_day(first), start_of_london_day(last), now()
     figures = {}
     discovering = group_by == "source_agency"  # the agencies are those with contacts received
 
