@@ -20,7 +20,8 @@ from decimal import Decimal
 
 import jwt
 from flask import current_app
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy.orm import Session
 
 from .db import session
 from .models import AuditEvent
@@ -95,42 +96,79 @@ def _lock_chain():
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
 
 
+_EVENTS = AuditEvent.__table__
+# Built once (building a statement costs more than running it): every write appends an event.
+_HEAD = select(_EVENTS.c.seq, _EVENTS.c.hash).order_by(_EVENTS.c.seq.desc()).limit(1)
+_APPEND = insert(_EVENTS)
+# session.info key: (transaction, seq, hash) of the last event this transaction appended.
+_APPENDED = "mash.audit_appended"
+
+
 def _head():
-    return session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    return session.execute(_HEAD).first()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_appended(ended_session, transaction):
+    """The transaction or savepoint that appended ending (committed or rolled back) drops the
+    remembered head. (A flush's own sub-transaction ending leaves it.)"""
+    appended = ended_session.info.get(_APPENDED)
+    if appended is not None and appended[0] is transaction:
+        del ended_session.info[_APPENDED]
+
+
+def _innermost_transaction():
+    own = session()
+    return own.get_nested_transaction() or own.get_transaction()
+
+
+def _chain_head():
+    """(seq, hash) to append after. Once this transaction has appended an event it holds the
+    chain's lock, so its own last event is the head: no need to lock and read it again. Only
+    within the same (innermost) transaction: a savepoint begun or ended since reads it afresh."""
+    current = _innermost_transaction()
+    appended = session.info.get(_APPENDED)
+    if appended is not None and appended[0] is current:
+        return appended[1], appended[2]
+    _lock_chain()
+    head = _head()
+    return (head.seq, head.hash) if head else (0, GENESIS_HASH)
 
 
 def record(actor, action, entity_type, entity_id, data):
-    """Append one event in the current transaction. Call it last in a write: it holds the lock."""
+    """Append one event in the current transaction. Call it last in a write: it holds the lock.
+
+    The event is written with one INSERT on the session's connection (the records it describes
+    are flushed by the transaction's own flushes or its commit, in the same transaction). The
+    returned AuditEvent is a copy of what was written, not attached to the session."""
     # Normalise through JSON once, so what is stored is exactly what is hashed.
     data_text = canonical_json(data)
     data = json.loads(data_text)
-    _lock_chain()
-    head = _head()
-    seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
+    head_seq, prev_hash = _chain_head()
+    seq = head_seq + 1
     at = now()
     actor_fields = actor.as_dict()
-    event = AuditEvent(
-        seq=seq,
-        at=at,
-        actor_sub=actor.sub,
-        actor_role=actor.role,
-        actor_agency=actor.agency,
-        actor_service=actor.service,
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        data=data_text,
-        prev_hash=prev_hash,
-        hash=compute_hash(
+    values = {
+        "seq": seq,
+        "at": at,
+        "actor_sub": actor.sub,
+        "actor_role": actor.role,
+        "actor_agency": actor.agency,
+        "actor_service": actor.service,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": str(entity_id),
+        "data": data_text,
+        "prev_hash": prev_hash,
+        "hash": compute_hash(
             prev_hash,
             _payload(seq, at, actor_fields, action, entity_type, str(entity_id), data),
         ),
-    )
-    session.add(event)
-    session.flush()
-    return event
+    }
+    connection = session.connection()
+    connection.execute(_APPEND, values)
+    session.info[_APPENDED] = (_innermost_transaction(), seq, values["hash"])
+    return AuditEvent(**values)
 
 
 @dataclass

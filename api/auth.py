@@ -12,10 +12,10 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from flask import g, request
+from flask import g, has_request_context, request
 from flask_jwt_extended import JWTManager, create_access_token, get_jwt, verify_jwt_in_request
 from flask_smorest import Blueprint
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from . import db
 from .errors import BEARER_CHALLENGE, Forbidden, Unauthorized, problem_response
@@ -227,13 +227,42 @@ def account_disabled(_header, payload):
         return is_disabled(lookup, payload["sub"])
 
 
+# Built once: every authenticated request runs it (building a statement costs more than running it).
+_ACCOUNT_ACTIVE = select(Account.active).where(Account.name == bindparam("name"))
+
+
 def is_disabled(lookup, sub):
-    return lookup.scalar(select(Account.active).where(Account.name == str(sub))) is False
+    return lookup.connection().execute(_ACCOUNT_ACTIVE, {"name": str(sub)}).scalar() is False
+
+
+# Where a request's decoded tokens are kept (the WSGI environ: one per request).
+DECODED_TOKENS = "mash.decoded_tokens"
+
+
+class FrontDoorJWTManager(JWTManager):
+    """flask-jwt-extended's manager, decoding a request's token once however often it is asked.
+
+    The rate limiter names the caller from the token before the route runs, then `@requires`
+    verifies it: both call flask_jwt_extended.decode_token, which parses the token three times
+    and checks its ES256 signature each time it is called. The first successful decode in a
+    request is kept and the next asks for the same token get a copy; a token that fails is decoded
+    (and fails) again each time, so every error still comes from the library as it would.
+    Blocklist, type and claims checks still run in verify_jwt_in_request every time.
+    """
+
+    def _decode_jwt_from_config(self, encoded_token, csrf_value=None, allow_expired=False):
+        if not has_request_context():
+            return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+        decoded = request.environ.setdefault(DECODED_TOKENS, {})
+        key = (encoded_token, csrf_value, allow_expired)
+        if key not in decoded:
+            decoded[key] = super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+        return dict(decoded[key])
 
 
 def init_app(app):
     _configure_keys(app)
-    jwt = JWTManager(app)
+    jwt = FrontDoorJWTManager(app)
 
     def unauthorized(detail):
         return problem_response(

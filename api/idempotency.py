@@ -9,13 +9,14 @@ A request that fails releases its key: nothing was recorded, so a corrected retr
 
 import hashlib
 import json
+import uuid
 from datetime import timedelta
 from functools import wraps
 
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .auth import current_actor
 from .db import session
@@ -53,30 +54,60 @@ def request_fingerprint():
     return digest.hexdigest()
 
 
+# Built once (building a statement costs more than running it): every keyed write runs them.
+_RECORDS = IdempotencyRecord.__table__
+# A new key is claimed by one INSERT; one already there is left as it is, and read.
+_CLAIM = {
+    "postgresql": postgresql.insert(_RECORDS).on_conflict_do_nothing(
+        index_elements=[_RECORDS.c.scope, _RECORDS.c.key]).returning(_RECORDS.c.id),
+    "sqlite": sqlite.insert(_RECORDS).on_conflict_do_nothing(
+        index_elements=[_RECORDS.c.scope, _RECORDS.c.key]).returning(_RECORDS.c.id),
+}
+_FIND = select(_RECORDS).where(
+    _RECORDS.c.scope == bindparam("claim_scope"), _RECORDS.c.key == bindparam("claim_key")
+)
+_TAKE_OVER = (
+    update(_RECORDS)
+    .where(
+        _RECORDS.c.id == bindparam("record_id"),
+        _RECORDS.c.locked_at == bindparam("held_since"),
+        _RECORDS.c.state == "in_progress",
+    )
+    .values(locked_at=bindparam("taken_at"))
+)
+_COMPLETE = (
+    update(_RECORDS)
+    .where(_RECORDS.c.id == bindparam("record_id"))
+    .values(
+        state="completed",
+        response_status=bindparam("status"),
+        response_body=bindparam("body"),
+        response_headers=bindparam("headers"),
+        completed_at=bindparam("completed"),
+    )
+)
+
+
 def _claim(scope, key, fingerprint):
     """('replay', record) for a completed key, or ('run', record_id) once this request holds it."""
     new_session = current_app.extensions["db"].sessionmaker
     lock_for = timedelta(seconds=current_app.config["IDEMPOTENCY_LOCK_SECONDS"])
     for _attempt in range(3):
         with new_session() as claim:
-            record = claim.scalar(
-                select(IdempotencyRecord).where(
-                    IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
-                )
-            )
+            connection = claim.connection()
             current = now()
-            if record is None:
-                record = IdempotencyRecord(
-                    scope=scope, key=key, request_hash=fingerprint, state="in_progress",
-                    locked_at=current,
-                )
-                claim.add(record)
-                try:
-                    claim.commit()
-                except IntegrityError:  # claimed a moment ago by a concurrent request
-                    claim.rollback()
-                    continue
-                return "run", record.id
+            record_id = uuid.uuid4()
+            claimed = connection.execute(_CLAIM[connection.dialect.name], {
+                "id": record_id, "scope": scope, "key": key, "request_hash": fingerprint,
+                "state": "in_progress", "locked_at": current,
+            }).first()
+            if claimed is not None:
+                claim.commit()
+                return "run", record_id
+            # The key is on record (the INSERT waited for a concurrent claim of it to land).
+            record = connection.execute(_FIND, {"claim_scope": scope, "claim_key": key}).first()
+            if record is None:  # released a moment ago by a request that failed: claim again
+                continue
             if record.request_hash != fingerprint:
                 raise KeyReused(
                     "This Idempotency-Key was first used with a different request; "
@@ -91,16 +122,9 @@ def _claim(scope, key, fingerprint):
                     headers={"Retry-After": "2"},
                 )
             # The holder vanished (crash) without landing anything: take the key over.
-            taken = claim.execute(
-                update(IdempotencyRecord)
-                .where(
-                    IdempotencyRecord.id == record.id,
-                    IdempotencyRecord.locked_at == record.locked_at,
-                    IdempotencyRecord.state == "in_progress",
-                )
-                .values(locked_at=current)
-                .execution_options(synchronize_session=False)
-            ).rowcount
+            taken = connection.execute(_TAKE_OVER, {
+                "record_id": record.id, "held_since": record.locked_at, "taken_at": current,
+            }).rowcount
             claim.commit()
             if taken:
                 return "run", record.id
@@ -147,20 +171,15 @@ def idempotent(func):
                 _release(claimed)
                 return response
             # Completed in the work's own transaction: the record and the response land together.
-            session.execute(
-                update(IdempotencyRecord)
-                .where(IdempotencyRecord.id == claimed)
-                .values(
-                    state="completed",
-                    response_status=response.status_code,
-                    response_body=response.get_data(as_text=True),
-                    response_headers=json.dumps(
-                        {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
-                    ),
-                    completed_at=now(),
-                )
-                .execution_options(synchronize_session=False)
-            )
+            session.connection().execute(_COMPLETE, {
+                "record_id": claimed,
+                "status": response.status_code,
+                "body": response.get_data(as_text=True),
+                "headers": json.dumps(
+                    {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
+                ),
+                "completed": now(),
+            })
             session.commit()
         except BaseException:
             session.rollback()

@@ -1,23 +1,43 @@
 """Children are recorded once: a later contact with the same NHS number or local id links to them."""
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+import uuid
+
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
 
 from .. import audit
 from ..db import session
-from ..errors import RuleViolation
+from ..errors import Conflict, RuleViolation
 from ..models import Child
 from ..timescales import london_date
 from .references import next_reference
 
+# Built once (building a statement costs more than running it): every contact looks its
+# children up. One statement finds the child by either identifier.
+_BY_IDENTIFIERS = select(Child).where(
+    or_(Child.nhs_number == bindparam("nhs_number"),
+        Child.local_child_id == bindparam("local_child_id"))
+)
+_CHILDREN = Child.__table__
+# INSERT that skips a row a concurrent contact recorded a moment ago (same NHS number or local
+# id): no savepoint needed to survive the race; the child is then looked up again.
+_INSERT_IF_NEW = {
+    "postgresql": postgresql.insert(_CHILDREN).on_conflict_do_nothing().returning(_CHILDREN.c.id),
+    "sqlite": sqlite.insert(_CHILDREN).on_conflict_do_nothing().returning(_CHILDREN.c.id),
+}
+
 
 def _find(nhs_number, local_child_id):
-    by_nhs = session.scalar(select(Child).where(Child.nhs_number == nhs_number)) if nhs_number else None
-    by_local = (
-        session.scalar(select(Child).where(Child.local_child_id == local_child_id))
-        if local_child_id
-        else None
-    )
+    """(the child with this NHS number, the child with this local id): one query."""
+    if not (nhs_number or local_child_id):
+        return None, None
+    found = session.scalars(
+        _BY_IDENTIFIERS, {"nhs_number": nhs_number, "local_child_id": local_child_id}
+    ).all()
+    by_nhs = next((c for c in found if nhs_number and c.nhs_number == nhs_number), None)
+    by_local = next((c for c in found if local_child_id and c.local_child_id == local_child_id),
+                    None)
     return by_nhs, by_local
 
 
@@ -35,27 +55,33 @@ def find_or_record_child(actor, data, field, now):
         _link_identifiers(actor, child, nhs_number, local_child_id, field)
         _add_ethnicity(actor, child, data.get("ethnicity"))
         return child
-    child = Child(
-        reference=next_reference("CH", london_date(now).year),
-        given_name=data["given_name"],
-        family_name=data["family_name"],
-        date_of_birth=data.get("date_of_birth"),
-        expected_date_of_birth=data.get("expected_date_of_birth"),
-        sex=data.get("sex", "unknown"),
-        ethnicity=data.get("ethnicity"),
-        nhs_number=nhs_number,
-        local_child_id=local_child_id,
-        created_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(child)
-    except IntegrityError:
-        # A concurrent contact recorded the same child a moment ago: link to theirs.
+    values = {
+        "id": uuid.uuid4(),
+        "reference": next_reference("CH", london_date(now).year),
+        "given_name": data["given_name"],
+        "family_name": data["family_name"],
+        "date_of_birth": data.get("date_of_birth"),
+        "expected_date_of_birth": data.get("expected_date_of_birth"),
+        "sex": data.get("sex", "unknown"),
+        "ethnicity": data.get("ethnicity"),
+        "nhs_number": nhs_number,
+        "local_child_id": local_child_id,
+        "created_at": now,
+    }
+    connection = session.connection()
+    inserted = connection.execute(_INSERT_IF_NEW[connection.dialect.name], values).first()
+    if inserted is None:
+        # A concurrent contact recorded the same child a moment ago: link to theirs (the
+        # reference number taken for this one stays unused).
         by_nhs, by_local = _find(nhs_number, local_child_id)
         if not (by_nhs or by_local):
-            raise
+            raise Conflict("The request conflicts with a concurrent change. Nothing was "
+                           "recorded; retry it.")
         return by_nhs or by_local
+    # The row is written: the record joins the session as stored, without reading it back.
+    child = Child(**values)
+    make_transient_to_detached(child)
+    session.add(child)
     audit.record(actor, "child.recorded", "child", child.id, audit.snapshot(child))
     return child
 

@@ -2,8 +2,10 @@
 
 from datetime import date, timedelta
 
+import uuid
+
 from flask import current_app
-from sqlalchemy import and_, not_, select
+from sqlalchemy import and_, bindparam, not_, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
@@ -20,13 +22,17 @@ from .references import next_reference
 MAX_EXPECTED_BIRTH_AHEAD = timedelta(days=300)
 
 
+# Built once (building a statement costs more than running it).
+_AGENCY_EXISTS = select(Agency.code).where(Agency.code == bindparam("code"))
+
+
 def _check_source_agency(actor, code):
     if actor.role == "agency" and code != actor.agency:
         raise Forbidden(
             f"An agency client may only record contacts from its own agency ({actor.agency}).",
             errors={"source_agency": [f"Must be your own agency code, {actor.agency}."]},
         )
-    if session.get(Agency, code) is None:
+    if session.connection().execute(_AGENCY_EXISTS, {"code": code}).first() is None:
         raise RuleViolation("source_agency", f"Unknown agency code {code!r}; see GET /api/v1/agencies.")
 
 
@@ -56,7 +62,22 @@ def record_contact(actor, data):
     _check_source_agency(actor, data["source_agency"])
     _check_received_at(data["received_at"], data["children"], current)
     consent = data["consent"]
+    # The children first, so looking them up does not flush a half-built contact.
+    children, positions = [], {}
+    for position, child_data in enumerate(data["children"]):
+        child = find_or_record_child(actor, child_data, f"children[{position}]", current)
+        # Two entries with different identifiers can still be one recorded child.
+        if child.id in positions:
+            key = "nhs_number" if child_data.get("nhs_number") else "local_child_id"
+            raise RuleViolation(
+                f"children[{position}].{key}",
+                f"The same child ({child.reference}) appears twice "
+                f"(as children[{positions[child.id]}]).",
+            )
+        positions[child.id] = position
+        children.append(child)
     contact = Contact(
+        id=uuid.uuid4(),
         reference=next_reference("C", london_date(current).year),
         received_at=data["received_at"],
         recorded_at=current,
@@ -77,30 +98,16 @@ def record_contact(actor, data):
         recorded_by_role=actor.role,
     )
     session.add(contact)
-    # A new contact has no child links or consent history yet: the collections start empty
-    # rather than being loaded once the contact is flushed (by the children's lookups).
-    set_committed_value(contact, "child_links", [])
-    set_committed_value(contact, "consent_history", [])
-    positions = {}
-    for position, child_data in enumerate(data["children"]):
-        child = find_or_record_child(actor, child_data, f"children[{position}]", current)
-        # Two entries with different identifiers can still be one recorded child.
-        if child.id in positions:
-            key = "nhs_number" if child_data.get("nhs_number") else "local_child_id"
-            raise RuleViolation(
-                f"children[{position}].{key}",
-                f"The same child ({child.reference}) appears twice "
-                f"(as children[{positions[child.id]}]).",
-            )
-        positions[child.id] = position
+    # A new contact has no child links, consent history, decisions or feedback yet: its
+    # collections start empty rather than being loaded.
+    for collection in ("child_links", "consent_history", "decisions", "feedback"):
+        set_committed_value(contact, collection, [])
+    for position, (child, child_data) in enumerate(zip(children, data["children"], strict=True)):
         contact.child_links.append(
             ContactChild(child=child, position=position, details=_as_given(child_data))
         )
     contact.consent_history.append(_consent_record(actor, consent, current))
     session.flush()
-    # A new contact has no decisions or feedback yet: say so, rather than query when it is shown.
-    set_committed_value(contact, "decisions", [])
-    set_committed_value(contact, "feedback", [])
     audit.record(
         actor,
         "contact.recorded",

@@ -372,6 +372,34 @@ def test_a_known_child_given_twice_under_different_identifiers_is_rejected(pract
     assert len(listed_ids(practitioner)) == 1
 
 
+def test_a_child_recorded_by_a_concurrent_contact_after_the_lookup_is_linked_not_doubled(
+    practitioner, monkeypatch
+):
+    """The race the INSERT ... ON CONFLICT DO NOTHING covers: another contact records the same
+    child between this contact's lookup and its insert. Simulated by a lookup that misses once."""
+    from api.domain import children as children_module
+    from api.models import AuditEvent, Child
+
+    first = record(practitioner, children=[child(local_child_id="LC-RACE")])
+    real_find, misses = children_module._find, []
+
+    def find_missing_once(nhs_number, local_child_id):
+        if not misses:
+            misses.append((nhs_number, local_child_id))
+            return None, None
+        return real_find(nhs_number, local_child_id)
+
+    monkeypatch.setattr(children_module, "_find", find_missing_once)
+    second = record(practitioner, children=[child(local_child_id="LC-RACE")],
+                    source_reference="PPN-RACE-2")
+
+    assert misses == [(NHS_AMELIA, "LC-RACE")]
+    assert second["children"][0]["id"] == first["children"][0]["id"]
+    assert session.query(Child).count() == 1
+    recorded = session.query(AuditEvent).filter_by(action="child.recorded").count()
+    assert recorded == 1
+
+
 def test_a_rejected_contact_records_nothing(practitioner):
     response = practitioner.post(CONTACTS, json=contact_body(source_agency="no-such-agency"))
 

@@ -128,6 +128,43 @@ def test_data_that_cannot_be_written_faithfully_appends_nothing():
     assert chain_length() == before
 
 
+def test_events_appended_around_savepoints_follow_each_other_without_a_gap():
+    """A transaction remembers the head it appended, except across a savepoint begun or ended:
+    an event kept by a released savepoint, or lost with a rolled-back one, is never skipped or
+    doubled by the next event."""
+    actor = system_actor("test")
+    before = head()
+    first = audit.record(actor, "thing.written", "thing", "1", {})
+    with session.begin_nested():
+        inside = audit.record(actor, "thing.written", "thing", "2", {})
+    after_release = audit.record(actor, "thing.written", "thing", "3", {})
+    savepoint = session.begin_nested()
+    audit.record(actor, "thing.written", "thing", "lost", {})
+    savepoint.rollback()
+    after_rollback = audit.record(actor, "thing.written", "thing", "4", {})
+    session.commit()
+
+    events = [first, inside, after_release, after_rollback]
+    assert [e.seq for e in events] == [before.seq + n for n in (1, 2, 3, 4)]
+    assert [e.prev_hash for e in events] == [before.hash, first.hash, inside.hash,
+                                            after_release.hash]
+    stored = session.scalars(select(AuditEvent).where(AuditEvent.seq > before.seq)
+                             .order_by(AuditEvent.seq)).all()
+    assert [(e.seq, e.entity_id, e.hash) for e in stored] == [
+        (e.seq, e.entity_id, e.hash) for e in events]
+    assert audit.verify().valid is True
+
+
+def test_a_new_transaction_reads_the_head_again():
+    actor = system_actor("test")
+    first = audit.record(actor, "thing.written", "thing", "1", {})
+    session.rollback()
+    again = audit.record(actor, "thing.written", "thing", "2", {})
+    session.commit()
+    assert again.seq == first.seq  # the rolled-back event's place is taken, not skipped
+    assert audit.verify().valid is True
+
+
 def test_verify_accepts_an_untouched_chain_and_names_its_head():
     events = record_some()
     result = audit.verify()
