@@ -9,7 +9,7 @@ from sqlalchemy import and_, bindparam, not_, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
-from ..db import lock, session
+from ..db import insert_records, lock, session
 from ..errors import Forbidden, NotFound, RuleViolation
 from ..models import Agency, ConsentRecord, Contact, ContactChild
 from ..pages import keyset_page
@@ -76,8 +76,9 @@ def record_contact(actor, data):
             )
         positions[child.id] = position
         children.append(child)
+    contact_id = uuid.uuid4()
     contact = Contact(
-        id=uuid.uuid4(),
+        id=contact_id,
         reference=next_reference("C", london_date(current).year),
         received_at=data["received_at"],
         recorded_at=current,
@@ -94,20 +95,24 @@ def record_contact(actor, data):
         decision_due_at=configured_deadline_after(
             data["received_at"], current_app.config["DECISION_WORKING_DAYS"]
         ),
+        feedback_given_at=None,
         recorded_by_sub=actor.sub,
         recorded_by_role=actor.role,
+        version=1,
     )
-    session.add(contact)
-    # A new contact has no child links, consent history, decisions or feedback yet: its
-    # collections start empty rather than being loaded.
-    for collection in ("child_links", "consent_history", "decisions", "feedback"):
-        set_committed_value(contact, collection, [])
-    for position, (child, child_data) in enumerate(zip(children, data["children"], strict=True)):
-        contact.child_links.append(
-            ContactChild(child=child, position=position, details=_as_given(child_data))
-        )
-    contact.consent_history.append(_consent_record(actor, consent, current))
-    session.flush()
+    links = [
+        ContactChild(contact_id=contact_id, child_id=child.id, child=child, position=position,
+                     details=_as_given(child_data))
+        for position, (child, child_data) in enumerate(zip(children, data["children"], strict=True))
+    ]
+    first_consent = _consent_record(actor, consent, current)
+    first_consent.id, first_consent.contact_id = uuid.uuid4(), contact_id
+    # A new contact has its first consent record and its child links, and no decisions or
+    # feedback yet: shown as written, without reading anything back.
+    for collection, value in (("child_links", links), ("consent_history", [first_consent]),
+                              ("decisions", []), ("feedback", [])):
+        set_committed_value(contact, collection, value)
+    insert_records(contact, first_consent, *links)
     audit.record(
         actor,
         "contact.recorded",
