@@ -95,6 +95,11 @@ class Blueprint(flask_smorest.Blueprint):
         return document
 
     def arguments(self, schema, *, location="json", **kwargs):
+        # One schema instance per route, made here, rather than one per request (webargs makes a
+        # new one for each request when given a class: the commonest cost of parsing a body).
+        # Loading keeps no state on the instance.
+        if isinstance(schema, type):
+            schema = schema()
         parse = super().arguments(schema, location=location, **kwargs)
         if location != "json":
             return parse
