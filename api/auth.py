@@ -6,13 +6,13 @@ a test walks the URL map and fails on any route without a declaration.
 
 import os
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from flask import g, has_request_context, request
+from flask import current_app, g, request
 from flask_jwt_extended import JWTManager, create_access_token, get_jwt, verify_jwt_in_request
 from flask_smorest import Blueprint
 from sqlalchemy import bindparam, select
@@ -235,29 +235,53 @@ def is_disabled(lookup, sub):
     return lookup.connection().execute(_ACCOUNT_ACTIVE, {"name": str(sub)}).scalar() is False
 
 
-# Where a request's decoded tokens are kept (the WSGI environ: one per request).
-DECODED_TOKENS = "mash.decoded_tokens"
+def _clock():
+    """Now, in epoch seconds, as PyJWT reads it (a test moves both together)."""
+    return datetime.now(UTC).timestamp()
 
 
 class FrontDoorJWTManager(JWTManager):
-    """flask-jwt-extended's manager, decoding a request's token once however often it is asked.
+    """flask-jwt-extended's manager, verifying each token's signature once per process.
 
-    The rate limiter names the caller from the token before the route runs, then `@requires`
-    verifies it: both call flask_jwt_extended.decode_token, which parses the token three times
-    and checks its ES256 signature each time it is called. The first successful decode in a
-    request is kept and the next asks for the same token get a copy; a token that fails is decoded
-    (and fails) again each time, so every error still comes from the library as it would.
-    Blocklist, type and claims checks still run in verify_jwt_in_request every time.
+    A partner system sends the same token with every request for the token's lifetime, and every
+    request asks for it at least twice (the rate limiter names the caller from it, then
+    `@requires` verifies it); each decode parses the token three times and checks its ES256
+    signature. The claims of a token that verified are kept, keyed by the token's exact text, so
+    a later request with the same token skips the parsing and the signature check; the time
+    checks, which can change their answer, are made again on every use (expired, not yet valid:
+    the token is then decoded afresh, so the library raises its usual error). Whether the account
+    is disabled, and the token's type and required claims, are still checked for every request by
+    verify_jwt_in_request. Tokens that fail are never kept. At most VERIFIED_TOKENS are kept.
     """
 
+    VERIFIED_TOKENS = 10_000
+
+    def __init__(self, app=None, add_context_processor=False):
+        self._verified = {}
+        super().__init__(app, add_context_processor)
+
     def _decode_jwt_from_config(self, encoded_token, csrf_value=None, allow_expired=False):
-        if not has_request_context():
+        if allow_expired:  # the access log naming an expired token's holder: not kept
             return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
-        decoded = request.environ.setdefault(DECODED_TOKENS, {})
-        key = (encoded_token, csrf_value, allow_expired)
-        if key not in decoded:
-            decoded[key] = super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
-        return dict(decoded[key])
+        key = (encoded_token, csrf_value)
+        claims = self._verified.get(key)
+        if claims is not None and self._in_date(claims):
+            return dict(claims)
+        claims = super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+        if all(isinstance(claims.get(name), int) for name in ("iat", "nbf", "exp")):
+            if len(self._verified) >= self.VERIFIED_TOKENS:
+                self._verified.clear()
+            self._verified[key] = dict(claims)
+        return claims
+
+    @staticmethod
+    def _in_date(claims):
+        """PyJWT's own time checks (iat and nbf not ahead of now, exp not passed), with the
+        configured leeway. Only tokens with all three (as integers) are kept."""
+        now = _clock()
+        leeway = current_app.config["JWT_DECODE_LEEWAY"]
+        return claims["iat"] <= now + leeway and claims["nbf"] <= now + leeway and \
+            claims["exp"] > now - leeway
 
 
 def init_app(app):

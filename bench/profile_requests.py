@@ -13,6 +13,7 @@ commits per request; with --profile, a pyinstrument or cProfile report of that r
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import sys
 import time
@@ -63,7 +64,7 @@ def main(argv=None):
     parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--url")
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--profile", choices=("post", "get"))
+    parser.add_argument("--profile", choices=("post", "get", "health", "agencies"))
     parser.add_argument("--statements", action="store_true",
                         help="print the statements of one request of each route")
     parser.add_argument("--profiler", choices=("cprofile", "pyinstrument"), default="cprofile")
@@ -107,7 +108,7 @@ def main(argv=None):
     def timed(label, call, arguments):
         counts.update(statements=0, commits=0)
         profiler = None
-        if args.profile == label.split()[0].lower():
+        if args.profile == label.split()[0].lower().rstrip(":"):
             if args.profiler == "pyinstrument":
                 from pyinstrument import Profiler
                 profiler = Profiler(interval=0.0005)
@@ -122,12 +123,12 @@ def main(argv=None):
         if profiler is not None:
             if args.profiler == "pyinstrument":
                 profiler.stop()
-                print(profiler.output_text(unicode=False, color=False, show_all=False))
+                print(profiler.output_text(unicode=False, color=False, show_all=False, timeline=False))
             else:
                 profiler.disable()
                 out = io.StringIO()
                 stats = pstats.Stats(profiler, stream=out)
-                stats.sort_stats("tottime").print_stats(40)
+                stats.sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(int(os.environ.get("PROFILE_LINES", "40")))
                 print(out.getvalue())
                 print(_by_package(stats))
         n = len(arguments)
@@ -137,6 +138,16 @@ def main(argv=None):
 
     ids = timed("POST /contacts", post, range(args.requests))
     timed("GET /contacts/{id}", get, ids)
+
+    def plain(path, headers):
+        def call(_n):
+            response = client.get(path, headers=headers)
+            assert response.status_code == 200, response.get_data(as_text=True)
+        return call
+
+    # For scale: what the stack costs with little or no work behind it.
+    timed("HEALTH: GET /health (no token)", plain(f"{API}/health", {}), range(args.requests))
+    timed("AGENCIES: GET /agencies (token)", plain(f"{API}/agencies", auth), range(args.requests))
     app.extensions["db"].engine.dispose()
     return 0
 

@@ -456,6 +456,72 @@ def test_an_expired_token_says_it_has_expired(app, anonymous):
     assert "expired" in assert_problem(response, 401)["detail"]
 
 
+# ---- a verified token is kept, and its time checked at every use ------------------------------
+
+
+class _ClockAhead:
+    """Moves the clock both PyJWT and api.auth read, by `seconds`."""
+
+    def __init__(self, monkeypatch, seconds):
+        import datetime as real
+
+        class _Ahead(real.datetime):
+            @classmethod
+            def now(cls, tz=None):
+                return real.datetime.now(tz) + timedelta(seconds=seconds)
+
+        monkeypatch.setattr(jwt.api_jwt, "datetime", _Ahead)
+        monkeypatch.setattr("api.auth._clock", lambda: time.time() + seconds)
+
+
+def test_a_token_verified_once_is_not_verified_again_on_its_next_request(app, anonymous,
+                                                                         monkeypatch):
+    token = es256(app)
+    checks = []
+    real_verify = jwt.api_jws.PyJWS._verify_signature
+    monkeypatch.setattr(jwt.api_jws.PyJWS, "_verify_signature",
+                        lambda self, *args, **kwargs: checks.append(1) or real_verify(
+                            self, *args, **kwargs))
+
+    for _ in range(3):
+        assert anonymous.get("/api/v1/agencies", headers=bearer(token)).status_code == 200
+    assert len(checks) == 1
+
+
+def test_a_kept_token_is_refused_once_it_has_expired(app, anonymous, monkeypatch):
+    now = int(time.time())
+    token = es256(app, iat=now, nbf=now, exp=now + 3600)
+    assert anonymous.get("/api/v1/agencies", headers=bearer(token)).status_code == 200
+
+    _ClockAhead(monkeypatch, 3600 + app.config["TOKEN_LEEWAY_SECONDS"] + 1)
+
+    assert "expired" in assert_problem(
+        anonymous.get("/api/v1/agencies", headers=bearer(token)), 401)["detail"]
+
+
+def test_a_kept_token_is_refused_if_the_clock_goes_back_before_it_was_valid(app, anonymous,
+                                                                          monkeypatch):
+    token = es256(app)
+    assert anonymous.get("/api/v1/agencies", headers=bearer(token)).status_code == 200
+
+    _ClockAhead(monkeypatch, -(3600 + app.config["TOKEN_LEEWAY_SECONDS"]))
+
+    assert "not yet valid" in assert_problem(
+        anonymous.get("/api/v1/agencies", headers=bearer(token)), 401)["detail"]
+
+
+def test_a_kept_token_stops_at_once_when_its_account_is_disabled(app, anonymous):
+    make_account("soon-retired-system", "client", "agency", agency="wmp")
+    token = es256(app, sub="soon-retired-system", role="agency", agency="wmp", kind="client")
+    assert anonymous.get("/api/v1/agencies", headers=bearer(token)).status_code == 200
+
+    session.execute(update(Account).where(Account.name == "soon-retired-system")
+                    .values(active=False))
+    session.commit()
+
+    assert_problem(anonymous.get("/api/v1/agencies", headers=bearer(token)), 401)
+
+
 # ---- roles ----------------------------------------------------------------------------------
 
 
