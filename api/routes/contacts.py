@@ -60,7 +60,7 @@ def list_contacts(args):
 def get_contact(contact_id):
     """Read one contact. Another agency's contact is a 404."""
     actor = current_actor()
-    return contacts.view_for(actor, contacts.get_contact(actor, contact_id))
+    return contacts.view_for(actor, contacts.read_contact(actor, contact_id))
 
 
 @blp.route("/contacts/<uuid:contact_id>/consent", methods=["POST"])

@@ -585,6 +585,90 @@ def test_a_malformed_contact_id_is_not_found(practitioner, contact_id):
     assert_problem(practitioner.get(f"{CONTACTS}/{contact_id}"), 404)
 
 
+# ---- reading one contact: all of it, whatever has happened to it --------------------------------
+
+RATIONALE = "Police report repeated incidents at home; the school confirms the child is withdrawn."
+
+
+def decide(client, contact_id, outcome, **extra):
+    response = client.post(f"{CONTACTS}/{contact_id}/decisions",
+                           json={"outcome": outcome, "rationale": RATIONALE, **extra})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.json
+
+
+def give_feedback(client, contact_id, given_at, summary):
+    response = client.post(f"{CONTACTS}/{contact_id}/feedback",
+                           json={"given_at": given_at, "method": "phone", "summary": summary})
+    assert response.status_code == 201, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def contacts_in_every_state(clock, police, practitioner):
+    """wmp's contacts: untouched (two children), decided, fed back before any decision, and one
+    whose consent changed twice, whose decision was superseded and whose referrer was told twice."""
+    untouched = record(
+        police, children=[child(), child(given_name="Ben", nhs_number=NHS_OTHER)])["id"]
+    decided = record(police, children=[child(nhs_number=NHS_THIRD)])["id"]
+    decide(practitioner, decided, "nfa")
+    fed_back = record(police, children=[child(nhs_number=DROP, local_child_id="LC-FED-BACK")])["id"]
+    give_feedback(practitioner, fed_back, "2026-11-20T09:30:00Z", "Passed to early help.")
+    everything = record(
+        police, children=[child(nhs_number=DROP, local_child_id="LC-EVERYTHING")])["id"]
+    for status in ("refused", "given"):
+        clock.advance(minutes=5)
+        response = practitioner.post(consent_url(everything),
+                                     json={"status": status, "reason": "Asked."})
+        assert response.status_code == 201, response.get_data(as_text=True)
+    first = decide(practitioner, everything, "information_advice")
+    clock.advance(minutes=5)
+    decide(practitioner, everything, "early_help", supersedes=first["id"],
+           supersede_reason="The family asked for support.")
+    # Told twice, recorded in the other order: shown in the order given.
+    give_feedback(practitioner, everything, "2026-11-20T10:14:00Z", "Early help will call.")
+    give_feedback(practitioner, everything, "2026-11-20T10:12:00Z", "A decision has been made.")
+    return {"untouched": untouched, "decided": decided, "fed_back": fed_back,
+            "everything": everything}
+
+
+@pytest.mark.parametrize("role", ["agency", "practitioner", "manager", "auditor"])
+def test_a_contact_reads_as_the_list_shows_it_whatever_has_happened_to_it(
+    api_as, contacts_in_every_state, role
+):
+    # The list loads each contact through the model's own relationships; GET loads it its own way.
+    reader = api_as(role, agency="wmp") if role == "agency" else api_as(role)
+    listed = reader.get(CONTACTS, query_string={"limit": 10})
+    assert listed.status_code == 200, listed.get_data(as_text=True)
+    as_listed = {item["id"]: item for item in listed.json["items"]}
+    read = {}
+    for name, contact_id in contacts_in_every_state.items():
+        response = reader.get(f"{CONTACTS}/{contact_id}")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.json == as_listed[contact_id]
+        read[name] = response.json
+
+    assert [c["given_name"] for c in read["untouched"]["children"]] == ["Amelia", "Ben"]
+    assert (read["untouched"]["current_outcome"], read["untouched"]["feedback"]) == (None, [])
+    assert read["decided"]["current_outcome"]["outcome"] == "nfa"
+    assert read["decided"]["feedback"] == []
+    assert read["fed_back"]["current_outcome"] is None
+    assert [f["summary"] for f in read["fed_back"]["feedback"]] == ["Passed to early help."]
+    assert read["everything"]["current_outcome"]["outcome"] == "early_help"
+    assert [f["summary"] for f in read["everything"]["feedback"]] == [
+        "A decision has been made.", "Early help will call."]
+    if role != "agency":
+        assert [c["status"] for c in read["everything"]["consent_history"]] == [
+            "not_sought", "refused", "given"]
+
+
+def test_the_etag_of_a_read_is_the_one_if_match_accepts(contacts_in_every_state, practitioner):
+    for contact_id in contacts_in_every_state.values():
+        etag = practitioner.get(f"{CONTACTS}/{contact_id}").headers["ETag"]
+        response = practitioner.post(consent_url(contact_id), headers={"If-Match": etag},
+                                     json={"status": "given", "given_by": "Mother"})
+        assert response.status_code == 201, response.get_data(as_text=True)
+
+
 # ---- consent ------------------------------------------------------------------------------------
 
 
