@@ -155,6 +155,10 @@ def _items_shown(response):
     return [str(item["id"]) for item in body["items"] if isinstance(item, dict) and "id" in item]
 
 
+_INSERT_EVENT = insert(AccessEvent.__table__).returning(AccessEvent.__table__.c.id)
+_INSERT_RECORDS = insert(AccessEventRecord.__table__)
+
+
 def record_access(response):
     """after_request: append the access event for a declared read; 503 if it cannot be kept."""
     view = current_app.view_functions.get(request.endpoint)
@@ -165,7 +169,7 @@ def record_access(response):
     entity_id = _entity_id()
     # The items of a list of case records were read too (not those of the access log itself).
     record_ids = None if entity_id or entity_type not in CHILDREN_OF else _items_shown(response)
-    event = AccessEvent(
+    event = dict(
         at=now(),
         **actor,
         token=token_state,
@@ -178,6 +182,7 @@ def record_access(response):
         entity_id=entity_id,
         record_ids=record_ids,
     )
+    read = [entity_id] if entity_id else (record_ids or [])
     # The request's read-only transaction has done its work; end it, so the event is not written
     # inside it (in tests both share one connection, and rolling the request's savepoint back
     # would take the event with it). A streamed body is read after this, so it must read through
@@ -189,15 +194,16 @@ def record_access(response):
             # blocklist loader, api/auth.py); one it refused may name a disabled account.
             checked = request.environ.get(VERIFIED_CLAIMS) is not None
             if token_state == "valid" and not checked and is_disabled(log_session, actor["actor_sub"]):
-                event.token = "revoked"  # signed by us, for an account since disabled
-            read = [entity_id] if entity_id else (record_ids or [])
-            event.child_ids = children_of(log_session, entity_type, read)
-            log_session.add(event)
-            log_session.flush()
-            touched = sorted(set(read) | set(event.child_ids))
+                event["token"] = "revoked"  # signed by us, for an account since disabled
+            child_ids = children_of(log_session, entity_type, read)
+            # Core statements: the same rows as the ORM would write, without its unit of work.
+            connection = log_session.connection()
+            event_id = connection.execute(
+                _INSERT_EVENT, {**event, "child_ids": child_ids}).scalar_one()
+            touched = sorted(set(read) | set(child_ids))
             if touched:
-                log_session.execute(insert(AccessEventRecord), [
-                    {"event_id": event.id, "record_id": record_id, "at": event.at}
+                connection.execute(_INSERT_RECORDS, [
+                    {"event_id": event_id, "record_id": record_id, "at": event["at"]}
                     for record_id in touched
                 ])
             log_session.commit()
