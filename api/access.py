@@ -127,6 +127,25 @@ CHILDREN_OF = {
 }
 
 
+# Where a read route leaves the children of the record it has just loaded (the WSGI environ, as
+# VERIFIED_CLAIMS), so that its access event need not query them again.
+CHILDREN_READ = "mash.children_read"
+
+
+def children_read(entity_type, entity_id, child_ids):
+    """Hand the access log the children of the record this route read, as it found them."""
+    children = sorted({str(child_id) for child_id in child_ids})
+    request.environ[CHILDREN_READ] = (entity_type, str(entity_id), children)
+
+
+def _children_handed_over(entity_type, entity_id):
+    """The children the route found for this very record, or None (a refused read, for one)."""
+    handed = request.environ.get(CHILDREN_READ)
+    if handed is None or handed[:2] != (entity_type, entity_id):
+        return None
+    return handed[2]
+
+
 def children_of(log_session, entity_type, ids):
     """The children the records `ids` (of one type) are about, in one query."""
     ids = _uuids(ids)
@@ -183,6 +202,7 @@ def record_access(response):
         record_ids=record_ids,
     )
     read = [entity_id] if entity_id else (record_ids or [])
+    child_ids = _children_handed_over(entity_type, entity_id)
     # The request's read-only transaction has done its work; end it, so the event is not written
     # inside it (in tests both share one connection, and rolling the request's savepoint back
     # would take the event with it). A streamed body is read after this, so it must read through
@@ -195,7 +215,8 @@ def record_access(response):
             checked = request.environ.get(VERIFIED_CLAIMS) is not None
             if token_state == "valid" and not checked and is_disabled(log_session, actor["actor_sub"]):
                 event["token"] = "revoked"  # signed by us, for an account since disabled
-            child_ids = children_of(log_session, entity_type, read)
+            if child_ids is None:
+                child_ids = children_of(log_session, entity_type, read)
             # Core statements: the same rows as the ORM would write, without its unit of work.
             connection = log_session.connection()
             event_id = connection.execute(

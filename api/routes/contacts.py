@@ -1,6 +1,6 @@
 from flask import url_for
 
-from ..access import logs_access
+from ..access import children_read, logs_access
 from ..auth import current_actor, requires
 from ..domain import contacts
 from ..idempotency import idempotent
@@ -60,7 +60,9 @@ def list_contacts(args):
 def get_contact(contact_id):
     """Read one contact. Another agency's contact is a 404."""
     actor = current_actor()
-    return contacts.view_for(actor, contacts.read_contact(actor, contact_id))
+    contact = contacts.read_contact(actor, contact_id)
+    children_read("contact", contact.id, [link.child_id for link in contact.child_links])
+    return contacts.view_for(actor, contact)
 
 
 @blp.route("/contacts/<uuid:contact_id>/consent", methods=["POST"])

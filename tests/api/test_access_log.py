@@ -11,7 +11,7 @@ from alembic import command
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
-from api import create_app
+from api import access, create_app
 from api.auth import generate_key_pair
 from api.cli import alembic_config, upgrade
 from api.db import session
@@ -315,6 +315,61 @@ def test_an_options_request_reads_nothing_and_is_not_recorded(app, case):
     before = last_event_id()
     assert app.test_client().options(f"/api/v1/contacts/{case.contact}").status_code == 200
     assert events_after(before) == []
+
+
+# ---- the children of a contact read: handed over by the route, looked up otherwise ---------------
+
+
+@pytest.fixture
+def lookups(monkeypatch):
+    """The records whose children the access log looked up itself (api.access.children_of)."""
+    looked_up = []
+    real = access.children_of
+
+    def spy(log_session, entity_type, ids):
+        looked_up.append((entity_type, list(ids)))
+        return real(log_session, entity_type, ids)
+
+    monkeypatch.setattr(access, "children_of", spy)
+    return looked_up
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_contact_read_hands_its_children_to_the_access_log_which_looks_nothing_up(
+        staff, police, case, lookups, method):
+    as_looked_up = access.children_of(session, "contact", [case.contact])
+    lookups.clear()
+    for reader in (staff.mash, police):
+        before = last_event_id()
+        assert reader.open(f"/api/v1/contacts/{case.contact}", method).status_code == 200
+        event = only_event_after(before)
+        assert event.child_ids == sorted([case.amelia, case.ben]) == as_looked_up
+        records = session.scalars(select(AccessEventRecord.record_id).where(
+            AccessEventRecord.event_id == event.id).order_by(AccessEventRecord.record_id)).all()
+        assert records == sorted([case.contact, case.amelia, case.ben])
+    assert lookups == []
+
+
+def test_a_refused_read_of_a_contact_still_looks_up_its_children(
+        staff, api_as, anonymous, case, lookups):
+    school = api_as("agency", sub="oakfield-system", agency="oakfield-primary")
+    for reader, status in ((school, 404), (staff.admin, 403), (anonymous, 401)):
+        before = last_event_id()
+        assert reader.get(f"/api/v1/contacts/{case.contact}").status_code == status
+        event = only_event_after(before)
+        assert (event.status, event.child_ids) == (status, sorted([case.amelia, case.ben]))
+    assert lookups == [("contact", [case.contact])] * 3
+
+
+def test_children_handed_over_for_another_record_are_not_taken(app):
+    with app.test_request_context():
+        access.children_read("contact", "c-1", ["b", "a", "b"])
+        assert access._children_handed_over("contact", "c-1") == ["a", "b"]
+        assert access._children_handed_over("contact", "c-2") is None
+        assert access._children_handed_over("strategy_meeting", "c-1") is None
+        assert access._children_handed_over("contact", None) is None
+    with app.test_request_context():
+        assert access._children_handed_over("contact", "c-1") is None
 
 
 # ---- GET /audit/access ----------------------------------------------------------------------
