@@ -47,6 +47,22 @@ class UTCDateTime(TypeDecorator):
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+# Execution option for a transaction whose commit need not wait for the disk: its record
+# acknowledges nothing and is harmless to lose in a power cut (an Idempotency-Key's claim). Every
+# later commit that does wait (all the others) makes it durable too, since both engines write one
+# log in order: SQLite's WAL, PostgreSQL's WAL. See not_synced().
+NOT_SYNCED = "mash_not_synced"
+
+
+def not_synced(session):
+    """Begin `session`'s transaction so that its commit does not wait for the disk (SQLite
+    synchronous=NORMAL for it; PostgreSQL synchronous_commit=off for it). Returns its connection.
+    Only for records whose loss in a crash changes nothing that was acknowledged."""
+    connection = session.connection(execution_options={NOT_SYNCED: True})
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+    return connection
+
 
 def _configure_sqlite(engine):
     @event.listens_for(engine, "connect")
@@ -62,10 +78,23 @@ def _configure_sqlite(engine):
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
+        options = connection.get_execution_options()
+        if options.get(NOT_SYNCED):
+            # See NOT_SYNCED. SQLite takes the setting only outside a transaction, so it is set
+            # before BEGIN, and put back when the connection returns to the pool.
+            connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            connection.info[NOT_SYNCED] = True
         # Writers take the write lock up front, so a concurrent writer waits (busy timeout)
         # instead of failing when it tries to upgrade a read snapshot. Reads opt out.
-        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        mode = options.get("sqlite_begin", "IMMEDIATE")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(dbapi_connection, connection_record):
+        if connection_record.info.pop(NOT_SYNCED, False):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.close()
 
 
 class Database:
