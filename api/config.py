@@ -59,6 +59,8 @@ class Config:
     # PostgreSQL cancels a web request's statement that runs longer than this (a 503, not a hung
     # worker). Operator commands and migrations lift it. 0 switches it off.
     STATEMENT_TIMEOUT_MS = _int("STATEMENT_TIMEOUT_MS", 5000)
+    # PostgreSQL: a pooled connection idle this long is pinged before use (api/db.py).
+    DB_PING_AFTER_IDLE_SECONDS = float(os.environ.get("DB_PING_AFTER_IDLE_SECONDS", "10"))
     # How far in the future a client's clock may be before a timestamp counts as "in the future".
     CLOCK_SKEW_SECONDS = _int("CLOCK_SKEW_SECONDS", 120)
     # An unfinished request holding an Idempotency-Key longer than this is taken as abandoned.

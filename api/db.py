@@ -1,11 +1,13 @@
 """Engine, session, declarative base, the UTC timestamp type and SQLite's settings."""
 
+import time
 from contextlib import contextmanager
 from datetime import UTC
 
 from flask import current_app
 from sqlalchemy import DateTime, MetaData, create_engine, event, insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import (
     DeclarativeBase, make_transient_to_detached, scoped_session, sessionmaker,
 )
@@ -97,12 +99,44 @@ def _configure_sqlite(engine):
             cursor.close()
 
 
+# A pooled PostgreSQL connection idle longer than this is checked (one round trip) before use.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _ping_idle_connections(engine, idle_seconds):
+    """SQLAlchemy's pool_pre_ping, for connections that have been idle a while only.
+
+    pool_pre_ping pings a connection every time it is taken from the pool: one round trip per
+    session, three for a keyed write, which cost a quarter of a contact's CPU on a busy server.
+    Under load a connection is back in use within milliseconds, and a server restart or a
+    dropped idle connection is what a ping is for: so a connection idle more than `idle_seconds`
+    is pinged, and a dead one replaced (DisconnectionError: the pool retries with a new one). A
+    connection that dies while in use still fails that request (a 503, nothing recorded) and the
+    pool then drops its other connections, as SQLAlchemy does without pre-ping."""
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(_dbapi_connection, connection_record):
+        connection_record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection, connection_record, _proxy):
+        idle_since = connection_record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return  # new, or back in use at once
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError("pooled connection found dead") from error
+
+
 class Database:
     """The engine and session factory of one app."""
 
-    def __init__(self, url, statement_timeout_ms=0):
+    def __init__(self, url, statement_timeout_ms=0, ping_after_idle_seconds=PING_AFTER_IDLE_SECONDS):
         self.url = make_url(url)
-        options = {"pool_pre_ping": True}
+        options = {}
         if self.url.get_backend_name() == "sqlite":
             options = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
         elif self.url.get_backend_name() == "postgresql":
@@ -116,6 +150,8 @@ class Database:
         self.engine = create_engine(self.url, hide_parameters=True, **options)
         if self.url.get_backend_name() == "sqlite":
             _configure_sqlite(self.engine)
+        else:
+            _ping_idle_connections(self.engine, ping_after_idle_seconds)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
 
     @property
@@ -208,7 +244,8 @@ def reading_session():
 
 
 def init_app(app):
-    database = Database(app.config["DATABASE_URL"], app.config.get("STATEMENT_TIMEOUT_MS", 0))
+    database = Database(app.config["DATABASE_URL"], app.config.get("STATEMENT_TIMEOUT_MS", 0),
+                        app.config.get("DB_PING_AFTER_IDLE_SECONDS", PING_AFTER_IDLE_SECONDS))
     app.extensions["db"] = database
 
     # Each request gets a fresh session, even when an app context outlives it (tests, CLI).
