@@ -1,13 +1,18 @@
 """Where one request's CPU goes: POST /api/v1/contacts and GET /api/v1/contacts/{id}, in-process.
 
-    python -m bench.profile_requests --engine sqlite [--requests 300] [--profile post|get]
+    python -m bench.profile_requests --engine sqlite [--requests 300] [--statements]
+        [--profile post|get|health|agencies] [--profiler cprofile|pyinstrument]
     python -m bench.profile_requests --url postgresql+psycopg://mash:mash@127.0.0.1:5432/mash_bench_load
+    PROFILE_SORT=cumulative PROFILE_LINES=80 python -m bench.profile_requests --profile post
 
 The app is built as gunicorn builds it (wsgi's create_app, the same configuration as
 bench/load.py's servers) on a fresh database from the migrations and `seed --reference-only`,
 and the requests go through Flask's test client: no network, no load generator, one process.
 Prints, per route, the CPU milliseconds per request (time.process_time), the SQL statements and
-commits per request; with --profile, a pyinstrument or cProfile report of that route.
+commits per request; then GET /health and GET /agencies (with a token) for scale. With
+--profile, a cProfile report of that route (own time, and summed by package) or, with
+--profiler pyinstrument, a call tree (pyinstrument is not a project dependency: pip install it).
+The database is wiped first (PostgreSQL: its name must contain bench or load).
 """
 
 import argparse
