@@ -6,6 +6,7 @@ from datetime import UTC
 
 from flask import current_app
 from sqlalchemy import DateTime, MetaData, create_engine, event, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import (
@@ -182,6 +183,8 @@ def lock(record):
 
 
 _INSERTS = {}
+_INSERTS_UNLESS_PRESENT = {}
+_DIALECT_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def _row(record, mapper):
@@ -196,14 +199,21 @@ def _row(record, mapper):
     return row
 
 
+def attach_as_stored(*records):
+    """Records whose rows were just written by a statement join the session as stored, as if
+    loaded by a query: no flush writes them again, and what they hold is what was written."""
+    for record in records:
+        make_transient_to_detached(record)
+    for record in records:
+        session.add(record)
+
+
 def insert_records(*records):
     """Write new records with one INSERT per table (several rows: one executemany) on the
     session's connection, in the order their tables first appear, without the unit of work,
-    whose bookkeeping costs more than the writes on a request's hot path.
-
-    The records then join the session as stored, as if loaded by a query (no flush writes them
-    again): what they hold is what was written. Every column with a model default must be set
-    on them, and their relationships to each other set as loaded (set_committed_value)."""
+    whose bookkeeping costs more than the writes on a request's hot path; then attach them
+    (attach_as_stored). Every column with a model default must be set on them, and their
+    relationships to each other set as loaded (set_committed_value)."""
     connection = session.connection()
     rows = {}
     for record in records:
@@ -214,10 +224,22 @@ def insert_records(*records):
         if statement is None:
             statement = _INSERTS[table] = insert(table)
         connection.execute(statement, table_rows if len(table_rows) > 1 else table_rows[0])
-    for record in records:
-        make_transient_to_detached(record)
-    for record in records:
-        session.add(record)
+    attach_as_stored(*records)
+
+
+def insert_unless_present(connection, table, values, conflict_on=()):
+    """INSERT one row unless a row with the same unique values is there, or lands meanwhile
+    from a concurrent transaction (ON CONFLICT DO NOTHING; on `conflict_on`'s columns if given,
+    else on any unique constraint). True if this row was written. No savepoint is needed to
+    survive the race: nothing fails. (RETURNING tells: psycopg gives no rowcount for it.)"""
+    key = (table, connection.dialect.name, tuple(conflict_on))
+    statement = _INSERTS_UNLESS_PRESENT.get(key)
+    if statement is None:
+        statement = _DIALECT_INSERT[connection.dialect.name](table).on_conflict_do_nothing(
+            index_elements=[table.c[name] for name in conflict_on] or None
+        ).returning(*table.primary_key.columns)
+        _INSERTS_UNLESS_PRESENT[key] = statement
+    return connection.execute(statement, values).first() is not None
 
 
 def lift_statement_timeout(connection):

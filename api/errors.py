@@ -69,6 +69,18 @@ class Conflict(DomainError):
     title = "The request conflicts with the record's current state"
 
 
+class ConcurrentChange(Conflict):
+    """A concurrent write won a race this request's own checks could not see coming. Nothing
+    was written; a retry is safe."""
+
+    slug = "concurrent-change"
+    title = "Concurrent change"
+    DETAIL = "The request conflicts with a concurrent change. Nothing was recorded; retry it."
+
+    def __init__(self):
+        super().__init__(self.DETAIL)
+
+
 class NotFound(DomainError):
     status = 404
     slug = "not-found"
@@ -187,10 +199,10 @@ def _integrity_error(error):
     # is a concurrent write that won a uniqueness race. Nothing was written; a retry is safe.
     log.warning("integrity error turned into 409: %s", _database_error_name(error))
     return problem_response(
-        409,
-        "The request conflicts with a concurrent change. Nothing was recorded; retry it.",
-        slug="concurrent-change",
-        title="Concurrent change",
+        ConcurrentChange.status,
+        ConcurrentChange.DETAIL,
+        slug=ConcurrentChange.slug,
+        title=ConcurrentChange.title,
     )
 
 

@@ -16,10 +16,9 @@ from functools import wraps
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .auth import current_actor
-from .db import not_synced, session
+from .db import insert_unless_present, not_synced, session
 from .errors import Conflict, DomainError, RuleViolation
 from .models import IdempotencyRecord
 from .timescales import now
@@ -56,13 +55,6 @@ def request_fingerprint():
 
 # Built once (building a statement costs more than running it): every keyed write runs them.
 _RECORDS = IdempotencyRecord.__table__
-# A new key is claimed by one INSERT; one already there is left as it is, and read.
-_CLAIM = {
-    "postgresql": postgresql.insert(_RECORDS).on_conflict_do_nothing(
-        index_elements=[_RECORDS.c.scope, _RECORDS.c.key]).returning(_RECORDS.c.id),
-    "sqlite": sqlite.insert(_RECORDS).on_conflict_do_nothing(
-        index_elements=[_RECORDS.c.scope, _RECORDS.c.key]).returning(_RECORDS.c.id),
-}
 _FIND = select(_RECORDS).where(
     _RECORDS.c.scope == bindparam("claim_scope"), _RECORDS.c.key == bindparam("claim_key")
 )
@@ -100,11 +92,12 @@ def _claim(scope, key, fingerprint):
             connection = not_synced(claim)
             current = now()
             record_id = uuid.uuid4()
-            claimed = connection.execute(_CLAIM[connection.dialect.name], {
+            # A new key is claimed by one INSERT; one already there is left as it is, and read.
+            claimed = insert_unless_present(connection, _RECORDS, {
                 "id": record_id, "scope": scope, "key": key, "request_hash": fingerprint,
                 "state": "in_progress", "locked_at": current,
-            }).first()
-            if claimed is not None:
+            }, conflict_on=("scope", "key"))
+            if claimed:
                 claim.commit()
                 return "run", record_id
             # The key is on record (the INSERT waited for a concurrent claim of it to land).

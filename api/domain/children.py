@@ -3,12 +3,10 @@
 import uuid
 
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import make_transient_to_detached
 
 from .. import audit
-from ..db import session
-from ..errors import Conflict, RuleViolation
+from ..db import attach_as_stored, insert_unless_present, session
+from ..errors import ConcurrentChange, RuleViolation
 from ..models import Child
 from ..timescales import london_date
 from .references import next_reference
@@ -19,13 +17,6 @@ _BY_IDENTIFIERS = select(Child).where(
     or_(Child.nhs_number == bindparam("nhs_number"),
         Child.local_child_id == bindparam("local_child_id"))
 )
-_CHILDREN = Child.__table__
-# INSERT that skips a row a concurrent contact recorded a moment ago (same NHS number or local
-# id): no savepoint needed to survive the race; the child is then looked up again.
-_INSERT_IF_NEW = {
-    "postgresql": postgresql.insert(_CHILDREN).on_conflict_do_nothing().returning(_CHILDREN.c.id),
-    "sqlite": sqlite.insert(_CHILDREN).on_conflict_do_nothing().returning(_CHILDREN.c.id),
-}
 
 
 def _find(nhs_number, local_child_id):
@@ -68,20 +59,15 @@ def find_or_record_child(actor, data, field, now):
         "local_child_id": local_child_id,
         "created_at": now,
     }
-    connection = session.connection()
-    inserted = connection.execute(_INSERT_IF_NEW[connection.dialect.name], values).first()
-    if inserted is None:
-        # A concurrent contact recorded the same child a moment ago: link to theirs (the
-        # reference number taken for this one stays unused).
+    if not insert_unless_present(session.connection(), Child.__table__, values):
+        # A concurrent contact recorded the same child (same NHS number or local id) a moment
+        # ago: link to theirs (the reference number taken for this one stays unused).
         by_nhs, by_local = _find(nhs_number, local_child_id)
         if not (by_nhs or by_local):
-            raise Conflict("The request conflicts with a concurrent change. Nothing was "
-                           "recorded; retry it.")
+            raise ConcurrentChange()
         return by_nhs or by_local
-    # The row is written: the record joins the session as stored, without reading it back.
     child = Child(**values)
-    make_transient_to_detached(child)
-    session.add(child)
+    attach_as_stored(child)
     audit.record(actor, "child.recorded", "child", child.id, audit.snapshot(child))
     return child
 

@@ -1,9 +1,8 @@
 """Recording contacts and their consent; what each actor may see of them."""
 
+import uuid
 from datetime import date, timedelta
 from functools import cache
-
-import uuid
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, inspect, not_, select

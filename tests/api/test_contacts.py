@@ -400,6 +400,24 @@ def test_a_child_recorded_by_a_concurrent_contact_after_the_lookup_is_linked_not
     assert recorded == 1
 
 
+def test_an_insert_conflict_with_no_child_to_link_is_a_409_that_records_nothing(
+    practitioner, monkeypatch
+):
+    """The child's INSERT met a row its lookup cannot find again: a concurrent change, not a 500."""
+    from api.domain import children as children_module
+
+    record(practitioner, children=[child(local_child_id="LC-GONE")])
+    before = listed_ids(practitioner)
+    monkeypatch.setattr(children_module, "_find", lambda nhs_number, local_child_id: (None, None))
+
+    response = practitioner.post(CONTACTS, json=contact_body(
+        children=[child(local_child_id="LC-GONE")], source_reference="PPN-GONE"))
+
+    assert response.status_code == 409, response.get_data(as_text=True)
+    assert response.json["type"].endswith("/concurrent-change")
+    assert listed_ids(practitioner) == before
+
+
 def test_a_rejected_contact_records_nothing(practitioner):
     response = practitioner.post(CONTACTS, json=contact_body(source_agency="no-such-agency"))
 
