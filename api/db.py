@@ -1,5 +1,9 @@
 """Engine, session, declarative base, the UTC timestamp type and SQLite's settings."""
 
+import fcntl
+import os
+import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from datetime import UTC
@@ -67,7 +71,80 @@ def not_synced(session):
     return connection
 
 
-def _configure_sqlite(engine):
+class _WriterQueue:
+    """Writers to one SQLite file queue on an advisory lock file beside it (`<file>-writers`)
+    before they take SQLite's write lock, and are woken by the kernel the moment it is free.
+
+    Without it, a writer that finds the database locked sleeps in SQLite's busy handler (1, 2,
+    5, 10 ... 100 ms steps) and looks again: the lock is free most of that time, so with two
+    gunicorn workers the second writer waited several times as long as the first held the lock.
+    SQLite's own lock stays the authority; this only orders the waiting. flock(2) is tied to the
+    open file, so a killed holder's lock goes with it, each connection opens its own (threads
+    queue as processes do), and a connection never carries one across a fork.
+    A thread that already holds it through another connection does not queue behind itself: it
+    falls back to SQLite's busy handler, as before."""
+
+    def __init__(self, path):
+        self.path = path
+        self._held = threading.local()
+
+    def take(self, dbapi_connection):
+        if getattr(self._held, "count", 0):
+            return
+        fd = getattr(dbapi_connection, "writer_fd", None)
+        if fd is None or dbapi_connection.writer_pid != os.getpid():
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            dbapi_connection.writer_fd, dbapi_connection.writer_pid = fd, os.getpid()
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        dbapi_connection.writer_holding = True
+        self._held.count = 1
+
+    def give(self, dbapi_connection):
+        if getattr(dbapi_connection, "writer_holding", False):
+            dbapi_connection.writer_holding = False
+            self._held.count = 0
+            fcntl.flock(dbapi_connection.writer_fd, fcntl.LOCK_UN)
+
+
+class _QueuedConnection(sqlite3.Connection):
+    """pysqlite's connection, giving the writers' queue back once its transaction has ended."""
+
+    writer_queue = None  # set per database (a subclass each)
+    writer_fd = writer_pid = None
+    writer_holding = False
+
+    def commit(self):
+        try:
+            super().commit()
+        finally:
+            self.writer_queue.give(self)
+
+    def rollback(self):
+        try:
+            super().rollback()
+        finally:
+            self.writer_queue.give(self)
+
+    def close(self):
+        try:
+            self.writer_queue.give(self)
+            if self.writer_fd is not None and self.writer_pid == os.getpid():
+                os.close(self.writer_fd)
+            self.writer_fd = None
+        finally:
+            super().close()
+
+
+def _sqlite_writer_queue(url):
+    """The connection class for a file database (None for an in-memory one: one process)."""
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    queue = _WriterQueue(os.path.abspath(database) + "-writers")
+    return type("QueuedConnection", (_QueuedConnection,), {"writer_queue": queue})
+
+
+def _configure_sqlite(engine, connection_class=None):
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
         # Take transaction control away from pysqlite so SAVEPOINT works and BEGIN is ours.
@@ -90,6 +167,16 @@ def _configure_sqlite(engine):
         # Writers take the write lock up front, so a concurrent writer waits (busy timeout)
         # instead of failing when it tries to upgrade a read snapshot. Reads opt out.
         mode = options.get("sqlite_begin", "IMMEDIATE")
+        if mode == "IMMEDIATE" and connection_class is not None:
+            dbapi_connection = connection.connection.dbapi_connection
+            queue = connection_class.writer_queue
+            queue.take(dbapi_connection)
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                queue.give(dbapi_connection)
+                raise
+            return
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     @event.listens_for(engine, "checkin")
@@ -138,8 +225,12 @@ class Database:
     def __init__(self, url, statement_timeout_ms=0, ping_after_idle_seconds=PING_AFTER_IDLE_SECONDS):
         self.url = make_url(url)
         options = {}
+        connection_class = None
         if self.url.get_backend_name() == "sqlite":
             options = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+            connection_class = _sqlite_writer_queue(self.url)
+            if connection_class is not None:
+                options["connect_args"]["factory"] = connection_class
         elif self.url.get_backend_name() == "postgresql":
             # Set once per connection, so it costs no round trip per request.
             options["connect_args"] = {
@@ -150,7 +241,7 @@ class Database:
         # and error messages end up in logs.
         self.engine = create_engine(self.url, hide_parameters=True, **options)
         if self.url.get_backend_name() == "sqlite":
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, connection_class)
         else:
             _ping_idle_connections(self.engine, ping_after_idle_seconds)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
