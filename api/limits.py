@@ -3,8 +3,8 @@
 A caller is the subject of a valid bearer token: each API client and each person has its own
 allowance, so one partner system flooding the front door does not slow another. A request with
 no valid token (the token endpoint, mostly) is counted by its remote address. Counts live in
-memory by default (one process); set RATELIMIT_STORAGE_URI (e.g. redis://host:6379/0) so several
-servers share them.
+memory by default (one process, SweptMemoryStorage); set RATELIMIT_STORAGE_URI (e.g.
+redis://host:6379/0) so several servers share them.
 """
 
 import math
@@ -13,11 +13,42 @@ import time
 from flask import current_app, request
 from flask_jwt_extended import decode_token
 from flask_limiter import Limit, Limiter
+from limits.storage import MemoryStorage
 
 from .errors import rate_limited
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 TOKEN_ENDPOINT = "auth.issue_token"
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """limits' in-memory storage (memory://), with expired counts swept by the requests
+    themselves, at most once every SWEEP_SECONDS, instead of by a timer thread.
+
+    limits' own starts a new `threading.Timer(0.01)` whenever the last one has finished: under
+    steady load a thread per request, which the request waits to see started. Which counts are
+    live is unchanged: a count past its window is dropped when it is next read (limits does that
+    in `get`); the sweep only frees the memory of callers who have gone quiet."""
+
+    STORAGE_SCHEME = ["memory-swept"]
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self, uri=None, wrap_exceptions=False, **options):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.timer.cancel()  # the one MemoryStorage starts on creation
+        self._next_sweep = time.time() + self.SWEEP_SECONDS
+
+    def _MemoryStorage__schedule_expiry(self):  # replaces MemoryStorage.__schedule_expiry
+        now = time.time()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.SWEEP_SECONDS
+            self._MemoryStorage__expire_events()
+
+
+def storage_uri(configured):
+    """memory:// (the default) is kept by SweptMemoryStorage; any other URI is limits' own."""
+    scheme, separator, rest = configured.partition("://")
+    return f"memory-swept://{rest}" if separator and scheme == "memory" else configured
 
 
 def unlimited(func):
@@ -85,6 +116,7 @@ def init_app(app):
                   exempt_when=lambda: request.endpoint != TOKEN_ENDPOINT),
         ],
         on_breach=_breached,
+        storage_uri=storage_uri(app.config["RATELIMIT_STORAGE_URI"]),
     )
     limiter.request_filter(_exempt_route)
     limiter.init_app(app)
