@@ -624,15 +624,18 @@ def give_feedback(client, contact_id, given_at, summary):
 @pytest.fixture
 def contacts_in_every_state(clock, police, practitioner):
     """wmp's contacts: untouched (two children), decided, fed back before any decision, and one
-    whose consent changed twice, whose decision was superseded and whose referrer was told twice."""
+    about two children whose consent changed twice, whose decision was superseded and whose
+    referrer was told twice."""
     untouched = record(
         police, children=[child(), child(given_name="Ben", nhs_number=NHS_OTHER)])["id"]
     decided = record(police, children=[child(nhs_number=NHS_THIRD)])["id"]
     decide(practitioner, decided, "nfa")
     fed_back = record(police, children=[child(nhs_number=DROP, local_child_id="LC-FED-BACK")])["id"]
     give_feedback(practitioner, fed_back, "2026-11-20T09:30:00Z", "Passed to early help.")
-    everything = record(
-        police, children=[child(nhs_number=DROP, local_child_id="LC-EVERYTHING")])["id"]
+    everything = record(police, children=[
+        child(nhs_number=DROP, local_child_id="LC-EVERYTHING"),
+        child(given_name="Cara", nhs_number=DROP, local_child_id="LC-EVERYTHING-2"),
+    ])["id"]
     for status in ("refused", "given"):
         clock.advance(minutes=5)
         response = practitioner.post(consent_url(everything),
@@ -674,6 +677,8 @@ def test_a_contact_reads_as_the_list_shows_it_whatever_has_happened_to_it(
     assert read["everything"]["current_outcome"]["outcome"] == "early_help"
     assert [f["summary"] for f in read["everything"]["feedback"]] == [
         "A decision has been made.", "Early help will call."]
+    # Two children and three consent records: each shown once, in order.
+    assert [c["given_name"] for c in read["everything"]["children"]] == ["Amelia", "Cara"]
     if role != "agency":
         assert [c["status"] for c in read["everything"]["consent_history"]] == [
             "not_sought", "refused", "given"]
