@@ -11,7 +11,10 @@ Each engine, on a fresh database built by the migrations and `seed --reference-o
    record decisions on contacts that exist. Then the database is checked (see check_records).
 2. The same while gunicorn workers are killed with SIGKILL mid-run.
 3. **Speed**: POST /api/v1/contacts and GET /api/v1/contacts/{id} against bench/bare.py's one-row
-   insert and read, served the same way, at a fixed concurrency for a fixed time each.
+   insert and read, served the same way, at a fixed concurrency for a fixed time each. Both
+   servers stay up, and each endpoint's time is split into rounds taken in turn with its
+   baseline's (`--rounds`, 3), so a drift in the machine's speed during the run weighs on both
+   sides of a ratio; the ratio of each round is printed too.
 
 The load comes from separate processes (the `spawn` start method, so nothing of the parent's
 app or connections is inherited); each reports the CPU it used, so the report shows whether the
@@ -684,8 +687,8 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def measure(server, label, method, paths, tokens, body_of, concurrency, seconds):
-    """`concurrency` closed-loop clients for `seconds`; rps of 2xx answers, p50/p99, CPU use."""
+def measure(server, method, paths, tokens, body_of, concurrency, seconds):
+    """One phase: `concurrency` closed-loop clients for `seconds`. Raw counts (see summarise)."""
     workers = server.worker_pids()
     server_cpu_before = sum(process_cpu_seconds(pid) for pid in workers)
     busy_before, total_before = machine_busy_jiffies()
@@ -696,25 +699,51 @@ def measure(server, label, method, paths, tokens, body_of, concurrency, seconds)
                for n in range(concurrency)]
     results = run_processes(targets, timeout=seconds + 120)
     busy_after, total_after = machine_busy_jiffies()
-    server_cpu = sum(process_cpu_seconds(pid) for pid in workers) - server_cpu_before
-    latencies = [value for result in results for value in result["latencies"]]
     statuses = Counter()
     for result in results:
         statuses.update(result["statuses"])
-    ok = sum(n for status, n in statuses.items() if isinstance(status, int) and 200 <= status < 300)
     clock_ticks = os.sysconf("SC_CLK_TCK")
-    wall_cpu = (total_after - total_before) / clock_ticks  # CPU-seconds available on all cores
-    busy = (busy_after - busy_before) / clock_ticks
-    client_cpu = sum(r["cpu"] for r in results)
+    return {
+        "seconds": seconds,
+        "latencies": [value for result in results for value in result["latencies"]],
+        "statuses": statuses,
+        "ids": [i for r in results for i in r["ids"]],
+        "server_cpu": sum(process_cpu_seconds(pid) for pid in workers) - server_cpu_before,
+        "client_cpu": sum(r["cpu"] for r in results),
+        "wall_cpu": (total_after - total_before) / clock_ticks,  # CPU-seconds on all cores
+        "busy": (busy_after - busy_before) / clock_ticks,
+        "loadavg_before": load_before,
+        "loadavg_after": os.getloadavg(),
+    }
+
+
+def summarise(label, phases):
+    """One row from one endpoint's phases: rps of 2xx answers over their seconds, p50/p99 of all
+    their answers, CPU use."""
+    seconds = sum(phase["seconds"] for phase in phases)
+    latencies = [value for phase in phases for value in phase["latencies"]]
+    statuses = Counter()
+    for phase in phases:
+        statuses.update(phase["statuses"])
+    ok = sum(n for status, n in statuses.items() if isinstance(status, int) and 200 <= status < 300)
+    wall_cpu = sum(phase["wall_cpu"] for phase in phases)
+    server_cpu = sum(phase["server_cpu"] for phase in phases)
+    client_cpu = sum(phase["client_cpu"] for phase in phases)
+    busy = sum(phase["busy"] for phase in phases)
     return {
         "label": label,
         "rps": ok / seconds,
+        "rps_by_phase": [
+            sum(n for status, n in phase["statuses"].items()
+                if isinstance(status, int) and 200 <= status < 300) / phase["seconds"]
+            for phase in phases
+        ],
         "p50_ms": percentile(latencies, 0.50) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
         "requests": len(latencies),
         "statuses": {str(k): v for k, v in statuses.items()},
-        "ids": [i for r in results for i in r["ids"]],
-        # Shares of the machine's CPU over the phase: the server's workers, the load generator,
+        "ids": [i for phase in phases for i in phase["ids"]],
+        # Shares of the machine's CPU over the phases: the server's workers, the load generator,
         # and everything else (the database server for PostgreSQL, and other sessions).
         "server_cpu_share": server_cpu / wall_cpu if wall_cpu else 0,
         "client_cpu_share": client_cpu / wall_cpu if wall_cpu else 0,
@@ -722,39 +751,60 @@ def measure(server, label, method, paths, tokens, body_of, concurrency, seconds)
         "client_cpu_ms_per_request": 1000 * client_cpu / max(1, len(latencies)),
         # What one request costs the server's workers, whatever else shares the machine.
         "server_cpu_ms_per_request": 1000 * server_cpu / max(1, len(latencies)),
-        "loadavg_before": load_before,
-        "loadavg_after": os.getloadavg(),
+        "loadavg_before": phases[0]["loadavg_before"],
+        "loadavg_after": phases[-1]["loadavg_after"],
     }
 
 
-def speed(site, concurrency=8, seconds=15, workers=2, env=None, log_dir=None):
-    """The API's POST and GET of a contact, then the bare insert and read, served the same way."""
+def speed(site, concurrency=8, seconds=15, workers=2, env=None, log_dir=None, rounds=3):
+    """The API's POST and GET of a contact against the bare insert and read, served the same way.
+
+    Both servers are up for the whole measurement, and each endpoint's `seconds` are split into
+    `rounds` phases taken in turn with its baseline's (app, bare; then bare, app; ...), so that
+    a machine whose speed drifts over the minutes of a run (a shared virtual machine's does, by
+    half) slows both sides of a ratio alike."""
+    from bench.bare import create_table
+
     own = [site.tokens[name] for name in site.names("load-speed-")]
     tokens = [own[n % len(own)] for n in range(concurrency)]
     run_id = uuid.uuid4().hex[:6]
-    with Gunicorn("wsgi:app", site.server_env(env), workers, log_dir) as server:
-        post = measure(server, "POST /api/v1/contacts", "POST", [f"{API}/contacts"], tokens,
-                       lambda n: SpeedBody("contact", f"{REF_PREFIX}speed-{run_id}-{n}"),
-                       concurrency, seconds)
-        ids = post["ids"] or ["00000000-0000-0000-0000-000000000000"]
-        get = measure(server, "GET /api/v1/contacts/{id}", "GET",
-                      [f"{API}/contacts/{i}" for i in ids], tokens, None, concurrency, seconds)
-        # For scale, not a target: an authenticated read of reference data (token, account
-        # check, rate limit, one query of 23 rows, no access log): what the stack costs a
-        # route that does almost nothing.
-        floor = measure(server, "GET /api/v1/agencies (for scale)", "GET", [f"{API}/agencies"],
-                        tokens, None, concurrency, seconds)
-    from bench.bare import create_table
-
+    each = seconds / rounds
     create_table(site.url)
     bare_env = {"DATABASE_URL": site.url, **(env or {})}
-    with Gunicorn("bench.bare:app", bare_env, workers, log_dir) as server:
-        bare_post = measure(server, "POST /bare (one-row insert)", "POST", ["/bare"], tokens,
-                            lambda n: SpeedBody("bare", str(n)), concurrency, seconds)
-        bare_ids = bare_post["ids"] or ["missing"]
-        bare_get = measure(server, "GET /bare/{id} (one-row read)", "GET",
-                           [f"/bare/{i}" for i in bare_ids], tokens, None, concurrency, seconds)
-    return post, get, bare_post, bare_get, floor
+    phases = defaultdict(list)
+    with Gunicorn("wsgi:app", site.server_env(env), workers, log_dir) as app, \
+            Gunicorn("bench.bare:app", bare_env, workers, log_dir) as bare:
+
+        def in_turn(round_number, *measurements):
+            for name, run in (measurements if round_number % 2 == 0 else measurements[::-1]):
+                phases[name].append(run())
+
+        for r in range(rounds):
+            in_turn(r, ("post", lambda: measure(
+                app, "POST", [f"{API}/contacts"], tokens,
+                lambda n: SpeedBody("contact", f"{REF_PREFIX}speed-{run_id}-{r}-{n}"),
+                concurrency, each)),
+                ("bare_post", lambda: measure(
+                    bare, "POST", ["/bare"], tokens, lambda n: SpeedBody("bare", f"{r}-{n}"),
+                    concurrency, each)))
+        ids = [i for phase in phases["post"] for i in phase["ids"]]
+        ids = ids or ["00000000-0000-0000-0000-000000000000"]
+        bare_ids = [i for phase in phases["bare_post"] for i in phase["ids"]] or ["missing"]
+        for r in range(rounds):
+            in_turn(r, ("get", lambda: measure(
+                app, "GET", [f"{API}/contacts/{i}" for i in ids], tokens, None, concurrency, each)),
+                ("bare_get", lambda: measure(
+                    bare, "GET", [f"/bare/{i}" for i in bare_ids], tokens, None, concurrency, each)))
+            # For scale, not a target: an authenticated read of reference data (token, account
+            # check, rate limit, one query of 23 rows, no access log): what the stack costs a
+            # route that does almost nothing.
+            phases["floor"].append(measure(app, "GET", [f"{API}/agencies"], tokens, None,
+                                           concurrency, each))
+    return (summarise("POST /api/v1/contacts", phases["post"]),
+            summarise("GET /api/v1/contacts/{id}", phases["get"]),
+            summarise("POST /bare (one-row insert)", phases["bare_post"]),
+            summarise("GET /bare/{id} (one-row read)", phases["bare_get"]),
+            summarise("GET /api/v1/agencies (for scale)", phases["floor"]))
 
 
 # ---- the command ------------------------------------------------------------------------------
@@ -764,6 +814,11 @@ def _default_url(engine):
     if engine == "sqlite":
         return f"sqlite:///{ROOT / 'instance' / 'bench' / 'mash-load.db'}"
     raise SystemExit("--engine postgresql needs --url (a database whose name contains bench or load)")
+
+
+def _by_round(row, baseline):
+    return ", ".join(f"{mine / theirs:.0%}" if theirs else "-"
+                     for mine, theirs in zip(row["rps_by_phase"], baseline["rps_by_phase"]))
 
 
 def _print_speed(rows, ratios):
@@ -791,7 +846,10 @@ def main(argv=None):
     parser.add_argument("--partners", type=int, default=6)
     parser.add_argument("--practitioners", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--speed-seconds", type=float, default=15)
+    parser.add_argument("--speed-seconds", type=float, default=15,
+                        help="each endpoint's measured seconds, over all its rounds")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="phases each endpoint's seconds are split into, in turn with its baseline's")
     parser.add_argument("--skip", choices=("nothing-lost", "speed"), action="append", default=[])
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for the servers (e.g. a raised rate limit)")
@@ -821,7 +879,7 @@ def main(argv=None):
         reset_database(url)
         site = Site(url, partners=0, practitioners=0, speed_clients=args.concurrency)
         post, get, bare_post, bare_get, floor = speed(site, args.concurrency, args.speed_seconds,
-                                                      args.workers, env, log_dir)
+                                                      args.workers, env, log_dir, args.rounds)
         cpu = {row["label"]: row["server_cpu_ms_per_request"] for row in (post, get, bare_post, bare_get)}
         ratios = {
             "POST contact / bare insert": f"{post['rps'] / bare_post['rps']:.0%} (target >= 40%, "
@@ -835,8 +893,11 @@ def main(argv=None):
             "for scale, GET agencies / bare read": f"{floor['rps'] / bare_get['rps']:.0%}, "
                                                    f"{floor['server_cpu_ms_per_request']:.1f} ms "
                                                    "server CPU per request",
+            "by round, POST / bare insert": _by_round(post, bare_post),
+            "by round, GET / bare read": _by_round(get, bare_get),
         }
-        print(f"speed, concurrency {args.concurrency}, {args.speed_seconds:g} s each:")
+        print(f"speed, concurrency {args.concurrency}, {args.speed_seconds:g} s each "
+              f"in {args.rounds} rounds, taken in turn with the baseline's:")
         _print_speed([post, get, floor, bare_post, bare_get], ratios)
     return 1 if failed else 0
 
