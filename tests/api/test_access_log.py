@@ -668,6 +668,72 @@ def test_on_a_real_database_concurrent_reads_each_commit_their_event_refused_one
         app.extensions["db"].engine.dispose()
 
 
+def test_on_a_real_database_a_read_and_its_event_take_one_transaction_on_postgresql(
+        fresh_database_url):
+    """PostgreSQL: the event is written and committed in the read's own transaction (one
+    transaction, one pooled connection). SQLite: the read's transaction cannot take a write, so
+    the event has a write transaction of its own. Either way the event is kept, a refused
+    read's too."""
+    from sqlalchemy import event as sqlalchemy_event
+
+    app = build_app(fresh_database_url)
+    engine = app.extensions["db"].engine
+    try:
+        created = ApiClient(app, token_for(app, "agency", sub="wmp-client", agency="wmp")).post(
+            "/api/v1/contacts", json=contact_body())
+        assert created.status_code == 201, created.json
+        path = f"/api/v1/contacts/{created.json['id']}"
+        begun, committed = [], []
+        on_begin, on_commit = begun.append, committed.append  # one bound method each, to remove
+        sqlalchemy_event.listen(engine, "begin", on_begin)
+        sqlalchemy_event.listen(engine, "commit", on_commit)
+        try:
+            assert ApiClient(app, token_for(app, "practitioner", sub="pat")).get(path).status_code == 200
+            read = (len(begun), len(committed))
+            begun.clear(), committed.clear()
+            assert ApiClient(app, token_for(app, "admin", sub="ada")).get(path).status_code == 403
+            refused = (len(begun), len(committed))
+        finally:
+            sqlalchemy_event.remove(engine, "begin", on_begin)
+            sqlalchemy_event.remove(engine, "commit", on_commit)
+        # A refused read's transaction was rolled back (a failed request changes nothing), so
+        # its event has a transaction of its own on either engine.
+        assert read == ((1, 1) if engine.dialect.name == "postgresql" else (2, 1))
+        assert refused == (2, 1)
+        with engine.connect() as connection:
+            kept = connection.execute(text(
+                "SELECT actor_sub, status FROM access_events WHERE entity_id = :id ORDER BY id"),
+                {"id": created.json["id"]}).all()
+        assert [tuple(row) for row in kept] == [("pat", 200), ("ada", 403)]
+    finally:
+        engine.dispose()
+
+
+def test_the_event_never_commits_what_a_read_changed_by_mistake(app):
+    """The read's own transaction takes the event only if the read changed nothing; a change
+    made by mistake (a read is not meant to make any) is discarded with the read's session."""
+    from api.models import Agency
+
+    postgresql = app.extensions["db"].dialect == "postgresql"
+    with app.test_request_context("/api/v1/contacts/x"):
+        clean = session()
+        session.connection()
+        chosen, own = access._session_for_the_event()
+        assert (chosen is clean, own) == ((True, False) if postgresql else (False, True))
+        if own:
+            chosen.close()
+        session.remove()
+
+        careless = session()
+        session.connection()
+        session.add(Agency(code="made-by-a-read", name="Not meant", kind="other",
+                           referral_source="9"))
+        chosen, own = access._session_for_the_event()
+        assert chosen is not careless and own
+        assert not careless.new  # discarded, never to be committed
+        chosen.close()
+
+
 def test_reading_the_audit_events_is_recorded_because_they_hold_case_snapshots(api_as):
     before = last_event_id()
     response = api_as("auditor", sub="alex").get("/api/v1/audit/events?limit=1")
