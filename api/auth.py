@@ -219,9 +219,12 @@ def account_disabled(_header, payload):
     One lookup on the accounts' unique name. A `sub` with no account (a token minted by the CLI)
     is not affected.
     """
-    if db.session().in_transaction():  # a read: its read-only transaction is already open
+    if db.session().in_transaction() or current_app.extensions["db"].dialect == "postgresql":
+        # A read: its read-only transaction is already open. A write on PostgreSQL: its
+        # transaction begins with this lookup (no lock is taken, and each statement reads what
+        # is committed when it runs, so beginning early changes nothing the write sees).
         return is_disabled(db.session, payload["sub"])
-    # A write's own transaction must not begin yet: on SQLite it would take the write lock
+    # A write's own transaction must not begin yet on SQLite: it would take the write lock
     # before the Idempotency-Key is claimed in a session of its own, and wait on itself.
     with db.reading_session() as lookup:
         return is_disabled(lookup, payload["sub"])

@@ -11,15 +11,15 @@ from datetime import timedelta
 import jwt
 import pytest
 from flask_jwt_extended import create_access_token
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash
 
 from api.auth import generate_key_pair, system_actor
 from api.db import session
 from api.domain.accounts import create_account
-from api.models import Account, AuditEvent
+from api.models import Account, AuditEvent, Contact, IdempotencyRecord
 from api.models.accounts import ROLES
-from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, token_for
+from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, contact_body, token_for
 
 TOKEN_URL = "/api/v1/auth/token"
 SECRET = "correct horse battery staple"
@@ -520,6 +520,58 @@ def test_a_kept_token_stops_at_once_when_its_account_is_disabled(app, anonymous)
     session.commit()
 
     assert_problem(anonymous.get("/api/v1/agencies", headers=bearer(token)), 401)
+
+
+def test_a_kept_token_stops_at_once_for_a_write_too_and_the_write_leaves_nothing(
+        app, anonymous):
+    make_account("soon-retired-writer", "client", "agency", agency="wmp")
+    token = es256(app, sub="soon-retired-writer", role="agency", agency="wmp", kind="client")
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    first = anonymous.post("/api/v1/contacts", json=contact_body(source_reference="KEPT-1"),
+                           headers={**bearer(token), **key})
+    assert first.status_code == 201, first.json
+
+    session.execute(update(Account).where(Account.name == "soon-retired-writer")
+                    .values(active=False))
+    session.commit()
+    contacts_before = session.scalar(select(func.count()).select_from(Contact))
+    records_before = session.scalar(select(func.count()).select_from(IdempotencyRecord))
+
+    refused = anonymous.post("/api/v1/contacts", json=contact_body(source_reference="KEPT-2"),
+                             headers={**bearer(token), "Idempotency-Key": uuid.uuid4().hex})
+    assert_problem(refused, 401)
+    assert session.scalar(select(func.count()).select_from(Contact)) == contacts_before
+    assert session.scalar(select(func.count()).select_from(IdempotencyRecord)) == records_before
+
+
+def test_on_a_real_database_a_keyed_write_checks_its_account_in_its_own_transaction_on_postgresql(
+        fresh_database_url):
+    """PostgreSQL: the account lookup begins the write's own transaction (the key's claim, in a
+    session of its own, and the work: two transactions). SQLite: the write's transaction must
+    not begin before the claim (it would take the write lock first), so the lookup has one of
+    its own."""
+    from sqlalchemy import event as sqlalchemy_event
+
+    from tests.conftest import ApiClient, build_app
+
+    app = build_app(fresh_database_url)
+    engine = app.extensions["db"].engine
+    begun = []
+    on_begin = begun.append  # one bound method, to remove
+    try:
+        writer = ApiClient(app, token_for(app, "agency", sub="wmp-client", agency="wmp"))
+        sqlalchemy_event.listen(engine, "begin", on_begin)
+        try:
+            created = writer.post("/api/v1/contacts", json=contact_body(),
+                                  headers={"Idempotency-Key": uuid.uuid4().hex})
+        finally:
+            sqlalchemy_event.remove(engine, "begin", on_begin)
+        assert created.status_code == 201, created.json
+        assert len(begun) == (2 if engine.dialect.name == "postgresql" else 3)
+        with engine.connect() as connection:
+            assert connection.execute(select(func.count()).select_from(Contact)).scalar() == 1
+    finally:
+        engine.dispose()
 
 
 # ---- roles ----------------------------------------------------------------------------------
