@@ -81,28 +81,33 @@ class _WriterQueue:
     SQLite's own lock stays the authority; this only orders the waiting. flock(2) is tied to the
     open file, so a killed holder's lock goes with it, each connection opens its own (threads
     queue as processes do), and a connection never carries one across a fork.
-    A thread that already holds it through another connection does not queue behind itself: it
-    falls back to SQLite's busy handler, as before."""
+    A thread that already holds it through another connection does not queue behind itself, and
+    a lock file that cannot be opened (another user's, a read-only directory) is not waited on:
+    both fall back to SQLite's busy handler, as before."""
 
     def __init__(self, path):
         self.path = path
-        self._held = threading.local()
+        self._this_thread = threading.local()
 
     def take(self, dbapi_connection):
-        if getattr(self._held, "count", 0):
+        if getattr(self._this_thread, "holds", False):
             return
-        fd = getattr(dbapi_connection, "writer_fd", None)
+        fd = dbapi_connection.writer_fd
         if fd is None or dbapi_connection.writer_pid != os.getpid():
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                # flock needs no write access: any user who may read the file may queue.
+                fd = os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o644)
+            except OSError:
+                return
             dbapi_connection.writer_fd, dbapi_connection.writer_pid = fd, os.getpid()
         fcntl.flock(fd, fcntl.LOCK_EX)
         dbapi_connection.writer_holding = True
-        self._held.count = 1
+        self._this_thread.holds = True
 
     def give(self, dbapi_connection):
-        if getattr(dbapi_connection, "writer_holding", False):
+        if dbapi_connection.writer_holding:
             dbapi_connection.writer_holding = False
-            self._held.count = 0
+            self._this_thread.holds = False
             fcntl.flock(dbapi_connection.writer_fd, fcntl.LOCK_UN)
 
 

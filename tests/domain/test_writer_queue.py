@@ -132,6 +132,20 @@ def test_a_writer_refused_by_sqlite_leaves_the_queue(database, sqlite_url):
         outsider.close()
 
 
+def test_a_lock_file_that_cannot_be_opened_leaves_writers_to_sqlite(database, monkeypatch):
+    """No queue (another user's lock file, a read-only directory): the write goes ahead, waiting
+    in SQLite's busy handler as it would without the queue."""
+    import api.db
+
+    def refused(*_args, **_kwargs):
+        raise PermissionError("lock file not ours")
+
+    monkeypatch.setattr(api.db.os, "open", refused)
+    with database.engine.connect() as connection, connection.begin():
+        assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+        assert not connection.connection.dbapi_connection.writer_holding
+
+
 def test_a_killed_holder_leaves_the_queue(sqlite_url):
     """A process killed inside a write transaction (a gunicorn worker, SIGKILL) holds nothing."""
     holder = subprocess.Popen(
