@@ -1,6 +1,5 @@
 """Engine, session, declarative base, the UTC timestamp type and SQLite's settings."""
 
-import fcntl
 import os
 import sqlite3
 import threading
@@ -17,6 +16,11 @@ from sqlalchemy.orm import (
     DeclarativeBase, make_transient_to_detached, scoped_session, sessionmaker,
 )
 from sqlalchemy.types import TypeDecorator
+
+try:
+    import fcntl  # POSIX: the SQLite writers' queue (_WriterQueue) uses flock(2)
+except ImportError:  # Windows: no queue; writers wait in SQLite's busy handler
+    fcntl = None
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -141,9 +145,10 @@ class _QueuedConnection(sqlite3.Connection):
 
 
 def _sqlite_writer_queue(url):
-    """The connection class for a file database (None for an in-memory one: one process)."""
+    """The connection class for a file database (None for an in-memory one, which has one
+    process, and where flock(2) is missing)."""
     database = url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    if fcntl is None or not database or database == ":memory:" or database.startswith("file:"):
         return None
     queue = _WriterQueue(os.path.abspath(database) + "-writers")
     return type("QueuedConnection", (_QueuedConnection,), {"writer_queue": queue})

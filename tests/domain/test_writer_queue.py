@@ -146,6 +146,20 @@ def test_a_lock_file_that_cannot_be_opened_leaves_writers_to_sqlite(database, mo
         assert not connection.connection.dbapi_connection.writer_holding
 
 
+def test_without_flock_writers_are_left_to_sqlite(sqlite_url, monkeypatch):
+    """Where flock(2) is missing (Windows) there is no queue, and writes go ahead."""
+    import api.db
+
+    monkeypatch.setattr(api.db, "fcntl", None)
+    database = Database(sqlite_url)
+    try:
+        with database.engine.connect() as connection, connection.begin():
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+            assert not hasattr(connection.connection.dbapi_connection, "writer_holding")
+    finally:
+        database.engine.dispose()
+
+
 def test_a_killed_holder_leaves_the_queue(sqlite_url):
     """A process killed inside a write transaction (a gunicorn worker, SIGKILL) holds nothing."""
     holder = subprocess.Popen(
