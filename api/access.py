@@ -159,7 +159,7 @@ def _session_for_the_event():
     request_session = db.session()
     transaction = request_session.get_transaction()
     if (transaction is not None and transaction.is_active
-            and request_session.get_bind().dialect.name == "postgresql"
+            and not current_app.extensions["db"].writers_lock_at_begin
             and not (request_session.new or request_session.dirty or request_session.deleted)):
         return request_session, False
     db.session.remove()

@@ -219,7 +219,7 @@ def account_disabled(_header, payload):
     One lookup on the accounts' unique name. A `sub` with no account (a token minted by the CLI)
     is not affected.
     """
-    if db.session().in_transaction() or current_app.extensions["db"].dialect == "postgresql":
+    if db.session().in_transaction() or not current_app.extensions["db"].writers_lock_at_begin:
         # A read: its read-only transaction is already open. A write on PostgreSQL: its
         # transaction begins with this lookup (no lock is taken, and each statement reads what
         # is committed when it runs, so beginning early changes nothing the write sees).

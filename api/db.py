@@ -154,7 +154,7 @@ def _sqlite_writer_queue(url):
     return type("QueuedConnection", (_QueuedConnection,), {"writer_queue": queue})
 
 
-def _configure_sqlite(engine, connection_class=None):
+def _configure_sqlite(engine, writer_queue=None):
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
         # Take transaction control away from pysqlite so SAVEPOINT works and BEGIN is ours.
@@ -177,17 +177,15 @@ def _configure_sqlite(engine, connection_class=None):
         # Writers take the write lock up front, so a concurrent writer waits (busy timeout)
         # instead of failing when it tries to upgrade a read snapshot. Reads opt out.
         mode = options.get("sqlite_begin", "IMMEDIATE")
-        if mode == "IMMEDIATE" and connection_class is not None:
-            dbapi_connection = connection.connection.dbapi_connection
-            queue = connection_class.writer_queue
-            queue.take(dbapi_connection)
-            try:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
-            except BaseException:
-                queue.give(dbapi_connection)
-                raise
-            return
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        queue = writer_queue if mode == "IMMEDIATE" else None
+        if queue is not None:
+            queue.take(connection.connection.dbapi_connection)
+        try:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            if queue is not None:
+                queue.give(connection.connection.dbapi_connection)
+            raise
 
     @event.listens_for(engine, "checkin")
     def on_checkin(dbapi_connection, connection_record):
@@ -251,7 +249,7 @@ class Database:
         # and error messages end up in logs.
         self.engine = create_engine(self.url, hide_parameters=True, **options)
         if self.url.get_backend_name() == "sqlite":
-            _configure_sqlite(self.engine, connection_class)
+            _configure_sqlite(self.engine, connection_class and connection_class.writer_queue)
         else:
             _ping_idle_connections(self.engine, ping_after_idle_seconds)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
@@ -259,6 +257,12 @@ class Database:
     @property
     def dialect(self):
         return self.engine.dialect.name
+
+    @property
+    def writers_lock_at_begin(self):
+        """SQLite: a write transaction takes the one write lock at BEGIN, and a read transaction
+        cannot become a write one. PostgreSQL: any transaction may write, and locks only rows."""
+        return self.dialect == "sqlite"
 
     def bind_to(self, connection):
         """Run every session inside `connection`'s transaction, each commit a savepoint (tests)."""

@@ -164,14 +164,14 @@ def test_a_killed_holder_leaves_the_queue(sqlite_url):
     """A process killed inside a write transaction (a gunicorn worker, SIGKILL) holds nothing."""
     holder = subprocess.Popen(
         [sys.executable, "-c", (
-            "import sys, time\n"
+            "import sys\n"
             "from api.db import Database\n"
             "connection = Database(sys.argv[1]).engine.connect()\n"
             "connection.begin()\n"
             "print('holding', flush=True)\n"
-            "time.sleep(600)\n"
+            "sys.stdin.read()  # holds until killed (its stdin never ends before)\n"
         ), sqlite_url],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "holding"
@@ -179,5 +179,6 @@ def test_a_killed_holder_leaves_the_queue(sqlite_url):
     finally:
         holder.kill()
         holder.wait(30)
+        holder.stdin.close()
         holder.stdout.close()
     assert _queue_is_free(sqlite_url)
