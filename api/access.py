@@ -85,7 +85,7 @@ def _decode(token):
 
 
 def claimed_actor():
-    """The caller as their token describes them, and whether the token proves it."""
+    """The caller as their token describes them, whether the token proves it, and its claims."""
     token = _bearer_token()
     verified = request.environ.get(VERIFIED_CLAIMS)
     if verified is not None:  # the route's @requires verified this very token
@@ -103,7 +103,7 @@ def claimed_actor():
     for name, length in _ACTOR_CLAIMS.items():
         value = claims.get(name)
         actor[f"actor_{name}"] = None if value is None else str(value)[:length]
-    return actor, state
+    return actor, state, claims
 
 
 # ---- what was read ----------------------------------------------------------------------------
@@ -204,7 +204,7 @@ def record_access(response):
     entity_type = access_declaration(view)
     if entity_type is None or request.method not in READ_METHODS:
         return response
-    actor, token_state = claimed_actor()
+    actor, token_state, claims = claimed_actor()
     entity_id = _entity_id()
     # The items of a list of case records were read too (not those of the access log itself).
     record_ids = None if entity_id or entity_type not in CHILDREN_OF else _items_shown(response)
@@ -231,7 +231,7 @@ def record_access(response):
             # A token the route accepted was checked against disabled accounts already (the
             # blocklist loader, api/auth.py); one it refused may name a disabled account.
             checked = request.environ.get(VERIFIED_CLAIMS) is not None
-            if token_state == "valid" and not checked and is_disabled(log_session, actor["actor_sub"]):
+            if token_state == "valid" and not checked and is_disabled(log_session, claims):
                 event["token"] = "revoked"  # signed by us, for an account since disabled
             if child_ids is None:
                 child_ids = children_of(log_session, entity_type, read)

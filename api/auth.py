@@ -60,17 +60,18 @@ def claims_for(role, service=None, agency=None, kind="person"):
     return claims
 
 
-def mint_token(app, sub, role, *, service=None, agency=None, kind="person", minutes=None):
-    """A signed access token and its lifetime in seconds."""
+def mint_token(app, sub, role, *, service=None, agency=None, kind="person", minutes=None,
+               generation=None):
+    """A signed access token and its lifetime in seconds. `generation`: the account's
+    token_generation, carried as claim `gen` (see account_disabled)."""
     if minutes is None:
         config_key = "TOKEN_MINUTES_CLIENT" if kind == "client" else "TOKEN_MINUTES_PERSON"
         minutes = app.config[config_key]
     lifetime = timedelta(minutes=minutes)
-    token = create_access_token(
-        identity=sub,
-        additional_claims=claims_for(role, service, agency, kind),
-        expires_delta=lifetime,
-    )
+    claims = claims_for(role, service, agency, kind)
+    if generation is not None:
+        claims[GENERATION_CLAIM] = generation
+    token = create_access_token(identity=sub, additional_claims=claims, expires_delta=lifetime)
     return token, int(lifetime.total_seconds())
 
 
@@ -207,6 +208,8 @@ def _configure_keys(app):
 # PyJWT checks these when present but does not insist on them: a token without `exp` would never
 # expire. Every token this API mints carries them all.
 REQUIRED_CLAIMS = ("sub", "iss", "aud", "iat", "nbf", "exp", "jti", "role")
+# The account's token_generation when the token was issued (tokens issued for an account only).
+GENERATION_CLAIM = "gen"
 
 
 def has_required_claims(_header, payload):
@@ -214,7 +217,8 @@ def has_required_claims(_header, payload):
 
 
 def account_disabled(_header, payload):
-    """True when the token's `sub` names a disabled account: its live tokens stop at once.
+    """True when the token's `sub` names a disabled account, or one disabled since the token was
+    issued: its live tokens stop at once, and stay stopped when it is enabled again.
 
     One lookup on the accounts' unique name. A `sub` with no account (a token minted by the CLI)
     is not affected.
@@ -223,19 +227,25 @@ def account_disabled(_header, payload):
         # A read: its read-only transaction is already open. A write on PostgreSQL: its
         # transaction begins with this lookup (no lock is taken, and each statement reads what
         # is committed when it runs, so beginning early changes nothing the write sees).
-        return is_disabled(db.session, payload["sub"])
+        return is_disabled(db.session, payload)
     # A write's own transaction must not begin yet on SQLite: it would take the write lock
     # before the Idempotency-Key is claimed in a session of its own, and wait on itself.
     with db.reading_session() as lookup:
-        return is_disabled(lookup, payload["sub"])
+        return is_disabled(lookup, payload)
 
 
 # Built once: every authenticated request runs it (building a statement costs more than running it).
-_ACCOUNT_ACTIVE = select(Account.active).where(Account.name == bindparam("name"))
+_ACCOUNT_STATE = select(Account.active, Account.token_generation).where(
+    Account.name == bindparam("name"))
 
 
-def is_disabled(lookup, sub):
-    return lookup.connection().execute(_ACCOUNT_ACTIVE, {"name": str(sub)}).scalar() is False
+def is_disabled(lookup, payload):
+    """Disabled now, or disabled since the token was issued: the token's `gen` (0 when absent)
+    is behind the account's token_generation, which each disable advances."""
+    account = lookup.connection().execute(_ACCOUNT_STATE, {"name": str(payload["sub"])}).first()
+    if account is None:
+        return False
+    return not account.active or payload.get(GENERATION_CLAIM, 0) != account.token_generation
 
 
 def _clock():

@@ -17,7 +17,8 @@ class AccountSchema(Schema):
     agency = fields.String(attribute="agency_code", allow_none=True)
     active = fields.Boolean(metadata={
         "description": "false: disabled. A disabled account is issued no token, and every token "
-        "it already holds is refused (401) from the moment it is disabled."})
+        "it already holds is refused (401) from the moment it is disabled, and stays refused "
+        "when the account is enabled again (only tokens issued after that work)."})
     created_at = Timestamp()
 
 

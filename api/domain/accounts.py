@@ -31,6 +31,7 @@ def issue_token(data):
         service=account.service,
         agency=account.agency_code,
         kind=kind,
+        generation=account.token_generation,
     )
     return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime}
 
@@ -81,12 +82,17 @@ def set_account_active(actor, account_id, data, active):
 
     The change is a conditional update, so two admins at the same moment cannot both record it.
     From its commit, the account's live tokens are refused (api/auth.py, account_disabled).
+    Disabling also advances the account's token_generation, so the tokens it holds now stay
+    refused after it is enabled again: only tokens issued after enabling work.
     """
     account = get_account(account_id)
+    values = {"active": active}
+    if not active:
+        values["token_generation"] = Account.token_generation + 1
     changed = session.execute(
         update(Account)
         .where(Account.id == account.id, Account.active == (not active))
-        .values(active=active)
+        .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
     session.refresh(account)

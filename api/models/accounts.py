@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Uuid
+from sqlalchemy import ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime
@@ -28,4 +28,8 @@ class Account(Base):
     service: Mapped[str | None] = mapped_column(String(20))
     agency_code: Mapped[str | None] = mapped_column(ForeignKey("agencies.code"))
     active: Mapped[bool] = mapped_column(default=True)
+    # How many times the account has been disabled. Each token it is issued carries the number
+    # (claim `gen`); disabling adds one, so the tokens it held before stay refused after it is
+    # enabled again. A token without the claim counts as 0.
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

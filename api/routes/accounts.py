@@ -52,10 +52,9 @@ def disable_account(data, account_id):
 @blp.response(200, AccountSchema)
 @blp.doc(responses={"409": "CONFLICT"})
 def enable_account(data, account_id):
-    """Enable a disabled account again.
+    """Enable a disabled account again: it can be issued tokens again.
 
-    Tokens it was issued before it was disabled are accepted again until they expire (at most
-    TOKEN_MINUTES_CLIENT / TOKEN_MINUTES_PERSON after issue): after a suspected theft, wait that
-    long before enabling, or create a new account.
+    Tokens it was issued before it was disabled stay refused (401) until they expire: after a
+    suspected theft of a token, enabling the account does not give the token back its use.
     """
     return accounts.set_account_active(current_actor(), account_id, data, active=True)

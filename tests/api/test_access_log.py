@@ -236,6 +236,25 @@ def test_a_disabled_accounts_token_is_recorded_with_the_actor_it_names_and_marke
     assert (event.token, event.status) == ("revoked", 401)
 
 
+def test_a_token_held_before_its_account_was_disabled_and_enabled_is_recorded_revoked(
+        app, case):
+    from api.auth import system_actor
+    from api.domain.accounts import create_account, set_account_active
+
+    account = create_account(system_actor("test"), name="priya", kind="person", secret="s3cret!",
+                             role="practitioner", service="mash", display_name="Priya")
+    session.commit()
+    held = ApiClient(app, token_for(app, "practitioner", sub="priya", service="mash"))
+    for active in (False, True):
+        set_account_active(system_actor("test"), account.id, {"reason": "test"}, active=active)
+        session.commit()
+    before = last_event_id()
+    assert_problem(held.get(f"/api/v1/contacts/{case.contact}"), 401)
+    event = only_event_after(before)
+    assert event.actor_sub == "priya"
+    assert (event.token, event.status) == ("revoked", 401)
+
+
 def test_a_token_we_signed_without_an_expiry_is_recorded_as_invalid(app, case):
     from tests.conftest import PRIVATE_KEY
 

@@ -149,6 +149,50 @@ def test_enabling_lets_the_account_have_tokens_again(admin, anonymous, police_sy
     assert [e.action for e in account_events(police_system.id)][-1] == "account.enabled"
 
 
+def test_enabling_again_does_not_revive_the_tokens_held_when_disabled(admin, anonymous,
+                                                                      police_system):
+    stolen = client_token(anonymous)
+    admin.post(f"{ACCOUNTS}/{police_system.id}/disable", json=REASON)
+    admin.post(f"{ACCOUNTS}/{police_system.id}/enable", json={"reason": "Supplier checked."})
+
+    read = anonymous.get("/api/v1/contacts", headers=bearer(stolen))
+    write = anonymous.post("/api/v1/contacts", json=contact_body(), headers=bearer(stolen))
+    for refused in (read, write):
+        assert "revoked" in assert_problem(refused, 401)["detail"]
+    fresh = client_token(anonymous)
+    assert anonymous.get("/api/v1/contacts", headers=bearer(fresh)).status_code == 200
+
+
+def test_each_disable_ends_the_tokens_issued_since_the_last_enable(admin, anonymous, police_system):
+    first = client_token(anonymous)
+    admin.post(f"{ACCOUNTS}/{police_system.id}/disable", json=REASON)
+    admin.post(f"{ACCOUNTS}/{police_system.id}/enable", json=REASON)
+    second = client_token(anonymous)
+    assert anonymous.get("/api/v1/contacts", headers=bearer(second)).status_code == 200
+
+    admin.post(f"{ACCOUNTS}/{police_system.id}/disable", json=REASON)
+    admin.post(f"{ACCOUNTS}/{police_system.id}/enable", json=REASON)
+    third = client_token(anonymous)
+
+    assert_problem(anonymous.get("/api/v1/contacts", headers=bearer(first)), 401)
+    assert_problem(anonymous.get("/api/v1/contacts", headers=bearer(second)), 401)
+    assert anonymous.get("/api/v1/contacts", headers=bearer(third)).status_code == 200
+
+
+def test_a_token_issued_without_the_generation_claim_works_until_its_account_is_disabled(
+        app, admin, anonymous, police_system):
+    # As tokens issued before accounts counted their disables: no `gen` claim, counted as 0.
+    from tests.api.test_auth import es256
+
+    earlier = es256(app, sub="police-system", role="agency", agency="wmp", kind="client")
+    assert anonymous.get("/api/v1/contacts", headers=bearer(earlier)).status_code == 200
+
+    admin.post(f"{ACCOUNTS}/{police_system.id}/disable", json=REASON)
+    admin.post(f"{ACCOUNTS}/{police_system.id}/enable", json=REASON)
+
+    assert_problem(anonymous.get("/api/v1/contacts", headers=bearer(earlier)), 401)
+
+
 def test_disabling_twice_is_a_conflict_that_records_nothing(admin, police_system):
     admin.post(f"{ACCOUNTS}/{police_system.id}/disable", json=REASON)
 
