@@ -6,6 +6,7 @@ from flask import Flask, current_app, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import access, auth, cli, db, errors, limits, logs
 from .config import Config
@@ -124,4 +125,16 @@ def create_app(config=None):
     # Also after a refused read (401/403/404): those are the accesses most worth knowing about.
     app.after_request(access.record_access)
     cli.register(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app):
+    """Behind TRUSTED_PROXY_HOPS reverse proxies, the client's address (and scheme, host) is the
+    one the nearest proxies appended to X-Forwarded-*; entries further left, which the client
+    could have written itself, are not believed."""
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops < 0:
+        raise ValueError(f"TRUSTED_PROXY_HOPS must be 0 or more, not {hops}")
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

@@ -50,6 +50,12 @@ class Config:
     RATELIMIT_DEFAULT = os.environ.get("RATELIMIT_DEFAULT", "1200 per minute")  # every request
     RATELIMIT_WRITE = os.environ.get("RATELIMIT_WRITE", "300 per minute")  # POST/PUT/PATCH/DELETE
     RATELIMIT_TOKEN = os.environ.get("RATELIMIT_TOKEN", "30 per minute")  # POST /auth/token, per address
+    # Reverse proxies in front of the app that are trusted to say who the client is (their
+    # X-Forwarded-For, -Proto and -Host; werkzeug's ProxyFix). 0: none, and those headers are
+    # ignored, so a client cannot name itself another address to escape a per-address limit.
+    # Behind one proxy (nginx, a load balancer), 1: without it every request without a token
+    # would be counted as the proxy's, one allowance for all.
+    TRUSTED_PROXY_HOPS = _int("TRUSTED_PROXY_HOPS", 0)
     # memory:// counts per process; redis://host:6379/0 shares the counts between servers.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_STRATEGY = os.environ.get("RATELIMIT_STRATEGY", "fixed-window")

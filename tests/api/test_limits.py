@@ -403,6 +403,53 @@ def test_token_requests_are_limited_per_remote_address(limited):
     assert elsewhere.status_code == 401
 
 
+def test_a_client_naming_itself_another_address_is_not_believed_without_a_trusted_proxy(limited):
+    app = limited(token="2 per minute")
+    guesser = app.test_client()
+    guess = {"username": "priya.mash", "password": "guess"}
+
+    answers = [guesser.post("/api/v1/auth/token", json=guess,
+                            headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code
+               for n in range(3)]
+
+    assert answers[:2] == [401, 401]
+    assert answers[2] == 429  # one address, whatever it claims
+
+
+@pytest.fixture
+def behind_a_proxy(limited_app, monkeypatch):
+    """limited_app's database and limits, served behind one trusted reverse proxy."""
+    proxied = create_app(_test_config(limited_app.config["DATABASE_URL"], FakeClock(),
+                                      TRUSTED_PROXY_HOPS=1))
+    monkeypatch.setitem(proxied.config, "RATELIMIT_TOKEN", "2 per minute")
+    yield proxied
+    proxied.extensions["db"].engine.dispose()
+
+
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_allowance(behind_a_proxy):
+    proxy = behind_a_proxy.test_client()  # every request comes from the proxy's address
+    guess = {"username": "priya.mash", "password": "guess"}
+
+    def from_client(address, claimed=None):
+        forwarded = f"{claimed}, {address}" if claimed else address
+        return proxy.post("/api/v1/auth/token", json=guess,
+                          headers={"X-Forwarded-For": forwarded}).status_code
+
+    first = [from_client("203.0.113.5") for _ in range(2)]
+    # What the client wrote itself, left of what the proxy appended, is not believed.
+    spoofed = from_client("203.0.113.5", claimed="192.0.2.99")
+    another = from_client("203.0.113.6")
+
+    assert first == [401, 401]
+    assert spoofed == 429
+    assert another == 401
+
+
+def test_trusted_proxy_hops_cannot_be_negative(database_url):
+    with pytest.raises(ValueError, match="TRUSTED_PROXY_HOPS"):
+        create_app(_test_config(database_url, FakeClock(), TRUSTED_PROXY_HOPS=-1))
+
+
 def test_a_forged_token_naming_another_caller_does_not_spend_its_allowance(limited):
     import jwt
 
@@ -429,11 +476,13 @@ def test_limits_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("RATELIMIT_TOKEN", "4 per minute")
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
     monkeypatch.setenv("STATEMENT_TIMEOUT_MS", "1234")
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", "2")
     try:
         config = importlib.reload(api.config).Config
         assert (config.RATELIMIT_DEFAULT, config.RATELIMIT_WRITE, config.RATELIMIT_TOKEN) == (
             "7 per second", "3 per second", "4 per minute")
         assert config.STATEMENT_TIMEOUT_MS == 1234
+        assert config.TRUSTED_PROXY_HOPS == 2
     finally:
         monkeypatch.undo()
         importlib.reload(api.config)
