@@ -80,13 +80,22 @@ def db_current():
 @click.option("--agency", help="Agency code (role agency).")
 @click.option("--minutes", type=click.IntRange(1, 24 * 60), help="Lifetime (default by kind).")
 def token_create(sub, role, service, agency, minutes):
-    """Mint a signed access token and print it."""
-    from .auth import mint_token
+    """Mint a signed access token and print it. For a subject that names an account, the token
+    carries the account's token_generation, as one the account is issued does (it is still
+    refused while the account is disabled)."""
+    from sqlalchemy import select
 
+    from .auth import mint_token
+    from .db import reading_session
+    from .models import Account
+
+    with reading_session() as lookup:
+        generation = lookup.scalar(select(Account.token_generation).where(Account.name == sub))
     try:
         token, _ = mint_token(
             current_app, sub, role, service=service, agency=agency,
             kind="client" if role == "agency" else "person", minutes=minutes,
+            generation=generation,
         )
     except ValueError as error:
         raise click.UsageError(str(error)) from error

@@ -79,6 +79,32 @@ def test_an_auditor_token_from_the_command_line_may_verify_the_audit_trail(cli, 
     assert response.status_code == 200, response.json
 
 
+def test_a_command_line_token_for_an_account_enabled_again_is_accepted(app, cli, anonymous):
+    from api.auth import system_actor
+    from api.domain.accounts import set_account_active
+    from tests.api.test_auth import make_account
+
+    account = make_account("returning-system", "client", "agency", agency="wmp")
+    for active in (False, True):  # the account's tokens so far stay refused
+        set_account_active(system_actor("test"), account.id, {"reason": "test"}, active=active)
+        session.commit()
+
+    result = cli("token", "create", "--sub", "returning-system", "--role", "agency",
+                 "--agency", "wmp")
+
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    assert claims_of(app, token)["gen"] == 1
+    response = anonymous.get("/api/v1/agencies", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.json
+
+
+def test_a_command_line_token_for_a_subject_without_an_account_carries_no_generation(app, cli):
+    result = cli("token", "create", "--sub", "no-such-account", "--role", "auditor")
+
+    assert "gen" not in claims_of(app, result.output.strip())
+
+
 @pytest.mark.parametrize(
     ("args", "complaint"),
     [
