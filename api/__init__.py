@@ -107,7 +107,8 @@ def create_app(config=None):
                 "Every response carries an `X-Request-ID` (yours, if you sent a valid one). "
                 "Requests are rate limited per caller (each API client, each person; without a "
                 "token, per address): over a limit the answer is 429 with `Retry-After` in "
-                "seconds, and nothing was recorded. A request the database cannot answer in time "
+                "seconds, and the request changed nothing (a refused read of case data is still in "
+                "the access log). A request the database cannot answer in time "
                 "is a 503 with `Retry-After`."
             }
         },

@@ -112,7 +112,7 @@ def rate_limited(limit, retry_after):
     """429 for a caller over one of its rate limits (api/limits.py); `limit` as "300 per 1 minute"."""
     return problem_response(
         429,
-        f"Too many requests: at most {limit} for this caller. Nothing was recorded; "
+        f"Too many requests: at most {limit} for this caller. The request changed nothing; "
         f"retry after {retry_after} seconds.",
         slug="rate-limited",
         title="Too many requests",

@@ -360,6 +360,26 @@ def test_a_post_over_the_write_limit_is_refused_before_anything_is_recorded(limi
     assert police.get(CONTACTS).status_code == 200
 
 
+def test_a_read_of_case_data_over_the_limit_is_still_in_the_access_log(limited):
+    from api.models import AccessEvent
+
+    app = limited(default="2 per minute")
+    police = caller(app, sub="wmp-client")
+    contact = police.post(CONTACTS, json=contact_body(source_reference="PPN-READ"))
+    assert contact.status_code == 201, contact.get_json()
+    path = f"{CONTACTS}/{contact.get_json()['id']}"
+
+    assert police.get(path).status_code == 200
+    assert_rate_limited(police.get(path))
+
+    with app.extensions["db"].engine.connect() as connection:
+        statuses = connection.scalars(
+            select(AccessEvent.status).where(AccessEvent.path == path,
+                                             AccessEvent.actor_sub == "wmp-client")
+            .order_by(AccessEvent.id)).all()
+    assert statuses == [200, 429]
+
+
 def test_a_refused_post_with_an_idempotency_key_can_be_retried_once_the_window_opens(limited):
     app = limited(write="1 per minute")
     police = caller(app, sub="wmp-client")
