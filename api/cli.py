@@ -83,19 +83,14 @@ def token_create(sub, role, service, agency, minutes):
     """Mint a signed access token and print it. For a subject that names an account, the token
     carries the account's token_generation, as one the account is issued does (it is still
     refused while the account is disabled)."""
-    from sqlalchemy import select
-
     from .auth import mint_token
-    from .db import reading_session
-    from .models import Account
+    from .domain.accounts import token_generation_of
 
-    with reading_session() as lookup:
-        generation = lookup.scalar(select(Account.token_generation).where(Account.name == sub))
     try:
         token, _ = mint_token(
             current_app, sub, role, service=service, agency=agency,
             kind="client" if role == "agency" else "person", minutes=minutes,
-            generation=generation,
+            generation=token_generation_of(sub),
         )
     except ValueError as error:
         raise click.UsageError(str(error)) from error

@@ -6,7 +6,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
 from ..auth import claims_for, mint_token
-from ..db import session
+from ..db import reading_session, session
 from ..errors import Conflict, NotFound, Unauthorized
 from ..models import Account
 from ..pages import keyset_page
@@ -34,6 +34,14 @@ def issue_token(data):
         generation=account.token_generation,
     )
     return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime}
+
+
+def token_generation_of(name):
+    """The token_generation a token for subject `name` must carry: its account's, or None for a
+    subject with no account (an operator's `flask token create` token, which no disable reaches).
+    Read in a session of its own: minting a token writes nothing."""
+    with reading_session() as lookup:
+        return lookup.scalar(select(Account.token_generation).where(Account.name == name))
 
 
 def create_account(actor, *, name, kind, secret, role, display_name, service=None, agency=None):
