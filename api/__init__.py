@@ -77,15 +77,6 @@ def _require_json_body():
     return None
 
 
-def _read_only_transaction():
-    """Only write routes (declared by @idempotent) take SQLite's write lock at BEGIN."""
-    view = current_app.view_functions.get(request.endpoint)
-    # Where the app context outlives one request (tests, CLI), a transaction may already be
-    # open on this thread's session; the request joins it rather than failing to set options.
-    if not getattr(view, "_idempotent", False) and not db.session().in_transaction():
-        db.begin_read_only()
-
-
 def create_app(config=None):
     # An API serves no files: without this Flask adds an open /static/<path> route.
     app = Flask(__name__, static_folder=None)
@@ -118,11 +109,11 @@ def create_app(config=None):
     )
     register_routes(api)
     errors.register(app)  # after flask-smorest's, so ours builds every error body
-    # Rate limits before anything reads the body or opens a transaction.
+    # Rate limits before anything reads the body or opens a transaction (each route's
+    # transaction is begun by the route itself: api/routes, Blueprint.route).
     limits.init_app(app)
     app.before_request(_bound_chunked_body)
     app.before_request(_require_json_body)
-    app.before_request(_read_only_transaction)
     # Also after a refused read (401/403/404): those are the accesses most worth knowing about.
     app.after_request(access.record_access)
     cli.register(app)

@@ -24,12 +24,13 @@ def long_job(func):
 
     @wraps(func)
     def wrapper(*args, **kwargs):
-        from .db import lift_statement_timeout, session
+        from .db import session
+        from .engines import lift_timeouts
 
         # Only PostgreSQL has one (and on SQLite opening the transaction here would take the
         # write lock for a read-only command).
         if current_app.extensions["db"].dialect == "postgresql":
-            lift_statement_timeout(session.connection())
+            lift_timeouts(session.connection())
         return func(*args, **kwargs)
 
     return wrapper
@@ -126,7 +127,7 @@ def audit_checkpoint():
 @long_job
 def timescales_recompute():
     """Recompute stored deadlines and on-time flags after the bank holiday calendar changes."""
-    from .auth import system_actor
+    from .caller import system_actor
     from .db import session
     from .domain.timescale_facts import recompute_working_day_facts
 

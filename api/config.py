@@ -65,12 +65,15 @@ class Config:
     # PostgreSQL cancels a web request's statement that runs longer than this (a 503, not a hung
     # worker). Operator commands and migrations lift it. 0 switches it off.
     STATEMENT_TIMEOUT_MS = _int("STATEMENT_TIMEOUT_MS", 5000)
-    # PostgreSQL: a pooled connection idle this long is pinged before use (api/db.py).
+    # PostgreSQL: a pooled connection idle this long is pinged before use (api/engines.py).
     DB_PING_AFTER_IDLE_SECONDS = float(os.environ.get("DB_PING_AFTER_IDLE_SECONDS", "10"))
     # How far in the future a client's clock may be before a timestamp counts as "in the future".
     CLOCK_SKEW_SECONDS = _int("CLOCK_SKEW_SECONDS", 120)
-    # An unfinished request holding an Idempotency-Key longer than this is taken as abandoned.
-    IDEMPOTENCY_LOCK_SECONDS = _int("IDEMPOTENCY_LOCK_SECONDS", 60)
+    # PostgreSQL: a statement that waits longer than this for a lock another request holds gives
+    # up. A retry with an Idempotency-Key still held by the first request waits for it this long,
+    # then gets 409 with Retry-After; any other write, a 503 with Retry-After. Below
+    # STATEMENT_TIMEOUT_MS, so that such a wait is reported as one. 0 switches it off.
+    LOCK_TIMEOUT_MS = _int("LOCK_TIMEOUT_MS", 3000)
 
     # Timescales (England defaults; councils set their own)
     TIMEZONE = "Europe/London"

@@ -1,26 +1,19 @@
-"""Engine, session, declarative base, the UTC timestamp type and SQLite's settings."""
+"""The request's session, the declarative base, the UTC timestamp type, and writing records
+without the unit of work. Each engine's own settings are in api/engines.py; which transaction a
+request runs in, and its commit, in api/transactions.py."""
 
-import os
-import sqlite3
-import threading
-import time
-from contextlib import contextmanager
 from datetime import UTC
 
 from flask import current_app
-from sqlalchemy import DateTime, MetaData, create_engine, event, insert
+from sqlalchemy import DateTime, MetaData, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import (
     DeclarativeBase, make_transient_to_detached, scoped_session, sessionmaker,
 )
 from sqlalchemy.types import TypeDecorator
 
-try:
-    import fcntl  # POSIX: the SQLite writers' queue (_WriterQueue) uses flock(2)
-except ImportError:  # Windows: no queue; writers wait in SQLite's busy handler
-    fcntl = None
+from .engines import PING_AFTER_IDLE_SECONDS, create_tuned_engine
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -56,202 +49,13 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
-
-# Execution option for a transaction whose commit need not wait for the disk: its record
-# acknowledges nothing and is harmless to lose in a power cut (an Idempotency-Key's claim). Every
-# later commit that does wait (all the others) makes it durable too, since both engines write one
-# log in order: SQLite's WAL, PostgreSQL's WAL. See not_synced().
-NOT_SYNCED = "mash_not_synced"
-
-
-def not_synced(session):
-    """Begin `session`'s transaction so that its commit does not wait for the disk (SQLite
-    synchronous=NORMAL for it; PostgreSQL synchronous_commit=off for it). Returns its connection.
-    Only for records whose loss in a crash changes nothing that was acknowledged."""
-    connection = session.connection(execution_options={NOT_SYNCED: True})
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
-    return connection
-
-
-class _WriterQueue:
-    """Writers to one SQLite file queue on an advisory lock file beside it (`<file>-writers`)
-    before they take SQLite's write lock, and are woken by the kernel the moment it is free.
-
-    Without it, a writer that finds the database locked sleeps in SQLite's busy handler (1, 2,
-    5, 10 ... 100 ms steps) and looks again: the lock is free most of that time, so with two
-    gunicorn workers the second writer waited several times as long as the first held the lock.
-    SQLite's own lock stays the authority; this only orders the waiting. flock(2) is tied to the
-    open file, so a killed holder's lock goes with it, each connection opens its own (threads
-    queue as processes do), and a connection never carries one across a fork.
-    A thread that already holds it through another connection does not queue behind itself, and
-    a lock file that cannot be opened (another user's, a read-only directory) is not waited on:
-    both fall back to SQLite's busy handler, as before."""
-
-    def __init__(self, path):
-        self.path = path
-        self._this_thread = threading.local()
-
-    def take(self, dbapi_connection):
-        if getattr(self._this_thread, "holds", False):
-            return
-        fd = dbapi_connection.writer_fd
-        if fd is None or dbapi_connection.writer_pid != os.getpid():
-            try:
-                # flock needs no write access: any user who may read the file may queue.
-                fd = os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o644)
-            except OSError:
-                return
-            dbapi_connection.writer_fd, dbapi_connection.writer_pid = fd, os.getpid()
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        dbapi_connection.writer_holding = True
-        self._this_thread.holds = True
-
-    def give(self, dbapi_connection):
-        if dbapi_connection.writer_holding:
-            dbapi_connection.writer_holding = False
-            self._this_thread.holds = False
-            fcntl.flock(dbapi_connection.writer_fd, fcntl.LOCK_UN)
-
-
-class _QueuedConnection(sqlite3.Connection):
-    """pysqlite's connection, giving the writers' queue back once its transaction has ended."""
-
-    writer_queue = None  # set per database (a subclass each)
-    writer_fd = writer_pid = None
-    writer_holding = False
-
-    def commit(self):
-        try:
-            super().commit()
-        finally:
-            self.writer_queue.give(self)
-
-    def rollback(self):
-        try:
-            super().rollback()
-        finally:
-            self.writer_queue.give(self)
-
-    def close(self):
-        try:
-            self.writer_queue.give(self)
-            if self.writer_fd is not None and self.writer_pid == os.getpid():
-                os.close(self.writer_fd)
-            self.writer_fd = None
-        finally:
-            super().close()
-
-
-def _sqlite_writer_queue(url):
-    """The connection class for a file database (None for an in-memory one, which has one
-    process, and where flock(2) is missing)."""
-    database = url.database
-    if fcntl is None or not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    queue = _WriterQueue(os.path.abspath(database) + "-writers")
-    return type("QueuedConnection", (_QueuedConnection,), {"writer_queue": queue})
-
-
-def _configure_sqlite(engine, writer_queue=None):
-    @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, _record):
-        # Take transaction control away from pysqlite so SAVEPOINT works and BEGIN is ours.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged record survives a power cut
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def on_begin(connection):
-        options = connection.get_execution_options()
-        if options.get(NOT_SYNCED):
-            # See NOT_SYNCED. SQLite takes the setting only outside a transaction, so it is set
-            # before BEGIN, and put back when the connection returns to the pool.
-            connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
-            connection.info[NOT_SYNCED] = True
-        # Writers take the write lock up front, so a concurrent writer waits (busy timeout)
-        # instead of failing when it tries to upgrade a read snapshot. Reads opt out.
-        mode = options.get("sqlite_begin", "IMMEDIATE")
-        queue = writer_queue if mode == "IMMEDIATE" else None
-        if queue is not None:
-            queue.take(connection.connection.dbapi_connection)
-        try:
-            connection.exec_driver_sql(f"BEGIN {mode}")
-        except BaseException:
-            if queue is not None:
-                queue.give(connection.connection.dbapi_connection)
-            raise
-
-    @event.listens_for(engine, "checkin")
-    def on_checkin(dbapi_connection, connection_record):
-        if connection_record.info.pop(NOT_SYNCED, False):
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA synchronous=FULL")
-            cursor.close()
-
-
-# A pooled PostgreSQL connection idle longer than this is checked (one round trip) before use.
-PING_AFTER_IDLE_SECONDS = 10.0
-
-
-def _ping_idle_connections(engine, idle_seconds):
-    """SQLAlchemy's pool_pre_ping, for connections that have been idle a while only.
-
-    pool_pre_ping pings a connection every time it is taken from the pool: one round trip per
-    session, three for a keyed write, which cost a quarter of a contact's CPU on a busy server.
-    Under load a connection is back in use within milliseconds, and a server restart or a
-    dropped idle connection is what a ping is for: so a connection idle more than `idle_seconds`
-    is pinged, and a dead one replaced (DisconnectionError: the pool retries with a new one). A
-    connection that dies while in use still fails that request (a 503, nothing recorded) and the
-    pool then drops its other connections, as SQLAlchemy does without pre-ping."""
-
-    @event.listens_for(engine, "checkin")
-    def on_checkin(_dbapi_connection, connection_record):
-        connection_record.info["idle_since"] = time.monotonic()
-
-    @event.listens_for(engine, "checkout")
-    def on_checkout(dbapi_connection, connection_record, _proxy):
-        idle_since = connection_record.info.get("idle_since")
-        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
-            return  # new, or back in use at once
-        try:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("SELECT 1")
-            cursor.close()
-        except engine.dialect.loaded_dbapi.Error as error:
-            raise DisconnectionError("pooled connection found dead") from error
-
-
 class Database:
     """The engine and session factory of one app."""
 
-    def __init__(self, url, statement_timeout_ms=0, ping_after_idle_seconds=PING_AFTER_IDLE_SECONDS):
+    def __init__(self, url, **tuning):
+        """`tuning`: create_tuned_engine's settings (timeouts, the idle ping)."""
         self.url = make_url(url)
-        options = {}
-        connection_class = None
-        if self.url.get_backend_name() == "sqlite":
-            options = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
-            connection_class = _sqlite_writer_queue(self.url)
-            if connection_class is not None:
-                options["connect_args"]["factory"] = connection_class
-        elif self.url.get_backend_name() == "postgresql":
-            # Set once per connection, so it costs no round trip per request.
-            options["connect_args"] = {
-                "options": "-c synchronous_commit=on -c timezone=UTC "
-                f"-c statement_timeout={int(statement_timeout_ms)}"
-            }
-        # An error's message must not carry the statement's parameters: they are personal data,
-        # and error messages end up in logs.
-        self.engine = create_engine(self.url, hide_parameters=True, **options)
-        if self.url.get_backend_name() == "sqlite":
-            _configure_sqlite(self.engine, connection_class and connection_class.writer_queue)
-        else:
-            _ping_idle_connections(self.engine, ping_after_idle_seconds)
+        self.engine = create_tuned_engine(self.url, **tuning)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
 
     @property
@@ -347,32 +151,14 @@ def insert_unless_present(connection, table, values, conflict_on=()):
     return connection.execute(statement, values).first() is not None
 
 
-def lift_statement_timeout(connection):
-    """No statement timeout for the rest of this transaction (PostgreSQL; a no-op on SQLite): for
-    operator jobs and migrations, which may rightly run long. SET LOCAL ends with the transaction,
-    so a pooled connection goes back with the web requests' timeout."""
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
-
-
-def begin_read_only():
-    """Start this session's transaction as a reader (SQLite: no write lock)."""
-    session.connection(execution_options={"sqlite_begin": "DEFERRED"})
-
-
-@contextmanager
-def reading_session():
-    """A read-only session of its own, for a body streamed after the request has answered (the
-    request's session has ended by then: see api/access.py). Closed when the body ends or the
-    client goes away."""
-    with current_app.extensions["db"].sessionmaker() as own:
-        own.connection(execution_options={"sqlite_begin": "DEFERRED"})
-        yield own
-
-
 def init_app(app):
-    database = Database(app.config["DATABASE_URL"], app.config.get("STATEMENT_TIMEOUT_MS", 0),
-                        app.config.get("DB_PING_AFTER_IDLE_SECONDS", PING_AFTER_IDLE_SECONDS))
+    config = app.config
+    database = Database(
+        config["DATABASE_URL"],
+        statement_timeout_ms=config.get("STATEMENT_TIMEOUT_MS", 0),
+        lock_timeout_ms=config.get("LOCK_TIMEOUT_MS", 0),
+        ping_after_idle_seconds=config.get("DB_PING_AFTER_IDLE_SECONDS", PING_AFTER_IDLE_SECONDS),
+    )
     app.extensions["db"] = database
 
     # Each request gets a fresh session, even when an app context outlives it (tests, CLI).

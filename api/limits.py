@@ -3,7 +3,7 @@
 A caller is the subject of a valid bearer token: each API client and each person has its own
 allowance, so one partner system flooding the front door does not slow another. A request with
 no valid token (the token endpoint, mostly) is counted by its remote address. Counts live in
-memory by default (one process, SweptMemoryStorage); set RATELIMIT_STORAGE_URI (e.g.
+memory by default (one process: api/overrides.py, SweptMemoryStorage); set RATELIMIT_STORAGE_URI (e.g.
 redis://host:6379/0) so several servers share them.
 """
 
@@ -11,73 +11,23 @@ import math
 import time
 
 from flask import current_app, request
-from flask_jwt_extended import decode_token
 from flask_limiter import Limit, Limiter
-from limits.storage import MemoryStorage
 
+from .caller import current_caller
+from .declarations import current_declaration
 from .errors import rate_limited
+from .overrides import storage_uri
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 TOKEN_ENDPOINT = "auth.issue_token"
 
 
-class SweptMemoryStorage(MemoryStorage):
-    """limits' in-memory storage (memory://), with expired counts swept by the requests
-    themselves, at most once every SWEEP_SECONDS, instead of by a timer thread.
-
-    limits' own starts a new `threading.Timer(0.01)` whenever the last one has finished: under
-    steady load a thread per request, which the request waits to see started. Which counts are
-    live is unchanged: a count past its window is dropped when it is next read (limits does that
-    in `get`); the sweep only frees the memory of callers who have gone quiet."""
-
-    STORAGE_SCHEME = ["memory-swept"]
-    SWEEP_SECONDS = 1.0
-
-    def __init__(self, uri=None, wrap_exceptions=False, **options):
-        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
-        self.timer.cancel()  # the one MemoryStorage starts on creation
-        self._next_sweep = time.time() + self.SWEEP_SECONDS
-
-    def _MemoryStorage__schedule_expiry(self):  # replaces MemoryStorage.__schedule_expiry
-        now = time.time()
-        if now >= self._next_sweep:
-            self._next_sweep = now + self.SWEEP_SECONDS
-            self._MemoryStorage__expire_events()
-
-
-def storage_uri(configured):
-    """memory:// (the default) is kept by SweptMemoryStorage; any other URI is limits' own."""
-    scheme, separator, rest = configured.partition("://")
-    return f"memory-swept://{rest}" if separator and scheme == "memory" else configured
-
-
-def unlimited(func):
-    """Declare a route outside the rate limits (the health check: monitors poll it)."""
-    func._rate_limit_exempt = True
-    return func
-
-
 def caller_key():
-    """`sub:<subject>` for a request with a valid token, else `addr:<remote address>`. Worked out
-    once per request (each limit asks)."""
-    key = request.environ.get("mash.rate_limit_key")
-    if key is None:
-        key = request.environ["mash.rate_limit_key"] = _caller_of_token() or remote_address()
-    return key
-
-
-def _caller_of_token():
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    try:
-        # Verified, not just read: an unsigned token naming someone else must not spend that
-        # someone's allowance.
-        return f"sub:{decode_token(token.strip())['sub']}"
-    except Exception:  # noqa: BLE001
-        # Whatever makes a token unverifiable (the 401 comes later, from the route), its
-        # request is counted by address: an error here must not let it skip the limits.
-        return None
+    """`sub:<subject>` for a request whose token's signature proves its subject (api/caller.py),
+    else `addr:<remote address>`: an unsigned token naming someone else must not spend that
+    someone's allowance, and a token that proves nothing does not escape the limits."""
+    subject = current_caller().signed_subject
+    return f"sub:{subject}" if subject is not None else remote_address()
 
 
 def remote_address():
@@ -89,8 +39,8 @@ def _configured(name):
 
 
 def _exempt_route():
-    view = current_app.view_functions.get(request.endpoint)
-    return getattr(view, "_rate_limit_exempt", False)
+    declaration = current_declaration()
+    return declaration is not None and not declaration.rate_limited
 
 
 def _breached(request_limit):

@@ -75,12 +75,13 @@ def configure_logging(level):
 
 
 def _start_request():
+    # Each request starts with an empty `g` (its caller, its actor, what it read), even where an
+    # app context outlives one request (tests, CLI): nothing of the last request's is taken for
+    # this one's.
+    g.__dict__.clear()
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
     g.request_id = incoming if VALID_REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
     g.request_started = time.perf_counter()
-    # Where an app context outlives one request (tests, CLI), the last request's actor must not
-    # be taken for this one's.
-    g.pop("actor", None)
 
 
 def _finish_request(response):

@@ -13,7 +13,7 @@ from itertools import chain
 from flask import Response, request, stream_with_context
 from werkzeug.exceptions import NotAcceptable
 
-from .db import reading_session
+from .transactions import reading_session
 
 JSON = "application/json"
 NDJSON = "application/x-ndjson"

@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from api import create_app
-from api.auth import generate_key_pair
+from api.keys import generate_key_pair
 from api.cli import upgrade
 from api.config import Config
 from api.db import UTCDateTime

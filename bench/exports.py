@@ -29,7 +29,7 @@ BATCH = 5_000
 
 def _app(url):
     from api import create_app
-    from api.auth import generate_key_pair
+    from api.keys import generate_key_pair
     from api.config import Config
 
     private, public = generate_key_pair()

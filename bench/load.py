@@ -377,7 +377,9 @@ class Site:
 
     def __init__(self, url, partners=6, practitioners=2, speed_clients=8):
         from api import audit, create_app
-        from api.auth import generate_key_pair, mint_token, system_actor
+        from api.auth import mint_token
+        from api.caller import system_actor
+        from api.keys import generate_key_pair
         from api.cli import upgrade
         from api.db import session
         from api.domain.accounts import create_account

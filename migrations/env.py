@@ -2,7 +2,8 @@
 
 from alembic import context
 
-from api.db import Base, lift_statement_timeout
+from api.db import Base
+from api.engines import lift_timeouts
 import api.models  # noqa: F401  (registers every table on Base.metadata)
 
 config = context.config
@@ -30,7 +31,7 @@ def run_migrations_online():
             )
             with context.begin_transaction():
                 # A migration may rewrite a large table: the web requests' timeout is not for it.
-                lift_statement_timeout(connection)
+                lift_timeouts(connection)
                 context.run_migrations()
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from api.auth import system_actor
+from api.caller import system_actor
 from api.db import session
 from api.domain.accounts import create_account
 from api.domain.contacts import record_contact

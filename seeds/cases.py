@@ -5,7 +5,7 @@ accepted, refused and withdrawn."""
 
 from datetime import timedelta
 
-from api.auth import Actor
+from api.caller import Actor
 from api.domain.contacts import record_consent
 from api.domain.decisions import approve_decision, record_decision, record_feedback
 from api.domain.meetings import convene_meeting, record_minutes, record_outcome

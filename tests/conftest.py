@@ -17,7 +17,8 @@ from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.engine import make_url
 
 from api import create_app
-from api.auth import generate_key_pair, mint_token
+from api.auth import mint_token
+from api.keys import generate_key_pair
 from api.cli import upgrade
 from api.config import TestConfig
 from api.db import session

@@ -6,7 +6,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
 from ..auth import claims_for, mint_token
-from ..db import reading_session, session
+from ..db import session
+from ..transactions import reading_session
 from ..errors import Conflict, NotFound, Unauthorized
 from ..models import Account
 from ..pages import keyset_page

@@ -1,98 +1,61 @@
 """One flask-smorest Blueprint per resource."""
 
-import json
 from functools import wraps
 
 import flask_smorest
-from flask import request
-from marshmallow import ValidationError
-from webargs.flaskparser import FlaskParser
+from flask import request, url_for
 
+from .. import transactions
+from ..auth import authorise, check_roles, documented
+from ..db import session
+from ..declarations import Declaration, declare
 from ..errors import PreconditionFailed
-
-
-NUL_MESSAGE = "Must not contain the NUL character (U+0000)."
-SURROGATE_MESSAGE = "Must be valid Unicode: a lone surrogate (\\ud800 to \\udfff) is not a character."
-
-
-def _text_fault(text):
-    if "\x00" in text:
-        return NUL_MESSAGE
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # JSON's "\ud800" escape decodes to a string no database can store
-        return SURROGATE_MESSAGE
-    return None
-
-
-def unstorable_text(value, name=""):
-    """{"children[0].given_name": [...]} for each string (or key) in `value` that no database
-    can store: a U+0000, or a lone surrogate."""
-    found = {}
-    if isinstance(value, str):
-        fault = _text_fault(value)
-        if fault:
-            found[name or "body"] = [fault]
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            path = f"{name}.{key}" if name else str(key)
-            found.update(unstorable_text(key, path))
-            found.update(unstorable_text(item, path))
-    elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            found.update(unstorable_text(item, f"{name}[{index}]"))
-    return found
-
-
-class StrictParser(FlaskParser):
-    # An unknown query parameter is most often a misspelt filter: say so rather than ignore it.
-    DEFAULT_UNKNOWN_BY_LOCATION = {
-        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
-        "query": None,
-        "querystring": None,
-    }
-
-    def _raw_load_json(self, req):
-        try:
-            return super()._raw_load_json(req)
-        except RecursionError as error:  # nested deeper than Python's parser follows
-            # (webargs reads an empty `doc` as "no body", so name what was sent)
-            raise json.JSONDecodeError("Nested too deeply to read.", "(deeply nested)", 0) from error
-
-    def _load_location_data(self, *, schema, req, location):
-        # PostgreSQL cannot store U+0000 in text (and SQLite would keep it as a silent
-        # terminator), and neither engine can encode a lone surrogate: refuse them on every
-        # engine, naming the field, before any schema runs.
-        data = super()._load_location_data(schema=schema, req=req, location=location)
-        if hasattr(data, "lists"):  # query arguments: a name may repeat
-            plain = {key: values[0] if len(values) == 1 else values for key, values in data.lists()}
-        else:
-            plain = data
-        found = unstorable_text(plain)
-        if found:
-            raise ValidationError(found)
-        return data
+from ..overrides import StrictParser, smorest_etag
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """Documents the answers a route gives without a decorator of its own saying so, since the
-    OpenAPI document lists every status code an operation can answer (no catch-all `default`)."""
+    """flask-smorest's Blueprint, whose `route` takes the route's declaration (api/declarations.py)
+    and runs every request of it the same way: its transaction begun, its caller proven and
+    their role checked, then the route, then (a write) its one commit. It also documents the
+    answers a route gives without a decorator of its own saying so, since the OpenAPI document
+    lists every status code an operation can answer (no catch-all `default`)."""
 
     ARGUMENTS_PARSER = StrictParser()
 
-    def route(self, rule, *, parameters=None, tags=None, **options):
+    def route(self, rule, *, roles=(), public=False, writes=False, logs_access=None,
+              rate_limited=True, parameters=None, tags=None, **options):
+        """`roles`: who may call it (or `public=True`); `writes`: a write, committed once, with
+        Idempotency-Key replay; `logs_access`: the kind of case record it reads, for the access
+        log; `rate_limited=False`: outside the rate limits (the health check)."""
+        declaration = Declaration(roles=check_roles(roles) if roles else (), public=public,
+                                  writes=writes, logs_access=logs_access,
+                                  rate_limited=rate_limited)
         register = super().route(rule, parameters=parameters, tags=tags, **options)
-        responses = {"503": "SERVICE_UNAVAILABLE"}  # the database busy or unreachable: retry
+        answers = {"503": "SERVICE_UNAVAILABLE"}  # the database busy or unreachable: retry
         if "<" in rule:
-            responses["404"] = "NOT_FOUND"  # no such record, or not one this caller may see
+            answers["404"] = "NOT_FOUND"  # no such record, or not one this caller may see
+        if rate_limited:
+            answers["429"] = "TOO_MANY_REQUESTS"  # over the caller's rate limit: Retry-After
+        documentation = {"responses": answers}
+        for more in ((documented(declaration.roles) if not public else {}),
+                     (transactions.KEY_DOCUMENTATION if writes else {})):
+            for name, value in more.items():
+                documentation[name] = ({**documentation[name], **value}
+                                       if name == "responses" else value)
 
-        def document(func):
-            answers = dict(responses)
-            if not getattr(func, "_rate_limit_exempt", False):  # api/limits.py
-                answers["429"] = "TOO_MANY_REQUESTS"  # over the caller's rate limit: Retry-After
-            return register(self.doc(responses=answers)(func))
+        def decorate(func):
+            @wraps(func)
+            def view(*args, **kwargs):
+                transactions.begin(declaration.writes)
+                if not declaration.public:
+                    authorise(declaration.roles, session)
+                if declaration.writes:
+                    return transactions.run_write(func, *args, **kwargs)
+                return func(*args, **kwargs)
 
-        return document
+            return register(declare(self.doc(**documentation)(view), declaration))
+
+        return decorate
 
     def arguments(self, schema, *, location="json", **kwargs):
         # One schema instance per route, made here, rather than one per request (webargs makes a
@@ -110,9 +73,20 @@ class Blueprint(flask_smorest.Blueprint):
         return lambda func: self.doc(responses=responses)(parse(func))
 
 
+def located(record, endpoint, **values):
+    """The answer of a write that created or changed `record`: the record, and a Location header
+    naming where to read it (`endpoint`, a GET, with `values`)."""
+    return record, {"Location": url_for(endpoint, **values)}
+
+
+def locator(endpoint, id_argument):
+    """located() for the records one GET route reads by id: `locator(...)(record)`."""
+    return lambda record: located(record, endpoint, **{id_argument: record.id})
+
+
 def etag_of(record, schema):
     """The ETag GET returns for `record` (flask-smorest's, over the same representation)."""
-    return Blueprint._generate_etag(schema().dump(record))
+    return smorest_etag(schema().dump(record))
 
 
 def honours_if_match(load, schema, name):

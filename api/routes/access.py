@@ -1,6 +1,5 @@
 from .. import access
-from ..access import logs_access
-from ..auth import requires
+from ..auth import AUDITORS
 from . import Blueprint
 from schemas.access import AccessEventArgsSchema, AccessEventSchema
 from schemas.common import page_of
@@ -8,9 +7,7 @@ from schemas.common import page_of
 blp = Blueprint("access", __name__, description="The access log: who read which case records")
 
 
-@blp.route("/audit/access")
-@requires("auditor")
-@logs_access("access_log")
+@blp.route("/audit/access", roles=AUDITORS, logs_access="access_log")
 @blp.arguments(AccessEventArgsSchema, location="query")
 @blp.response(200, page_of(AccessEventSchema))
 def list_access_events(args):

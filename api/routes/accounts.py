@@ -1,6 +1,6 @@
-from ..auth import current_actor, requires
+from ..auth import ADMINS
+from ..caller import current_actor
 from ..domain import accounts
-from ..idempotency import idempotent
 from . import Blueprint, honours_if_match
 from schemas.accounts import AccountListArgsSchema, AccountSchema, AccountStatusChangeSchema
 from schemas.common import page_of
@@ -14,8 +14,7 @@ blp = Blueprint(
 if_account_matches = honours_if_match(accounts.get_account, AccountSchema, "account")
 
 
-@blp.route("/accounts")
-@requires("admin")
+@blp.route("/accounts", roles=ADMINS)
 @blp.arguments(AccountListArgsSchema, location="query")
 @blp.response(200, page_of(AccountSchema))
 def list_accounts(args):
@@ -23,8 +22,7 @@ def list_accounts(args):
     return accounts.list_accounts(args)
 
 
-@blp.route("/accounts/<uuid:account_id>")
-@requires("admin")
+@blp.route("/accounts/<uuid:account_id>", roles=ADMINS)
 @blp.etag
 @blp.response(200, AccountSchema)
 def get_account(account_id):
@@ -32,9 +30,7 @@ def get_account(account_id):
     return accounts.get_account(account_id)
 
 
-@blp.route("/accounts/<uuid:account_id>/disable", methods=["POST"])
-@requires("admin")
-@idempotent
+@blp.route("/accounts/<uuid:account_id>/disable", methods=["POST"], roles=ADMINS, writes=True)
 @if_account_matches
 @blp.arguments(AccountStatusChangeSchema)
 @blp.response(200, AccountSchema)
@@ -44,9 +40,7 @@ def disable_account(data, account_id):
     return accounts.set_account_active(current_actor(), account_id, data, active=False)
 
 
-@blp.route("/accounts/<uuid:account_id>/enable", methods=["POST"])
-@requires("admin")
-@idempotent
+@blp.route("/accounts/<uuid:account_id>/enable", methods=["POST"], roles=ADMINS, writes=True)
 @if_account_matches
 @blp.arguments(AccountStatusChangeSchema)
 @blp.response(200, AccountSchema)

@@ -1,4 +1,4 @@
-from ..auth import requires
+from ..auth import EVERYONE
 from ..domain import agencies
 from . import Blueprint
 from schemas.agencies import AgencySchema
@@ -7,8 +7,7 @@ from schemas.common import PageArgsSchema, page_of
 blp = Blueprint("agencies", __name__, description="Reference data: partner agencies")
 
 
-@blp.route("/agencies")
-@requires("agency", "practitioner", "manager", "auditor", "admin")
+@blp.route("/agencies", roles=EVERYONE)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(AgencySchema))
 def list_agencies(args):

@@ -1,6 +1,5 @@
 from .. import audit
-from ..access import logs_access
-from ..auth import requires
+from ..auth import AUDITORS
 from ..streams import JSON, NDJSON, ndjson_response, preferred_format
 from . import Blueprint
 from schemas.audit import (
@@ -12,9 +11,8 @@ from schemas.common import page_of
 blp = Blueprint("audit", __name__, description="The append-only, hash-chained audit trail")
 
 
-@blp.route("/audit/events")
-@requires("auditor")
-@logs_access("audit_log")  # its events hold snapshots of case records
+@blp.route("/audit/events", roles=AUDITORS, logs_access="audit_log")
+# its events hold snapshots of case records
 @blp.arguments(AuditEventArgsSchema, location="query")
 @blp.response(200, page_of(AuditEventSchema))
 # flask-smorest documents one content type per response: the 200 is written out whole here.
@@ -30,8 +28,7 @@ def list_audit_events(args):
     return audit.list_events(args)
 
 
-@blp.route("/audit/verify")
-@requires("auditor")
+@blp.route("/audit/verify", roles=AUDITORS)
 @blp.response(200, VerificationSchema)
 def verify_audit_chain():
     """Recompute the hash chain and report the first event that does not verify."""
@@ -40,8 +37,7 @@ def verify_audit_chain():
 
 # A POST only because signed checkpoints do not belong in a URL: it writes nothing, so it is not
 # @idempotent and runs as a read (tests/api/test_route_declarations.py lists it as such).
-@blp.route("/audit/verify", methods=["POST"])
-@requires("auditor")
+@blp.route("/audit/verify", methods=["POST"], roles=AUDITORS)
 @blp.arguments(CheckpointsSchema)
 @blp.response(200, CheckedVerificationSchema)
 def verify_audit_chain_against_checkpoints(data):
@@ -54,8 +50,7 @@ def verify_audit_chain_against_checkpoints(data):
     }
 
 
-@blp.route("/audit/checkpoint")
-@requires("auditor")
+@blp.route("/audit/checkpoint", roles=AUDITORS)
 @blp.response(200, CheckpointSchema)
 def sign_audit_checkpoint():
     """Sign the chain's length and head hash now, for keeping outside this system."""

@@ -1,4 +1,3 @@
-from ..auth import public
 from ..domain import accounts
 from . import Blueprint
 from schemas.auth import TokenRequestSchema, TokenSchema
@@ -6,8 +5,7 @@ from schemas.auth import TokenRequestSchema, TokenSchema
 blp = Blueprint("auth", __name__, description="Tokens for partner systems and people")
 
 
-@blp.route("/auth/token", methods=["POST"])
-@public
+@blp.route("/auth/token", methods=["POST"], public=True)
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenSchema)
 @blp.doc(responses={"401": "UNAUTHORIZED"})

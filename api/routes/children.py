@@ -1,17 +1,12 @@
-from ..access import logs_access
-from ..auth import requires
+from ..auth import CASE_READERS
 from ..domain import chronology
 from . import Blueprint
 from schemas.chronology import ChildDetailSchema, ChronologySchema
 
 blp = Blueprint("children", __name__, description="Children and their chronologies")
 
-CASE_READERS = ("practitioner", "manager", "auditor")
 
-
-@blp.route("/children/<uuid:child_id>")
-@requires(*CASE_READERS)
-@logs_access("child")
+@blp.route("/children/<uuid:child_id>", roles=CASE_READERS, logs_access="child")
 @blp.etag
 @blp.response(200, ChildDetailSchema)
 def get_child(child_id):
@@ -19,9 +14,7 @@ def get_child(child_id):
     return chronology.child_detail(child_id)
 
 
-@blp.route("/children/<uuid:child_id>/chronology")
-@requires(*CASE_READERS)
-@logs_access("child")
+@blp.route("/children/<uuid:child_id>/chronology", roles=CASE_READERS, logs_access="child")
 @blp.response(200, ChronologySchema)
 def child_chronology(child_id):
     """Every event about this child across contacts, meetings and transitions, in time order."""

@@ -1,20 +1,15 @@
-from flask import url_for
-
-from ..access import children_read, logs_access
-from ..auth import current_actor, requires
+from ..access import children_read
+from ..auth import CONTACT_READERS, CONTACT_WRITERS, STAFF
+from ..caller import current_actor
 from ..domain import contacts
-from ..idempotency import idempotent
-from . import Blueprint, honours_if_match
+from . import Blueprint, honours_if_match, located, locator
 from schemas.contacts import ConsentInSchema, ContactCreateSchema, ContactListArgsSchema, ContactSchema
 from schemas.common import page_of
 
 blp = Blueprint("contacts", __name__, description="Contacts: worries about children, as received")
 
-READERS = ("agency", "practitioner", "manager", "auditor")
 
-
-def _located(contact):
-    return contact, {"Location": url_for("contacts.get_contact", contact_id=contact.id)}
+_located = locator("contacts.get_contact", "contact_id")
 
 
 def current_contact(contact_id):
@@ -26,23 +21,17 @@ def current_contact(contact_id):
 if_contact_matches = honours_if_match(current_contact, ContactSchema, "contact")
 
 
-@blp.route("/contacts", methods=["POST"])
-@requires("agency", "practitioner", "manager")
-@idempotent
+@blp.route("/contacts", methods=["POST"], roles=CONTACT_WRITERS, writes=True)
 @blp.arguments(ContactCreateSchema)
 @blp.response(201, ContactSchema)
 def create_contact(data):
     """Record a contact (a partner system, or a practitioner taking a call)."""
     actor = current_actor()
     contact = contacts.record_contact(actor, data)
-    return contacts.view_for(actor, contact), {
-        "Location": url_for("contacts.get_contact", contact_id=contact.id)
-    }
+    return located(contacts.view_for(actor, contact), "contacts.get_contact", contact_id=contact.id)
 
 
-@blp.route("/contacts")
-@requires(*READERS)
-@logs_access("contact")
+@blp.route("/contacts", roles=CONTACT_READERS, logs_access="contact")
 @blp.arguments(ContactListArgsSchema, location="query")
 @blp.response(200, page_of(ContactSchema))
 def list_contacts(args):
@@ -52,9 +41,7 @@ def list_contacts(args):
     return {**page, "items": [contacts.view_for(actor, c) for c in page["items"]]}
 
 
-@blp.route("/contacts/<uuid:contact_id>")
-@requires(*READERS)
-@logs_access("contact")
+@blp.route("/contacts/<uuid:contact_id>", roles=CONTACT_READERS, logs_access="contact")
 @blp.etag
 @blp.response(200, ContactSchema)
 def get_contact(contact_id):
@@ -65,9 +52,7 @@ def get_contact(contact_id):
     return contacts.view_for(actor, contact)
 
 
-@blp.route("/contacts/<uuid:contact_id>/consent", methods=["POST"])
-@requires("practitioner", "manager")
-@idempotent
+@blp.route("/contacts/<uuid:contact_id>/consent", methods=["POST"], roles=STAFF, writes=True)
 @if_contact_matches
 @blp.arguments(ConsentInSchema)
 @blp.response(201, ContactSchema)

@@ -1,10 +1,7 @@
-from flask import url_for
-
-from ..access import logs_access
-from ..auth import current_actor, requires
+from ..auth import CASE_READERS, MANAGERS, STAFF
+from ..caller import current_actor
 from ..domain import chronology, decisions
-from ..idempotency import idempotent
-from . import Blueprint
+from . import Blueprint, located
 from .contacts import if_contact_matches
 from schemas.chronology import ChronologySchema
 from schemas.decisions import (
@@ -14,57 +11,44 @@ from schemas.decisions import (
 
 blp = Blueprint("decisions", __name__, description="Threshold decisions, sign-off, feedback, history")
 
-STAFF = ("practitioner", "manager")
-CASE_READERS = ("practitioner", "manager", "auditor")
 
-
-@blp.route("/contacts/<uuid:contact_id>/decisions", methods=["POST"])
-@requires(*STAFF)
-@idempotent
+@blp.route("/contacts/<uuid:contact_id>/decisions", methods=["POST"], roles=STAFF, writes=True)
 @if_contact_matches
 @blp.arguments(DecisionCreateSchema)
 @blp.response(201, DecisionSchema)
 def record_decision(data, contact_id):
     """Record a threshold decision with its rationale (a second one must supersede the first)."""
     decision = decisions.record_decision(current_actor(), contact_id, data)
-    return decision, {"Location": url_for("decisions.list_decisions", contact_id=contact_id)}
+    return located(decision, "decisions.list_decisions", contact_id=contact_id)
 
 
-@blp.route("/contacts/<uuid:contact_id>/decisions")
-@requires(*CASE_READERS)
-@logs_access("contact")
+@blp.route("/contacts/<uuid:contact_id>/decisions", roles=CASE_READERS, logs_access="contact")
 @blp.response(200, DecisionListSchema)
 def list_decisions(contact_id):
     """List a contact's decisions, superseded ones included, oldest first."""
     return {"items": decisions.list_decisions(current_actor(), contact_id)}
 
 
-@blp.route("/decisions/<uuid:decision_id>/approval", methods=["POST"])
-@requires("manager")
-@idempotent
+@blp.route("/decisions/<uuid:decision_id>/approval", methods=["POST"], roles=MANAGERS, writes=True)
 @blp.arguments(ApprovalCreateSchema, required=False)
 @blp.response(201, DecisionSchema)
 def approve_decision(data, decision_id):
     """Sign off a decision (a manager, not the decider; once; not a superseded one)."""
     decision = decisions.approve_decision(current_actor(), decision_id, data)
-    return decision, {"Location": url_for("decisions.list_decisions", contact_id=decision.contact_id)}
+    return located(decision, "decisions.list_decisions", contact_id=decision.contact_id)
 
 
-@blp.route("/contacts/<uuid:contact_id>/feedback", methods=["POST"])
-@requires(*STAFF)
-@idempotent
+@blp.route("/contacts/<uuid:contact_id>/feedback", methods=["POST"], roles=STAFF, writes=True)
 @if_contact_matches
 @blp.arguments(FeedbackCreateSchema)
 @blp.response(201, FeedbackSchema)
 def record_feedback(data, contact_id):
     """Record feedback given to the referrer: when, how, what they were told."""
     feedback = decisions.record_feedback(current_actor(), contact_id, data)
-    return feedback, {"Location": url_for("contacts.get_contact", contact_id=contact_id)}
+    return located(feedback, "contacts.get_contact", contact_id=contact_id)
 
 
-@blp.route("/contacts/<uuid:contact_id>/history")
-@requires(*CASE_READERS)
-@logs_access("contact")
+@blp.route("/contacts/<uuid:contact_id>/history", roles=CASE_READERS, logs_access="contact")
 @blp.response(200, ChronologySchema)
 def contact_history(contact_id):
     """Everything about this contact, in time order."""

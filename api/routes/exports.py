@@ -1,5 +1,4 @@
-from ..access import logs_access
-from ..auth import requires
+from ..auth import OVERSEERS
 from ..db import session
 from ..domain import annex_a, exports
 from ..streams import CSV, JSON, NDJSON, csv_response, ndjson_response, preferred_format
@@ -13,9 +12,7 @@ from schemas.exports import (
 blp = Blueprint("exports", __name__, description="Bulk exports for quality assurance and inspection")
 
 
-@blp.route("/exports/decisions")
-@requires("auditor", "manager")
-@logs_access("export")
+@blp.route("/exports/decisions", roles=OVERSEERS, logs_access="export")
 @blp.arguments(DecisionExportArgsSchema, location="query")
 @blp.response(200, page_of(DecisionExportSchema))
 # flask-smorest documents one content type per response: the 200 is written out whole here.
@@ -39,9 +36,8 @@ def export_decisions(args):
     return csv_response(rows, DecisionExportSchema(), CSV_HEADER, csv_row, name)
 
 
-@blp.route('/exports/annex-a/<any(contacts, referrals, "section-47"):list>')
-@requires("auditor", "manager")
-@logs_access("export")
+@blp.route('/exports/annex-a/<any(contacts, referrals, "section-47"):list>',
+           roles=OVERSEERS, logs_access="export")
 @blp.arguments(AnnexAArgsSchema, location="query")
 @blp.doc(responses={"200": {"description": ANNEX_A_DESCRIPTION, "content": {
     CSV: {"schema": {"type": "string", "description": "A header line, then a row per child and event."}},

@@ -1,16 +1,12 @@
 from sqlalchemy import text
 
-from ..auth import public
 from ..db import session
-from ..limits import unlimited
 from . import Blueprint
 
 blp = Blueprint("health", __name__, description="Liveness and database reachability")
 
 
-@blp.route("/health")
-@public
-@unlimited
+@blp.route("/health", public=True, rate_limited=False)
 @blp.response(200)
 def health():
     """Report that the API is up and its database answers (no auth)."""

@@ -1,10 +1,7 @@
-from flask import url_for
-
-from ..access import logs_access
-from ..auth import current_actor, requires
+from ..auth import CASE_READERS, STAFF
+from ..caller import current_actor
 from ..domain import meetings
-from ..idempotency import idempotent
-from . import Blueprint, honours_if_match
+from . import Blueprint, honours_if_match, locator
 from schemas.common import page_of
 from schemas.meetings import (
     IcpcCreateSchema, MeetingCreateSchema, MeetingListArgsSchema, MeetingOutcomeCreateSchema, MeetingSchema,
@@ -13,22 +10,16 @@ from schemas.meetings import (
 
 blp = Blueprint("strategy_meetings", __name__, description="Strategy meetings (s47 concerns)")
 
-STAFF = ("practitioner", "manager")
-CASE_READERS = ("practitioner", "manager", "auditor")
-
 
 if_meeting_matches = honours_if_match(
     lambda meeting_id: meetings.get_meeting(current_actor(), meeting_id), MeetingSchema, "strategy meeting"
 )
 
 
-def _located(meeting):
-    return meeting, {"Location": url_for("strategy_meetings.get_meeting", meeting_id=meeting.id)}
+_located = locator("strategy_meetings.get_meeting", "meeting_id")
 
 
-@blp.route("/strategy-meetings", methods=["POST"])
-@requires(*STAFF)
-@idempotent
+@blp.route("/strategy-meetings", methods=["POST"], roles=STAFF, writes=True)
 @blp.arguments(MeetingCreateSchema)
 @blp.response(201, MeetingSchema)
 @blp.doc(responses={"404": "NOT_FOUND"})  # contact_id names no contact this caller may see
@@ -37,9 +28,7 @@ def convene_meeting(data):
     return _located(meetings.convene_meeting(current_actor(), data))
 
 
-@blp.route("/strategy-meetings")
-@requires(*CASE_READERS)
-@logs_access("strategy_meeting")
+@blp.route("/strategy-meetings", roles=CASE_READERS, logs_access="strategy_meeting")
 @blp.arguments(MeetingListArgsSchema, location="query")
 @blp.response(200, page_of(MeetingSchema))
 def list_meetings(args):
@@ -49,9 +38,8 @@ def list_meetings(args):
     return meetings.list_meetings(current_actor(), args)
 
 
-@blp.route("/strategy-meetings/<uuid:meeting_id>")
-@requires(*CASE_READERS)
-@logs_access("strategy_meeting")
+@blp.route("/strategy-meetings/<uuid:meeting_id>",
+           roles=CASE_READERS, logs_access="strategy_meeting")
 @blp.etag
 @blp.response(200, MeetingSchema)
 def get_meeting(meeting_id):
@@ -59,9 +47,8 @@ def get_meeting(meeting_id):
     return meetings.get_meeting(current_actor(), meeting_id)
 
 
-@blp.route("/strategy-meetings/<uuid:meeting_id>/outcome", methods=["POST"])
-@requires(*STAFF)
-@idempotent
+@blp.route("/strategy-meetings/<uuid:meeting_id>/outcome",
+           methods=["POST"], roles=STAFF, writes=True)
 @if_meeting_matches
 @blp.arguments(MeetingOutcomeCreateSchema)
 @blp.response(201, MeetingSchema)
@@ -70,9 +57,8 @@ def record_outcome(data, meeting_id):
     return _located(meetings.record_outcome(current_actor(), meeting_id, data))
 
 
-@blp.route("/strategy-meetings/<uuid:meeting_id>/minutes", methods=["POST"])
-@requires(*STAFF)
-@idempotent
+@blp.route("/strategy-meetings/<uuid:meeting_id>/minutes",
+           methods=["POST"], roles=STAFF, writes=True)
 @if_meeting_matches
 @blp.arguments(MinutesCreateSchema)
 @blp.response(201, MeetingSchema)
@@ -81,9 +67,7 @@ def record_minutes(data, meeting_id):
     return _located(meetings.record_minutes(current_actor(), meeting_id, data))
 
 
-@blp.route("/strategy-meetings/<uuid:meeting_id>/icpc", methods=["POST"])
-@requires(*STAFF)
-@idempotent
+@blp.route("/strategy-meetings/<uuid:meeting_id>/icpc", methods=["POST"], roles=STAFF, writes=True)
 @if_meeting_matches
 @blp.arguments(IcpcCreateSchema)
 @blp.response(201, MeetingSchema)

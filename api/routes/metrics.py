@@ -1,4 +1,4 @@
-from ..auth import requires
+from ..auth import CASE_READERS
 from ..domain import metrics
 from . import Blueprint
 from schemas.metrics import MetricsArgsSchema, TimelinessSchema
@@ -6,8 +6,7 @@ from schemas.metrics import MetricsArgsSchema, TimelinessSchema
 blp = Blueprint("metrics", __name__, description="Timeliness metrics (definitions: README)")
 
 
-@blp.route("/metrics/timeliness")
-@requires("practitioner", "manager", "auditor")
+@blp.route("/metrics/timeliness", roles=CASE_READERS)
 @blp.arguments(MetricsArgsSchema, location="query")
 @blp.response(200, TimelinessSchema)
 def timeliness(args):

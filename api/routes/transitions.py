@@ -1,10 +1,7 @@
-from flask import url_for
-
-from ..access import logs_access
-from ..auth import current_actor, requires
+from ..auth import CASE_READERS, MANAGERS, STAFF
+from ..caller import current_actor
 from ..domain import transitions
-from ..idempotency import idempotent
-from . import Blueprint, honours_if_match
+from . import Blueprint, honours_if_match, locator
 from schemas.common import page_of
 from schemas.transitions import (
     ResponseCreateSchema, TransitionCreateSchema, TransitionListArgsSchema, TransitionSchema,
@@ -13,20 +10,14 @@ from schemas.transitions import (
 
 blp = Blueprint("transitions", __name__, description="Step-up and step-down between services")
 
-STAFF = ("practitioner", "manager")
-CASE_READERS = ("practitioner", "manager", "auditor")
-
 
 if_transition_matches = honours_if_match(transitions.get_transition, TransitionSchema, "transition")
 
 
-def _located(transition):
-    return transition, {"Location": url_for("transitions.get_transition", transition_id=transition.id)}
+_located = locator("transitions.get_transition", "transition_id")
 
 
-@blp.route("/transitions", methods=["POST"])
-@requires(*STAFF)
-@idempotent
+@blp.route("/transitions", methods=["POST"], roles=STAFF, writes=True)
 @blp.arguments(TransitionCreateSchema)
 @blp.response(201, TransitionSchema)
 def request_transition(data):
@@ -34,9 +25,7 @@ def request_transition(data):
     return _located(transitions.request_transition(current_actor(), data))
 
 
-@blp.route("/transitions")
-@requires(*CASE_READERS)
-@logs_access("transition")
+@blp.route("/transitions", roles=CASE_READERS, logs_access="transition")
 @blp.arguments(TransitionListArgsSchema, location="query")
 @blp.response(200, page_of(TransitionSchema))
 def list_transitions(args):
@@ -44,9 +33,7 @@ def list_transitions(args):
     return transitions.list_transitions(args)
 
 
-@blp.route("/transitions/<uuid:transition_id>")
-@requires(*CASE_READERS)
-@logs_access("transition")
+@blp.route("/transitions/<uuid:transition_id>", roles=CASE_READERS, logs_access="transition")
 @blp.etag
 @blp.response(200, TransitionSchema)
 def get_transition(transition_id):
@@ -54,9 +41,8 @@ def get_transition(transition_id):
     return transitions.get_transition(transition_id)
 
 
-@blp.route("/transitions/<uuid:transition_id>/response", methods=["POST"])
-@requires("manager")
-@idempotent
+@blp.route("/transitions/<uuid:transition_id>/response",
+           methods=["POST"], roles=MANAGERS, writes=True)
 @if_transition_matches
 @blp.arguments(ResponseCreateSchema)
 @blp.response(201, TransitionSchema)
@@ -65,9 +51,8 @@ def respond_to_transition(data, transition_id):
     return _located(transitions.respond_to_transition(current_actor(), transition_id, data))
 
 
-@blp.route("/transitions/<uuid:transition_id>/withdrawal", methods=["POST"])
-@requires(*STAFF)
-@idempotent
+@blp.route("/transitions/<uuid:transition_id>/withdrawal",
+           methods=["POST"], roles=STAFF, writes=True)
 @if_transition_matches
 @blp.arguments(WithdrawalCreateSchema, required=False)
 @blp.response(201, TransitionSchema)

@@ -11,8 +11,8 @@ from alembic import command
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
-from api import access, create_app
-from api.auth import generate_key_pair
+from api import access, create_app, transactions
+from api.keys import generate_key_pair
 from api.cli import alembic_config, upgrade
 from api.db import session
 from api.models import AccessEvent, AccessEventRecord
@@ -221,7 +221,7 @@ def test_a_forged_token_is_recorded_with_what_it_claims_marked_invalid(app, case
 
 
 def test_a_disabled_accounts_token_is_recorded_with_the_actor_it_names_and_marked_revoked(app, case):
-    from api.auth import system_actor
+    from api.caller import system_actor
     from api.domain.accounts import create_account
 
     account = create_account(system_actor("test"), name="priya", kind="person", secret="s3cret!",
@@ -238,7 +238,7 @@ def test_a_disabled_accounts_token_is_recorded_with_the_actor_it_names_and_marke
 
 def test_a_token_held_before_its_account_was_disabled_and_enabled_is_recorded_revoked(
         app, case):
-    from api.auth import system_actor
+    from api.caller import system_actor
     from api.domain.accounts import create_account, set_account_active
 
     account = create_account(system_actor("test"), name="priya", kind="person", secret="s3cret!",
@@ -381,13 +381,17 @@ def test_a_refused_read_of_a_contact_still_looks_up_its_children(
 
 
 def test_children_handed_over_for_another_record_are_not_taken(app):
+    # Each request starts afresh (its before_request hooks run), even inside the test's app
+    # context, which outlives requests.
     with app.test_request_context():
+        app.preprocess_request()
         access.children_read("contact", "c-1", ["b", "a", "b"])
         assert access._children_handed_over("contact", "c-1") == ["a", "b"]
         assert access._children_handed_over("contact", "c-2") is None
         assert access._children_handed_over("strategy_meeting", "c-1") is None
         assert access._children_handed_over("contact", None) is None
     with app.test_request_context():
+        app.preprocess_request()
         assert access._children_handed_over("contact", "c-1") is None
 
 
@@ -737,20 +741,19 @@ def test_the_event_never_commits_what_a_read_changed_by_mistake(app):
     with app.test_request_context("/api/v1/contacts/x"):
         clean = session()
         session.connection()
-        chosen, own = access._session_for_the_event()
-        assert (chosen is clean, own) == ((True, False) if postgresql else (False, True))
-        if own:
-            chosen.close()
+        with transactions.appending_after_read() as chosen:
+            assert (chosen is clean) == postgresql
         session.remove()
 
         careless = session()
         session.connection()
         session.add(Agency(code="made-by-a-read", name="Not meant", kind="other",
                            referral_source="9"))
-        chosen, own = access._session_for_the_event()
-        assert chosen is not careless and own
+        with transactions.appending_after_read() as chosen:
+            assert chosen is not careless
         assert not careless.new  # discarded, never to be committed
-        chosen.close()
+        session.remove()
+        assert session.get(Agency, "made-by-a-read") is None
 
 
 def test_reading_the_audit_events_is_recorded_because_they_hold_case_snapshots(api_as):

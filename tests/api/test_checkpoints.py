@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event, select, text
 
 from api import audit
-from api.auth import generate_key_pair
+from api.keys import generate_key_pair
 from api.db import session
 from api.models import AuditEvent
 from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, contact_body, token_for

@@ -16,7 +16,6 @@ from api import create_app
 from api.cli import upgrade
 from api.config import PROJECT_ROOT
 from api.db import session
-from api.limits import SweptMemoryStorage, storage_uri
 from api.domain import agencies as agency_rules
 from api.models import AuditEvent, Contact
 from api.routes import contacts as contact_routes
@@ -473,7 +472,7 @@ def test_trusted_proxy_hops_cannot_be_negative(database_url):
 def test_a_forged_token_naming_another_caller_does_not_spend_its_allowance(limited):
     import jwt
 
-    from api.auth import generate_key_pair
+    from api.keys import generate_key_pair
 
     app = limited(default="2 per minute")
     other_key, _ = generate_key_pair()
@@ -506,51 +505,6 @@ def test_limits_come_from_the_environment(monkeypatch):
     finally:
         monkeypatch.undo()
         importlib.reload(api.config)
-
-
-def test_in_memory_counts_are_kept_without_a_thread_per_request(app, monkeypatch):
-    """memory:// is kept by SweptMemoryStorage: counting starts no thread (limits' own storage
-    starts a timer thread whenever its last one has ended, nearly every request under load)."""
-    import limits.storage.memory
-
-    (limiter,) = app.extensions["limiter"]
-    storage = limiter.storage
-    assert isinstance(storage, SweptMemoryStorage)
-    storage.timer.join(5)  # the one limits starts on creation, cancelled
-
-    started = []
-
-    class CountedTimer(threading.Timer):
-        def start(self):
-            started.append(self)
-            super().start()
-
-    # (Counted, not refused: the limiter swallows its storage's errors, RATELIMIT_SWALLOW_ERRORS.)
-    monkeypatch.setattr(limits.storage.memory.threading, "Timer", CountedTimer)
-    api_client = caller(app, sub="no-thread-client")
-    assert [api_client.get(AGENCIES).status_code for _ in range(5)] == [200] * 5
-    assert started == []
-
-
-def test_in_memory_counts_past_their_window_are_swept_by_later_requests():
-    storage = SweptMemoryStorage()
-    storage.timer.join(5)
-    storage.incr("gone-quiet", expiry=60)
-    storage.incr("still-here", expiry=60)
-    storage.expirations["gone-quiet"] = 0  # its window has ended
-    storage._next_sweep = float("inf")  # no sweep due yet
-    storage.incr("another", expiry=60)
-    assert "gone-quiet" in storage.storage
-    storage._next_sweep = 0  # a sweep is due
-    storage.incr("another", expiry=60)
-    assert "gone-quiet" not in storage.storage
-    assert storage.get("still-here") == 1 and storage.get("another") == 2
-
-
-def test_only_memory_storage_is_replaced():
-    assert storage_uri("memory://") == "memory-swept://"
-    assert storage_uri("redis://cache:6379/0") == "redis://cache:6379/0"
-    assert storage_uri("memcached://cache:11211") == "memcached://cache:11211"
 
 
 # ---- statement timeout: 503 (PostgreSQL) ----------------------------------------------------

@@ -7,12 +7,12 @@ built wrong on purpose, to show that each one fails, naming the endpoint, when i
 import pytest
 from flask import Flask
 
-from api.auth import public, requires
-from api.idempotency import idempotent
+from api.auth import check_roles
+from api.declarations import Declaration, declaration_of, declare
 from api.models.accounts import ROLES
 
 PUBLIC_ENDPOINTS = {"auth.issue_token", "health.health"}
-# POSTs that write nothing, so are not @idempotent and run as read-only transactions (whatever
+# POSTs that write nothing, so are not declared `writes=True` and run as read-only transactions (whatever
 # they might write is never committed). Each is here for a reason, and a test below shows it:
 # - audit.verify_audit_chain_against_checkpoints: signed checkpoints go in a body, not a URL;
 #   tests/api/test_checkpoints.py shows it appends no audit event.
@@ -30,32 +30,31 @@ def declared_routes(app):
 
 def routes_without_a_declaration(app):
     return sorted({endpoint for endpoint, _methods, view in declared_routes(app)
-                   if not hasattr(view, "_roles")})
+                   if declaration_of(view) is None})
+
+
+def declared(app):
+    """(endpoint, methods, declaration) for every declared route."""
+    for endpoint, methods, view in declared_routes(app):
+        declaration = declaration_of(view)
+        if declaration is not None:
+            yield endpoint, methods, declaration
 
 
 def public_routes(app):
-    return {endpoint for endpoint, _methods, view in declared_routes(app)
-            if getattr(view, "_public", False)}
-
-
-def routes_open_by_an_empty_declaration(app):
-    """A route whose roles are empty without being declared public lets nobody, or anybody, in."""
-    return sorted({endpoint for endpoint, _methods, view in declared_routes(app)
-                   if hasattr(view, "_roles") and not view._roles
-                   and not getattr(view, "_public", False)})
+    return {endpoint for endpoint, _methods, declaration in declared(app) if declaration.public}
 
 
 def routes_with_unknown_roles(app):
-    return sorted({f"{endpoint} ({', '.join(sorted(set(view._roles) - set(ROLES)))})"
-                   for endpoint, _methods, view in declared_routes(app)
-                   if not set(getattr(view, "_roles", ())) <= set(ROLES)})
+    return sorted({f"{endpoint} ({', '.join(sorted(set(declaration.roles) - set(ROLES)))})"
+                   for endpoint, _methods, declaration in declared(app)
+                   if not set(declaration.roles) <= set(ROLES)})
 
 
 def writes_without_one_commit(app):
-    return sorted({endpoint for endpoint, methods, view in declared_routes(app)
+    return sorted({endpoint for endpoint, methods, declaration in declared(app)
                    if methods & {"POST", "PUT", "PATCH", "DELETE"}
-                   and endpoint not in NOT_IDEMPOTENT_WRITES
-                   and not getattr(view, "_idempotent", False)})
+                   and endpoint not in NOT_IDEMPOTENT_WRITES and not declaration.writes})
 
 
 # ---- the real app ---------------------------------------------------------------------------
@@ -69,19 +68,26 @@ def test_the_app_has_routes_to_check(app):
 
 def test_every_route_declares_who_may_call_it(app):
     missing = routes_without_a_declaration(app)
-    assert not missing, f"routes without @requires(...) or @public: {', '.join(missing)}"
+    assert not missing, f"routes without roles=(...) or public=True: {', '.join(missing)}"
 
 
 def test_only_the_token_endpoint_and_the_health_check_are_public(app):
     found = public_routes(app)
     unexpected = sorted(found - PUBLIC_ENDPOINTS)
-    assert not unexpected, f"routes declared @public that should not be: {', '.join(unexpected)}"
+    assert not unexpected, f"routes declared public that should not be: {', '.join(unexpected)}"
     assert found == PUBLIC_ENDPOINTS, f"expected public routes missing: {PUBLIC_ENDPOINTS - found}"
 
 
-def test_no_route_has_an_empty_list_of_roles_without_being_public(app):
-    empty = routes_open_by_an_empty_declaration(app)
-    assert not empty, f"routes with no roles that are not @public: {', '.join(empty)}"
+@pytest.mark.parametrize("declaration", [
+    {},  # neither roles nor public: nobody, or anybody?
+    {"roles": ("auditor",), "public": True},
+    {"public": True, "writes": True},  # a public write's Idempotency-Key would have no scope
+    {"roles": ("auditor",), "writes": True, "logs_access": "contact"},
+    {"roles": ("auditor",), "logs_access": "contacts"},
+])
+def test_a_declaration_that_makes_no_sense_is_refused(declaration):
+    with pytest.raises(ValueError):
+        Declaration(**declaration)
 
 
 def test_every_declared_role_is_a_known_role(app):
@@ -93,7 +99,7 @@ def test_every_write_except_the_token_endpoint_and_the_read_only_posts_is_one_id
     app,
 ):
     missing = writes_without_one_commit(app)
-    assert not missing, f"write routes without @idempotent: {', '.join(missing)}"
+    assert not missing, f"write routes not declared writes=True: {', '.join(missing)}"
 
 
 @pytest.mark.parametrize("endpoint", sorted(READ_ONLY_POSTS))
@@ -101,16 +107,16 @@ def test_each_read_only_post_is_a_declared_post_that_runs_as_a_read(app, endpoin
     methods = {m for rule in app.url_map.iter_rules() if rule.endpoint == endpoint
                for m in rule.methods}
     assert "POST" in methods
-    view = app.view_functions[endpoint]
-    assert view._roles and not getattr(view, "_public", False)
-    assert not getattr(view, "_idempotent", False)
+    declaration = declaration_of(app.view_functions[endpoint])
+    assert declaration.roles and not declaration.public
+    assert not declaration.writes
 
 
 def test_the_token_endpoint_is_a_post_that_writes_nothing(app):
     methods = {m for rule in app.url_map.iter_rules() if rule.endpoint == "auth.issue_token"
                for m in rule.methods}
     assert "POST" in methods
-    assert not getattr(app.view_functions["auth.issue_token"], "_idempotent", False)
+    assert not declaration_of(app.view_functions["auth.issue_token"]).writes
 
 
 def test_every_protected_operation_is_documented_as_needing_a_bearer_token(anonymous):
@@ -144,33 +150,29 @@ def app_built_wrong():
     def forgotten():
         return "no declaration"
 
-    @wrong.route("/open-by-mistake")
-    @public
     def open_by_mistake():
         return "public, but should not be"
 
-    @wrong.route("/write-without-commit", methods=["POST"])
-    @requires("practitioner")
-    def write_without_commit():
-        return "no @idempotent"
+    declare(open_by_mistake, Declaration(public=True))
+    wrong.add_url_rule("/open-by-mistake", view_func=open_by_mistake)
 
-    @wrong.route("/write-with-commit", methods=["POST"])
-    @requires("practitioner")
-    @idempotent
+    def write_without_commit():
+        return "not declared writes=True"
+
+    declare(write_without_commit, Declaration(roles=("practitioner",)))
+    wrong.add_url_rule("/write-without-commit", view_func=write_without_commit, methods=["POST"])
+
     def write_with_commit():
         return "fine"
+
+    declare(write_with_commit, Declaration(roles=("practitioner",), writes=True))
+    wrong.add_url_rule("/write-with-commit", view_func=write_with_commit, methods=["POST"])
 
     def superuser_only():
         return "an unknown role"
 
-    superuser_only._roles = ("superuser",)
+    declare(superuser_only, Declaration(roles=("superuser",)))  # Blueprint.route would refuse it
     wrong.add_url_rule("/superuser", view_func=superuser_only)
-
-    def nobody():
-        return "empty roles"
-
-    nobody._roles = ()
-    wrong.add_url_rule("/nobody", view_func=nobody)
     return wrong
 
 
@@ -186,23 +188,18 @@ def test_a_route_with_an_unknown_role_is_named(app_built_wrong):
     assert routes_with_unknown_roles(app_built_wrong) == ["superuser_only (superuser)"]
 
 
-def test_a_route_with_empty_roles_that_is_not_public_is_named(app_built_wrong):
-    assert routes_open_by_an_empty_declaration(app_built_wrong) == ["nobody"]
-
-
-def test_a_write_without_idempotent_is_named(app_built_wrong):
+def test_a_write_not_declared_as_one_is_named(app_built_wrong):
     assert writes_without_one_commit(app_built_wrong) == ["write_without_commit"]
 
 
-@pytest.mark.parametrize("roles", [(), ("superuser",), ("auditor", "root")])
-def test_requires_refuses_to_declare_no_roles_or_unknown_ones(roles):
+@pytest.mark.parametrize("roles", [(), ("superuser",), ("auditor", "root"), "auditor"])
+def test_a_route_may_not_declare_no_roles_unknown_ones_or_a_bare_string(roles):
     with pytest.raises(ValueError):
-        requires(*roles)
+        check_roles(roles)
 
 
 # ---- every read of case data is logged (tests/api/test_access_log.py shows what is kept) ------
 
-from api.access import access_declaration, logs_access  # noqa: E402
 
 CASE_DATA_PATHS = (
     "/api/v1/contacts", "/api/v1/children", "/api/v1/strategy-meetings", "/api/v1/transitions",
@@ -211,22 +208,26 @@ CASE_DATA_PATHS = (
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+def _logs_access(view):
+    declaration = declaration_of(view)
+    return declaration is not None and declaration.logs_access is not None
+
+
 def case_data_reads_not_logged(app):
     return sorted({rule.endpoint for rule in app.url_map.iter_rules()
                    if "GET" in rule.methods and rule.rule.startswith(CASE_DATA_PATHS)
-                   and access_declaration(app.view_functions[rule.endpoint]) is None})
+                   and not _logs_access(app.view_functions[rule.endpoint])})
 
 
 def writes_declared_as_logged_reads(app):
     """The access log records GETs only: a write carrying the declaration would claim a log it
     does not get (writes are in the audit trail instead)."""
     return sorted({endpoint for endpoint, methods, view in declared_routes(app)
-                   if methods & WRITE_METHODS and access_declaration(view) is not None})
+                   if methods & WRITE_METHODS and _logs_access(view)})
 
 
 def test_the_app_has_case_data_reads_to_check(app):
-    logged = {endpoint for endpoint, _methods, view in declared_routes(app)
-              if access_declaration(view) is not None}
+    logged = {endpoint for endpoint, _methods, view in declared_routes(app) if _logs_access(view)}
     assert {"contacts.get_contact", "contacts.list_contacts", "decisions.list_decisions",
             "decisions.contact_history", "children.get_child", "children.child_chronology",
             "strategy_meetings.get_meeting", "strategy_meetings.list_meetings",
@@ -236,36 +237,36 @@ def test_the_app_has_case_data_reads_to_check(app):
 
 def test_every_read_of_case_data_declares_that_it_logs_access(app):
     missing = case_data_reads_not_logged(app)
-    assert not missing, f"case data reads without @logs_access(...): {', '.join(missing)}"
+    assert not missing, f"case data reads without logs_access=...: {', '.join(missing)}"
 
 
 def test_no_write_declares_that_it_logs_access(app):
     declared = writes_declared_as_logged_reads(app)
-    assert not declared, f"writes declaring @logs_access(...): {', '.join(declared)}"
+    assert not declared, f"writes declaring logs_access=...: {', '.join(declared)}"
 
 
 @pytest.fixture
 def app_logging_wrong():
     wrong = Flask("logging_wrong")
 
-    @wrong.route("/api/v1/children/<uuid:child_id>/forgotten")
-    @requires("auditor")
     def forgotten_read(child_id):
         return "not logged"
 
-    @wrong.route("/api/v1/contacts/<uuid:contact_id>")
-    @requires("auditor")
-    @logs_access("contact")
+    declare(forgotten_read, Declaration(roles=("auditor",)))
+    wrong.add_url_rule("/api/v1/children/<uuid:child_id>/forgotten", view_func=forgotten_read)
+
     def logged_read(contact_id):
         return "logged"
 
-    @wrong.route("/api/v1/contacts/<uuid:contact_id>/notes", methods=["POST"])
-    @requires("practitioner")
-    @idempotent
-    @logs_access("contact")
-    def write_claiming_a_log(contact_id):
-        return "a write"
+    declare(logged_read, Declaration(roles=("auditor",), logs_access="contact"))
+    wrong.add_url_rule("/api/v1/contacts/<uuid:contact_id>", view_func=logged_read)
 
+    def write_claiming_a_log(contact_id):
+        return "a POST that runs as a read"
+
+    declare(write_claiming_a_log, Declaration(roles=("practitioner",), logs_access="contact"))
+    wrong.add_url_rule("/api/v1/contacts/<uuid:contact_id>/notes",
+                       view_func=write_claiming_a_log, methods=["POST"])
     return wrong
 
 
@@ -275,9 +276,3 @@ def test_a_case_data_read_without_the_declaration_is_named(app_logging_wrong):
 
 def test_a_write_with_the_declaration_is_named(app_logging_wrong):
     assert writes_declared_as_logged_reads(app_logging_wrong) == ["write_claiming_a_log"]
-
-
-@pytest.mark.parametrize("entity_type", ["", "contacts", "decision"])
-def test_logs_access_refuses_an_unknown_kind_of_record(entity_type):
-    with pytest.raises(ValueError):
-        logs_access(entity_type)

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from api import create_app
-from api.auth import system_actor
+from api.caller import system_actor
 from api.config import TestConfig
 from api.db import session
 from api.domain.accounts import create_account

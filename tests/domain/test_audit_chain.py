@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from api import audit, create_app
-from api.auth import Actor, system_actor
+from api.caller import Actor, system_actor
 from api.cli import upgrade
 from api.db import session
 from api.models import AuditEvent

@@ -7,7 +7,7 @@ import pytest
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from api.auth import Actor
+from api.caller import Actor
 from api.db import session
 from api.domain.contacts import get_contact, list_contacts, record_consent, record_contact
 from api.errors import Forbidden, NotFound, RuleViolation

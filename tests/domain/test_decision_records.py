@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from api.auth import Actor
+from api.caller import Actor
 from api.db import session
 from api.domain.contacts import record_contact
 from api.domain.decisions import record_decision, record_feedback

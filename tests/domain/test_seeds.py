@@ -137,7 +137,7 @@ def test_seeding_corrects_the_referral_sources_earlier_seeds_gave_and_nothing_el
     itself is left alone; running it again changes nothing."""
     from seeds import load_agencies
     from seeds.data import EARLIER_REFERRAL_SOURCES
-    from api.auth import Actor
+    from api.caller import Actor
 
     actor = Actor(sub="system:seed", role="admin")
     session.get(Agency, "wmp").referral_source = EARLIER_REFERRAL_SOURCES["wmp"]  # "5A"

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from api import audit, timescales
-from api.auth import system_actor
+from api.caller import system_actor
 from api.db import session
 from api.domain.timescale_facts import recompute_working_day_facts
 from api.models import AuditEvent, Contact, Decision, StrategyMeeting, Transition

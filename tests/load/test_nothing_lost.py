@@ -14,7 +14,7 @@ in a commit's fsync (SQLite), where a handler committing in two steps would be c
 import pytest
 
 from api import audit, create_app
-from api.auth import Actor
+from api.caller import Actor
 from api.db import session
 from api.domain import contacts as contacts_domain
 from bench.load import Site, app_config, check_records, contact_body, nothing_lost

@@ -1,4 +1,4 @@
-"""api.db: PostgreSQL pooled connections are pinged before use only after being idle a while."""
+"""api.engines: PostgreSQL pooled connections are pinged before use only after being idle a while."""
 
 import pytest
 from sqlalchemy import create_engine, text

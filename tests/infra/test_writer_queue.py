@@ -1,4 +1,4 @@
-"""SQLite's writers queue on a lock file beside the database (api.db._WriterQueue), so a waiting
+"""SQLite's writers queue on a lock file beside the database (api.engines._WriterQueue), so a waiting
 writer is woken when the write lock is free instead of sleeping in SQLite's busy handler."""
 
 import fcntl
@@ -135,12 +135,12 @@ def test_a_writer_refused_by_sqlite_leaves_the_queue(database, sqlite_url):
 def test_a_lock_file_that_cannot_be_opened_leaves_writers_to_sqlite(database, monkeypatch):
     """No queue (another user's lock file, a read-only directory): the write goes ahead, waiting
     in SQLite's busy handler as it would without the queue."""
-    import api.db
+    import api.engines
 
     def refused(*_args, **_kwargs):
         raise PermissionError("lock file not ours")
 
-    monkeypatch.setattr(api.db.os, "open", refused)
+    monkeypatch.setattr(api.engines.os, "open", refused)
     with database.engine.connect() as connection, connection.begin():
         assert connection.exec_driver_sql("SELECT 1").scalar() == 1
         assert not connection.connection.dbapi_connection.writer_holding
@@ -148,9 +148,9 @@ def test_a_lock_file_that_cannot_be_opened_leaves_writers_to_sqlite(database, mo
 
 def test_without_flock_writers_are_left_to_sqlite(sqlite_url, monkeypatch):
     """Where flock(2) is missing (Windows) there is no queue, and writes go ahead."""
-    import api.db
+    import api.engines
 
-    monkeypatch.setattr(api.db, "fcntl", None)
+    monkeypatch.setattr(api.engines, "fcntl", None)
     database = Database(sqlite_url)
     try:
         with database.engine.connect() as connection, connection.begin():

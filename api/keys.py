@@ -1,0 +1,91 @@
+"""The keys tokens are signed and checked with, and flask-jwt-extended's settings for them.
+
+Production passes PEM text (or a path) in the environment; a development machine gets a key
+pair made once under instance/. Only asymmetric algorithms: a key that can check a token cannot
+make one.
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+
+def _read(value, path):
+    if value:
+        return value.replace("\\n", "\n")
+    if path:
+        return Path(path).read_text()
+    return None
+
+
+def generate_key_pair():
+    """A fresh ES256 key pair as PEM text (private, public)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private_pem, public_pem
+
+
+def _development_keys(instance_dir):
+    """Load, or create once, a development key pair under instance/ (never used in production)."""
+    instance_dir = Path(instance_dir)
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    path = instance_dir / "jwt-es256.pem"
+    if not path.exists():
+        private_pem, _ = generate_key_pair()
+        staged = instance_dir / f".jwt-es256.{os.getpid()}.pem"
+        fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(private_pem)
+        # Two workers starting together: the first link wins; the other reads the winner's key.
+        try:
+            os.link(staged, path)
+        except FileExistsError:
+            pass
+        finally:
+            staged.unlink()
+    private_pem = path.read_text()
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    return private_pem, public_pem
+
+
+def configure_keys(app):
+    """Load (or make, in development) the key pair, and set flask-jwt-extended's options from
+    the configuration: algorithm, issuer, audience, lifetimes, leeway; tokens in headers only."""
+    config = app.config
+    private_key = _read(config.get("JWT_PRIVATE_KEY"), config.get("JWT_PRIVATE_KEY_FILE"))
+    public_key = _read(config.get("JWT_PUBLIC_KEY"), config.get("JWT_PUBLIC_KEY_FILE"))
+    if not private_key and not public_key and config.get("JWT_GENERATE_KEYS"):
+        private_key, public_key = _development_keys(config["INSTANCE_DIR"])
+    if not public_key:
+        raise RuntimeError(
+            "No token verification key: set JWT_PUBLIC_KEY (and JWT_PRIVATE_KEY to issue tokens), "
+            "or JWT_GENERATE_KEYS=1 for a development key pair under instance/."
+        )
+    if config["JWT_ALGORITHM"] not in ("ES256", "RS256"):
+        raise RuntimeError("JWT_ALGORITHM must be ES256 or RS256: tokens are signed asymmetrically")
+    config["JWT_PRIVATE_KEY"] = private_key
+    config["JWT_PUBLIC_KEY"] = public_key
+    config["JWT_DECODE_ALGORITHMS"] = [config["JWT_ALGORITHM"]]
+    config["JWT_TOKEN_LOCATION"] = ["headers"]
+    config["JWT_ENCODE_ISSUER"] = config["JWT_ISSUER"]
+    config["JWT_DECODE_ISSUER"] = config["JWT_ISSUER"]
+    # A token signed by our key for some other service (audience) is not a token for this API.
+    config["JWT_ENCODE_AUDIENCE"] = config["JWT_AUDIENCE"]
+    config["JWT_DECODE_AUDIENCE"] = config["JWT_AUDIENCE"]
+    config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=config["TOKEN_MINUTES_PERSON"])
+    config["JWT_DECODE_LEEWAY"] = config["TOKEN_LEEWAY_SECONDS"]
+
+
