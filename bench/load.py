@@ -17,7 +17,7 @@ Each engine, on a fresh database built by the migrations and `seed --reference-o
    (for reference). At a fixed concurrency for a fixed time each; then the app and the
    same-work baseline one request at a time on an otherwise idle server. All servers stay up,
    and each endpoint's time is split into rounds taken in turn with its baselines'
-   (`--rounds`, 3), so a drift in the machine's speed during the run weighs on every side of a
+   (`--rounds`, 4), so a drift in the machine's speed during the run weighs on every side of a
    ratio; the ratio of each round is printed too. Afterwards the rows each server's answered
    requests left are counted against what they imply (check_same_work), so a baseline that
    silently does less fails the run.
@@ -786,7 +786,7 @@ SPEED_ROWS = {
 }
 
 
-def speed(site, concurrency=8, seconds=15, workers=2, env=None, log_dir=None, rounds=3,
+def speed(site, concurrency=8, seconds=15, workers=2, env=None, log_dir=None, rounds=4,
           idle_seconds=10):
     """The API's POST and GET of a contact against the same-work baseline (bench/same_work.py:
     the same rows written and read by hand, in one transaction) and the bare one-row insert and
@@ -795,8 +795,10 @@ def speed(site, concurrency=8, seconds=15, workers=2, env=None, log_dir=None, ro
     The three servers are up for the whole measurement, and each endpoint's `seconds` are split
     into `rounds` phases taken in turn with its baselines' (app, same-work, bare; then bare,
     same-work, app; ...), so that a machine whose speed drifts over the minutes of a run (a
-    shared virtual machine's does, by half) slows every side of a ratio alike. Then the app and
-    the same-work baseline one request at a time (`idle_seconds` each, in the same rounds)."""
+    shared virtual machine's does, by half) slows every side of a ratio alike. An even number of
+    rounds puts each server at the same mean place in the order (an odd one leaves the same-work
+    baseline in the middle every time and the app at the ends). Then the app and the same-work
+    baseline one request at a time (`idle_seconds` each, in the same rounds)."""
     from bench.bare import create_table
     from bench.same_work import PREFIX
 
@@ -1056,8 +1058,9 @@ def main(argv=None):
                         help="each endpoint's measured seconds on each server, over all its rounds")
     parser.add_argument("--idle-seconds", type=float, default=10,
                         help="each endpoint's seconds one request at a time, over all its rounds")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="phases each endpoint's seconds are split into, in turn with its baselines'")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="phases each endpoint's seconds are split into, in turn with its "
+                        "baselines' (even: each server at the same mean place in the order)")
     parser.add_argument("--skip", choices=("nothing-lost", "speed"), action="append", default=[],
                         help="--skip nothing-lost: the speed part alone")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
@@ -1090,7 +1093,7 @@ def main(argv=None):
         rows = speed(site, args.concurrency, args.speed_seconds, args.workers, env, log_dir,
                      args.rounds, args.idle_seconds)
         print(f"speed, concurrency {args.concurrency}, {args.speed_seconds:g} s each on each "
-              f"server in {args.rounds} rounds, taken in turn (app, same-work, bare); one at a "
+              f"server in {args.rounds} round(s), taken in turn (app, same-work, bare); one at a "
               f"time {args.idle_seconds:g} s each:")
         _print_speed(list(rows.values()), speed_ratios(rows))
         print("targets (app against the same-work baseline):")
