@@ -40,9 +40,10 @@ openapi: install
 bench: install
 	$(BIN)/python -m bench.metrics --contacts $(or $(BENCH_CONTACTS),100000) $(if $(BENCH_DATABASE_URL),--engine postgresql --url $(BENCH_DATABASE_URL),--engine sqlite)
 
-# Nothing lost under concurrent partners, retries and killed workers; POST/GET speed against a bare
-# baseline (bench/load.py). LOAD_DATABASE_URL: a PostgreSQL database named *bench* or *load*.
-# LOAD_ARGS: e.g. --env NAME=VALUE to raise a rate limit for the run.
+# Nothing lost under concurrent partners, retries and killed workers; POST/GET speed against the
+# same-work and bare baselines (bench/load.py). LOAD_DATABASE_URL: a PostgreSQL database named
+# *bench* or *load*. LOAD_ARGS: e.g. --skip nothing-lost for the speed part alone, or
+# --env NAME=VALUE to raise a rate limit for the run.
 load: install
 	$(BIN)/python -m bench.load $(if $(LOAD_DATABASE_URL),--engine postgresql --url $(LOAD_DATABASE_URL),--engine sqlite) $(LOAD_ARGS)
 
