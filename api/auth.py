@@ -19,7 +19,8 @@ from sqlalchemy import bindparam, select
 
 from . import db
 from .errors import BEARER_CHALLENGE, Forbidden, Unauthorized, problem_response
-from .models.accounts import ROLES, SERVICES, Account
+from .models.accounts import Account
+from .vocab import ROLES, SERVICES
 
 SECURITY = [{"bearerAuth": []}]
 # Where a request's verified token claims are kept (the WSGI environ: one per request, even where

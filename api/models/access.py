@@ -7,8 +7,6 @@ from ..db import Base, UTCDateTime
 
 # SQLite numbers rows itself only for a column declared INTEGER PRIMARY KEY.
 EVENT_ID = BigInteger().with_variant(Integer(), "sqlite")
-# How far the caller's token could be trusted: only `valid` claims are proven.
-TOKEN_STATES = ("valid", "expired", "revoked", "invalid", "missing")
 
 
 class AccessEvent(Base):

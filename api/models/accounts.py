@@ -6,10 +6,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime
 
-ACCOUNT_KINDS = ("client", "person")
-ROLES = ("agency", "practitioner", "manager", "auditor", "admin")
-SERVICES = ("mash", "early_help", "social_care")
-
 
 class Account(Base):
     """Someone who may hold a token: a partner system (client) or a person (user).

@@ -3,21 +3,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
 
-AGENCY_KINDS = (
-    "police",
-    "health",
-    "education",
-    "early_help",
-    "social_care",
-    "housing",
-    "probation",
-    "youth_justice",
-    "voluntary",
-    "individual",
-    "anonymous",
-    "other",
-)
-
 
 class Agency(Base):
     """A partner agency, mapped to its DfE Children in Need referral source code."""

@@ -22,7 +22,7 @@ class Child(Base):
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     expected_date_of_birth: Mapped[date | None] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(10), default="unknown")
-    # A DfE CIN census ethnicity code (api/cin.py), when the referrer or a practitioner knows it.
+    # A DfE CIN census ethnicity code (api/vocab.py), when the referrer or a practitioner knows it.
     ethnicity: Mapped[str | None] = mapped_column(String(4))
     nhs_number: Mapped[str | None] = mapped_column(String(10), unique=True)
     local_child_id: Mapped[str | None] = mapped_column(String(64), unique=True)

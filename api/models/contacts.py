@@ -6,24 +6,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UTCDateTime
 
-CHANNELS = ("phone", "email", "secure_portal", "api", "letter", "in_person")
-CONCERN_CATEGORIES = (
-    "domestic_abuse",
-    "neglect",
-    "physical_abuse",
-    "sexual_abuse",
-    "emotional_abuse",
-    "exploitation",
-    "missing",
-    "mental_health",
-    "substance_misuse",
-    "parenting_capacity",
-    "homelessness",
-    "other",
-)
-CONSENT_STATUSES = ("given", "refused", "not_sought", "overridden")
-CONTACT_STATUSES = ("awaiting_decision", "decided")
-
 
 class Contact(Base):
     """Information received about one or more children; not yet a referral."""

@@ -6,18 +6,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime
 
-OUTCOMES = (
-    "nfa",
-    "information_advice",
-    "universal_services",
-    "early_help",
-    "existing_case",
-    "assessment",
-    "strategy_discussion",
-)
-REFERRAL_OUTCOMES = ("assessment", "strategy_discussion")
-FEEDBACK_METHODS = ("phone", "email", "letter", "secure_portal", "in_person")
-
 
 class Decision(Base):
     """A threshold decision on a contact. Superseded decisions stay, marked superseded_by."""

@@ -6,10 +6,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UTCDateTime
 
-MEETING_OUTCOMES = ("s47_enquiry", "assessment", "early_help", "no_further_action")
-MEDICAL_DECISIONS = ("required", "not_required", "not_applicable")
-MEETING_STATUSES = ("convened", "held")
-
 
 class StrategyMeeting(Base):
     """A multi-agency strategy meeting convened on a strategy discussion decision."""

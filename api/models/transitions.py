@@ -6,9 +6,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime
 
-DIRECTIONS = {"step_up": ("early_help", "social_care"), "step_down": ("social_care", "early_help")}
-TRANSITION_STATUSES = ("requested", "accepted", "refused", "withdrawn")
-
 
 class Transition(Base):
     """A request to move a child between early help and social care, and its answer."""

@@ -18,7 +18,7 @@ from api.auth import generate_key_pair, system_actor
 from api.db import session
 from api.domain.accounts import create_account
 from api.models import Account, AuditEvent, Contact, IdempotencyRecord
-from api.models.accounts import ROLES
+from api.vocab import ROLES
 from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, contact_body, token_for
 
 TOKEN_URL = "/api/v1/auth/token"

@@ -9,7 +9,7 @@ from flask import Flask
 
 from api.auth import public, requires
 from api.idempotency import idempotent
-from api.models.accounts import ROLES
+from api.vocab import ROLES
 
 PUBLIC_ENDPOINTS = {"auth.issue_token", "health.health"}
 # POSTs that write nothing, so are not @idempotent and run as read-only transactions (whatever
