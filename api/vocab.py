@@ -1,5 +1,8 @@
 """Every enumeration the product stores or accepts, the DfE CIN census codes and the NHS number
 check digit: one place that models, schemas, seeds, the CLI and the tests import.
+
+The database holds each stored column to its list too (CHECK constraints, api/models/checks.py):
+a value added here needs a migration that widens the constraint, or the database refuses it.
 """
 
 # Contacts (API.md): how one arrived, what it is about, consent as recorded, and where it stands.

@@ -5,6 +5,8 @@ from sqlalchemy import Date, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UTCDateTime
+from ..vocab import ETHNICITIES, SEXES
+from .checks import one_of
 
 
 class Child(Base):
@@ -14,6 +16,10 @@ class Child(Base):
     """
 
     __tablename__ = "children"
+    __table_args__ = (
+        one_of("sex", SEXES),
+        one_of("ethnicity", ETHNICITIES),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
