@@ -13,7 +13,7 @@ from flask_jwt_extended import JWTManager, create_access_token
 from .caller import GENERATION_CLAIM, current_caller
 from .errors import BEARER_CHALLENGE, Forbidden, Unauthorized, problem_response
 from .keys import configure_keys
-from .models.accounts import ROLES, SERVICES
+from .vocab import ROLES, SERVICES
 
 # The groups of roles routes are declared with (API.md, "Authentication and roles").
 ADMINS = ("admin",)

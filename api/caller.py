@@ -22,6 +22,7 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from sqlalchemy import bindparam, select
 
 from .models import Account
+from .vocab import SYSTEM_ROLE
 
 # PyJWT checks these when present but does not insist on them: a token without `exp` would never
 # expire. Every token this API mints carries them all.
@@ -46,7 +47,7 @@ class Actor:
 
 
 def system_actor(name):
-    return Actor(sub=f"system:{name}", role="system")
+    return Actor(sub=f"system:{name}", role=SYSTEM_ROLE)
 
 
 # Built once: every authenticated request runs it (building a statement costs more than running it).

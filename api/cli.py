@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .config import PROJECT_ROOT
+from .vocab import ROLES, SERVICES
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 token_cli = AppGroup("token", help="Tokens for operators and scripts.")
@@ -76,8 +77,8 @@ def db_current():
 
 @token_cli.command("create")
 @click.option("--sub", required=True, help="Subject: who the token is for.")
-@click.option("--role", required=True, type=click.Choice(["agency", "practitioner", "manager", "auditor", "admin"]))
-@click.option("--service", type=click.Choice(["mash", "early_help", "social_care"]))
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--service", type=click.Choice(SERVICES))
 @click.option("--agency", help="Agency code (role agency).")
 @click.option("--minutes", type=click.IntRange(1, 24 * 60), help="Lifetime (default by kind).")
 def token_create(sub, role, service, agency, minutes):

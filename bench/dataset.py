@@ -59,7 +59,8 @@ from api.timescales import (
     working_days_after,
     working_days_between,
 )
-from seeds.data import DEMO_CONCERNS, DEMO_NAMES, nhs_number_with_check_digit
+from api.vocab import nhs_number_with_check_digit
+from seeds.data import DEMO_CONCERNS, DEMO_NAMES
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # a Friday; the app's clock in the benchmark
 YEARS = 5

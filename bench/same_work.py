@@ -156,7 +156,9 @@ def _agency_view(contact, children, consent):
 
 def create_same_work_app(url):
     app = Flask(__name__)
-    database = Database(url, Config.STATEMENT_TIMEOUT_MS, Config.DB_PING_AFTER_IDLE_SECONDS)
+    database = Database(url, statement_timeout_ms=Config.STATEMENT_TIMEOUT_MS,
+                        lock_timeout_ms=Config.LOCK_TIMEOUT_MS,
+                        ping_after_idle_seconds=Config.DB_PING_AFTER_IDLE_SECONDS)
     engine = database.engine
     on_postgresql = database.dialect == "postgresql"
     claim_key, insert_child, start_counter = _dialect_inserts(database.dialect)

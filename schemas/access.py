@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from api.models.access import TOKEN_STATES
+from api.vocab import TOKEN_STATES
 
 from .common import PageArgsSchema, Text, Timestamp
 

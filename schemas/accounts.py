@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from api.models.accounts import ACCOUNT_KINDS, ROLES
+from api.vocab import ACCOUNT_KINDS, ROLES
 
 from .common import PageArgsSchema, Text, Timestamp
 

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields
 
-from api.models.agencies import AGENCY_KINDS
+from api.vocab import AGENCY_KINDS
 
 
 class AgencySchema(Schema):

@@ -2,15 +2,10 @@
 
 from marshmallow import Schema, fields
 
+from api.vocab import CHRONOLOGY_KINDS
+
 from .common import Timestamp
 from .contacts import ChildSchema
-
-KINDS = (
-    "contact_received", "consent_recorded", "decision_recorded", "decision_approved",
-    "feedback_given", "strategy_meeting_convened", "strategy_meeting_held",
-    "strategy_meeting_minutes_recorded", "icpc_recorded", "transition_requested", "transition_accepted",
-    "transition_refused", "transition_withdrawn",
-)
 
 
 class RefSchema(Schema):
@@ -20,7 +15,7 @@ class RefSchema(Schema):
 
 class ChronologyItemSchema(Schema):
     at = Timestamp()
-    kind = fields.String(metadata={"description": ", ".join(KINDS) + " (icpc_recorded is at "
+    kind = fields.String(metadata={"description": ", ".join(CHRONOLOGY_KINDS) + " (icpc_recorded is at "
                                    "the time the conference was recorded, not the date held)"})
     summary = fields.String()
     by = fields.String(allow_none=True, metadata={"description": "Who recorded or did it (token sub)."})

@@ -2,23 +2,12 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.cin import ETHNICITIES
-from api.models.contacts import CHANNELS, CONCERN_CATEGORIES, CONSENT_STATUSES, CONTACT_STATUSES
+from api.vocab import (
+    CHANNELS, CONCERN_CATEGORIES, CONSENT_STATUSES, CONTACT_STATUSES, ETHNICITIES, SEXES,
+    nhs_number_is_valid,
+)
 
 from .common import PageArgsSchema, Text, Timestamp
-
-SEXES = ("female", "male", "unknown")
-
-
-def nhs_number_is_valid(digits):
-    """The NHS number's modulus 11 check digit."""
-    if len(digits) != 10 or not digits.isdigit():
-        return False
-    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        check = 0
-    return check != 10 and check == int(digits[9])
 
 
 class NHSNumber(fields.String):

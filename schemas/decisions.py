@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from api.models.decisions import FEEDBACK_METHODS, OUTCOMES
+from api.vocab import FEEDBACK_METHODS, OUTCOMES
 
 from .common import Text, Timestamp
 

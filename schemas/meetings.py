@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.models.meetings import MEDICAL_DECISIONS, MEETING_OUTCOMES, MEETING_STATUSES
+from api.vocab import MEDICAL_DECISIONS, MEETING_OUTCOMES, MEETING_STATUSES
 
 from .common import PageArgsSchema, Text, Timestamp
 from .decisions import RATIONALE_HELP

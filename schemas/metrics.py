@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from api.models.decisions import OUTCOMES
+from api.vocab import OUTCOMES
 
 from .common import Day
 

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from api.models.transitions import DIRECTIONS, TRANSITION_STATUSES
+from api.vocab import DIRECTIONS, TRANSITION_RESPONSES, TRANSITION_STATUSES
 
 from .common import PageArgsSchema, Text, Timestamp
 from .decisions import RATIONALE_HELP
@@ -26,7 +26,7 @@ class TransitionCreateSchema(Schema):
 
 
 class ResponseCreateSchema(Schema):
-    decision = fields.String(required=True, validate=validate.OneOf(("accepted", "refused")))
+    decision = fields.String(required=True, validate=validate.OneOf(TRANSITION_RESPONSES))
     rationale = fields.String(validate=validate.Length(max=20_000), metadata={
         "description": "Required when refused (explain the threshold): " + RATIONALE_HELP})
 

@@ -16,10 +16,11 @@ from api.domain.contacts import record_contact
 from api import audit
 from api.models import Account, Agency, Contact
 from api.timescales import now
+from api.vocab import SEXES, nhs_number_with_check_digit
 
 from .cases import advance_case
 from .data import (
-    AGENCIES, DEMO_ACCOUNTS, EARLIER_REFERRAL_SOURCES, DEMO_CONCERNS, DEMO_ETHNICITIES, DEMO_NAMES, nhs_number_with_check_digit,
+    AGENCIES, DEMO_ACCOUNTS, EARLIER_REFERRAL_SOURCES, DEMO_CONCERNS, DEMO_ETHNICITIES, DEMO_NAMES,
 )
 
 DEMO_CONTACTS = 36
@@ -88,7 +89,7 @@ def _demo_contact(index, rng, current):
             "given_name": given,
             "family_name": family,
             "date_of_birth": (current - timedelta(days=age_days)).date(),
-            "sex": ["female", "male", "unknown"][child_number % 3],
+            "sex": SEXES[child_number % 3],
             "nhs_number": nhs_number_with_check_digit(f"94{child_number:07d}"),
             **({"ethnicity": ethnicity} if ethnicity else {}),
         }],

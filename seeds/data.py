@@ -1,6 +1,6 @@
 """The demo data itself."""
 
-# code, name, kind, DfE CIN referral source code (labels in api/cin.py: 6 police, 5A LA social
+# code, name, kind, DfE CIN referral source code (labels in api/vocab.py: 6 police, 5A LA social
 # care, 5B LA other internal, 5D early help, 3E A&E, 7 other legal agency, ...)
 AGENCIES = [
     ("wmp", "West Midlands Police", "police", "6"),
@@ -90,15 +90,3 @@ DEMO_CONCERNS = [
     (["sexual_abuse"], "Child made a disclosure to a teaching assistant about an adult family "
      "friend; disclosure recorded verbatim and sent the same day."),
 ]
-
-
-def nhs_number_with_check_digit(nine_digits):
-    """A valid NHS number from nine digits (moving to the next base when the check digit is 10)."""
-    base = int(nine_digits)
-    while True:
-        digits = f"{base:09d}"
-        total = sum(int(d) * w for d, w in zip(digits, range(10, 1, -1), strict=True))
-        check = (11 - total % 11) % 11
-        if check != 10:
-            return digits + str(check)
-        base += 1

@@ -13,10 +13,9 @@ from bisect import bisect_left
 
 from sqlalchemy import and_, select
 
-from ..cin import ETHNICITIES, NOT_YET_OBTAINED, REFERRAL_SOURCES, UNKNOWN_SOURCE, with_label
 from ..models import Agency, Child, Contact, ContactChild, Decision, IcpcChild, MeetingChild, StrategyMeeting
-from ..models.decisions import REFERRAL_OUTCOMES
 from ..timescales import a_year_before, london_date, start_of_london_day, twelve_months_before
+from ..vocab import ETHNICITIES, NOT_YET_OBTAINED, REFERRAL_OUTCOMES, REFERRAL_SOURCES, UNKNOWN_SOURCE
 
 BATCH = 500  # rows read, and counted, at a time
 
@@ -24,6 +23,12 @@ GENDERS = {"male": "Male", "female": "Female", "unknown": "Not stated/recorded"}
 
 CHILD_COLUMNS = (Child.reference.label("child_reference"), Child.sex, Child.ethnicity,
                  Child.date_of_birth)
+
+
+def with_label(code, labels, fallback):
+    """`CODE: label`, the form the Annex A lists show (an unknown code as `fallback`)."""
+    code = code if code in labels else fallback
+    return f"{code}: {labels[code]}"
 
 
 def dmy(day):

@@ -11,16 +11,9 @@ from ..models import (
     Agency, Child, ConsentRecord, Contact, ContactChild, Decision, Feedback, MeetingChild,
     StrategyMeeting, Transition,
 )
+from ..vocab import CHRONOLOGY_KINDS
 from .contacts import get_contact
 from .services import current_service
-
-# Same instant: the order things happen in a case.
-KIND_ORDER = [
-    "contact_received", "consent_recorded", "decision_recorded", "decision_approved",
-    "feedback_given", "strategy_meeting_convened", "strategy_meeting_held",
-    "strategy_meeting_minutes_recorded", "icpc_recorded", "transition_requested", "transition_accepted",
-    "transition_refused", "transition_withdrawn",
-]
 
 
 def _item(at, kind, summary, by, ref_type, ref_id):
@@ -105,7 +98,8 @@ def _transition_items(transitions):
 
 
 def _in_order(items):
-    return {"items": sorted(items, key=lambda i: (i["at"], KIND_ORDER.index(i["kind"]), i["ref"]["id"]))}
+    return {"items": sorted(
+        items, key=lambda i: (i["at"], CHRONOLOGY_KINDS.index(i["kind"]), i["ref"]["id"]))}
 
 
 def contact_history(actor, contact_id):

@@ -8,8 +8,8 @@ from .. import audit
 from ..db import lock, session
 from ..errors import Conflict, NotFound, RuleViolation
 from ..models import ContactChild, Decision, Feedback
-from ..models.decisions import REFERRAL_OUTCOMES
 from ..timescales import now, twelve_months_before
+from ..vocab import REFERRAL_OUTCOMES
 from .contacts import get_contact
 from .rationale import check_not_future, check_rationale
 

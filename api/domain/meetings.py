@@ -11,9 +11,9 @@ from ..models import (
     Agency, Attendance, IcpcChild, Invitation, MeetingAction, MeetingChild,
     StrategyMeeting,
 )
-from ..models.agencies import AGENCY_KINDS
 from ..pages import keyset_page
 from ..timescales import configured_deadline_after, london_date, now, working_days_after
+from ..vocab import AGENCY_KINDS
 from .contacts import get_contact
 from .decisions import current_decision
 from .rationale import check_not_future, check_rationale

@@ -15,10 +15,8 @@ from ..errors import RuleViolation
 from ..models import (
     Contact, Decision, IcpcChild, StrategyMeeting, Transition,
 )
-from ..models.contacts import CONSENT_STATUSES
-from ..models.decisions import OUTCOMES, REFERRAL_OUTCOMES
-from ..models.transitions import DIRECTIONS
 from ..timescales import now, start_of_london_day
+from ..vocab import CONSENT_STATUSES, DIRECTIONS, OUTCOMES, REFERRAL_OUTCOMES, TRANSITION_RESPONSES
 
 MAX_PERIOD_DAYS = 3660  # ten years
 
@@ -305,6 +303,6 @@ def _transition_figures(grouping, group, start, end, current):
     answered = Transition.working_days_to_response.is_not(None)
     for (k, direction), (median,) in _percentiles(
         Transition.working_days_to_response * 1.0, [key, Transition.direction],
-        [in_period, answered, status.in_(("accepted", "refused"))], [Fraction(1, 2)],
+        [in_period, answered, status.in_(TRANSITION_RESPONSES)], [Fraction(1, 2)],
     ).items():
         group(k)["transitions"][direction]["median_working_days_to_response"] = _rounded(median)

@@ -10,10 +10,10 @@ from ..errors import Conflict, Forbidden, NotFound, RuleViolation
 from ..models import Child, Transition
 from ..pages import keyset_page
 from ..timescales import configured_deadline_after, london_date, now, working_days_between
+from ..vocab import DIRECTIONS
 from .references import next_reference
 from .rationale import check_not_future, check_rationale
 from .services import current_service
-from ..models.transitions import DIRECTIONS
 
 SERVICE_NAMES = {"early_help": "early help", "social_care": "social care", None: "no service"}
 

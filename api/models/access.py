@@ -4,11 +4,11 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime
+from ..vocab import TOKEN_STATES
+from .checks import one_of
 
 # SQLite numbers rows itself only for a column declared INTEGER PRIMARY KEY.
 EVENT_ID = BigInteger().with_variant(Integer(), "sqlite")
-# How far the caller's token could be trusted: only `valid` claims are proven.
-TOKEN_STATES = ("valid", "expired", "revoked", "invalid", "missing")
 
 
 class AccessEvent(Base):
@@ -22,6 +22,8 @@ class AccessEvent(Base):
     __table_args__ = (
         Index("ix_access_events_at_id", "at", "id"),
         Index("ix_access_events_actor_sub_at_id", "actor_sub", "at", "id"),
+        # Not the actor's role or service: they are what the token claimed, proven or not.
+        one_of("token", TOKEN_STATES),
     )
 
     id: Mapped[int] = mapped_column(EVENT_ID, primary_key=True, autoincrement=True)

@@ -5,10 +5,8 @@ from sqlalchemy import ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime
-
-ACCOUNT_KINDS = ("client", "person")
-ROLES = ("agency", "practitioner", "manager", "auditor", "admin")
-SERVICES = ("mash", "early_help", "social_care")
+from ..vocab import ACCOUNT_KINDS, ROLES, SERVICES
+from .checks import one_of
 
 
 class Account(Base):
@@ -18,6 +16,11 @@ class Account(Base):
     """
 
     __tablename__ = "accounts"
+    __table_args__ = (
+        one_of("kind", ACCOUNT_KINDS),
+        one_of("role", ROLES),
+        one_of("service", SERVICES),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(100), unique=True)

@@ -5,6 +5,8 @@ from sqlalchemy import BigInteger, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime
+from ..vocab import ACTOR_ROLES, SERVICES
+from .checks import one_of
 
 
 class AuditEvent(Base):
@@ -15,6 +17,8 @@ class AuditEvent(Base):
         Index("ix_audit_events_entity", "entity_type", "entity_id", "seq"),
         Index("ix_audit_events_actor_sub", "actor_sub", "seq"),
         Index("ix_audit_events_at", "at"),
+        one_of("actor_role", ACTOR_ROLES),
+        one_of("actor_service", SERVICES),
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

@@ -5,6 +5,8 @@ from sqlalchemy import Date, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UTCDateTime
+from ..vocab import ETHNICITIES, SEXES
+from .checks import one_of
 
 
 class Child(Base):
@@ -14,6 +16,10 @@ class Child(Base):
     """
 
     __tablename__ = "children"
+    __table_args__ = (
+        one_of("sex", SEXES),
+        one_of("ethnicity", ETHNICITIES),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
@@ -22,7 +28,7 @@ class Child(Base):
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     expected_date_of_birth: Mapped[date | None] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(10), default="unknown")
-    # A DfE CIN census ethnicity code (api/cin.py), when the referrer or a practitioner knows it.
+    # A DfE CIN census ethnicity code (api/vocab.py), when the referrer or a practitioner knows it.
     ethnicity: Mapped[str | None] = mapped_column(String(4))
     nhs_number: Mapped[str | None] = mapped_column(String(10), unique=True)
     local_child_id: Mapped[str | None] = mapped_column(String(64), unique=True)

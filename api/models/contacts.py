@@ -5,24 +5,8 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UTCDateTime
-
-CHANNELS = ("phone", "email", "secure_portal", "api", "letter", "in_person")
-CONCERN_CATEGORIES = (
-    "domestic_abuse",
-    "neglect",
-    "physical_abuse",
-    "sexual_abuse",
-    "emotional_abuse",
-    "exploitation",
-    "missing",
-    "mental_health",
-    "substance_misuse",
-    "parenting_capacity",
-    "homelessness",
-    "other",
-)
-CONSENT_STATUSES = ("given", "refused", "not_sought", "overridden")
-CONTACT_STATUSES = ("awaiting_decision", "decided")
+from ..vocab import ACTOR_ROLES, CHANNELS, CONCERN_CATEGORIES, CONSENT_STATUSES, CONTACT_STATUSES
+from .checks import list_of, one_of
 
 
 class Contact(Base):
@@ -39,6 +23,11 @@ class Contact(Base):
             "ix_contacts_received_at_figures", "received_at", "status", "consent_status",
             "decision_due_at", "feedback_given_at", "source_agency",
         ),
+        one_of("channel", CHANNELS),
+        list_of("concern_categories", CONCERN_CATEGORIES),
+        one_of("consent_status", CONSENT_STATUSES),
+        one_of("status", CONTACT_STATUSES),
+        one_of("recorded_by_role", ACTOR_ROLES),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -124,6 +113,10 @@ class ConsentRecord(Base):
     """One consent status as recorded: the first with the contact, then each change."""
 
     __tablename__ = "consent_records"
+    __table_args__ = (
+        one_of("status", CONSENT_STATUSES),
+        one_of("recorded_by_role", ACTOR_ROLES),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id"), index=True)

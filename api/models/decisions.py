@@ -5,18 +5,8 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime
-
-OUTCOMES = (
-    "nfa",
-    "information_advice",
-    "universal_services",
-    "early_help",
-    "existing_case",
-    "assessment",
-    "strategy_discussion",
-)
-REFERRAL_OUTCOMES = ("assessment", "strategy_discussion")
-FEEDBACK_METHODS = ("phone", "email", "letter", "secure_portal", "in_person")
+from ..vocab import ACTOR_ROLES, FEEDBACK_METHODS, OUTCOMES, SERVICES
+from .checks import one_of
 
 
 class Decision(Base):
@@ -51,6 +41,9 @@ class Decision(Base):
             postgresql_where=text("superseded_by_id IS NULL"),
             sqlite_where=text("superseded_by_id IS NULL"),
         ),
+        one_of("outcome", OUTCOMES),
+        one_of("decided_by_role", ACTOR_ROLES),
+        one_of("decided_by_service", SERVICES),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -94,6 +87,7 @@ class Feedback(Base):
     """Feedback given to the referrer: when, how, and what they were told."""
 
     __tablename__ = "feedback"
+    __table_args__ = (one_of("method", FEEDBACK_METHODS),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id"), index=True)

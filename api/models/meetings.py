@@ -5,10 +5,8 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, Uui
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UTCDateTime
-
-MEETING_OUTCOMES = ("s47_enquiry", "assessment", "early_help", "no_further_action")
-MEDICAL_DECISIONS = ("required", "not_required", "not_applicable")
-MEETING_STATUSES = ("convened", "held")
+from ..vocab import MEDICAL_DECISIONS, MEETING_OUTCOMES, MEETING_STATUSES
+from .checks import one_of
 
 
 class StrategyMeeting(Base):
@@ -19,6 +17,9 @@ class StrategyMeeting(Base):
         Index("ix_strategy_meetings_convened_at_id", "convened_at", "id"),
         Index("ix_strategy_meetings_icpc_due_date", "icpc_due_date"),
         Index("ix_strategy_meetings_held_at", "held_at"),
+        one_of("status", MEETING_STATUSES),
+        one_of("outcome", MEETING_OUTCOMES),
+        one_of("medical_examination_decision", MEDICAL_DECISIONS),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

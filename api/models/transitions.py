@@ -5,9 +5,8 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime
-
-DIRECTIONS = {"step_up": ("early_help", "social_care"), "step_down": ("social_care", "early_help")}
-TRANSITION_STATUSES = ("requested", "accepted", "refused", "withdrawn")
+from ..vocab import ACTOR_ROLES, DIRECTIONS, SERVICES, TRANSITION_RESPONSES, TRANSITION_STATUSES
+from .checks import direction_of, one_of
 
 
 class Transition(Base):
@@ -27,6 +26,12 @@ class Transition(Base):
         Index("ix_transitions_direction_requested_at", "direction", "requested_at"),
         Index("ix_transitions_status_due", "status", "response_due_at"),
         Index("ix_transitions_child_id", "child_id"),
+        # The services follow from the direction: one constraint holds all three together.
+        direction_of("direction", "from_service", "to_service", DIRECTIONS),
+        one_of("requested_by_role", ACTOR_ROLES),
+        one_of("requested_by_service", SERVICES),
+        one_of("status", TRANSITION_STATUSES),
+        one_of("response_decision", TRANSITION_RESPONSES),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from seeds.data import nhs_number_with_check_digit
+from api.vocab import nhs_number_with_check_digit
 from tests.api.test_access_log import last_event_id, only_event_after
 from tests.api.test_strategy_meetings import DECISION_RATIONALE, assert_problem, record_outcome
 from tests.conftest import contact_body

@@ -5,9 +5,8 @@ import json
 import threading
 from datetime import UTC, datetime
 
+from api.vocab import nhs_number_with_check_digit
 from tests.conftest import ApiClient, build_app, contact_body, token_for
-
-from seeds.data import nhs_number_with_check_digit
 
 EVENTS = "/api/v1/audit/events"
 VERIFY = "/api/v1/audit/verify"

@@ -19,7 +19,7 @@ from api.keys import generate_key_pair
 from api.db import session
 from api.domain.accounts import create_account
 from api.models import Account, AuditEvent, Contact, IdempotencyRecord
-from api.models.accounts import ROLES
+from api.vocab import ROLES
 from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, contact_body, token_for
 
 TOKEN_URL = "/api/v1/auth/token"

@@ -13,13 +13,11 @@ from time import monotonic
 import pytest
 from sqlalchemy import text
 
+from api.vocab import FEEDBACK_METHODS, OUTCOMES
 from tests.conftest import FakeClock, build_app, contact_body, token_for
 
 RATIONALE = "Mother confirms the partner has left; school reports no injuries and good attendance."
 OTHER_RATIONALE = "Health visitor reports the baby is underweight and the home is cold and dirty."
-OUTCOMES = ("nfa", "information_advice", "universal_services", "early_help", "existing_case",
-            "assessment", "strategy_discussion")
-FEEDBACK_METHODS = ("phone", "email", "letter", "secure_portal", "in_person")
 CONSENT_REASON = "Recorded for the test: the reason for this consent status."
 ON_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
 

@@ -9,7 +9,7 @@ from flask import Flask
 
 from api.auth import check_roles
 from api.declarations import Declaration, declaration_of, declare
-from api.models.accounts import ROLES
+from api.vocab import ROLES
 
 PUBLIC_ENDPOINTS = {"auth.issue_token", "health.health"}
 # POSTs that write nothing, so are not declared `writes=True` and run as read-only transactions (whatever

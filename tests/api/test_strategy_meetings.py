@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from seeds.data import nhs_number_with_check_digit
 from api.timescales import LONDON
+from api.vocab import nhs_number_with_check_digit
 from tests.conftest import contact_body
 
 MEETINGS = "/api/v1/strategy-meetings"

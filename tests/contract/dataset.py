@@ -15,7 +15,7 @@ from api.caller import system_actor
 from api.config import TestConfig
 from api.db import session
 from api.domain.accounts import create_account
-from seeds.data import nhs_number_with_check_digit
+from api.vocab import nhs_number_with_check_digit
 from tests.api.test_strategy_meetings import DECISION_RATIONALE, meeting_body, outcome_body
 from tests.conftest import (
     PRIVATE_KEY, PUBLIC_KEY, ApiClient, build_app, contact_body, own_database, token_for,

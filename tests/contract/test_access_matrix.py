@@ -168,7 +168,7 @@ def test_the_role_table_names_no_route_the_app_does_not_have():
 
 
 def test_every_caller_of_the_matrix_is_a_real_role_with_its_companions():
-    from api.models.accounts import ROLES, SERVICES
+    from api.vocab import ROLES, SERVICES
 
     roles = {spec[0] for spec in ACTORS.values() if spec}
     assert roles == set(ROLES)

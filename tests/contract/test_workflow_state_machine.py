@@ -22,9 +22,9 @@ from hypothesis.stateful import (
     Bundle, RuleBasedStateMachine, initialize, multiple, rule, run_state_machine_as_test,
 )
 
-from api.models.contacts import CONSENT_STATUSES
-from api.models.decisions import FEEDBACK_METHODS, OUTCOMES
-from api.models.meetings import MEDICAL_DECISIONS, MEETING_OUTCOMES
+from api.vocab import (
+    CONSENT_STATUSES, DIRECTIONS, FEEDBACK_METHODS, MEDICAL_DECISIONS, MEETING_OUTCOMES, OUTCOMES,
+)
 from tests.conftest import DEFAULT_NOW, ApiClient, contact_body, token_for
 from tests.contract.case_seed import iso
 
@@ -208,7 +208,7 @@ def make_machine(app, connection):
             self.call(who, "POST", f"/api/v1/strategy-meetings/{meeting[0]}/icpc", body)
 
         @rule(target=transitions, source=st.one_of(contacts, decisions), who=staff,
-              direction=st.sampled_from(["step_up", "step_down"]), with_plan=st.booleans())
+              direction=st.sampled_from(list(DIRECTIONS)), with_plan=st.booleans())
         def request_transition(self, source, who, direction, with_plan):
             contact = self.contact_of(source)
             body = {"child_id": contact[1], "direction": direction,

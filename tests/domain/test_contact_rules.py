@@ -12,7 +12,8 @@ from api.db import session
 from api.domain.contacts import get_contact, list_contacts, record_consent, record_contact
 from api.errors import Forbidden, NotFound, RuleViolation
 from api.models import AuditEvent, Child
-from schemas.contacts import ContactCreateSchema, nhs_number_is_valid
+from api.vocab import nhs_number_is_valid
+from schemas.contacts import ContactCreateSchema
 from tests.conftest import contact_body
 
 POLICE = Actor(sub="wmp-case-system", role="agency", agency="wmp")

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from api import audit
 from api.db import session
 from api.models import Account, Agency, AuditEvent, Child, Contact, ContactChild
-from api.models.accounts import ROLES
+from api.vocab import CONSENT_STATUSES, ROLES
 from seeds import DEMO_CONTACTS, load
 from seeds.data import AGENCIES, DEMO_ACCOUNTS
 from tests.conftest import build_app, own_database
@@ -105,7 +105,7 @@ def test_the_demo_contacts_show_every_consent_status(seeded):
     app, _ = seeded
     with app.app_context():
         statuses = set(session.scalars(select(Contact.consent_status).distinct()))
-    assert statuses == {"given", "refused", "not_sought", "overridden"}
+    assert statuses == set(CONSENT_STATUSES)
 
 
 def test_some_demo_children_are_linked_from_more_than_one_contact(seeded):

@@ -17,7 +17,7 @@ from api.caller import system_actor
 from api.db import session
 from api.domain.timescale_facts import recompute_working_day_facts
 from api.models import AuditEvent, Contact, Decision, StrategyMeeting, Transition
-from seeds.data import nhs_number_with_check_digit
+from api.vocab import nhs_number_with_check_digit
 from tests.conftest import contact_body
 
 NEW_HOLIDAY = date(2026, 11, 23)  # a Monday

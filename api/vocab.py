@@ -1,0 +1,168 @@
+"""Every enumeration the product stores or accepts, the DfE CIN census codes and the NHS number
+check digit: one place that models, schemas, seeds, the CLI and the tests import.
+
+The database holds each stored column to its list too (CHECK constraints, api/models/checks.py):
+a value added here needs a migration that widens the constraint, or the database refuses it.
+"""
+
+# Contacts (API.md): how one arrived, what it is about, consent as recorded, and where it stands.
+CHANNELS = ("phone", "email", "secure_portal", "api", "letter", "in_person")
+CONCERN_CATEGORIES = (
+    "domestic_abuse",
+    "neglect",
+    "physical_abuse",
+    "sexual_abuse",
+    "emotional_abuse",
+    "exploitation",
+    "missing",
+    "mental_health",
+    "substance_misuse",
+    "parenting_capacity",
+    "homelessness",
+    "other",
+)
+CONSENT_STATUSES = ("given", "refused", "not_sought", "overridden")
+CONTACT_STATUSES = ("awaiting_decision", "decided")
+
+# A child's sex as the referrer gives it (Annex A's gender column is read from it).
+SEXES = ("female", "male", "unknown")
+
+# Threshold decisions (DOMAIN.md's vocabulary); a referral is a decision of assessment (s17) or
+# strategy discussion (s47), as the DfE CIN census counts referrals.
+OUTCOMES = (
+    "nfa",
+    "information_advice",
+    "universal_services",
+    "early_help",
+    "existing_case",
+    "assessment",
+    "strategy_discussion",
+)
+REFERRAL_OUTCOMES = ("assessment", "strategy_discussion")
+FEEDBACK_METHODS = ("phone", "email", "letter", "secure_portal", "in_person")
+
+# Strategy meetings (Working Together): what the meeting decided, the medical examination, status.
+MEETING_OUTCOMES = ("s47_enquiry", "assessment", "early_help", "no_further_action")
+MEDICAL_DECISIONS = ("required", "not_required", "not_applicable")
+MEETING_STATUSES = ("convened", "held")
+
+# Transitions between early help and social care: each direction's (from, to) services.
+DIRECTIONS = {"step_up": ("early_help", "social_care"), "step_down": ("social_care", "early_help")}
+TRANSITION_STATUSES = ("requested", "accepted", "refused", "withdrawn")
+TRANSITION_RESPONSES = ("accepted", "refused")
+
+# Who may hold a token (API.md's roles), the services staff belong to, and the accounts behind
+# tokens. The system role is the CLI's and the seeds' actor (api/auth.py system_actor), never a
+# token's; records written by either name the actor's role.
+ROLES = ("agency", "practitioner", "manager", "auditor", "admin")
+SYSTEM_ROLE = "system"
+ACTOR_ROLES = (*ROLES, SYSTEM_ROLE)
+SERVICES = ("mash", "early_help", "social_care")
+ACCOUNT_KINDS = ("client", "person")
+# How far the caller's token could be trusted (the access log): only `valid` claims are proven.
+TOKEN_STATES = ("valid", "expired", "revoked", "invalid", "missing")
+
+# Partner agencies by kind (a strategy meeting's required invitees may be named by kind).
+AGENCY_KINDS = (
+    "police",
+    "health",
+    "education",
+    "early_help",
+    "social_care",
+    "housing",
+    "probation",
+    "youth_justice",
+    "voluntary",
+    "individual",
+    "anonymous",
+    "other",
+)
+
+# The events of a chronology, in the order things happen in a case at the same instant.
+CHRONOLOGY_KINDS = (
+    "contact_received", "consent_recorded", "decision_recorded", "decision_approved",
+    "feedback_given", "strategy_meeting_convened", "strategy_meeting_held",
+    "strategy_meeting_minutes_recorded", "icpc_recorded", "transition_requested",
+    "transition_accepted", "transition_refused", "transition_withdrawn",
+)
+
+# DfE Children in Need census codes with their labels: Ofsted's Annex A lists are filled in with
+# them, so a column reads the same as the council's CIN census return.
+# Ethnicity (the DfE's 20 codes). Not recorded is exported as NOBT.
+ETHNICITIES = {
+    "WBRI": "White British",
+    "WIRI": "White Irish",
+    "WIRT": "Traveller of Irish heritage",
+    "WOTH": "Any other White background",
+    "WROM": "Gypsy/Roma",
+    "MWBC": "White and Black Caribbean",
+    "MWBA": "White and Black African",
+    "MWAS": "White and Asian",
+    "MOTH": "Any other mixed background",
+    "AIND": "Indian",
+    "APKN": "Pakistani",
+    "ABAN": "Bangladeshi",
+    "AOTH": "Any other Asian background",
+    "BCRB": "Black Caribbean",
+    "BAFR": "Black African",
+    "BOTH": "Any other Black background",
+    "CHNE": "Chinese",
+    "OOTH": "Any other ethnic group",
+    "REFU": "Refused",
+    "NOBT": "Information not yet obtained",
+}
+NOT_YET_OBTAINED = "NOBT"
+# Referral source: what each agency's referral_source holds.
+REFERRAL_SOURCES = {
+    "1A": "Individual: family member, relative or carer",
+    "1B": "Individual: acquaintance (including neighbours and child minders)",
+    "1C": "Individual: self",
+    "1D": "Individual: other",
+    "2A": "Schools",
+    "2B": "Education services",
+    "3A": "Health services: GP",
+    "3B": "Health services: health visitor",
+    "3C": "Health services: school nurse",
+    "3D": "Health services: other primary health services",
+    "3E": "Health services: A&E",
+    "3F": "Health services: other",
+    "4": "Housing",
+    "5A": "LA services: social care",
+    "5B": "LA services: other internal",
+    "5C": "LA services: external",
+    "5D": "LA services: early help",
+    "6": "Police",
+    "7": "Other legal agency",
+    "8": "Other",
+    "9": "Anonymous",
+    "10": "Unknown",
+}
+UNKNOWN_SOURCE = "10"
+
+
+# The NHS number (NHS Digital's data dictionary): nine digits and a modulus 11 check digit.
+def nhs_check_digit(nine_digits):
+    """The check digit for nine digits, or None when there is none (the sum gives 10: no NHS
+    number starts with those nine digits)."""
+    total = sum(int(d) * w for d, w in zip(nine_digits, range(10, 1, -1), strict=True))
+    check = (11 - total % 11) % 11
+    return None if check == 10 else check
+
+
+def nhs_number_is_valid(digits):
+    """Ten digits whose last is the check digit of the nine before it."""
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    return nhs_check_digit(digits[:9]) == int(digits[9])
+
+
+def nhs_number_with_check_digit(nine_digits):
+    """A valid NHS number from nine digits (moving to the next nine when they have no check
+    digit)."""
+    base = int(nine_digits)
+    while True:
+        digits = f"{base:09d}"
+        check = nhs_check_digit(digits)
+        if check is not None:
+            return digits + str(check)
+        base += 1
