@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test fuzz install install-dev migrate seed openapi bench load clean
+.PHONY: run test fuzz install install-dev migrate seed openapi lint-openapi bench load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,18 @@ fuzz: install-dev
 openapi: install
 	$(BIN)/flask --app wsgi openapi write --format=yaml openapi.yaml
 
+# openapi.yaml against Spectral's OpenAPI ruleset (spectral:oas): no error and no warning. Needs
+# Node.js 20+ and npm (CI has them; `make test` does not need them). The pinned Spectral is
+# installed once from the lock file (install scripts off), then runs offline.
+LINT := tests/contract/lint
+lint-openapi: $(LINT)/node_modules/.installed
+	$(LINT)/node_modules/.bin/spectral lint openapi.yaml --ruleset $(LINT)/.spectral.yaml \
+		--fail-severity=warn
+
+$(LINT)/node_modules/.installed: $(LINT)/package.json $(LINT)/package-lock.json
+	cd $(LINT) && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
 bench: install
 	$(BIN)/python -m bench.metrics --contacts $(or $(BENCH_CONTACTS),100000) $(if $(BENCH_DATABASE_URL),--engine postgresql --url $(BENCH_DATABASE_URL),--engine sqlite)
 
@@ -48,4 +60,4 @@ load: install
 	$(BIN)/python -m bench.load $(if $(LOAD_DATABASE_URL),--engine postgresql --url $(LOAD_DATABASE_URL),--engine sqlite) $(LOAD_ARGS)
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache $(LINT)/node_modules

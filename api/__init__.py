@@ -3,40 +3,15 @@
 import io
 
 from flask import Flask, current_app, request
-from flask_smorest import Api
-from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import access, auth, cli, db, errors, limits, logs
 from .config import Config
-from .errors import PROBLEM_CONTENT_TYPE
+from .openapi import FrontDoorApi
 from .routes import register as register_routes
-from schemas.common import ProblemSchema
 
 JSON_TYPES = ("application/json",)
-
-
-class FrontDoorApi(Api):
-    """flask-smorest's Api, documenting every error as problem+json."""
-
-    ERROR_SCHEMA = ProblemSchema
-    # Each operation lists the codes it can answer (api/routes, api/auth, api/idempotency): a
-    # catch-all `default` would let any status pass as documented.
-    DEFAULT_ERROR_RESPONSE_NAME = None
-
-    def _register_responses(self):
-        import http
-
-        for status in http.HTTPStatus:
-            response = {"description": status.phrase}
-            if status >= 400:
-                response["schema"] = self.ERROR_SCHEMA
-            prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
-            self.spec.components.response(status.name, response, lazy=True)
-        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
-        prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
-        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
 def _is_chunked():
@@ -86,24 +61,7 @@ def create_app(config=None):
 
     db.init_app(app)
     auth.init_app(app)
-    api = FrontDoorApi(
-        app,
-        spec_kwargs={
-            "info": {
-                "description": "Records MASH contacts, threshold decisions, strategy meetings and "
-                "step-up/step-down transitions for a children's services front door. Every error "
-                "is application/problem+json (RFC 9457). Timestamps need an offset; they are "
-                "stored and returned in UTC, and judged in Europe/London. Every read of case data, "
-                "refused ones included, is recorded in the access log (GET /audit/access). "
-                "Every response carries an `X-Request-ID` (yours, if you sent a valid one). "
-                "Requests are rate limited per caller (each API client, each person; without a "
-                "token, per address): over a limit the answer is 429 with `Retry-After` in "
-                "seconds, and the request changed nothing (a refused read of case data is still in "
-                "the access log). A request the database cannot answer in time "
-                "is a 503 with `Retry-After`."
-            }
-        },
-    )
+    api = FrontDoorApi(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )

@@ -99,6 +99,12 @@ class Config:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = None
+    # Who a partner's developers ask about the API (the document's info.contact): each council its own.
+    API_CONTACT_NAME = os.environ.get("API_CONTACT_NAME", "MASH front door API support")
+    API_CONTACT_EMAIL = os.environ.get("API_CONTACT_EMAIL", "mash-api@council.example")
+    # The document's server: the origin alone, since every path begins with /api/v1. The default,
+    # "/", is the host that serves the document; a council names its own (https://mash.example.gov.uk).
+    API_SERVER_URL = os.environ.get("API_SERVER_URL", "/")
     JSON_SORT_KEYS = False
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
