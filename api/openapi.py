@@ -101,10 +101,11 @@ def spec_kwargs_for(config):
 
 
 class FrontDoorApi(Api):
-    """flask-smorest's Api, documenting every error as problem+json."""
+    """flask-smorest's Api, documenting every error as problem+json. Its two replaced private
+    steps are checked against the installed flask-smorest (tests/infra/test_overrides.py)."""
 
     ERROR_SCHEMA = ProblemSchema
-    # Each operation lists the codes it can answer (api/routes, api/auth, api/idempotency): a
+    # Each operation lists the codes it can answer (api/routes, api/auth, api/transactions): a
     # catch-all `default` would let any status pass as documented.
     DEFAULT_ERROR_RESPONSE_NAME = None
 

@@ -10,8 +10,9 @@ library, so an upgrade that moves it fails there, by name, rather than somewhere
   on a write is compared with what GET returned (`_generate_etag`).
 - SweptMemoryStorage (limits): the in-memory rate-limit counts without a timer thread per
   request (`MemoryStorage.__schedule_expiry`, `__expire_events`, `timer`).
-- The problem+json error responses of the OpenAPI document (flask-smorest's
-  `Api._register_responses`): see api/openapi.py.
+- The OpenAPI document's error responses as problem+json, and no page-number pagination header
+  (flask-smorest's `Api._register_responses`, `_register_pagination_header`): these two are
+  FrontDoorApi's, in api/openapi.py, the document's own module; they are checked here too.
 """
 
 import json

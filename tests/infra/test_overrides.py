@@ -1,6 +1,7 @@
 """api/overrides.py: each place where the API relies on something a library does not promise,
 checked against the installed library, so an upgrade that moves it fails here, by name."""
 
+import http
 import inspect
 import threading
 
@@ -61,6 +62,28 @@ def test_smorest_etag_is_the_etag_flask_smorest_sends_for_the_same_representatio
 
     assert response.headers["ETag"] == f'"{smorest_etag(representation)}"'
     assert smorest_etag(representation) != smorest_etag({**representation, "n": 3})
+
+
+def test_flask_smorest_still_registers_responses_and_the_pagination_header_where_we_replace_them():
+    """api/openapi.py's FrontDoorApi replaces two of flask-smorest's private steps: the error
+    responses (as problem+json) and the page-number pagination header (not used: lists page by
+    cursor). If flask-smorest renames them, ours would silently stop being called."""
+    from api.openapi import FrontDoorApi
+
+    for name in ("_register_responses", "_register_pagination_header"):
+        assert callable(getattr(Api, name, None)), f"flask-smorest no longer has Api.{name}"
+        assert getattr(FrontDoorApi, name) is not getattr(Api, name)
+
+
+def test_every_error_response_in_the_document_is_problem_json(anonymous):
+    components = anonymous.get("/api/v1/openapi.json").json["components"]["responses"]
+    statuses = {status.name: status for status in http.HTTPStatus}
+    errors = [name for name in components
+              if name == "DEFAULT_ERROR" or (name in statuses and statuses[name] >= 400)]
+
+    assert "NOT_FOUND" in errors and "UNPROCESSABLE_ENTITY" in errors
+    for name in errors:
+        assert list(components[name]["content"]) == ["application/problem+json"], name
 
 
 # ---- limits -----------------------------------------------------------------------------------
