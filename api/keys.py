@@ -12,6 +12,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+# app.extensions key of the loaded public key that checks every token (api/caller.py).
+VERIFICATION_KEY = "token_verification_key"
 
 def _read(value, path):
     if value:
@@ -87,5 +89,7 @@ def configure_keys(app):
     config["JWT_DECODE_AUDIENCE"] = config["JWT_AUDIENCE"]
     config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=config["TOKEN_MINUTES_PERSON"])
     config["JWT_DECODE_LEEWAY"] = config["TOKEN_LEEWAY_SECONDS"]
+    # Loaded once: PyJWT would otherwise load the PEM text again for every token it checks.
+    app.extensions[VERIFICATION_KEY] = serialization.load_pem_public_key(public_key.encode())
 
 

@@ -208,6 +208,28 @@ def test_an_expired_token_is_recorded_with_the_actor_it_names_and_marked_expired
     assert (event.token, event.status) == ("expired", 401)
 
 
+@pytest.mark.parametrize("wrong", ["issuer", "audience", "key"])
+def test_an_expired_token_wrong_in_another_way_too_is_marked_invalid_not_expired(app, case, wrong):
+    """Only a token that is ours in every other way is `expired`: one from another issuer, for
+    another audience or signed by another key proves nothing, however out of date it is."""
+    now = datetime.now(UTC)
+    claims = {"sub": "priya", "role": "practitioner", "service": "mash", "jti": "j-1",
+              "iss": app.config["JWT_ISSUER"], "aud": app.config["JWT_AUDIENCE"], "type": "access",
+              "iat": now - timedelta(hours=2), "nbf": now - timedelta(hours=2),
+              "exp": now - timedelta(hours=1)}
+    key = app.config["JWT_PRIVATE_KEY"]
+    if wrong == "key":
+        key, _ = generate_key_pair()
+    else:
+        claims["iss" if wrong == "issuer" else "aud"] = "someone-else"
+    before = last_event_id()
+    response = ApiClient(app, jwt.encode(claims, key, algorithm="ES256")).get(
+        f"/api/v1/contacts/{case.contact}")
+    assert_problem(response, 401)
+    event = only_event_after(before)
+    assert (event.actor_sub, event.token, event.status) == ("priya", "invalid", 401)
+
+
 def test_a_forged_token_is_recorded_with_what_it_claims_marked_invalid(app, case):
     forger_key, _ = generate_key_pair()
     claims = {"sub": "priya", "role": "auditor", "iss": app.config["JWT_ISSUER"],
