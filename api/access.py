@@ -21,7 +21,7 @@ from .caller import current_caller
 from .declarations import CASE_RECORDS, current_declaration
 from .errors import problem_response
 from .models import AccessEvent, AccessEventRecord, ContactChild, MeetingChild, Transition
-from .pages import keyset_page
+from .pages import filtered, keyset_page
 from .timescales import now
 from .transactions import appending_after_read
 
@@ -186,11 +186,7 @@ def list_events(args):
         by = AccessEvent
         stmt = select(AccessEvent)
         columns = [by.at, by.id]
-    if "actor" in args:
-        stmt = stmt.where(AccessEvent.actor_sub == args["actor"])
-    if "from_" in args:
-        stmt = stmt.where(by.at >= args["from_"])
-    if "to" in args:
-        stmt = stmt.where(by.at < args["to"])
+    stmt = filtered(stmt, args, equal={"actor": AccessEvent.actor_sub}, since={"from_": by.at},
+                    before={"to": by.at})
     return keyset_page(stmt, columns, limit=args["limit"], cursor=args.get("cursor"),
                        descending=True, values_of=lambda event: (event.at, event.id))

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from .db import session
 from .models import AuditEvent
-from .pages import keyset_page
+from .pages import filtered, keyset_page
 from .timescales import now
 
 GENESIS_HASH = "0" * 64
@@ -324,16 +324,10 @@ def verify_against(tokens, batch_size=2000):
 
 
 def _events(args):
-    stmt = select(AuditEvent)
-    if "entity_type" in args:
-        stmt = stmt.where(AuditEvent.entity_type == args["entity_type"])
-    if "entity_id" in args:
-        stmt = stmt.where(AuditEvent.entity_id == args["entity_id"])
-    if "actor" in args:
-        stmt = stmt.where(AuditEvent.actor_sub == args["actor"])
-    if "since" in args:
-        stmt = stmt.where(AuditEvent.at >= args["since"])
-    return stmt
+    return filtered(select(AuditEvent), args, equal={
+        "entity_type": AuditEvent.entity_type, "entity_id": AuditEvent.entity_id,
+        "actor": AuditEvent.actor_sub,
+    }, since={"since": AuditEvent.at})
 
 
 def list_events(args):

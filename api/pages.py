@@ -15,6 +15,20 @@ from .db import UTCDateTime, session
 from .errors import RuleViolation
 
 
+def filtered(stmt, args, *, equal=None, since=None, before=None):
+    """`stmt` narrowed by the filters a list was given (API.md: filters are query parameters).
+    Each maps an argument's name to a column; an argument absent from `args` filters nothing.
+    `equal`: the column equals it; `since`: the column is at or after it; `before`: the column
+    is before it (a period is half-open, so consecutive periods neither overlap nor leave gaps)."""
+    for names, compare in ((equal, lambda column, value: column == value),
+                           (since, lambda column, value: column >= value),
+                           (before, lambda column, value: column < value)):
+        for name, column in (names or {}).items():
+            if name in args:
+                stmt = stmt.where(compare(column, args[name]))
+    return stmt
+
+
 def _encode_value(value):
     if isinstance(value, datetime):
         return value.isoformat()

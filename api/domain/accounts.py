@@ -10,7 +10,7 @@ from ..db import session
 from ..transactions import reading_session
 from ..errors import Conflict, NotFound, Unauthorized
 from ..models import Account
-from ..pages import keyset_page
+from ..pages import filtered, keyset_page
 from ..timescales import now
 
 # Checked when the account does not exist, so a wrong name costs the same time as a wrong secret.
@@ -71,11 +71,7 @@ def create_account(actor, *, name, kind, secret, role, display_name, service=Non
 
 def list_accounts(args):
     """In name order (the unique index): a handful of partner systems and staff, never a secret."""
-    stmt = select(Account)
-    if "kind" in args:
-        stmt = stmt.where(Account.kind == args["kind"])
-    if "active" in args:
-        stmt = stmt.where(Account.active == args["active"])
+    stmt = filtered(select(Account), args, equal={"kind": Account.kind, "active": Account.active})
     return keyset_page(stmt, [Account.name], limit=args["limit"], cursor=args.get("cursor"))
 
 

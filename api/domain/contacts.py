@@ -13,7 +13,7 @@ from .. import audit
 from ..db import insert_records, lock, session
 from ..errors import Forbidden, NotFound, RuleViolation
 from ..models import Agency, ConsentRecord, Contact, ContactChild
-from ..pages import keyset_page
+from ..pages import filtered, keyset_page
 from ..timescales import configured_deadline_after, london_date, now
 from .children import find_or_record_child
 from .rationale import check_not_future
@@ -217,15 +217,10 @@ def read_contact(actor, contact_id):
 
 
 def list_contacts(actor, args):
-    stmt = visible_contacts(actor)
-    if "status" in args:
-        stmt = stmt.where(Contact.status == args["status"])
-    if "source_agency" in args:
-        stmt = stmt.where(Contact.source_agency == args["source_agency"])
-    if "received_from" in args:
-        stmt = stmt.where(Contact.received_at >= args["received_from"])
-    if "received_to" in args:
-        stmt = stmt.where(Contact.received_at < args["received_to"])
+    stmt = filtered(visible_contacts(actor), args,
+                    equal={"status": Contact.status, "source_agency": Contact.source_agency},
+                    since={"received_from": Contact.received_at},
+                    before={"received_to": Contact.received_at})
     if "overdue" in args:
         overdue = and_(Contact.status == "awaiting_decision", Contact.decision_due_at < now())
         stmt = stmt.where(overdue if args["overdue"] else not_(overdue))

@@ -11,7 +11,7 @@ from ..models import (
     Agency, Attendance, IcpcChild, Invitation, MeetingAction, MeetingChild,
     StrategyMeeting,
 )
-from ..pages import keyset_page
+from ..pages import filtered, keyset_page
 from ..timescales import configured_deadline_after, london_date, now, working_days_after
 from ..vocab import AGENCY_KINDS
 from .contacts import get_contact
@@ -303,13 +303,9 @@ def record_icpc(actor, meeting_id, data):
 
 
 def list_meetings(actor, args):
-    stmt = select(StrategyMeeting)
-    if "status" in args:
-        stmt = stmt.where(StrategyMeeting.status == args["status"])
-    if "from" in args:
-        stmt = stmt.where(StrategyMeeting.convened_at >= args["from"])
-    if "to" in args:
-        stmt = stmt.where(StrategyMeeting.convened_at < args["to"])
+    stmt = filtered(select(StrategyMeeting), args, equal={"status": StrategyMeeting.status},
+                    since={"from_": StrategyMeeting.convened_at},
+                    before={"to": StrategyMeeting.convened_at})
     return keyset_page(
         stmt, [StrategyMeeting.convened_at, StrategyMeeting.id],
         limit=args["limit"], cursor=args.get("cursor"), descending=True,

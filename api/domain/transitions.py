@@ -8,7 +8,7 @@ from .. import audit
 from ..db import session
 from ..errors import Conflict, Forbidden, NotFound, RuleViolation
 from ..models import Child, Transition
-from ..pages import keyset_page
+from ..pages import filtered, keyset_page
 from ..timescales import configured_deadline_after, london_date, now, working_days_between
 from ..vocab import DIRECTIONS
 from .references import next_reference
@@ -140,11 +140,8 @@ def withdraw_transition(actor, transition_id, data):
 
 
 def list_transitions(args):
-    stmt = select(Transition)
-    if "status" in args:
-        stmt = stmt.where(Transition.status == args["status"])
-    if "direction" in args:
-        stmt = stmt.where(Transition.direction == args["direction"])
+    stmt = filtered(select(Transition), args,
+                    equal={"status": Transition.status, "direction": Transition.direction})
     if "overdue" in args:
         overdue = and_(Transition.status == "requested", Transition.response_due_at < now())
         stmt = stmt.where(overdue if args["overdue"] else not_(overdue))

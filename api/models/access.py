@@ -5,13 +5,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime
 from ..vocab import TOKEN_STATES
+from .audit import RecordsAnActor
 from .checks import one_of
 
 # SQLite numbers rows itself only for a column declared INTEGER PRIMARY KEY.
 EVENT_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
-class AccessEvent(Base):
+class AccessEvent(RecordsAnActor, Base):
     """One read of case data (or an attempt at one), whoever asked and however it ended.
 
     Append-only: triggers refuse UPDATE and DELETE. The actor is what the token claimed;
@@ -44,14 +45,6 @@ class AccessEvent(Base):
     record_ids: Mapped[list | None] = mapped_column(JSON)
     child_ids: Mapped[list] = mapped_column(JSON)
 
-    @property
-    def actor(self):
-        return {
-            "sub": self.actor_sub,
-            "role": self.actor_role,
-            "agency": self.actor_agency,
-            "service": self.actor_service,
-        }
 
 
 class AccessEventRecord(Base):

@@ -9,7 +9,17 @@ from ..vocab import ACTOR_ROLES, SERVICES
 from .checks import one_of
 
 
-class AuditEvent(Base):
+class RecordsAnActor:
+    """A record with actor_sub, _role, _agency and _service columns (who did it, or who read):
+    `actor` is them as one {"sub", "role", "agency", "service"}, as API.md shows an actor."""
+
+    @property
+    def actor(self):
+        return {"sub": self.actor_sub, "role": self.actor_role, "agency": self.actor_agency,
+                "service": self.actor_service}
+
+
+class AuditEvent(RecordsAnActor, Base):
     """One link of the append-only, hash-chained audit trail. Triggers refuse UPDATE/DELETE."""
 
     __tablename__ = "audit_events"
@@ -35,14 +45,6 @@ class AuditEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
-    @property
-    def actor(self):
-        return {
-            "sub": self.actor_sub,
-            "role": self.actor_role,
-            "agency": self.actor_agency,
-            "service": self.actor_service,
-        }
 
     @property
     def data_object(self):

@@ -33,8 +33,6 @@ def convene_meeting(data):
 @blp.response(200, page_of(MeetingSchema))
 def list_meetings(args):
     """List strategy meetings, most recently convened first."""
-    if "from_" in args:
-        args["from"] = args.pop("from_")
     return meetings.list_meetings(current_actor(), args)
 
 
