@@ -111,6 +111,9 @@ class FrontDoorApi(Api):
 
     def init_app(self, app, *, spec_kwargs=None):
         super().init_app(app, spec_kwargs={**spec_kwargs_for(app.config), **(spec_kwargs or {})})
+        # Every route but the open ones names it (api/auth.py, documented).
+        self.spec.components.security_scheme(
+            "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
     def _register_responses(self):
         for status in http.HTTPStatus:
