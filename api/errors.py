@@ -163,9 +163,10 @@ def _http_exception(error):
             headers=data.get("headers"),
         )
     if error.code == 400 and messages is not None:
-        return problem_response(
-            400, "The request body is not valid JSON.", slug="malformed-json", title="Bad Request"
-        )
+        # A body the parser could not read (api/overrides.py, StrictParser); some reasons say more.
+        detail = (getattr(getattr(error, "exc", None), "problem_detail", None)
+                  or "The request body is not valid JSON.")
+        return problem_response(400, detail, slug="malformed-json", title="Bad Request")
     headers = dict(data.get("headers") or {})
     if error.code == 405 and getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)

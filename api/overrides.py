@@ -4,8 +4,10 @@ Each override here relies on something a library does not promise (a private met
 its own code mangles); tests/infra/test_overrides.py checks each one against the installed
 library, so an upgrade that moves it fails there, by name, rather than somewhere downstream:
 
-- StrictParser (webargs): refuses text no database can store, and JSON nested too deeply for
-  Python's parser, before any schema runs (`_load_location_data`, `_raw_load_json`).
+- StrictParser (webargs): reads a JSON body itself, refusing numbers Python cannot read (an
+  integer of more than 4,300 digits, a float beyond its range) and the NaN and Infinity that are
+  not JSON, and JSON nested too deeply for Python's parser (each a 400); then refuses text no
+  database can store, before any schema runs (`_load_location_data`, `_raw_load_json`).
 - smorest_etag (flask-smorest): the ETag its `@blp.etag` gives a representation, so an If-Match
   on a write is compared with what GET returned (`_generate_etag`).
 - SweptMemoryStorage (limits): the in-memory rate-limit counts without a timer thread per
@@ -16,12 +18,14 @@ library, so an upgrade that moves it fails there, by name, rather than somewhere
 """
 
 import json
+import math
 import time
 
 import flask_smorest
 from limits.storage import MemoryStorage
 from marshmallow import ValidationError
-from webargs.flaskparser import FlaskParser
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 
 
 # ---- webargs ----------------------------------------------------------------------------------
@@ -59,6 +63,62 @@ def unstorable_text(value, name=""):
     return found
 
 
+class UnreadableNumber(json.JSONDecodeError):
+    """A body that is JSON by its grammar but holds a number no reader should be asked to take:
+    NaN or Infinity (not JSON at all, though Python's parser accepts them), an integer longer than
+    Python converts (sys.get_int_max_str_digits(), 4,300 digits: a ValueError that is not a
+    JSONDecodeError, so it escaped as a 500), or a float that would silently become infinite."""
+
+    # The 400's detail (api/errors.py reads it off the error webargs aborts with).
+    problem_detail = ("The request body is not valid JSON: it holds a number that cannot be read "
+                      "(NaN, Infinity, an integer of more than 4300 digits, or a number beyond "
+                      "+-1.8e308).")
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def _refuse_constant(_name):
+    raise _Unreadable()
+
+
+# Python's own default bound (sys.get_int_max_str_digits()), held here whatever the interpreter is
+# set to: converting a longer integer costs time quadratic in its length.
+MAX_INTEGER_DIGITS = 4300
+
+
+def _read_int(text):
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise _Unreadable()
+    try:
+        return int(text)
+    except ValueError:  # a lower sys.set_int_max_str_digits() than ours
+        raise _Unreadable() from None
+
+
+def _read_float(text):
+    number = float(text)
+    if math.isinf(number):  # 1e999: JSON's grammar allows it, no double holds it
+        raise _Unreadable()
+    return number
+
+
+def read_json(body):
+    """The JSON value of a request body (bytes), as webargs' parse_json reads it, but refusing
+    what UnreadableNumber names; any failure to read is a JSONDecodeError (webargs: 400)."""
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+    except UnicodeDecodeError as error:
+        raise json.JSONDecodeError(f"Bytes decoding error : {error.reason}", str(error.object),
+                                   error.start) from error
+    try:
+        return json.loads(text, parse_int=_read_int, parse_float=_read_float,
+                          parse_constant=_refuse_constant)
+    except _Unreadable:
+        raise UnreadableNumber(UnreadableNumber.problem_detail, text, 0) from None
+
+
 class StrictParser(FlaskParser):
     # An unknown query parameter is most often a misspelt filter: say so rather than ignore it.
     DEFAULT_UNKNOWN_BY_LOCATION = {
@@ -68,8 +128,11 @@ class StrictParser(FlaskParser):
     }
 
     def _raw_load_json(self, req):
+        # webargs' own reads the body with a plain json.loads (webargs.core.parse_json).
+        if not is_json_request(req):
+            return missing
         try:
-            return super()._raw_load_json(req)
+            return read_json(req.get_data(cache=True))
         except RecursionError as error:  # nested deeper than Python's parser follows
             # (webargs reads an empty `doc` as "no body", so name what was sent)
             raise json.JSONDecodeError("Nested too deeply to read.", "(deeply nested)", 0) from error
