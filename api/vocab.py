@@ -150,8 +150,9 @@ def nhs_check_digit(nine_digits):
 
 
 def nhs_number_is_valid(digits):
-    """Ten digits whose last is the check digit of the nine before it."""
-    if len(digits) != 10 or not digits.isdigit():
+    """Ten digits (0 to 9: str.isdigit() also passes "²" and "٩") whose last is the check digit
+    of the nine before it."""
+    if len(digits) != 10 or not (digits.isascii() and digits.isdigit()):
         return False
     return nhs_check_digit(digits[:9]) == int(digits[9])
 
