@@ -82,17 +82,41 @@ def get_account(account_id):
     return account
 
 
+def _refuse_to_lock_the_admins_out(actor, account):
+    """409 for disabling one's own account, or the last enabled admin account: either would leave
+    nobody able to enable accounts again but an operator at the database or the command line."""
+    if account.name == actor.sub:
+        raise Conflict(
+            "You cannot disable your own account: another admin must do it, so that an account "
+            "is never disabled by the one person who could then not undo it.")
+    if account.role != "admin" or not account.active:
+        return
+    # Every enabled admin row, locked in one order (PostgreSQL FOR UPDATE; SQLite's write
+    # transaction already excludes other writers): two admins disabling each other at the same
+    # moment take turns, and the second sees the first's change.
+    admins = session.scalars(
+        select(Account.id).where(Account.role == "admin", Account.active.is_(True))
+        .order_by(Account.id).with_for_update()
+    ).all()
+    if set(admins) <= {account.id}:
+        raise Conflict(
+            "This is the last enabled admin account: enable or create another admin before "
+            "disabling it, so that someone can still manage accounts.")
+
+
 def set_account_active(actor, account_id, data, active):
     """Disable (active=False) or enable an account, once; the reason goes in the audit trail.
 
     The change is a conditional update, so two admins at the same moment cannot both record it.
     From its commit, the account's live tokens are refused (api/auth.py, account_disabled).
+    An admin may not disable their own account, nor the last enabled admin account (409).
     Disabling also advances the account's token_generation, so the tokens it holds now stay
     refused after it is enabled again: only tokens issued after enabling work.
     """
     account = get_account(account_id)
     values = {"active": active}
     if not active:
+        _refuse_to_lock_the_admins_out(actor, account)
         values["token_generation"] = Account.token_generation + 1
     changed = session.execute(
         update(Account)

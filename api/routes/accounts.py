@@ -36,7 +36,11 @@ def get_account(account_id):
 @blp.response(200, AccountSchema)
 @blp.doc(responses={"409": "CONFLICT"})
 def disable_account(data, account_id):
-    """Disable an account: no new tokens, and its live tokens are refused (401) at once."""
+    """Disable an account: no new tokens, and its live tokens are refused (401) at once.
+
+    409 when it is already disabled, when it is your own account, or when it is the last enabled
+    admin account (the problem's detail says which): nobody would be left to enable accounts.
+    """
     return accounts.set_account_active(current_actor(), account_id, data, active=False)
 
 
