@@ -1,5 +1,6 @@
 """The HTTP edge, before any route: who the client is behind trusted proxies, and what a request
-body must be (JSON, within MAX_CONTENT_LENGTH) before anything reads it."""
+body must be (JSON, within MAX_CONTENT_LENGTH) before anything reads it; and after every route,
+the headers that tell browsers and caches how to treat what we send."""
 
 import io
 
@@ -61,7 +62,37 @@ def _trust_proxies(app):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
+TOKEN_ENDPOINT = "auth.issue_token"
+
+
+def _security_headers(response):
+    """On every response, errors and streamed exports included.
+
+    A few lines here rather than Flask-Talisman: Talisman's defaults are a web site's (a redirect
+    to HTTPS, which the TLS-terminating proxy does, HSTS and a Content-Security-Policy for pages)
+    and it sets no Cache-Control, the header that matters most for an API serving case data and
+    tokens. When the practitioners' console serves its pages from this app, its CSP can come
+    with it (Talisman then, or the same few lines); every header here is set only when the
+    response has none of its own, so a static page's route may choose its own caching.
+
+    - Cache-Control: no-store: no browser, proxy or disk cache keeps a child's record, an audit
+      page or a token (RFC 6749 5.1, with Pragma: no-cache on the token response as it asks).
+    - X-Content-Type-Options: nosniff: a browser takes a JSON or CSV body as what it says it is,
+      never as a script or a page.
+    - Referrer-Policy: no-referrer: a link followed from a page of this origin does not carry
+      its URL (ids, search terms) to another site.
+    """
+    headers = response.headers
+    headers.setdefault("Cache-Control", "no-store")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.endpoint == TOKEN_ENDPOINT:
+        headers.setdefault("Pragma", "no-cache")
+    return response
+
+
 def init_app(app):
     app.before_request(_bound_chunked_body)
     app.before_request(_require_json_body)
+    app.after_request(_security_headers)
     _trust_proxies(app)

@@ -21,7 +21,8 @@ DESCRIPTION = (
     "token, per address): over a limit the answer is 429 with `Retry-After` in "
     "seconds, and the request changed nothing (a refused read of case data is still in "
     "the access log). A request the database cannot answer in time "
-    "is a 503 with `Retry-After`."
+    "is a 503 with `Retry-After`. No response may be cached: each carries "
+    "`Cache-Control: no-store`."
 )
 
 # An operation's id is its endpoint's name (flask-smorest names the endpoint after the view
