@@ -3,7 +3,7 @@ from marshmallow import Schema, fields, validate
 from api.audit import (
     BAD_SIGNATURE, CHAIN_SHORTER, CHECKPOINT_TYPE, HASH_DIFFERS, NOT_A_CHECKPOINT,
 )
-from .common import PageArgsSchema, Timestamp
+from .common import PageArgsSchema, Timestamp, UniqueList
 
 
 class ActorSchema(Schema):
@@ -64,16 +64,15 @@ class CheckpointSchema(Schema):
 
 
 class CheckpointsSchema(Schema):
-    checkpoints = fields.List(
+    checkpoints = UniqueList(
         fields.String(validate=[
             validate.Length(max=2048),
             validate.Regexp(COMPACT_JWS, error="Must be a compact JWS, as GET /audit/checkpoint "
                             "returns it."),
         ]),
-        required=True,
-        validate=validate.Length(min=1, max=MAX_CHECKPOINTS),
-        metadata={"description": f"1 to {MAX_CHECKPOINTS} checkpoints from GET /audit/checkpoint "
-                  "(or `flask audit checkpoint`), in any order."},
+        required=True, min_items=1, max_items=MAX_CHECKPOINTS,
+        metadata={"description": "Checkpoints from GET /audit/checkpoint (or `flask audit "
+                  "checkpoint`), in any order."},
     )
 
 

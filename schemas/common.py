@@ -1,5 +1,6 @@
 """Fields and schemas shared by every resource."""
 
+import json
 from datetime import UTC, date, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -86,6 +87,68 @@ class Text(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class UniqueList(fields.List):
+    """A list in a request body: bounded, and no item twice.
+
+    `max_items` is a bound no council meets but that stops a body of 20,000 copies of one value;
+    `unique_by` names the item's field that makes two items the same (one agency invited twice
+    at different times is still invited twice); without it, equal items are. The OpenAPI
+    document says both (maxItems, uniqueItems, and the description). Dumped, a list stored
+    before this rule keeps the first of each item, as the rule would have.
+    """
+
+    def __init__(self, cls_or_instance, *, max_items, min_items=None, unique_by=None, **kwargs):
+        self.length = validate.Length(min=min_items, max=max_items)
+        self.unique_by = unique_by
+        metadata = dict(kwargs.pop("metadata", None) or {})
+        each = f"each {unique_by} once" if unique_by else "no item twice"
+        rule = (f"{min_items} to {max_items} items" if min_items else f"At most {max_items} items")
+        said = metadata.get("description", "")
+        metadata["description"] = f"{said} {rule}, {each}.".strip()
+        metadata["uniqueItems"] = True
+        validators = [self.length, *list(kwargs.pop("validate", None) or [])]
+        super().__init__(cls_or_instance, validate=validators, metadata=metadata, **kwargs)
+
+    def _key(self, item):
+        if self.unique_by is not None and isinstance(item, dict):
+            item = item.get(self.unique_by)
+        return json.dumps(item, sort_keys=True, default=str)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, (list, tuple)):
+            self.length(value)  # before reading 20,000 items, not after
+        items = super()._deserialize(value, attr, data, **kwargs)
+        first, errors = {}, {}
+        for index, item in enumerate(items):
+            at = first.setdefault(self._key(item), index)
+            if at != index:
+                message = [f"Listed twice (first as item {at})."]
+                errors[index] = {self.unique_by: message} if self.unique_by else message
+        if errors:
+            raise ValidationError(errors)
+        return items
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        dumped = super()._serialize(value, attr, obj, **kwargs)
+        if dumped is None:
+            return None
+        kept = {}
+        for item in dumped:
+            kept.setdefault(self._key(item), item)
+        return list(kept.values())
+
+
+def at_most_entries(limit):
+    """A Dict field's bound on its entries (say `maxProperties` in its metadata too: apispec would
+    render a Length validator on a Dict as maxLength)."""
+
+    def check(value):
+        if len(value) > limit:
+            raise ValidationError(f"At most {limit} entries.")
+
+    return check
 
 
 class ProblemSchema(Schema):

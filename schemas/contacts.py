@@ -7,7 +7,7 @@ from api.vocab import (
     nhs_number_is_valid,
 )
 
-from .common import PageArgsSchema, Text, Timestamp
+from .common import PageArgsSchema, Text, Timestamp, UniqueList
 
 
 class NHSNumber(fields.String):
@@ -65,8 +65,9 @@ class ChildInSchema(Schema):
 
 
 class ConcernsSchema(Schema):
-    categories = fields.List(
-        fields.String(validate=validate.OneOf(CONCERN_CATEGORIES)), load_default=list
+    categories = UniqueList(
+        fields.String(validate=validate.OneOf(CONCERN_CATEGORIES)), load_default=list,
+        max_items=len(CONCERN_CATEGORIES),
     )
     summary = Text(required=True, max_length=20_000)
 
@@ -103,9 +104,7 @@ class ContactCreateSchema(Schema):
     )
     referrer = fields.Nested(ReferrerSchema)
     channel = fields.String(validate=validate.OneOf(CHANNELS))
-    children = fields.List(
-        fields.Nested(ChildInSchema), required=True, validate=validate.Length(min=1, max=30)
-    )
+    children = UniqueList(fields.Nested(ChildInSchema), required=True, min_items=1, max_items=30)
     concerns = fields.Nested(ConcernsSchema, required=True)
     consent = fields.Nested(ConsentInSchema, required=True)
 

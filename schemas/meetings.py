@@ -4,8 +4,15 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from api.vocab import MEDICAL_DECISIONS, MEETING_OUTCOMES, MEETING_STATUSES
 
-from .common import PageArgsSchema, Text, Timestamp
+from .common import PageArgsSchema, Text, Timestamp, UniqueList, at_most_entries
 from .decisions import RATIONALE_HELP
+
+
+# Bounds on a meeting's lists that no real meeting meets but that stop a flood: a contact has at
+# most 30 children (schemas/contacts.py), a MASH works with a few dozen agencies.
+MAX_CHILDREN = 30
+MAX_AGENCIES = 100
+MAX_ACTIONS = 200
 
 
 class InvitationSchema(Schema):
@@ -16,15 +23,19 @@ class InvitationSchema(Schema):
 class MeetingCreateSchema(Schema):
     contact_id = fields.UUID(required=True, metadata={
         "description": "The contact whose current decision is strategy_discussion (409 otherwise)."})
-    children = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1),
-                           metadata={"description": "Ids of the contact's children concerned."})
+    children = UniqueList(fields.UUID(), required=True, min_items=1, max_items=MAX_CHILDREN,
+                          metadata={"description": "Ids of the contact's children concerned."})
     convened_at = Timestamp(required=True, metadata={"description": "When the decision to convene was made."})
     scheduled_for = Timestamp(required=True)
     chair = Text(required=True, max_length=200)
-    invited = fields.List(fields.Nested(InvitationSchema), required=True)
+    invited = UniqueList(fields.Nested(InvitationSchema), required=True,
+                         max_items=MAX_AGENCIES, unique_by="agency")
     not_invited_reasons = fields.Dict(
         keys=fields.String(), values=Text(max_length=2_000), load_default=dict,
-        metadata={"description": "{agency code or kind: reason}. Police and health (configurable "
+        validate=at_most_entries(MAX_AGENCIES),
+        metadata={"maxProperties": MAX_AGENCIES,
+                  "description": f"At most {MAX_AGENCIES} entries: "
+                  "{agency code or kind: reason}. Police and health (configurable "
                   "kinds), the referring agency (unless children's social care) and early help "
                   "(when a child is open to early help) must be invited, or a reason given here; "
                   "otherwise 422 naming the agency (`not_invited_reasons.<key>`)."},
@@ -53,13 +64,14 @@ class ActionSchema(Schema):
 
 class MeetingOutcomeCreateSchema(Schema):
     held_at = Timestamp(required=True, metadata={"description": "Not before convened_at."})
-    attendance = fields.List(fields.Nested(AttendanceSchema), load_default=list,
-                             metadata={"description": "Only for invited agencies."})
+    attendance = UniqueList(fields.Nested(AttendanceSchema), load_default=list,
+                            max_items=MAX_AGENCIES, unique_by="agency",
+                            metadata={"description": "Only for invited agencies."})
     outcome = fields.String(required=True, validate=validate.OneOf(MEETING_OUTCOMES))
     rationale = fields.String(required=True, validate=validate.Length(max=20_000),
                               metadata={"description": RATIONALE_HELP})
     medical_examination = fields.Nested(MedicalExaminationSchema, required=True)
-    actions = fields.List(fields.Nested(ActionSchema), load_default=list)
+    actions = UniqueList(fields.Nested(ActionSchema), load_default=list, max_items=MAX_ACTIONS)
     minutes_recorded_at = Timestamp(metadata={"description": "When the minutes were written, if "
                                               "already; otherwise POST .../minutes later."})
 
@@ -81,8 +93,9 @@ class IcpcCreateSchema(Schema):
     held_on = fields.Date(metadata={
         "description": "London date the conference was held: not before that of the meeting's "
         "held_at, not after today."})
-    child_protection_plan = fields.List(fields.Nested(IcpcChildPlanSchema), metadata={
-        "description": "With held_on: one entry for each child of the meeting, exactly."})
+    child_protection_plan = UniqueList(
+        fields.Nested(IcpcChildPlanSchema), max_items=MAX_CHILDREN, unique_by="child_id",
+        metadata={"description": "With held_on: one entry for each child of the meeting, exactly."})
     not_required = fields.Boolean(truthy={True}, falsy={False}, metadata={
         "description": "true when no conference is needed (then reason is required)."})
     reason = Text(max_length=5_000, metadata={"description": "Why no conference is needed."})

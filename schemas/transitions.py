@@ -4,14 +4,14 @@ from marshmallow import Schema, fields, validate
 
 from api.vocab import DIRECTIONS, TRANSITION_RESPONSES, TRANSITION_STATUSES
 
-from .common import PageArgsSchema, Text, Timestamp
+from .common import PageArgsSchema, Text, Timestamp, UniqueList
 from .decisions import RATIONALE_HELP
 
 
 class PlanSchema(Schema):
     summary = Text(required=True, max_length=10_000)
-    expected_outcomes = fields.List(Text(max_length=2_000), required=True,
-                                    validate=validate.Length(min=1))
+    expected_outcomes = UniqueList(Text(max_length=2_000), required=True, min_items=1,
+                                   max_items=50)
 
 
 class TransitionCreateSchema(Schema):
