@@ -3,7 +3,7 @@ edge, blueprints, rate limits, the access log, CLI)."""
 
 from flask import Flask
 
-from . import access, auth, cli, db, edge, errors, limits, logs
+from . import access, auth, cli, db, edge, errors, limits, logs, sign_in
 from .config import Config
 from .openapi import FrontDoorApi
 from .routes import register as register_routes
@@ -22,7 +22,8 @@ def create_app(config=None):
     errors.register(app)  # after flask-smorest's, so ours builds every error body
     # Rate limits before anything reads the body or opens a transaction (each route's
     # transaction is begun by the route itself: api/routes, Blueprint.route).
-    limits.init_app(app)
+    limiter = limits.init_app(app)
+    sign_in.init_app(app, limiter)  # its counts in the database, or the limiter's shared storage
     edge.init_app(app)  # 413 and 415 before any route; the client's address behind proxies
     # Also after a refused read (401/403/404): those are the accesses most worth knowing about.
     app.after_request(access.record_access)

@@ -50,6 +50,16 @@ class Config:
     RATELIMIT_DEFAULT = os.environ.get("RATELIMIT_DEFAULT", "1200 per minute")  # every request
     RATELIMIT_WRITE = os.environ.get("RATELIMIT_WRITE", "300 per minute")  # POST/PUT/PATCH/DELETE
     RATELIMIT_TOKEN = os.environ.get("RATELIMIT_TOKEN", "30 per minute")  # POST /auth/token, per address
+    # Per-account sign-in throttle (api/sign_in.py), counted by every worker together (in the
+    # database; in RATELIMIT_STORAGE_URI's store when that is shared): after this many failed
+    # sign-ins for one name in a row, each further failure makes the name wait (429) first
+    # SIGN_IN_BACKOFF_SECONDS, doubling, at most SIGN_IN_MAX_WAIT_SECONDS (the longest the real
+    # user is kept out once guessing stops); failures are forgotten after a success, or after
+    # SIGN_IN_FORGET_SECONDS without one.
+    SIGN_IN_FREE_FAILURES = _int("SIGN_IN_FREE_FAILURES", 5)
+    SIGN_IN_BACKOFF_SECONDS = _int("SIGN_IN_BACKOFF_SECONDS", 1)
+    SIGN_IN_MAX_WAIT_SECONDS = _int("SIGN_IN_MAX_WAIT_SECONDS", 300)
+    SIGN_IN_FORGET_SECONDS = _int("SIGN_IN_FORGET_SECONDS", 3600)
     # Reverse proxies in front of the app that are trusted to say who the client is (their
     # X-Forwarded-For, -Proto and -Host; werkzeug's ProxyFix). 0: none, and those headers are
     # ignored, so a client cannot name itself another address to escape a per-address limit.

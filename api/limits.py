@@ -60,10 +60,14 @@ def init_app(app):
             Limit(_configured("RATELIMIT_DEFAULT"), scope="all", shared=True),
             Limit(_configured("RATELIMIT_WRITE"), scope="write", shared=True,
                   methods=WRITE_METHODS),
-            # Password and secret guessing: per remote address, whatever token comes with it.
+            # Password and secret guessing: failed sign-ins per remote address, whatever token
+            # comes with them (one guesser spraying many accounts). Only failures count, so the
+            # colleagues who sign in behind one shared address do not spend the allowance; one
+            # account's guessing is slowed by its own throttle (api/sign_in.py).
             Limit(_configured("RATELIMIT_TOKEN"), key_function=remote_address, scope="token",
                   shared=True,
-                  exempt_when=lambda: request.endpoint != TOKEN_ENDPOINT),
+                  exempt_when=lambda: request.endpoint != TOKEN_ENDPOINT,
+                  deduct_when=lambda response: response.status_code != 200),
         ],
         on_breach=_breached,
         storage_uri=storage_uri(app.config["RATELIMIT_STORAGE_URI"]),

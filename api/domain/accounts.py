@@ -4,7 +4,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import audit
+from .. import audit, sign_in
 from ..auth import claims_for, mint_token
 from ..db import session
 from ..transactions import reading_session
@@ -18,13 +18,20 @@ _DUMMY_HASH = generate_password_hash("not-a-real-secret")
 
 
 def issue_token(data):
+    """A token for the right secret of an enabled account. Every other answer is the same 401,
+    after the same work, whether the name is an account's or not; and a name that keeps failing
+    waits (429, api/sign_in.py), its secret not checked meanwhile."""
     kind = "client" if "client_id" in data else "person"
     name = data["client_id"] if kind == "client" else data["username"]
     secret = data["client_secret"] if kind == "client" else data["password"]
+    throttled = sign_in.check_not_waiting(session, kind, name)
     account = session.scalar(select(Account).where(Account.name == name, Account.kind == kind))
     secret_ok = check_password_hash(account.secret_hash if account else _DUMMY_HASH, secret)
     if account is None or not secret_ok or not account.active:
+        # A disabled account's right secret counts too: its answer must not say it was right.
+        sign_in.record_failure(throttled)
         raise Unauthorized("Unknown account, wrong secret, or account disabled.")
+    sign_in.forget_failures(session, throttled)
     token, lifetime = mint_token(
         current_app,
         account.name,

@@ -1,7 +1,7 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
 from .access import AccessEvent, AccessEventRecord
-from .accounts import Account
+from .accounts import Account, SignInFailures
 from .agencies import Agency
 from .audit import AuditEvent
 from .children import Child
@@ -18,6 +18,7 @@ __all__ = [
     "AccessEvent",
     "AccessEventRecord",
     "Account",
+    "SignInFailures",
     "Attendance",
     "Decision",
     "Feedback",

@@ -36,3 +36,18 @@ class Account(Base):
     # enabled again. A token without the claim counts as 0.
     token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SignInFailures(Base):
+    """Failed sign-ins for one name (a client_id or username, whether or not an account has it),
+    shared by every worker: api/sign_in.py's per-account throttle when the counts live in the
+    database. The name is kept only as a keyed hash: a username field sometimes holds a password
+    typed in the wrong box."""
+
+    __tablename__ = "sign_in_failures"
+
+    name_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # No sign-in for this name is checked before then (429 with Retry-After); null: no wait.
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

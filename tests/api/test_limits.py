@@ -271,11 +271,19 @@ def limited_app(database_url, tmp_path_factory):
         app.extensions["db"].engine.dispose()
 
 
+def forget_sign_in_failures(app):
+    """The per-account sign-in throttle's counts (api/sign_in.py) are in the app's database,
+    which this module's tests share and really commit to: each test starts from none."""
+    with app.extensions["db"].engine.begin() as connection:
+        connection.execute(text("DELETE FROM sign_in_failures"))
+
+
 @pytest.fixture
 def limited(limited_app, monkeypatch):
     """limited(default=..., write=..., token=...): this test's limits, counts from zero."""
     for limiter in limited_app.extensions["limiter"]:
         limiter.reset()
+    forget_sign_in_failures(limited_app)
 
     def configure(default="1000 per minute", write="1000 per minute", token="1000 per minute"):
         monkeypatch.setitem(limited_app.config, "RATELIMIT_DEFAULT", default)
@@ -441,6 +449,7 @@ def behind_a_proxy(limited_app, monkeypatch):
     proxied = create_app(_test_config(limited_app.config["DATABASE_URL"], FakeClock(),
                                       TRUSTED_PROXY_HOPS=1))
     monkeypatch.setitem(proxied.config, "RATELIMIT_TOKEN", "2 per minute")
+    forget_sign_in_failures(proxied)
     yield proxied
     proxied.extensions["db"].engine.dispose()
 
