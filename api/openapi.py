@@ -22,7 +22,12 @@ DESCRIPTION = (
     "seconds, and the request changed nothing (a refused read of case data is still in "
     "the access log). A request the database cannot answer in time "
     "is a 503 with `Retry-After`. No response may be cached: each carries "
-    "`Cache-Control: no-store`."
+    "`Cache-Control: no-store`. Repeated failed sign-ins for one name make it wait (429 with "
+    "`Retry-After` from POST /auth/token). What a request may hold is in its schema: no string "
+    "anywhere may hold U+0000 (each string's `pattern` says so), text may not be blank (white "
+    "space only, a non-breaking space included, counts as blank: its `pattern` needs something "
+    "else), dates and timestamps are in the years 1900 to 2999 (`pattern`), and a rule between "
+    "two fields (`to` after `from`, one of two fields) is in their descriptions."
 )
 
 # An operation's id is its endpoint's name (flask-smorest names the endpoint after the view

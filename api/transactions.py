@@ -222,8 +222,10 @@ KEY_DOCUMENTATION = {
         "in": "header",
         "name": HEADER,
         "required": False,
-        "schema": {"type": "string", "maxLength": 255},
-        "description": "Makes a retry safe: the same key with the same body replays the first "
+        # Printable ASCII, space to tilde: what _valid_key accepts.
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+        "description": "1 to 255 printable ASCII characters (space to `~`; anything else is a "
+        "422). Makes a retry safe: the same key with the same body replays the first "
         "response (same id, same status, header Idempotent-Replayed: true); with a different "
         "body, 422; while the first request is still running, the retry waits for it and then "
         "replays it, or gets 409 if it waits too long. Keys are scoped to the calling client and "

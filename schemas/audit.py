@@ -3,7 +3,7 @@ from marshmallow import Schema, fields, validate
 from api.audit import (
     BAD_SIGNATURE, CHAIN_SHORTER, CHECKPOINT_TYPE, HASH_DIFFERS, NOT_A_CHECKPOINT,
 )
-from .common import PageArgsSchema, Timestamp, UniqueList
+from .common import Characters, PageArgsSchema, Timestamp, UniqueList
 
 
 class ActorSchema(Schema):
@@ -32,9 +32,9 @@ class AuditEventSchema(Schema):
 
 
 class AuditEventArgsSchema(PageArgsSchema):
-    entity_type = fields.String()
-    entity_id = fields.String()
-    actor = fields.String(metadata={"description": "The actor's `sub`."})
+    entity_type = Characters()
+    entity_id = Characters()
+    actor = Characters(metadata={"description": "The actor's `sub`."})
     since = Timestamp(metadata={"description": "Events at or after this instant."})
 
 

@@ -1,13 +1,17 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from .common import Characters
+
 
 class TokenRequestSchema(Schema):
-    client_id = fields.String(validate=validate.Length(min=1, max=100),
-                              metadata={"description": "Partner systems: with client_secret."})
-    client_secret = fields.String(validate=validate.Length(min=1, max=500), load_only=True)
-    username = fields.String(validate=validate.Length(min=1, max=100),
-                             metadata={"description": "People: with password."})
-    password = fields.String(validate=validate.Length(min=1, max=500), load_only=True)
+    client_id = Characters(validate=validate.Length(min=1, max=100), metadata={
+        "description": "Partner systems: with client_secret (and neither username nor password)."})
+    client_secret = Characters(validate=validate.Length(min=1, max=500), load_only=True,
+                               metadata={"description": "With client_id."})
+    username = Characters(validate=validate.Length(min=1, max=100), metadata={
+        "description": "People: with password (and neither client_id nor client_secret)."})
+    password = Characters(validate=validate.Length(min=1, max=500), load_only=True,
+                          metadata={"description": "With username."})
 
     @validates_schema
     def one_pair(self, data, **kwargs):

@@ -7,6 +7,20 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from api.errors import PROBLEM_TYPE_BASE
 
+# What the OpenAPI document says of a string, so that a partner's generated client (and a fuzzer)
+# knows what is refused before sending it. Patterns are ECMA-262 as JSON Schema has them; each is
+# also a Python regular expression meaning the same (tests/contract/test_schema_says_what_is_
+# refused.py holds them to the server's own checks).
+# No database stores U+0000 (api/overrides.py refuses it in every string, key and query value).
+NO_NUL = r"^[^\x00]*$"
+# White space as Python's str.strip() removes it (str.isspace), the non-breaking space among it.
+WHITE_SPACE = (r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f"
+               r"\u3000")
+# Text: something other than white space (blank counts as missing), and no NUL.
+NOT_BLANK = r"^[^\x00]*[^\x00" + WHITE_SPACE + r"][^\x00]*$"
+# A date or timestamp in the years the API calculates with (1900 to 2999).
+IN_OUR_YEARS = r"^(19[0-9]{2}|2[0-9]{3})-"
+
 TIMESTAMP_HELP = (
     "RFC 3339 timestamp with an offset (e.g. 2026-03-02T09:15:00Z or 2026-03-02T10:15:00+01:00); "
     "a timestamp without an offset is rejected. Between 1900-01-01T00:00:00Z and "
@@ -28,8 +42,9 @@ class Timestamp(fields.AwareDateTime):
     }
 
     def __init__(self, *, microseconds=False, **kwargs):
-        metadata = kwargs.pop("metadata", {})
+        metadata = dict(kwargs.pop("metadata", {}))
         metadata.setdefault("description", TIMESTAMP_HELP)
+        metadata.setdefault("pattern", IN_OUR_YEARS)
         self.timespec = "microseconds" if microseconds else "auto"
         super().__init__(format="iso", default_timezone=None, metadata=metadata, **kwargs)
 
@@ -54,6 +69,13 @@ class Day(fields.Date):
 
     default_error_messages = {"out_of_range": "Must be between 1900-01-01 and 2999-12-31."}
 
+    def __init__(self, **kwargs):
+        metadata = dict(kwargs.pop("metadata", {}))
+        metadata.setdefault("pattern", IN_OUR_YEARS)
+        description = metadata.get("description", "")
+        metadata["description"] = f"{description} Between 1900-01-01 and 2999-12-31.".strip()
+        super().__init__(metadata=metadata, **kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         day = super()._deserialize(value, attr, data, **kwargs)
         if not EARLIEST_DAY <= day <= LATEST_DAY:
@@ -66,7 +88,8 @@ class PeriodArgsSchema(Schema):
 
     from_ = Day(required=True, data_key="from", metadata={
         "description": "First London date of the period (inclusive)."})
-    to = Day(required=True, metadata={"description": "London date after the period (exclusive)."})
+    to = Day(required=True, metadata={"description": "London date after the period "
+                                      "(exclusive): must be after `from`."})
 
     @validates_schema
     def _to_after_from(self, data, **_kwargs):
@@ -75,10 +98,24 @@ class PeriodArgsSchema(Schema):
                                   "to")
 
 
+class Characters(fields.String):
+    """A string of any characters but U+0000 (refused in every string: api/overrides.py), as its
+    pattern says."""
+
+    def __init__(self, **kwargs):
+        metadata = dict(kwargs.pop("metadata", {}))
+        metadata.setdefault("pattern", NO_NUL)
+        super().__init__(metadata=metadata, **kwargs)
+
+
 class Text(fields.String):
-    """A string with surrounding white space removed; blank counts as missing."""
+    """A string with surrounding white space removed; blank counts as missing. Its pattern says
+    both: something other than white space (a non-breaking space is white space), and no NUL."""
 
     def __init__(self, *, max_length=None, **kwargs):
+        metadata = dict(kwargs.pop("metadata", {}))
+        metadata.setdefault("pattern", NOT_BLANK)
+        kwargs["metadata"] = metadata
         validators = list(kwargs.pop("validate", None) or [])
         validators.insert(0, validate.Length(min=1, error="Must not be blank."))
         if max_length:
@@ -188,7 +225,7 @@ class PageArgsSchema(Schema):
         validate=validate.Range(min=1, max=500),
         metadata={"description": "Items per page: default 50, at most 500."},
     )
-    cursor = fields.String(
+    cursor = Characters(
         metadata={"description": "Opaque: the `next_cursor` of the previous page."}
     )
 

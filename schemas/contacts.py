@@ -7,11 +7,19 @@ from api.vocab import (
     nhs_number_is_valid,
 )
 
-from .common import PageArgsSchema, Text, Timestamp, UniqueList
+from .common import Characters, PageArgsSchema, Text, Timestamp, UniqueList
 
 
 class NHSNumber(fields.String):
-    """Ten digits (spaces allowed as written on letters), passing the modulus 11 check."""
+    """Ten digits (spaces allowed as written on letters), passing the modulus 11 check: its
+    pattern says the digits, its format (`nhs-number`) and description the check digit."""
+
+    def __init__(self, **kwargs):
+        metadata = dict(kwargs.pop("metadata", {}))
+        # Ten of 0-9, with spaces or hyphens anywhere (both are dropped before the check).
+        metadata.setdefault("pattern", r"^[ -]*([0-9][ -]*){10}$")
+        metadata.setdefault("format", "nhs-number")
+        super().__init__(metadata=metadata, **kwargs)
 
     default_error_messages = {"nhs": "Not a valid NHS number (ten digits passing the modulus 11 check)."}
 
@@ -32,9 +40,10 @@ class ReferrerSchema(Schema):
 class ChildInSchema(Schema):
     given_name = Text(required=True, max_length=100)
     family_name = Text(required=True, max_length=100)
-    date_of_birth = fields.Date(metadata={"description": "Give this or expected_date_of_birth."})
+    date_of_birth = fields.Date(metadata={
+        "description": "Give this or expected_date_of_birth, exactly one of them."})
     expected_date_of_birth = fields.Date(
-        metadata={"description": "For an unborn child, instead of date_of_birth."}
+        metadata={"description": "For an unborn child, instead of date_of_birth (not both)."}
     )
     sex = fields.String(load_default="unknown", validate=validate.OneOf(SEXES))
     ethnicity = fields.String(validate=validate.OneOf(ETHNICITIES), metadata={
@@ -43,7 +52,9 @@ class ChildInSchema(Schema):
                        "CHNE, OOTH, REFU, NOBT). Optional; a child already on record who has none "
                        "takes it from this contact, one who has one keeps it."})
     nhs_number = NHSNumber(
-        metadata={"description": "Ten digits, modulus 11 checked; links later contacts to this child."}
+        metadata={"description": "Ten digits 0-9 (spaces or hyphens between them are ignored), "
+                  "the last the modulus 11 check digit of the nine before it; links later "
+                  "contacts to this child."}
     )
     local_child_id = Text(
         max_length=64,
@@ -77,7 +88,8 @@ class ConsentInSchema(Schema):
     given_by = Text(max_length=200, metadata={"description": "Who gave, refused or was asked."})
     reason = Text(
         max_length=5_000,
-        metadata={"description": "Required unless status is `given`: why consent was not given, "
+        metadata={"description": "Required unless status is `given` (otherwise 422 naming "
+                  "reason): why consent was not given, "
                   "not sought, or was overridden."},
     )
 
@@ -93,7 +105,7 @@ class ContactCreateSchema(Schema):
         metadata={"description": "When the front door received it. Not in the future (a small "
                   "clock skew is allowed), not before any child's date of birth."},
     )
-    source_agency = fields.String(
+    source_agency = Characters(
         required=True,
         validate=validate.Length(min=1, max=32),
         metadata={"description": "Agency code (see GET /agencies). An `agency` client may only "
@@ -197,7 +209,7 @@ class ReferrerFeedbackSchema(Schema):
 
 class ContactListArgsSchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(CONTACT_STATUSES))
-    source_agency = fields.String()
+    source_agency = Characters()
     received_from = Timestamp(metadata={"description": "Received at or after this instant."})
     received_to = Timestamp(metadata={"description": "Received strictly before this instant."})
     overdue = fields.Boolean(

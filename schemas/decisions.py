@@ -4,18 +4,20 @@ from marshmallow import Schema, fields, validate
 
 from api.vocab import FEEDBACK_METHODS, OUTCOMES
 
-from .common import Text, Timestamp
+from .common import NOT_BLANK, Characters, Text, Timestamp
 
 RATIONALE_HELP = (
     "Required: at least 20 characters once trimmed, and not a placeholder (n/a, see notes, "
     "as above, nfa, tbc and the like, whatever the case)."
 )
+# A required rationale's field: what JSON Schema can say of that (length, not blank, no NUL).
+RATIONALE_SAYS = {"description": RATIONALE_HELP, "minLength": 20, "pattern": NOT_BLANK}
 
 
 class DecisionCreateSchema(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
-    rationale = fields.String(required=True, validate=validate.Length(max=20_000),
-                              metadata={"description": RATIONALE_HELP})
+    rationale = Characters(required=True, validate=validate.Length(max=20_000),
+                           metadata=RATIONALE_SAYS)
     decided_at = Timestamp(metadata={"description": "Defaults to now. Not before the contact's "
                                      "received_at, not in the future."})
     supersedes = fields.UUID(metadata={"description": "Required when the contact already has a "

@@ -4,8 +4,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from api.vocab import MEDICAL_DECISIONS, MEETING_OUTCOMES, MEETING_STATUSES
 
-from .common import PageArgsSchema, Text, Timestamp, UniqueList, at_most_entries
-from .decisions import RATIONALE_HELP
+from .common import (
+    Characters, PageArgsSchema, Text, Timestamp, UniqueList, at_most_entries,
+)
+from .decisions import RATIONALE_HELP, RATIONALE_SAYS
 
 
 # Bounds on a meeting's lists that no real meeting meets but that stop a flood: a contact has at
@@ -16,7 +18,7 @@ MAX_ACTIONS = 200
 
 
 class InvitationSchema(Schema):
-    agency = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    agency = Characters(required=True, validate=validate.Length(min=1, max=32))
     invited_at = Timestamp(metadata={"description": "Defaults to convened_at."})
 
 
@@ -31,7 +33,7 @@ class MeetingCreateSchema(Schema):
     invited = UniqueList(fields.Nested(InvitationSchema), required=True,
                          max_items=MAX_AGENCIES, unique_by="agency")
     not_invited_reasons = fields.Dict(
-        keys=fields.String(), values=Text(max_length=2_000), load_default=dict,
+        keys=Characters(), values=Text(max_length=2_000), load_default=dict,
         validate=at_most_entries(MAX_AGENCIES),
         metadata={"maxProperties": MAX_AGENCIES,
                   "description": f"At most {MAX_AGENCIES} entries: "
@@ -43,7 +45,7 @@ class MeetingCreateSchema(Schema):
 
 
 class AttendanceSchema(Schema):
-    agency = fields.String(required=True)
+    agency = Characters(required=True)
     attended = fields.Boolean(required=True, truthy={True}, falsy={False},
                               metadata={"description": "true or false (JSON booleans only)."})
     name = Text(max_length=200)
@@ -58,7 +60,7 @@ class MedicalExaminationSchema(Schema):
 
 class ActionSchema(Schema):
     description = Text(required=True, max_length=2_000)
-    owner_agency = fields.String(required=True)
+    owner_agency = Characters(required=True)
     due_date = fields.Date(required=True)
 
 
@@ -68,8 +70,8 @@ class MeetingOutcomeCreateSchema(Schema):
                             max_items=MAX_AGENCIES, unique_by="agency",
                             metadata={"description": "Only for invited agencies."})
     outcome = fields.String(required=True, validate=validate.OneOf(MEETING_OUTCOMES))
-    rationale = fields.String(required=True, validate=validate.Length(max=20_000),
-                              metadata={"description": RATIONALE_HELP})
+    rationale = Characters(required=True, validate=validate.Length(max=20_000),
+                           metadata=RATIONALE_SAYS)
     medical_examination = fields.Nested(MedicalExaminationSchema, required=True)
     actions = UniqueList(fields.Nested(ActionSchema), load_default=list, max_items=MAX_ACTIONS)
     minutes_recorded_at = Timestamp(metadata={"description": "When the minutes were written, if "
@@ -91,14 +93,17 @@ class IcpcCreateSchema(Schema):
     """Either held_on and child_protection_plan, or not_required and reason."""
 
     held_on = fields.Date(metadata={
-        "description": "London date the conference was held: not before that of the meeting's "
-        "held_at, not after today."})
+        "description": "Either held_on with child_protection_plan, or not_required with reason "
+        "(422 naming what is missing or extra). London date the conference was held: not before "
+        "that of the meeting's held_at, not after today."})
     child_protection_plan = UniqueList(
         fields.Nested(IcpcChildPlanSchema), max_items=MAX_CHILDREN, unique_by="child_id",
         metadata={"description": "With held_on: one entry for each child of the meeting, exactly."})
     not_required = fields.Boolean(truthy={True}, falsy={False}, metadata={
-        "description": "true when no conference is needed (then reason is required)."})
-    reason = Text(max_length=5_000, metadata={"description": "Why no conference is needed."})
+        "description": "true when no conference is needed: with reason, and without held_on "
+        "and child_protection_plan."})
+    reason = Text(max_length=5_000, metadata={
+        "description": "Why no conference is needed: with not_required, and only with it."})
 
     @validates_schema
     def held_or_not_required(self, data, **kwargs):

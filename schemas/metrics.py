@@ -115,7 +115,8 @@ class MetricsArgsSchema(Schema):
     from_ = Day(required=True, data_key="from",
                         metadata={"description": "First London date of the period (inclusive)."})
     to = Day(required=True, metadata={
-        "description": "London date after the period (exclusive); at most ten years after from."})
+        "description": "London date after the period (exclusive): must be after `from`, and "
+        "at most ten years after it."})
     group_by = fields.String(validate=validate.OneOf(("month", "source_agency")), metadata={
         "description": "month: one group per London month overlapping the period (empty months "
         "as zeros); source_agency: one group per agency with contacts received in the period "

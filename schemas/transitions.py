@@ -4,8 +4,8 @@ from marshmallow import Schema, fields, validate
 
 from api.vocab import DIRECTIONS, TRANSITION_RESPONSES, TRANSITION_STATUSES
 
-from .common import PageArgsSchema, Text, Timestamp, UniqueList
-from .decisions import RATIONALE_HELP
+from .common import Characters, PageArgsSchema, Text, Timestamp, UniqueList
+from .decisions import RATIONALE_HELP, RATIONALE_SAYS
 
 
 class PlanSchema(Schema):
@@ -19,15 +19,15 @@ class TransitionCreateSchema(Schema):
     direction = fields.String(required=True, validate=validate.OneOf(list(DIRECTIONS)), metadata={
         "description": "step_up: early help -> social care; step_down: social care -> early help. "
         "The child must be open to the service it leaves."})
-    rationale = fields.String(required=True, validate=validate.Length(max=20_000),
-                              metadata={"description": RATIONALE_HELP})
+    rationale = Characters(required=True, validate=validate.Length(max=20_000),
+                           metadata=RATIONALE_SAYS)
     plan = fields.Nested(PlanSchema, metadata={"description": "Required for step_down."})
     requested_at = Timestamp(metadata={"description": "Defaults to now."})
 
 
 class ResponseCreateSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(TRANSITION_RESPONSES))
-    rationale = fields.String(validate=validate.Length(max=20_000), metadata={
+    rationale = Characters(validate=validate.Length(max=20_000), metadata={
         "description": "Required when refused (explain the threshold): " + RATIONALE_HELP})
 
 
