@@ -48,8 +48,12 @@ class AttendanceSchema(Schema):
     agency = Characters(required=True)
     attended = fields.Boolean(required=True, truthy={True}, falsy={False},
                               metadata={"description": "true or false (JSON booleans only)."})
-    name = Text(max_length=200)
-    role = Text(max_length=200)
+    # Optional, and served as null when not given: the document says so (nullable), as it says
+    # of every field that may be served null.
+    name = Text(max_length=200, allow_none=True, metadata={
+        "description": "Who attended for the agency; null when not recorded."})
+    role = Text(max_length=200, allow_none=True, metadata={
+        "description": "Their role; null when not recorded."})
 
 
 class MedicalExaminationSchema(Schema):
