@@ -47,8 +47,10 @@ def _decode_value(value, column):
     if isinstance(column_type, Uuid):
         return uuid.UUID(value)
     if isinstance(column_type, Integer):
-        if not isinstance(value, int):
-            raise ValueError("not an integer")
+        # A cursor we gave out holds a row's value; one past a 64-bit integer would reach the
+        # database and fail there (a 500), so it is refused as not ours.
+        if not isinstance(value, int) or isinstance(value, bool) or not -2**63 <= value < 2**63:
+            raise ValueError("not an integer a row holds")
         return value
     return str(value)
 
