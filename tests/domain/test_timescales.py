@@ -9,11 +9,13 @@ from sqlalchemy.exc import StatementError
 from api.db import session
 from api.models import Child
 from api.timescales import (
+    a_year_before,
     deadline_after,
     end_of_london_day,
     is_working_day,
     london_date,
     now,
+    twelve_months_before,
     working_days_after,
 )
 
@@ -145,6 +147,29 @@ def test_a_deadline_is_returned_aware_in_utc():
     deadline = deadline_after(datetime(2026, 6, 15, 9, 0, tzinfo=timezone(timedelta(hours=1))), 1)
     assert deadline.tzinfo is UTC
     assert deadline.utcoffset() == timedelta(0)
+
+
+# ---- a year before (the re-referral window) ----------------------------------------------------
+
+
+@pytest.mark.parametrize("day, year_before", [
+    (date(2026, 11, 20), date(2025, 11, 20)),
+    (date(2028, 2, 29), date(2027, 2, 28)),  # no 29 February in 2027
+    (date(2029, 2, 28), date(2028, 2, 28)),
+    (date(2029, 3, 1), date(2028, 3, 1)),  # not 29 February 2028: 366 days back
+    (date(2028, 3, 1), date(2027, 3, 1)),  # across the leap day: 366 days back
+    (date(2027, 1, 1), date(2026, 1, 1)),
+])
+def test_a_year_before_is_the_same_calendar_date_and_29_february_falls_back_to_28_february(
+        day, year_before):
+    assert a_year_before(day) == year_before
+
+
+def test_twelve_months_before_starts_at_the_london_midnight_of_that_date():
+    # 23:30Z on 9 June 2026 is already 10 June in London (BST): a year before starts at
+    # 00:00 BST on 10 June 2025, 23:00Z on 9 June.
+    assert twelve_months_before(utc(2026, 6, 9, 23, 30)) == utc(2025, 6, 9, 23, 0)
+    assert twelve_months_before(utc(2028, 2, 29, 18, 0)) == utc(2027, 2, 28, 0, 0)
 
 
 # ---- the injected clock ---------------------------------------------------------------------
