@@ -1,5 +1,6 @@
 """Working days and deadlines: Europe/London dates, England's bank holidays, UTC deadlines."""
 
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -10,13 +11,16 @@ from api.db import session
 from api.models import Child
 from api.timescales import (
     a_year_before,
+    configured_deadline_after,
     deadline_after,
     end_of_london_day,
     is_working_day,
     london_date,
     now,
+    start_of_london_day,
     twelve_months_before,
     working_days_after,
+    working_days_between,
 )
 
 
@@ -105,6 +109,18 @@ def test_the_subdivision_decides_which_holidays_count():
     assert working_days_after(date(2026, 11, 27), 1, subdivision="SCT") == date(2026, 12, 1)
 
 
+def test_working_days_between_two_dates_count_the_subdivisions_holidays():
+    # Monday 30 November 2026 is St Andrew's Day: a bank holiday in Scotland, not in England.
+    assert working_days_between(date(2026, 11, 27), date(2026, 12, 1)) == 2
+    assert working_days_between(date(2026, 11, 27), date(2026, 12, 1), subdivision="SCT") == 1
+
+
+def test_a_configured_deadline_follows_the_configured_subdivisions_holidays(app, monkeypatch):
+    monkeypatch.setitem(app.config, "HOLIDAY_SUBDIVISION", "SCT")
+    # Received on Friday 27 November 2026: in Scotland Monday 30th is not a working day.
+    assert configured_deadline_after(utc(2026, 11, 27, 10, 0), 1) == utc(2026, 12, 1, 23, 59, 59, 999999)
+
+
 # ---- London dates and deadlines -------------------------------------------------------------
 
 
@@ -147,6 +163,23 @@ def test_a_deadline_is_returned_aware_in_utc():
     deadline = deadline_after(datetime(2026, 6, 15, 9, 0, tzinfo=timezone(timedelta(hours=1))), 1)
     assert deadline.tzinfo is UTC
     assert deadline.utcoffset() == timedelta(0)
+
+
+@pytest.fixture
+def server_clock_in_london(monkeypatch):
+    """The process's local time zone set to Europe/London, as on a server configured so."""
+    monkeypatch.setenv("TZ", "Europe/London")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_start_of_a_london_day_is_given_in_utc_whatever_the_servers_time_zone(
+        server_clock_in_london):
+    start = start_of_london_day(date(2026, 6, 10))
+    assert start == utc(2026, 6, 9, 23, 0)
+    assert start.utcoffset() == timedelta(0)
 
 
 # ---- a year before (the re-referral window) ----------------------------------------------------
