@@ -20,6 +20,7 @@ from tests.conftest import contact_body
 
 PRACTITIONER = Actor(sub="pat.practitioner", role="practitioner", service="mash")
 RATIONALE = "Police report repeated domestic abuse incidents with the child present at home."
+OVERRIDDEN = {"status": "overridden", "reason": "Risk of harm: the mother was not told."}
 AMELIA = {"given_name": "Amelia", "family_name": "Hughes", "date_of_birth": "2019-04-02",
           "local_child_id": "LCS-100001"}
 BEN = {"given_name": "Ben", "family_name": "Hughes", "date_of_birth": "2017-08-14",
@@ -32,19 +33,21 @@ def at(text):
 
 @pytest.fixture
 def referral(clock):
-    """referral(decided_at, ...) -> the decision on a new contact received an hour before it."""
+    """referral(decided_at, ...) -> the decision on a new contact received an hour before it, or
+    with supersedes=decision, the decision that replaces that one on its contact."""
 
-    def record(decided_at, outcome="strategy_discussion", children=(AMELIA,), supersedes=None,
-               contact=None):
+    def record(decided_at, outcome="strategy_discussion", children=(AMELIA,), supersedes=None):
         decided_at = at(decided_at)
         clock.set(max(clock(), decided_at + timedelta(minutes=5)))
-        if contact is None:
+        extra = {}
+        if supersedes is None:
             body = contact_body(received_at=(decided_at - timedelta(hours=1)).isoformat(),
-                                children=list(children))
-            contact = record_contact(PRACTITIONER, ContactCreateSchema().load(body))
-        extra = {"supersedes": supersedes.id, "supersede_reason": "The school sent more detail."} \
-            if supersedes else {}
-        return record_decision(PRACTITIONER, contact.id, {
+                                children=list(children), consent=OVERRIDDEN)
+            contact_id = record_contact(PRACTITIONER, ContactCreateSchema().load(body)).id
+        else:
+            contact_id = supersedes.contact_id
+            extra = {"supersedes": supersedes.id, "supersede_reason": "The school sent more detail."}
+        return record_decision(PRACTITIONER, contact_id, {
             "outcome": outcome, "rationale": RATIONALE, "decided_at": decided_at, **extra})
 
     return record
@@ -123,3 +126,54 @@ def test_the_year_before_1_march_2028_starts_on_1_march_2027_across_the_leap_day
 def test_a_referral_on_29_february_counts_for_one_on_28_february_the_next_year(referral):
     referral("2028-02-29T10:00:00+00:00")
     assert referral("2029-02-28T10:00:00+00:00").re_referral is True
+
+
+# ---- which earlier decisions count ---------------------------------------------------------------
+
+
+def test_an_earlier_referral_for_another_child_does_not_count(referral):
+    referral("2026-10-01T10:00:00+00:00", children=(BEN,))
+    assert referral("2026-11-20T10:00:00+00:00").re_referral is False
+
+
+def test_an_earlier_referral_for_one_of_several_children_counts(referral):
+    referral("2026-10-01T10:00:00+00:00", children=(BEN,))
+    assert referral("2026-11-20T10:00:00+00:00", children=(AMELIA, BEN)).re_referral is True
+
+
+def test_an_earlier_decision_that_was_not_a_referral_does_not_count(referral):
+    referral("2026-10-01T10:00:00+00:00", outcome="existing_case")
+    assert referral("2026-11-20T10:00:00+00:00").re_referral is False
+
+
+@pytest.mark.parametrize("outcome", ["assessment", "strategy_discussion"])
+def test_an_earlier_decision_of_either_referral_outcome_counts(referral, outcome):
+    referral("2026-10-01T10:00:00+00:00", outcome=outcome)
+    assert referral("2026-11-20T10:00:00+00:00").re_referral is True
+
+
+def test_an_earlier_referral_superseded_by_a_decision_that_is_not_one_does_not_count(referral):
+    first = referral("2026-10-01T10:00:00+00:00")
+    referral("2026-10-01T12:00:00+00:00", outcome="existing_case", supersedes=first)
+    assert referral("2026-11-20T10:00:00+00:00").re_referral is False
+
+
+def test_a_referral_that_supersedes_its_own_contacts_referral_is_not_a_re_referral(referral):
+    first = referral("2026-11-20T10:00:00+00:00")
+    second = referral("2026-11-20T11:00:00+00:00", outcome="assessment", supersedes=first)
+    assert second.re_referral is False
+
+
+def test_a_referral_decided_after_this_one_does_not_count_though_recorded_first(referral):
+    referral("2026-11-20T10:00:00+00:00")
+    assert referral("2026-11-19T10:00:00+00:00").re_referral is False
+
+
+def test_a_referral_decided_at_the_same_instant_is_not_one_before_it(referral):
+    referral("2026-11-20T10:00:00+00:00")
+    assert referral("2026-11-20T10:00:00+00:00").re_referral is False
+
+
+def test_a_decision_that_is_not_a_referral_carries_no_re_referral_flag(referral):
+    referral("2026-10-01T10:00:00+00:00")
+    assert referral("2026-11-20T10:00:00+00:00", outcome="existing_case").re_referral is None
