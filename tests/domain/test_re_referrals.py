@@ -46,7 +46,8 @@ def referral(clock):
             contact_id = record_contact(PRACTITIONER, ContactCreateSchema().load(body)).id
         else:
             contact_id = supersedes.contact_id
-            extra = {"supersedes": supersedes.id, "supersede_reason": "The school sent more detail."}
+            extra = {"supersedes": supersedes.id,
+                     "supersede_reason": "The school sent more detail."}
         return record_decision(PRACTITIONER, contact_id, {
             "outcome": outcome, "rationale": RATIONALE, "decided_at": decided_at, **extra})
 

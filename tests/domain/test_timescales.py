@@ -118,7 +118,8 @@ def test_working_days_between_two_dates_count_the_subdivisions_holidays():
 def test_a_configured_deadline_follows_the_configured_subdivisions_holidays(app, monkeypatch):
     monkeypatch.setitem(app.config, "HOLIDAY_SUBDIVISION", "SCT")
     # Received on Friday 27 November 2026: in Scotland Monday 30th is not a working day.
-    assert configured_deadline_after(utc(2026, 11, 27, 10, 0), 1) == utc(2026, 12, 1, 23, 59, 59, 999999)
+    due = configured_deadline_after(utc(2026, 11, 27, 10, 0), 1)
+    assert due == utc(2026, 12, 1, 23, 59, 59, 999999)
 
 
 # ---- London dates and deadlines -------------------------------------------------------------
