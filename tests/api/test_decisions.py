@@ -657,7 +657,8 @@ def test_a_manager_approves_a_practitioners_decision(
     events = auditor.get(f"/api/v1/audit/events?entity_id={decision['id']}").json["items"]
     assert [e["action"] for e in events] == ["decision.recorded", "decision.approved"]
     assert events[1]["actor"]["sub"] == "mark"
-    assert events[1]["data"]["note"] == "Agreed: proportionate."
+    assert events[1]["data"] == {"approved_by": "mark", "approved_at": "2026-11-20T11:00:00.000000Z",
+                                 "note": "Agreed: proportionate."}
 
 
 def test_an_approval_needs_no_body_at_all(police, practitioner, manager):
