@@ -46,7 +46,7 @@ $(VENV)/.installed-mutation: $(VENV)/.installed
 mutate: $(VENV)/.installed-mutation
 	env -u TEST_DATABASE_URL nice -n 15 $(BIN)/mutmut run --max-children 1 $(MUTANTS)
 	$(BIN)/mutmut export-cicd-stats
-	$(BIN)/mutmut results
+	$(BIN)/python tests/mutation/survivors.py
 
 openapi: install
 	$(BIN)/flask --app wsgi openapi write --format=yaml openapi.yaml

@@ -763,6 +763,7 @@ def test_a_practitioner_records_feedback_given_to_the_referrer(
     assert _at(feedback["recorded_at"]) == clock()
     events = auditor.get(f"/api/v1/audit/events?entity_id={feedback['id']}").json["items"]
     assert [e["action"] for e in events] == ["feedback.recorded"]
+    assert events[0]["entity_type"] == "feedback"
     assert events[0]["data"]["summary"] == feedback["summary"]
 
 
