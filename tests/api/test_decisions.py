@@ -512,6 +512,16 @@ def test_a_friday_contact_decided_on_monday_evening_is_within_1_working_day(
     assert decision["within_1_working_day"] is True
 
 
+def test_a_decision_in_the_last_microsecond_of_the_next_working_day_is_within_1_working_day(
+    police, practitioner, clock
+):
+    received = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # Friday; due at the end of Monday
+    contact, decision = _timeliness(police, practitioner, clock, received,
+                                    datetime(2026, 11, 23, 23, 59, 59, 999999, tzinfo=UTC))
+    assert contact["decision_due_at"] == "2026-11-23T23:59:59.999999Z"
+    assert decision["within_1_working_day"] is True
+
+
 def test_a_friday_contact_decided_on_tuesday_is_not_within_1_working_day(
     police, practitioner, clock
 ):
