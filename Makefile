@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test fuzz install install-dev migrate seed openapi lint-openapi bench load clean
+.PHONY: run test fuzz mutate install install-dev migrate seed openapi lint-openapi bench load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,20 @@ fuzz: install-dev
 	FUZZ_MAX_EXAMPLES=$(or $(FUZZ_MAX_EXAMPLES),200) $(BIN)/python -m pytest \
 		tests/contract/test_fuzz.py tests/contract/test_workflow_state_machine.py $(PYTEST_ARGS)
 
+# Mutation testing of the rules (api/domain/, api/timescales.py) with mutmut, configured in
+# pyproject.toml: hours on one core, so not part of `make test`. One worker, at low priority; on
+# SQLite whatever TEST_DATABASE_URL says. MUTANTS: mutant names or globs to run only those, e.g.
+# MUTANTS='api.timescales.*'. Working files in mutants/ (git-ignored); the survivors and why each
+# is left are in tests/mutation/SURVIVORS.md.
+$(VENV)/.installed-mutation: $(VENV)/.installed
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,mutation]'
+	touch $@
+
+mutate: $(VENV)/.installed-mutation
+	env -u TEST_DATABASE_URL nice -n 15 $(BIN)/mutmut run --max-children 1 $(MUTANTS)
+	$(BIN)/mutmut export-cicd-stats
+	$(BIN)/python tests/mutation/survivors.py
+
 openapi: install
 	$(BIN)/flask --app wsgi openapi write --format=yaml openapi.yaml
 
@@ -60,4 +74,4 @@ load: install
 	$(BIN)/python -m bench.load $(if $(LOAD_DATABASE_URL),--engine postgresql --url $(LOAD_DATABASE_URL),--engine sqlite) $(LOAD_ARGS)
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache $(LINT)/node_modules
+	rm -rf $(VENV) instance .pytest_cache $(LINT)/node_modules mutants

@@ -104,7 +104,7 @@ def _dialect_inserts(dialect):
 
 
 def request_fingerprint(method, path, body):
-    """What the key's record remembers of the request, as api/idempotency.py computes it."""
+    """What the key's record remembers of the request, as api/transactions.py computes it."""
     digest = hashlib.sha256(f"{method} {path}\n".encode())
     digest.update(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
     return digest.hexdigest()

@@ -510,6 +510,16 @@ def test_a_friday_contact_decided_on_monday_evening_is_within_1_working_day(
     assert decision["within_1_working_day"] is True
 
 
+def test_a_decision_in_the_last_microsecond_of_the_next_working_day_is_within_1_working_day(
+    police, practitioner, clock
+):
+    received = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # Friday; due at the end of Monday
+    contact, decision = _timeliness(police, practitioner, clock, received,
+                                    datetime(2026, 11, 23, 23, 59, 59, 999999, tzinfo=UTC))
+    assert contact["decision_due_at"] == "2026-11-23T23:59:59.999999Z"
+    assert decision["within_1_working_day"] is True
+
+
 def test_a_friday_contact_decided_on_tuesday_is_not_within_1_working_day(
     police, practitioner, clock
 ):
@@ -655,7 +665,8 @@ def test_a_manager_approves_a_practitioners_decision(
     events = auditor.get(f"/api/v1/audit/events?entity_id={decision['id']}").json["items"]
     assert [e["action"] for e in events] == ["decision.recorded", "decision.approved"]
     assert events[1]["actor"]["sub"] == "mark"
-    assert events[1]["data"]["note"] == "Agreed: proportionate."
+    assert events[1]["data"] == {"approved_by": "mark", "approved_at": "2026-11-20T11:00:00.000000Z",
+                                 "note": "Agreed: proportionate."}
 
 
 def test_an_approval_needs_no_body_at_all(police, practitioner, manager):
@@ -760,6 +771,7 @@ def test_a_practitioner_records_feedback_given_to_the_referrer(
     assert _at(feedback["recorded_at"]) == clock()
     events = auditor.get(f"/api/v1/audit/events?entity_id={feedback['id']}").json["items"]
     assert [e["action"] for e in events] == ["feedback.recorded"]
+    assert events[0]["entity_type"] == "feedback"
     assert events[0]["data"]["summary"] == feedback["summary"]
 
 

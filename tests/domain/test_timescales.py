@@ -1,5 +1,6 @@
 """Working days and deadlines: Europe/London dates, England's bank holidays, UTC deadlines."""
 
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -9,12 +10,17 @@ from sqlalchemy.exc import StatementError
 from api.db import session
 from api.models import Child
 from api.timescales import (
+    a_year_before,
+    configured_deadline_after,
     deadline_after,
     end_of_london_day,
     is_working_day,
     london_date,
     now,
+    start_of_london_day,
+    twelve_months_before,
     working_days_after,
+    working_days_between,
 )
 
 
@@ -103,6 +109,19 @@ def test_the_subdivision_decides_which_holidays_count():
     assert working_days_after(date(2026, 11, 27), 1, subdivision="SCT") == date(2026, 12, 1)
 
 
+def test_working_days_between_two_dates_count_the_subdivisions_holidays():
+    # Monday 30 November 2026 is St Andrew's Day: a bank holiday in Scotland, not in England.
+    assert working_days_between(date(2026, 11, 27), date(2026, 12, 1)) == 2
+    assert working_days_between(date(2026, 11, 27), date(2026, 12, 1), subdivision="SCT") == 1
+
+
+def test_a_configured_deadline_follows_the_configured_subdivisions_holidays(app, monkeypatch):
+    monkeypatch.setitem(app.config, "HOLIDAY_SUBDIVISION", "SCT")
+    # Received on Friday 27 November 2026: in Scotland Monday 30th is not a working day.
+    due = configured_deadline_after(utc(2026, 11, 27, 10, 0), 1)
+    assert due == utc(2026, 12, 1, 23, 59, 59, 999999)
+
+
 # ---- London dates and deadlines -------------------------------------------------------------
 
 
@@ -145,6 +164,46 @@ def test_a_deadline_is_returned_aware_in_utc():
     deadline = deadline_after(datetime(2026, 6, 15, 9, 0, tzinfo=timezone(timedelta(hours=1))), 1)
     assert deadline.tzinfo is UTC
     assert deadline.utcoffset() == timedelta(0)
+
+
+@pytest.fixture
+def server_clock_in_london(monkeypatch):
+    """The process's local time zone set to Europe/London, as on a server configured so."""
+    monkeypatch.setenv("TZ", "Europe/London")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_start_of_a_london_day_is_given_in_utc_whatever_the_servers_time_zone(
+        server_clock_in_london):
+    start = start_of_london_day(date(2026, 6, 10))
+    assert start == utc(2026, 6, 9, 23, 0)
+    assert start.utcoffset() == timedelta(0)
+
+
+# ---- a year before (the re-referral window) ----------------------------------------------------
+
+
+@pytest.mark.parametrize("day, year_before", [
+    (date(2026, 11, 20), date(2025, 11, 20)),
+    (date(2028, 2, 29), date(2027, 2, 28)),  # no 29 February in 2027
+    (date(2029, 2, 28), date(2028, 2, 28)),
+    (date(2029, 3, 1), date(2028, 3, 1)),  # not 29 February 2028: 366 days back
+    (date(2028, 3, 1), date(2027, 3, 1)),  # across the leap day: 366 days back
+    (date(2027, 1, 1), date(2026, 1, 1)),
+])
+def test_a_year_before_is_the_same_calendar_date_and_29_february_falls_back_to_28_february(
+        day, year_before):
+    assert a_year_before(day) == year_before
+
+
+def test_twelve_months_before_starts_at_the_london_midnight_of_that_date():
+    # 23:30Z on 9 June 2026 is already 10 June in London (BST): a year before starts at
+    # 00:00 BST on 10 June 2025, 23:00Z on 9 June.
+    assert twelve_months_before(utc(2026, 6, 9, 23, 30)) == utc(2025, 6, 9, 23, 0)
+    assert twelve_months_before(utc(2028, 2, 29, 18, 0)) == utc(2027, 2, 28, 0, 0)
 
 
 # ---- the injected clock ---------------------------------------------------------------------

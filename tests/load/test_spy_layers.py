@@ -6,8 +6,8 @@ GUNICORN = ["SyncWorker.handle (gunicorn/workers/sync.py:1)",
             "SyncWorker.handle_request (gunicorn/workers/sync.py:2)"]
 FLASK = GUNICORN + ["Flask.__call__ (flask/app.py:3)", "Flask.wsgi_app (flask/app.py:4)",
                     "Flask.full_dispatch_request (flask/app.py:5)"]
-KEYED = FLASK + ["requires.<locals>.decorator.<locals>.wrapper (api/auth.py:6)",
-                 "idempotent.<locals>.wrapper (api/idempotency.py:7)"]
+ROUTE = FLASK + ["Blueprint.route.<locals>.decorate.<locals>.view (api/routes/__init__.py:6)"]
+KEYED = ROUTE + ["run_write (api/transactions.py:7)"]
 COMMIT = "scoped_session.commit (sqlalchemy/orm/scoping.py:8)"
 
 
@@ -23,8 +23,10 @@ def test_a_sample_goes_to_the_innermost_layer_it_is_in():
     assert layer_of(in_route) == OWN_WORK  # a commit inside the route is the route's
     assert layer_of(serialising) == "response: serialise, ETag"
     assert layer_of(KEYED + [COMMIT]) == "the write's commit"
-    assert layer_of(KEYED + ["_claim (api/idempotency.py:13)", COMMIT]) == \
-        "Idempotency-Key: the claim's transaction"
+    assert layer_of(KEYED + ["_claim (api/transactions.py:13)", COMMIT]) == \
+        "Idempotency-Key: the claim"
+    assert layer_of(ROUTE + ["authorise (api/auth.py:17)", "account_refuses (api/caller.py:18)"]) \
+        == "token and account check"
     assert layer_of(FLASK + ["Flask.process_response (flask/app.py:14)",
                              "record_access (api/access.py:15)", COMMIT]) == \
         "access event (written and committed)"
