@@ -36,7 +36,7 @@ def verify_audit_chain():
 
 
 # A POST only because signed checkpoints do not belong in a URL: it writes nothing, so it is not
-# @idempotent and runs as a read (tests/api/test_route_declarations.py lists it as such).
+# declared writes=True and runs as a read (tests/api/test_route_declarations.py lists it as such).
 @blp.route("/audit/verify", methods=["POST"], roles=AUDITORS)
 @blp.arguments(CheckpointsSchema)
 @blp.response(200, CheckedVerificationSchema)
