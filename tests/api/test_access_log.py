@@ -18,7 +18,7 @@ from api.db import session
 from api.models import AccessEvent, AccessEventRecord
 from tests.api.test_chronology import child, convene, decide, ok, post_contact
 from tests.api.test_transitions import assert_problem, iso, make_staff, new_nhs_number, step_down
-from tests.conftest import ApiClient, FakeClock, _test_config, build_app, contact_body, token_for
+from tests.helpers import ApiClient, FakeClock, app_config, build_app, contact_body, token_for
 
 ACCESS = "/api/v1/audit/access"
 
@@ -256,7 +256,7 @@ def test_a_token_held_before_its_account_was_disabled_and_enabled_is_recorded_re
 
 
 def test_a_token_we_signed_without_an_expiry_is_recorded_as_invalid(app, case):
-    from tests.conftest import PRIVATE_KEY
+    from tests.helpers import PRIVATE_KEY
 
     claims = {"sub": "priya", "role": "auditor", "iss": app.config["JWT_ISSUER"],
               "aud": app.config["JWT_AUDIENCE"], "type": "access", "iat": 1, "nbf": 1, "jti": "j"}
@@ -637,7 +637,7 @@ def test_the_lookups_by_record_person_and_time_are_served_by_indexes(db):
 
 
 def test_the_access_log_migration_goes_down_and_up_again_cleanly(fresh_database_url):
-    fresh = create_app(_test_config(fresh_database_url, FakeClock()))
+    fresh = create_app(app_config(fresh_database_url, FakeClock()))
     engine = fresh.extensions["db"].engine
     try:
         upgrade(fresh)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from api.db import session
 from api.models import AuditEvent
 from tests.api.test_auth import SECRET, assert_problem, bearer, make_account
-from tests.conftest import contact_body
+from tests.helpers import contact_body
 
 ACCOUNTS = "/api/v1/accounts"
 TOKEN_URL = "/api/v1/auth/token"

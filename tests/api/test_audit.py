@@ -6,7 +6,7 @@ import threading
 from datetime import UTC, datetime
 
 from api.vocab import nhs_number_with_check_digit
-from tests.conftest import ApiClient, build_app, contact_body, token_for
+from tests.helpers import ApiClient, build_app, contact_body, token_for
 
 EVENTS = "/api/v1/audit/events"
 VERIFY = "/api/v1/audit/verify"

@@ -20,7 +20,7 @@ from api.db import session
 from api.domain.accounts import create_account
 from api.models import Account, AuditEvent, Contact, IdempotencyRecord
 from api.vocab import ROLES
-from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, contact_body, token_for
+from tests.helpers import PRIVATE_KEY, PUBLIC_KEY, contact_body, token_for
 
 TOKEN_URL = "/api/v1/auth/token"
 SECRET = "correct horse battery staple"
@@ -556,7 +556,7 @@ def test_on_a_real_database_a_keyed_write_checks_its_account_in_its_own_transact
     engine: the key's claim and the work follow in the same transaction."""
     from sqlalchemy import event as sqlalchemy_event
 
-    from tests.conftest import ApiClient, build_app
+    from tests.helpers import ApiClient, build_app
 
     app = build_app(fresh_database_url)
     engine = app.extensions["db"].engine

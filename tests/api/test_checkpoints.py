@@ -16,7 +16,7 @@ from api import audit
 from api.keys import generate_key_pair
 from api.db import session
 from api.models import AuditEvent
-from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, contact_body, token_for
+from tests.helpers import PRIVATE_KEY, PUBLIC_KEY, contact_body, token_for
 from tests.domain.test_audit_chain import drop_append_only_triggers
 
 CHECKPOINT = "/api/v1/audit/checkpoint"

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from api.db import session
 from api.models import AuditEvent
-from tests.conftest import PUBLIC_KEY, contact_body
+from tests.helpers import PUBLIC_KEY, contact_body
 
 
 @pytest.fixture

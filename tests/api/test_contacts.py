@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from api.db import session
 from api.models import Contact
-from tests.conftest import DEFAULT_NOW, ApiClient, contact_body
+from tests.helpers import DEFAULT_NOW, ApiClient, contact_body
 
 CONTACTS = "/api/v1/contacts"
 PROBLEM = "application/problem+json"

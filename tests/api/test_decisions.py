@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from api.vocab import FEEDBACK_METHODS, OUTCOMES
-from tests.conftest import FakeClock, build_app, contact_body, token_for
+from tests.helpers import FakeClock, build_app, contact_body, token_for
 
 RATIONALE = "Mother confirms the partner has left; school reports no injuries and good attendance."
 OTHER_RATIONALE = "Health visitor reports the baby is underweight and the home is cold and dirty."

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from api.domain import agencies as agency_rules
 from api.models import AuditEvent, Contact
 from api.routes import contacts as contact_routes
-from tests.conftest import contact_body
+from tests.helpers import contact_body
 
 PROBLEM = "application/problem+json"
 

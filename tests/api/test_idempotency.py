@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from api.db import session
 from api.transactions import request_fingerprint
 from api.models import IdempotencyRecord
-from tests.conftest import contact_body
+from tests.helpers import contact_body
 
 CONTACTS = "/api/v1/contacts"
 PROBLEM = "application/problem+json"

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 
 import api.domain.contacts as contacts_domain
 from api.models import Contact, IdempotencyRecord
-from tests.conftest import ApiClient, build_app, contact_body, token_for
+from tests.helpers import ApiClient, build_app, contact_body, token_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTACTS = "/api/v1/contacts"
@@ -206,9 +206,9 @@ import sys
 
 import api.domain.contacts as domain
 from api import create_app
-from tests.conftest import ApiClient, FakeClock, _test_config, contact_body, token_for
+from tests.helpers import ApiClient, FakeClock, app_config, contact_body, token_for
 
-app = create_app(_test_config(sys.argv[1], FakeClock()))
+app = create_app(app_config(sys.argv[1], FakeClock()))
 real = domain.record_contact
 
 

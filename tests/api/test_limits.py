@@ -20,8 +20,8 @@ from api.domain import agencies as agency_rules
 from api.models import AuditEvent, Contact
 from api.routes import contacts as contact_routes
 from tests.api.test_errors import assert_problem
-from tests.conftest import (
-    ApiClient, FakeClock, _test_config, build_app, contact_body, own_database,
+from tests.helpers import (
+    ApiClient, FakeClock, app_config, build_app, contact_body, own_database,
     token_for,
 )
 
@@ -438,7 +438,7 @@ def test_a_client_naming_itself_another_address_is_not_believed_without_a_truste
 @pytest.fixture
 def behind_a_proxy(limited_app, monkeypatch):
     """limited_app's database and limits, served behind one trusted reverse proxy."""
-    proxied = create_app(_test_config(limited_app.config["DATABASE_URL"], FakeClock(),
+    proxied = create_app(app_config(limited_app.config["DATABASE_URL"], FakeClock(),
                                       TRUSTED_PROXY_HOPS=1))
     monkeypatch.setitem(proxied.config, "RATELIMIT_TOKEN", "2 per minute")
     yield proxied
@@ -466,7 +466,7 @@ def test_behind_a_trusted_proxy_each_client_address_has_its_own_allowance(behind
 
 def test_trusted_proxy_hops_cannot_be_negative(database_url):
     with pytest.raises(ValueError, match="TRUSTED_PROXY_HOPS"):
-        create_app(_test_config(database_url, FakeClock(), TRUSTED_PROXY_HOPS=-1))
+        create_app(app_config(database_url, FakeClock(), TRUSTED_PROXY_HOPS=-1))
 
 
 def test_a_forged_token_naming_another_caller_does_not_spend_its_allowance(limited):
@@ -567,7 +567,7 @@ def test_a_slow_write_is_cut_off_as_a_503_problem_and_records_nothing(
 def unmigrated_impatient_app(fresh_database_url):
     if fresh_database_url.startswith("sqlite"):
         pytest.skip("the statement timeout is PostgreSQL's")
-    app = create_app(_test_config(fresh_database_url, FakeClock(), STATEMENT_TIMEOUT_MS=100))
+    app = create_app(app_config(fresh_database_url, FakeClock(), STATEMENT_TIMEOUT_MS=100))
     yield app
     app.extensions["db"].engine.dispose()
 

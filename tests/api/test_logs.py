@@ -13,7 +13,7 @@ from api.db import session
 from api.logs import JsonFormatter
 from api.routes import contacts as contact_routes
 from tests.api.test_errors import assert_problem
-from tests.conftest import contact_body
+from tests.helpers import contact_body
 
 CONTACTS = "/api/v1/contacts"
 

@@ -78,7 +78,7 @@ from datetime import UTC, datetime
 import pytest
 
 from api.vocab import nhs_check_digit
-from tests.conftest import contact_body
+from tests.helpers import contact_body
 
 URL = "/api/v1/metrics/timeliness"
 READ_AT = "2026-07-01T11:00:00Z"

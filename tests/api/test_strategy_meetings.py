@@ -11,7 +11,7 @@ import pytest
 
 from api.timescales import LONDON
 from api.vocab import nhs_number_with_check_digit
-from tests.conftest import contact_body
+from tests.helpers import contact_body
 
 MEETINGS = "/api/v1/strategy-meetings"
 PROBLEM = "application/problem+json"

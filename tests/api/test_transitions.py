@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from api.db import session
 from api.models import Transition
 from api.vocab import nhs_check_digit
-from tests.conftest import ApiClient, build_app, contact_body, token_for
+from tests.helpers import ApiClient, build_app, contact_body, token_for
 
 ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 postgres_only = pytest.mark.skipif(

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from tests.conftest import ApiClient, contact_body, token_for
+from tests.helpers import ApiClient, contact_body, token_for
 
 
 def iso(instant):

@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api import create_app
-from tests.conftest import FakeClock, _test_config, token_for
+from tests.helpers import FakeClock, app_config, token_for
 from tests.contract.case_seed import seed_case
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "4"))
@@ -82,7 +82,7 @@ def roles_of(operation):
 def generated_spec():
     """The document flask-smorest generates from the code (served at /api/v1/openapi.json; the
     committed openapi.yaml is checked equal to it by test_openapi.py)."""
-    app = create_app(_test_config("sqlite://", FakeClock()))  # the engine is never connected
+    app = create_app(app_config("sqlite://", FakeClock()))  # the engine is never connected
     return json.loads(json.dumps(app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()))
 
 

@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from tests.conftest import contact_body
 from tests.contract.case_seed import seed_case
+from tests.helpers import contact_body
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from flask_smorest import Api, Blueprint
 
 from api import create_app
 from api.openapi import PUBLIC_DESCRIPTION, OperationIds, camel_case
-from tests.conftest import FakeClock, _test_config
 from tests.contract.test_openapi import operations, spec  # noqa: F401 (spec: a fixture)
+from tests.helpers import FakeClock, app_config
 
 CAMEL_CASE = re.compile(r"[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)*")
 
@@ -141,7 +141,7 @@ def test_the_document_names_who_to_ask_and_the_origin_as_its_server(spec):
 
 
 def test_a_council_names_its_own_contact_and_server(database_url):
-    app = create_app(_test_config(
+    app = create_app(app_config(
         database_url, FakeClock(), API_CONTACT_NAME="Sandwell MASH digital team",
         API_CONTACT_EMAIL="mash-api@sandwell.example", API_SERVER_URL="https://mash.sandwell.example",
     ))

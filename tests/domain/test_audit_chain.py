@@ -17,7 +17,7 @@ from api.caller import Actor, system_actor
 from api.cli import upgrade
 from api.db import session
 from api.models import AuditEvent
-from tests.conftest import ApiClient, FakeClock, _test_config, build_app, contact_body, token_for
+from tests.helpers import ApiClient, FakeClock, app_config, build_app, contact_body, token_for
 
 GENESIS = "0" * 64
 VERIFY = "/api/v1/audit/verify"
@@ -183,7 +183,7 @@ def test_an_empty_chain_verifies_and_the_first_event_starts_from_the_genesis_has
     fresh_database_url,
 ):
     # Migrated but not seeded: no event at all yet.
-    app = create_app(_test_config(fresh_database_url, FakeClock()))
+    app = create_app(app_config(fresh_database_url, FakeClock()))
     try:
         upgrade(app)
         with app.app_context():

@@ -14,7 +14,7 @@ from api.errors import Forbidden, NotFound, RuleViolation
 from api.models import AuditEvent, Child
 from api.vocab import nhs_number_is_valid
 from schemas.contacts import ContactCreateSchema
-from tests.conftest import contact_body
+from tests.helpers import contact_body
 
 POLICE = Actor(sub="wmp-case-system", role="agency", agency="wmp")
 TRANSPORT_POLICE = Actor(sub="btp-case-system", role="agency", agency="btp")

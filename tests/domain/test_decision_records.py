@@ -12,7 +12,7 @@ from api.domain.contacts import record_contact
 from api.domain.decisions import record_decision, record_feedback
 from api.models import Decision
 from schemas.contacts import ContactCreateSchema
-from tests.conftest import contact_body
+from tests.helpers import contact_body
 
 PRACTITIONER = Actor(sub="pat.practitioner", role="practitioner", service="mash")
 

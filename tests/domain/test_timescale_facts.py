@@ -18,7 +18,7 @@ from api.db import session
 from api.domain.timescale_facts import recompute_working_day_facts
 from api.models import AuditEvent, Contact, Decision, StrategyMeeting, Transition
 from api.vocab import nhs_number_with_check_digit
-from tests.conftest import contact_body
+from tests.helpers import contact_body
 
 NEW_HOLIDAY = date(2026, 11, 23)  # a Monday
 RATIONALE = "Threshold reasoning recorded in full, with the risks and the family's strengths."

@@ -14,7 +14,7 @@ import api.models  # noqa: F401  (every table on Base.metadata)
 from api import create_app
 from api.cli import alembic_config, upgrade
 from api.db import Base
-from tests.conftest import FakeClock, _test_config
+from tests.helpers import FakeClock, app_config
 
 AUDIT_TRIGGERS = {
     "sqlite": {"audit_events_no_update", "audit_events_no_delete"},
@@ -25,7 +25,7 @@ AUDIT_TRIGGERS = {
 @pytest.fixture
 def fresh_app(fresh_database_url):
     """An app on an empty database: no migration has run yet."""
-    app = create_app(_test_config(fresh_database_url, FakeClock()))
+    app = create_app(app_config(fresh_database_url, FakeClock()))
     yield app
     app.extensions["db"].engine.dispose()
 
@@ -113,7 +113,7 @@ def test_downgrading_to_base_removes_everything_and_upgrading_again_rebuilds_it(
 
 def test_0006_copies_each_decisions_contact_receipt_and_each_contacts_first_feedback(fresh_database_url):
     """Records written before 0006 get the copied columns: downgrade past it and upgrade again."""
-    from tests.conftest import ApiClient, build_app, contact_body, token_for
+    from tests.helpers import ApiClient, build_app, contact_body, token_for
 
     app = build_app(fresh_database_url)
     try:

@@ -20,7 +20,7 @@ from api.vocab import (
     MEETING_OUTCOMES, MEETING_STATUSES, OUTCOMES, REFERRAL_SOURCES, ROLES, SERVICES, SEXES,
     SYSTEM_ROLE, TOKEN_STATES, TRANSITION_RESPONSES, TRANSITION_STATUSES,
 )
-from tests.conftest import FakeClock, _test_config
+from tests.helpers import FakeClock, app_config
 from tests.migrations.test_migrations import audit_triggers, differences
 
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -255,7 +255,7 @@ def test_the_system_actor_of_the_cli_and_seeds_has_the_system_role():
 
 def test_the_vocabulary_checks_go_down_and_up_again_and_a_stray_row_stops_the_upgrade(
         fresh_database_url):
-    app = create_app(_test_config(fresh_database_url, FakeClock()))
+    app = create_app(app_config(fresh_database_url, FakeClock()))
     engine = app.extensions["db"].engine
     stray = {"code": "stray", "name": "Stray", "kind": UNKNOWN, "referral_source": "8"}
     agencies = Base.metadata.tables["agencies"]

@@ -1,0 +1,166 @@
+"""What the tests share that is not a fixture: the app built for a test run, its clock and its
+tokens, the engine under test, request bodies and the builders that post them, and the checks
+more than one file makes. Fixtures are in tests/conftest.py."""
+
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
+
+from api import create_app
+from api.auth import mint_token
+from api.cli import upgrade
+from api.config import TestConfig
+from api.keys import generate_key_pair
+
+PRIVATE_KEY, PUBLIC_KEY = generate_key_pair()
+DEFAULT_NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # a Friday, GMT
+
+
+# ---- the app, its clock and its tokens ---------------------------------------------------------
+
+
+class FakeClock:
+    """The app's clock in tests: fixed until a test moves it."""
+
+    def __init__(self, at=DEFAULT_NOW):
+        self.at = at
+
+    def __call__(self):
+        return self.at
+
+    def set(self, at):
+        self.at = at
+
+    def advance(self, **delta):
+        self.at += timedelta(**delta)
+
+
+def app_config(url, clock, **overrides):
+    """The configuration of an app under test: on `url`, with the run's keys and `clock`."""
+    return type(
+        "RunConfig",
+        (TestConfig,),
+        {
+            "DATABASE_URL": url,
+            "JWT_PRIVATE_KEY": PRIVATE_KEY,
+            "JWT_PUBLIC_KEY": PUBLIC_KEY,
+            "CLOCK": staticmethod(clock),
+            **overrides,
+        },
+    )
+
+
+def build_app(url, clock=None, **overrides):
+    """An app on a freshly migrated database at `url`, with the reference agencies loaded."""
+    from seeds import load
+
+    clock = clock or FakeClock()
+    app = create_app(app_config(url, clock, **overrides))
+    upgrade(app)
+    with app.app_context():
+        load(reference_only=True)
+    app.test_clock = clock
+    return app
+
+
+@contextmanager
+def own_database(database_url, directory, prefix):
+    """A new, empty database beside the test run's own: a file on SQLite, a database on
+    PostgreSQL (dropped afterwards)."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{directory / f'{prefix}.db'}"
+        return
+    base = make_url(database_url)
+    name = f"mash_{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        _drop_database(admin, name)
+        admin.dispose()
+
+
+def _drop_database(admin, name, attempts=20):
+    # FORCE ends our own leftover connections, but a test that churned many tables can find an
+    # autovacuum worker there, which only a superuser may end: it finishes in a moment, so wait.
+    for attempt in range(attempts):
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except ProgrammingError as error:
+            if "pg_signal_backend" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+
+
+class ApiClient:
+    """A test client that sends a real bearer token for one actor."""
+
+    def __init__(self, app, token=None):
+        self.app = app
+        self.client = app.test_client()
+        self.token = token
+
+    def _headers(self, headers):
+        merged = dict(headers or {})
+        if self.token:
+            merged.setdefault("Authorization", f"Bearer {self.token}")
+        return merged
+
+    def get(self, path, headers=None, **kwargs):
+        return self.client.get(path, headers=self._headers(headers), **kwargs)
+
+    def post(self, path, json=None, headers=None, **kwargs):
+        if json is not None:
+            kwargs["json"] = json
+        return self.client.post(path, headers=self._headers(headers), **kwargs)
+
+    def open(self, path, method, headers=None, **kwargs):
+        return self.client.open(path, method=method, headers=self._headers(headers), **kwargs)
+
+
+def token_for(app, role, sub=None, service=None, agency=None, minutes=15):
+    if role in ("practitioner", "manager") and service is None:
+        service = "mash"
+    if role == "agency" and agency is None:
+        agency = "wmp"
+    with app.app_context():
+        token, _ = mint_token(
+            app, sub or f"test-{role}-{agency or service or 'x'}", role,
+            service=service, agency=agency,
+            kind="client" if role == "agency" else "person", minutes=minutes,
+        )
+    return token
+
+
+# ---- request bodies -----------------------------------------------------------------------------
+
+
+def contact_body(**overrides):
+    """A valid contact, as a police system would post it; override any top-level field."""
+    body = {
+        "received_at": "2026-11-20T09:00:00Z",
+        "source_agency": "wmp",
+        "source_reference": "PPN-2026-0042",
+        "referrer": {"name": "PC Jane Doe", "role": "Officer", "phone": "0121 000 0000",
+                     "email": "jane.doe@police.example"},
+        "channel": "api",
+        "children": [
+            {"given_name": "Amelia", "family_name": "Hughes", "date_of_birth": "2019-04-02",
+             "sex": "female", "nhs_number": "9434765919"},
+        ],
+        "concerns": {"categories": ["domestic_abuse"],
+                     "summary": "Police attended a domestic incident; the child was present."},
+        "consent": {"status": "not_sought",
+                    "reason": "Police protection notification; consent would increase risk."},
+    }
+    body.update(overrides)
+    return body
