@@ -2,6 +2,7 @@
 tokens, the engine under test, request bodies and the builders that post them, and the checks
 more than one file makes. Fixtures are in tests/conftest.py."""
 
+import json
 import time
 import uuid
 from contextlib import contextmanager
@@ -163,4 +164,38 @@ def contact_body(**overrides):
                     "reason": "Police protection notification; consent would increase risk."},
     }
     body.update(overrides)
+    return body
+
+
+# ---- problem+json -------------------------------------------------------------------------------
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response, status, field=None, says=None, *, slug=None):
+    """An RFC 9457 problem of `status`, as api/errors.py builds every error; its body returned.
+
+    With `field`, its errors name that field (with a message containing `says`, if given); with
+    `slug`, its type is that problem type.
+    """
+    text = response.get_data(as_text=True)
+    assert response.status_code == status, text
+    assert response.content_type == PROBLEM, (response.content_type, text)
+    body = json.loads(text)
+    assert {"type", "title", "status", "detail"} <= set(body), body
+    assert body["status"] == status, body
+    assert all(isinstance(body[key], str) and body[key] for key in ("type", "title", "detail")), body
+    assert "msg" not in body, body  # the JWT library's own error shape
+    assert body["request_id"] == response.headers["X-Request-ID"], body
+    errors = body.get("errors", {})
+    assert isinstance(errors, dict), body
+    for name, messages in errors.items():
+        assert isinstance(name, str) and isinstance(messages, list) and messages, body
+        assert all(isinstance(message, str) and message for message in messages), body
+    if field is not None:
+        assert field in errors, body
+        if says is not None:
+            assert says.lower() in " ".join(errors[field]).lower(), body
+    if slug is not None:
+        assert body["type"].endswith(f"/{slug}"), body
     return body

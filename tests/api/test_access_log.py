@@ -17,8 +17,10 @@ from api.cli import alembic_config, upgrade
 from api.db import session
 from api.models import AccessEvent, AccessEventRecord
 from tests.api.test_chronology import child, convene, decide, ok, post_contact
-from tests.api.test_transitions import assert_problem, iso, make_staff, new_nhs_number, step_down
-from tests.helpers import ApiClient, FakeClock, app_config, build_app, contact_body, token_for
+from tests.api.test_transitions import iso, make_staff, new_nhs_number, step_down
+from tests.helpers import (
+    ApiClient, FakeClock, app_config, assert_problem, build_app, contact_body, token_for,
+)
 
 ACCESS = "/api/v1/audit/access"
 

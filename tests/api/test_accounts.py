@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from api.db import session
 from api.models import AuditEvent
-from tests.api.test_auth import SECRET, assert_problem, bearer, make_account
-from tests.helpers import contact_body
+from tests.api.test_auth import SECRET, bearer, make_account
+from tests.helpers import assert_problem, contact_body
 
 ACCOUNTS = "/api/v1/accounts"
 TOKEN_URL = "/api/v1/auth/token"

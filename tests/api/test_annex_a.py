@@ -14,8 +14,8 @@ import pytest
 
 from api.vocab import nhs_number_with_check_digit
 from tests.api.test_access_log import last_event_id, only_event_after
-from tests.api.test_strategy_meetings import DECISION_RATIONALE, assert_problem, record_outcome
-from tests.helpers import contact_body
+from tests.api.test_strategy_meetings import DECISION_RATIONALE, record_outcome
+from tests.helpers import assert_problem, contact_body
 
 ANNEX_A = "/api/v1/exports/annex-a"
 OCTOBER = {"from": "2026-10-01", "to": "2026-11-01"}

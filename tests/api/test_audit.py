@@ -6,7 +6,7 @@ import threading
 from datetime import UTC, datetime
 
 from api.vocab import nhs_number_with_check_digit
-from tests.helpers import ApiClient, build_app, contact_body, token_for
+from tests.helpers import ApiClient, assert_problem, build_app, contact_body, token_for
 
 EVENTS = "/api/v1/audit/events"
 VERIFY = "/api/v1/audit/verify"
@@ -300,7 +300,7 @@ def test_only_auditors_may_read_the_audit_trail(api_as, anonymous):
         for role in ("agency", "practitioner", "manager", "admin"):
             response = api_as(role).get(path)
             assert response.status_code == 403, (role, path)
-            assert response.content_type == "application/problem+json"
+            assert_problem(response, 403)
 
 
 # ---- verification over HTTP -------------------------------------------------------------------

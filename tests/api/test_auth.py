@@ -20,21 +20,10 @@ from api.db import session
 from api.domain.accounts import create_account
 from api.models import Account, AuditEvent, Contact, IdempotencyRecord
 from api.vocab import ROLES
-from tests.helpers import PRIVATE_KEY, PUBLIC_KEY, contact_body, token_for
+from tests.helpers import PRIVATE_KEY, PUBLIC_KEY, assert_problem, contact_body, token_for
 
 TOKEN_URL = "/api/v1/auth/token"
 SECRET = "correct horse battery staple"
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response, status):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body = response.get_json(force=True)
-    assert {"type", "title", "status", "detail"} <= set(body), body
-    assert body["status"] == status
-    assert "msg" not in body  # the JWT library's own error shape
-    return body
 
 
 def make_account(name, kind, role, *, secret=SECRET, active=True, **companions):

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import event
 
 from tests.api.test_transitions import (
-    assert_problem, iso, make_staff, new_nhs_number, respond, step_down, step_up, withdraw,
+    iso, make_staff, new_nhs_number, respond, step_down, step_up, withdraw,
 )
-from tests.helpers import contact_body
+from tests.helpers import assert_problem, contact_body
 
 ITEM_KEYS = {"at", "kind", "summary", "by", "ref"}
 DECISION_RATIONALE = "Child has unexplained bruising and disclosed being grabbed by an adult."

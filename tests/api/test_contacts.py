@@ -12,10 +12,9 @@ from sqlalchemy import update
 
 from api.db import session
 from api.models import Contact
-from tests.helpers import DEFAULT_NOW, ApiClient, contact_body
+from tests.helpers import DEFAULT_NOW, ApiClient, assert_problem, contact_body
 
 CONTACTS = "/api/v1/contacts"
-PROBLEM = "application/problem+json"
 
 # Valid NHS numbers (modulus 11), as published for testing.
 NHS_AMELIA = "9434765919"
@@ -44,19 +43,6 @@ def body_with(path, value):
     else:
         target[path[-1]] = value
     return body
-
-
-def assert_problem(response, status, field=None):
-    """An RFC 9457 problem with this status; with `field`, its errors name that field."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    problem = response.json
-    assert problem["status"] == status
-    assert problem["title"] and problem["detail"]
-    if field is not None:
-        assert field in problem.get("errors", {}), problem
-        assert problem["errors"][field], problem
-    return problem
 
 
 def record(client, **overrides):

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from api.vocab import FEEDBACK_METHODS, OUTCOMES
-from tests.helpers import FakeClock, build_app, contact_body, token_for
+from tests.helpers import FakeClock, assert_problem, build_app, contact_body, token_for
 
 RATIONALE = "Mother confirms the partner has left; school reports no injuries and good attendance."
 OTHER_RATIONALE = "Health visitor reports the baby is underweight and the home is cold and dirty."
@@ -88,9 +88,7 @@ def audit_length(auditor):
 
 
 def field_errors(response, status=422):
-    assert response.status_code == status, response.json
-    assert response.headers["Content-Type"] == "application/problem+json"
-    return response.json.get("errors", {})
+    return assert_problem(response, status).get("errors", {})
 
 
 # ---- recording a decision ------------------------------------------------------------------
@@ -1028,8 +1026,7 @@ def test_decision_routes_need_a_token(police, practitioner, anonymous, method, p
     decision = decided(practitioner, contact["id"])
     url = path.format(contact=contact["id"], decision=decision["id"])
     response = anonymous.open(url, method, json={} if method == "POST" else None)
-    assert response.status_code == 401
-    assert response.headers["Content-Type"] == "application/problem+json"
+    assert_problem(response, 401)
 
 
 # ---- real concurrency (PostgreSQL) ----------------------------------------------------------
@@ -1201,8 +1198,7 @@ def test_a_write_on_a_contact_honours_if_match(api_as, path, body):
     url = f"/api/v1/contacts/{contact['id']}"
     etag = practitioner.get(url).headers["ETag"]
     stale = practitioner.post(f"{url}/{path}", json=body, headers={"If-Match": '"not-the-etag"'})
-    assert stale.status_code == 412, stale.json
-    assert stale.content_type == "application/problem+json"
+    assert_problem(stale, 412)
     assert practitioner.get(url).headers["ETag"] == etag  # nothing changed
     current = practitioner.post(f"{url}/{path}", json=body, headers={"If-Match": etag})
     assert current.status_code == 201, current.json

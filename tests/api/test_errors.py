@@ -9,20 +9,8 @@ from sqlalchemy import func, select
 from api.domain import agencies as agency_rules
 from api.models import AuditEvent, Contact
 from api.routes import contacts as contact_routes
-from tests.helpers import contact_body
+from tests.helpers import assert_problem, contact_body
 
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response, status):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body = json.loads(response.get_data(as_text=True))
-    assert {"type", "title", "status", "detail"} <= set(body), body
-    assert body["status"] == status
-    assert all(isinstance(body[key], str) for key in ("type", "title", "detail"))
-    assert "msg" not in body
-    return body
 
 
 def count(model):

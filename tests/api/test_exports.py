@@ -13,6 +13,7 @@ from tests.api.test_access_log import last_event_id, only_event_after
 from tests.api.test_chronology import child, decide, ok, post_contact
 from tests.api.test_transitions import iso, make_staff, new_nhs_number
 from schemas.exports import CSV_HEADER
+from tests.helpers import assert_problem
 
 EXPORT = "/api/v1/exports/decisions"
 OCTOBER = {"from": "2026-10-01", "to": "2026-11-01"}
@@ -240,7 +241,7 @@ def test_audit_events_ndjson_honours_the_filters(staff, history):
 def test_only_auditors_stream_audit_events(staff):
     response = staff.mash_manager.get("/api/v1/audit/events", headers=NDJSON)
     assert response.status_code == 403
-    assert response.mimetype == "application/problem+json"
+    assert_problem(response, 403)
 
 
 def test_a_decision_made_today_is_in_the_stream_of_today(staff, clock):

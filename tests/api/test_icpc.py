@@ -10,12 +10,12 @@ import uuid
 import pytest
 
 from tests.api.test_strategy_meetings import (
-    MEETINGS, SECOND_NHS, AuditTrail, assert_problem, child, convene, record_outcome,
-    strategy_case, utc,
+    MEETINGS, SECOND_NHS, AuditTrail, child, convene, record_outcome, strategy_case, utc,
 )
 from tests.domain.test_timescale_facts import (  # noqa: F401  (fixtures)
     NEW_HOLIDAY, announce_holiday, recompute,
 )
+from tests.helpers import assert_problem
 
 TWO_CHILDREN = [child("Amelia", "9434765919"), child("Ben", SECOND_NHS)]
 NOT_REQUIRED = {"not_required": True, "reason": "Police and health agree the risk is met by a plan."}

@@ -8,10 +8,9 @@ from sqlalchemy import func, select
 from api.db import session
 from api.transactions import request_fingerprint
 from api.models import IdempotencyRecord
-from tests.helpers import contact_body
+from tests.helpers import assert_problem, contact_body
 
 CONTACTS = "/api/v1/contacts"
-PROBLEM = "application/problem+json"
 KEY = "Idempotency-Key"
 
 
@@ -30,14 +29,6 @@ def recorded_events(api_as):
     events = api_as("auditor").get("/api/v1/audit/events?entity_type=contact&limit=500")
     assert events.status_code == 200
     return [e for e in events.json["items"] if e["action"] == "contact.recorded"]
-
-
-def assert_problem(response, status, field=None):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    assert response.json["status"] == status
-    if field is not None:
-        assert field in response.json.get("errors", {}), response.json
 
 
 def fingerprint_of(app, path, body):

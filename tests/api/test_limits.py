@@ -19,9 +19,8 @@ from api.db import session
 from api.domain import agencies as agency_rules
 from api.models import AuditEvent, Contact
 from api.routes import contacts as contact_routes
-from tests.api.test_errors import assert_problem
 from tests.helpers import (
-    ApiClient, FakeClock, app_config, build_app, contact_body, own_database,
+    ApiClient, FakeClock, app_config, assert_problem, build_app, contact_body, own_database,
     token_for,
 )
 

@@ -12,8 +12,7 @@ from sqlalchemy import text
 from api.db import session
 from api.logs import JsonFormatter
 from api.routes import contacts as contact_routes
-from tests.api.test_errors import assert_problem
-from tests.helpers import contact_body
+from tests.helpers import assert_problem, contact_body
 
 CONTACTS = "/api/v1/contacts"
 

@@ -78,7 +78,7 @@ from datetime import UTC, datetime
 import pytest
 
 from api.vocab import nhs_check_digit
-from tests.helpers import contact_body
+from tests.helpers import assert_problem, contact_body
 
 URL = "/api/v1/metrics/timeliness"
 READ_AT = "2026-07-01T11:00:00Z"
@@ -821,7 +821,7 @@ def test_an_empty_database_gives_zeros_and_null_percents(front_door):
 def test_invalid_queries_are_422_naming_the_field(front_door, query, field):
     response = front_door.metrics(query)
     assert response.status_code == 422, response.json
-    assert response.content_type == "application/problem+json"
+    assert_problem(response, 422)
     assert field in response.json["errors"], response.json
 
 
@@ -844,10 +844,10 @@ def test_who_may_read_the_metrics(api_as, role, claims, status):
     response = api_as(role, **claims).get(f"{URL}?from=2026-01-01&to=2026-02-01")
     assert response.status_code == status, response.json
     if status != 200:
-        assert response.content_type == "application/problem+json"
+        assert_problem(response, status)
 
 
 def test_no_token_is_401(anonymous):
     response = anonymous.get(f"{URL}?from=2026-01-01&to=2026-02-01")
     assert response.status_code == 401, response.json
-    assert response.content_type == "application/problem+json"
+    assert_problem(response, 401)

@@ -11,10 +11,9 @@ import pytest
 
 from api.timescales import LONDON
 from api.vocab import nhs_number_with_check_digit
-from tests.helpers import contact_body
+from tests.helpers import assert_problem, contact_body
 
 MEETINGS = "/api/v1/strategy-meetings"
-PROBLEM = "application/problem+json"
 DECISION_RATIONALE = "Child has unexplained bruising and disclosed being grabbed by an adult."
 MEETING_RATIONALE = "Disclosure of physical harm by a household adult; police and health agree s47."
 FIRST_NHS = "9434765919"  # the child in contact_body()
@@ -73,18 +72,6 @@ class AuditTrail:
 @pytest.fixture
 def trail(auditor):
     return AuditTrail(auditor)
-
-
-def assert_problem(response, status, field=None, says=None):
-    """A problem+json error of `status`, naming `field` (with a message containing `says`)."""
-    assert response.status_code == status, response.json
-    assert response.content_type == PROBLEM
-    assert response.json["status"] == status
-    if field is not None:
-        assert field in response.json.get("errors", {}), response.json
-        if says is not None:
-            messages = " ".join(response.json["errors"][field])
-            assert says.lower() in messages.lower(), response.json
 
 
 # ---- set-up ----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from api.db import session
 from api.models import Transition
 from api.vocab import nhs_check_digit
-from tests.helpers import ApiClient, build_app, contact_body, token_for
+from tests.helpers import ApiClient, assert_problem, build_app, contact_body, token_for
 
 ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 postgres_only = pytest.mark.skipif(
@@ -74,14 +74,6 @@ def make_staff(client_for):
 @pytest.fixture
 def staff(api_as):
     return make_staff(api_as)
-
-
-def assert_problem(response, status, field=None):
-    assert response.status_code == status, response.json
-    assert response.content_type == "application/problem+json"
-    assert response.json["status"] == status
-    if field is not None:
-        assert field in response.json.get("errors", {}), response.json
 
 
 def record_contact(staff, clock, nhs_number=None, consent=None, received_at=None):
@@ -915,7 +907,7 @@ def test_two_managers_answering_at_the_same_moment_one_wins_and_the_other_gets_4
         statuses = sorted(answer.status_code for answer in answers)
         assert statuses == [201, 409], [answer.json for answer in answers]
         loser = next(answer for answer in answers if answer.status_code == 409)
-        assert loser.content_type == "application/problem+json"
+        assert_problem(loser, 409)
         winner = next(answer for answer in answers if answer.status_code == 201)
         stored = staff.auditor.get(f"/api/v1/transitions/{up['id']}").json
         assert stored["status"] == winner.json["status"]
@@ -937,8 +929,7 @@ def test_two_step_up_requests_for_one_child_at_the_same_moment_one_is_recorded_a
         assert sorted(answer.status_code for answer in answers) == [201, 409], [
             answer.json for answer in answers]
         loser = next(answer for answer in answers if answer.status_code == 409)
-        assert loser.content_type == "application/problem+json"
-        assert loser.json["status"] == 409
+        assert_problem(loser, 409)
         winner = next(answer for answer in answers if answer.status_code == 201)
         open_for_child = [item["id"] for item in staff.auditor.get(
             "/api/v1/transitions?status=requested&limit=500").json["items"]

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from tests.contract.case_seed import seed_case
-from tests.helpers import contact_body
+from tests.helpers import assert_problem, contact_body
 
 
 @pytest.fixture
@@ -25,8 +25,7 @@ def documented(spec, method, path):
 
 
 def assert_documented(spec, method, path, response, status):
-    assert response.status_code == status, response.json
-    assert response.content_type == "application/problem+json"
+    assert_problem(response, status)
     assert str(status) in documented(spec, method, path), (
         f"{method} {path} answers {status}, which its documented responses do not list"
     )
