@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from api.db import session
-from tests.helpers import DEFAULT_NOW, ApiClient, build_app, own_database, token_for
+from tests.helpers import (
+    DEFAULT_NOW, ApiClient, AuditTrail, build_app, make_staff, own_database, token_for,
+)
 
 
 def _reset_postgres(url):
@@ -89,3 +91,38 @@ def api_as(app):
 @pytest.fixture
 def anonymous(app):
     return ApiClient(app)
+
+
+# ---- the people a test works with: one identity each, the same in every file -------------------
+
+
+@pytest.fixture
+def police(api_as):
+    """West Midlands Police's case system, posting contacts as a partner agency."""
+    return api_as("agency", agency="wmp", sub="wmp-case-system")
+
+
+@pytest.fixture
+def practitioner(api_as):
+    return api_as("practitioner", sub="priya", service="mash")
+
+
+@pytest.fixture
+def manager(api_as):
+    return api_as("manager", sub="mark", service="mash")
+
+
+@pytest.fixture
+def auditor(api_as):
+    return api_as("auditor", sub="alex")
+
+
+@pytest.fixture
+def staff(api_as):
+    """The practitioners, managers and others of every service (tests.helpers.make_staff)."""
+    return make_staff(api_as)
+
+
+@pytest.fixture
+def trail(auditor):
+    return AuditTrail(auditor)

@@ -7,6 +7,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -199,3 +200,47 @@ def assert_problem(response, status, field=None, says=None, *, slug=None):
     if slug is not None:
         assert body["type"].endswith(f"/{slug}"), body
     return body
+
+
+# ---- the people -----------------------------------------------------------------------------------
+
+
+def make_staff(client_for):
+    """Everyone who works on a case, each with a real token: client_for(role, **claims)."""
+    return SimpleNamespace(
+        mash=client_for("practitioner", sub="priya", service="mash"),
+        mash_manager=client_for("manager", sub="mark", service="mash"),
+        eh=client_for("practitioner", sub="erin", service="early_help"),
+        eh_other=client_for("practitioner", sub="eve", service="early_help"),
+        eh_manager=client_for("manager", sub="emma", service="early_help"),
+        sc=client_for("practitioner", sub="sam", service="social_care"),
+        sc_other=client_for("practitioner", sub="sid", service="social_care"),
+        sc_manager=client_for("manager", sub="sara", service="social_care"),
+        sc_manager_2=client_for("manager", sub="saul", service="social_care"),
+        auditor=client_for("auditor", sub="alex"),
+        agency=client_for("agency", agency="wmp"),
+        admin=client_for("admin", sub="ada"),
+    )
+
+
+class AuditTrail:
+    """The hash-chained trail, read as an auditor would."""
+
+    def __init__(self, auditor):
+        self.auditor = auditor
+
+    def length(self):
+        verified = self.auditor.get("/api/v1/audit/verify")
+        assert verified.status_code == 200, verified.json
+        assert verified.json["valid"] is True
+        return verified.json["length"]
+
+    def actions(self, entity_id):
+        events = self.auditor.get(f"/api/v1/audit/events?entity_id={entity_id}&limit=500")
+        assert events.status_code == 200, events.json
+        return [event["action"] for event in events.json["items"]]
+
+    def last(self):
+        events = self.auditor.get("/api/v1/audit/events?entity_type=strategy_meeting&limit=500")
+        assert events.status_code == 200, events.json
+        return events.json["items"][-1]

@@ -17,22 +17,12 @@ from api.cli import alembic_config, upgrade
 from api.db import session
 from api.models import AccessEvent, AccessEventRecord
 from tests.api.test_chronology import child, convene, decide, ok, post_contact
-from tests.api.test_transitions import iso, make_staff, new_nhs_number, step_down
+from tests.api.test_transitions import iso, new_nhs_number, step_down
 from tests.helpers import (
     ApiClient, FakeClock, app_config, assert_problem, build_app, contact_body, token_for,
 )
 
 ACCESS = "/api/v1/audit/access"
-
-
-@pytest.fixture
-def staff(api_as):
-    return make_staff(api_as)
-
-
-@pytest.fixture
-def police(api_as):
-    return api_as("agency", sub="wmp-system", agency="wmp")
 
 
 @pytest.fixture
@@ -128,7 +118,7 @@ def test_an_agency_reading_its_own_contact_is_recorded_with_its_agency(police, c
     before = last_event_id()
     assert police.get(f"/api/v1/contacts/{case.contact}").status_code == 200
     event = only_event_after(before)
-    assert event.actor == {"sub": "wmp-system", "role": "agency", "agency": "wmp", "service": None}
+    assert event.actor == {"sub": "wmp-case-system", "role": "agency", "agency": "wmp", "service": None}
     assert (event.status, event.entity_id) == (200, case.contact)
 
 

@@ -6,9 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event
 
-from tests.api.test_transitions import (
-    iso, make_staff, new_nhs_number, respond, step_down, step_up, withdraw,
-)
+from tests.api.test_transitions import iso, new_nhs_number, respond, step_down, step_up, withdraw
 from tests.helpers import assert_problem, contact_body
 
 ITEM_KEYS = {"at", "kind", "summary", "by", "ref"}
@@ -18,16 +16,6 @@ MEETING_RATIONALE = "Disclosure of physical harm by a household adult; police an
 
 def at(text):
     return datetime.fromisoformat(text).astimezone(UTC)
-
-
-@pytest.fixture
-def staff(api_as):
-    return make_staff(api_as)
-
-
-@pytest.fixture
-def police(api_as):
-    return api_as("agency", sub="wmp-system", agency="wmp")
 
 
 def child(given_name, nhs_number):
@@ -131,8 +119,8 @@ def test_a_contacts_history_lists_every_event_about_it_in_the_order_it_happened(
     items = history(staff.auditor, contact_id)
     assert_well_formed(items)
     assert rows(items) == [
-        ("2026-11-20T07:30:00Z", "contact_received", "wmp-system", "contact", contact_id),
-        ("2026-11-20T08:00:00Z", "consent_recorded", "wmp-system", "contact", contact_id),
+        ("2026-11-20T07:30:00Z", "contact_received", "wmp-case-system", "contact", contact_id),
+        ("2026-11-20T08:00:00Z", "consent_recorded", "wmp-case-system", "contact", contact_id),
         ("2026-11-20T08:20:00Z", "consent_recorded", "priya", "contact", contact_id),
         ("2026-11-20T08:40:00Z", "decision_recorded", "priya", "decision", decision["id"]),
         ("2026-11-20T08:50:00Z", "feedback_given", "priya", "feedback", feedback["id"]),
@@ -260,7 +248,7 @@ def test_a_childs_chronology_spans_its_contacts_meetings_and_transitions(staff, 
         ("transition_refused", refused["id"]),
     ]
     by = [item["by"] for item in items]
-    assert by == ["wmp-system", "wmp-system", "priya", "priya", "mark", "sam", "sam", "emma",
+    assert by == ["wmp-case-system", "wmp-case-system", "priya", "priya", "mark", "sam", "sam", "emma",
                   "priya", "priya", "priya", "erin", "erin", "erin", "sara"]
     assert items[6]["at"] == down["requested_at"]
     assert items[7]["at"] == iso(day + timedelta(days=10, hours=12))

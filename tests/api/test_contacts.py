@@ -63,16 +63,6 @@ def forget_loaded_records():
     session.expire_all()
 
 
-@pytest.fixture
-def practitioner(api_as):
-    return api_as("practitioner", sub="pat.practitioner")
-
-
-@pytest.fixture
-def police(api_as):
-    return api_as("agency", agency="wmp", sub="wmp-case-system")
-
-
 # ---- recording: what comes back -----------------------------------------------------------------
 
 
@@ -747,7 +737,7 @@ def test_a_consent_change_is_written_to_the_audit_trail(api_as, police, practiti
     events = api_as("auditor").get(f"/api/v1/audit/events?entity_type=contact&entity_id={contact_id}")
 
     assert [e["action"] for e in events.json["items"]] == ["contact.recorded", "contact.consent_recorded"]
-    assert events.json["items"][1]["actor"]["sub"] == "pat.practitioner"
+    assert events.json["items"][1]["actor"]["sub"] == "priya"
     assert events.json["items"][1]["data"]["status"] == "given"
 
 

@@ -18,11 +18,6 @@ def count(model):
 
 
 @pytest.fixture
-def police(api_as):
-    return api_as("agency", agency="wmp")
-
-
-@pytest.fixture
 def rows(db):
     """How many contacts and audit events there are, read through the test's own connection."""
 

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from tests.api.test_strategy_meetings import (
-    MEETINGS, SECOND_NHS, AuditTrail, child, convene, record_outcome, strategy_case, utc,
+    MEETINGS, SECOND_NHS, child, convene, record_outcome, strategy_case, utc,
 )
 from tests.domain.test_timescale_facts import (  # noqa: F401  (fixtures)
     NEW_HOLIDAY, announce_holiday, recompute,
@@ -19,21 +19,6 @@ from tests.helpers import assert_problem
 
 TWO_CHILDREN = [child("Amelia", "9434765919"), child("Ben", SECOND_NHS)]
 NOT_REQUIRED = {"not_required": True, "reason": "Police and health agree the risk is met by a plan."}
-
-
-@pytest.fixture
-def practitioner(api_as):
-    return api_as("practitioner", sub="priya", service="mash")
-
-
-@pytest.fixture
-def auditor(api_as):
-    return api_as("auditor", sub="alex")
-
-
-@pytest.fixture
-def trail(auditor):
-    return AuditTrail(auditor)
 
 
 def s47_meeting(client, outcome="s47_enquiry", children=None, **times):

@@ -43,11 +43,6 @@ def hold_key(sub, key, *, request_hash, locked_at):
     session.commit()
 
 
-@pytest.fixture
-def police(api_as):
-    return api_as("agency", agency="wmp", sub="wmp-case-system")
-
-
 # ---- replay -------------------------------------------------------------------------------------
 
 

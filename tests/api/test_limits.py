@@ -53,11 +53,6 @@ def small_bodies(app, monkeypatch):
 
 
 @pytest.fixture
-def police(api_as):
-    return api_as("agency", agency="wmp")
-
-
-@pytest.fixture
 def rows(db):
     def read():
         return (db.scalar(select(func.count()).select_from(Contact)),

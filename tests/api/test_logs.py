@@ -30,11 +30,6 @@ def log_lines(caplog):
         handler.setStream(previous)
 
 
-@pytest.fixture
-def police(api_as):
-    return api_as("agency", sub="wmp-client", agency="wmp")
-
-
 def lines_of(lines, request_id):
     return [line for line in lines if line["request_id"] == request_id]
 
@@ -51,7 +46,7 @@ def test_a_request_has_one_summary_line_with_its_route_status_timing_and_actor(p
     assert summary["route"] == "/api/v1/contacts/<uuid:contact_id>"  # the template, not the path
     assert summary["status"] == response.status_code
     assert isinstance(summary["duration_ms"], float) and summary["duration_ms"] >= 0
-    assert (summary["actor_sub"], summary["actor_role"]) == ("wmp-client", "agency")
+    assert (summary["actor_sub"], summary["actor_role"]) == ("wmp-case-system", "agency")
     assert summary["level"] == "INFO"
     assert contact_id not in json.dumps(summary) and "colour" not in json.dumps(summary)
 

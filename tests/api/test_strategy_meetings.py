@@ -36,44 +36,6 @@ def child(given_name, nhs_number):
 # ---- clients and the audit trail -------------------------------------------------------------
 
 
-@pytest.fixture
-def practitioner(api_as):
-    return api_as("practitioner", sub="priya", service="mash")
-
-
-@pytest.fixture
-def auditor(api_as):
-    return api_as("auditor", sub="alex")
-
-
-class AuditTrail:
-    """The hash-chained trail, read as an auditor would."""
-
-    def __init__(self, auditor):
-        self.auditor = auditor
-
-    def length(self):
-        verified = self.auditor.get("/api/v1/audit/verify")
-        assert verified.status_code == 200, verified.json
-        assert verified.json["valid"] is True
-        return verified.json["length"]
-
-    def actions(self, entity_id):
-        events = self.auditor.get(f"/api/v1/audit/events?entity_id={entity_id}&limit=500")
-        assert events.status_code == 200, events.json
-        return [event["action"] for event in events.json["items"]]
-
-    def last(self):
-        events = self.auditor.get("/api/v1/audit/events?entity_type=strategy_meeting&limit=500")
-        assert events.status_code == 200, events.json
-        return events.json["items"][-1]
-
-
-@pytest.fixture
-def trail(auditor):
-    return AuditTrail(auditor)
-
-
 # ---- set-up ----------------------------------------------------------------------------------
 
 

@@ -6,7 +6,6 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session
 from api.db import session
 from api.models import Transition
 from api.vocab import nhs_check_digit
-from tests.helpers import ApiClient, assert_problem, build_app, contact_body, token_for
+from tests.helpers import ApiClient, assert_problem, build_app, contact_body, make_staff, token_for
 
 ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 postgres_only = pytest.mark.skipif(
@@ -51,29 +50,6 @@ def iso(instant):
 
 def parse(value):
     return datetime.fromisoformat(value)
-
-
-def make_staff(client_for):
-    """Everyone who appears in these tests, each with a real token."""
-    return SimpleNamespace(
-        mash=client_for("practitioner", sub="priya", service="mash"),
-        mash_manager=client_for("manager", sub="mark", service="mash"),
-        eh=client_for("practitioner", sub="erin", service="early_help"),
-        eh_other=client_for("practitioner", sub="eve", service="early_help"),
-        eh_manager=client_for("manager", sub="emma", service="early_help"),
-        sc=client_for("practitioner", sub="sam", service="social_care"),
-        sc_other=client_for("practitioner", sub="sid", service="social_care"),
-        sc_manager=client_for("manager", sub="sara", service="social_care"),
-        sc_manager_2=client_for("manager", sub="saul", service="social_care"),
-        auditor=client_for("auditor", sub="alex"),
-        agency=client_for("agency", agency="wmp"),
-        admin=client_for("admin", sub="ada"),
-    )
-
-
-@pytest.fixture
-def staff(api_as):
-    return make_staff(api_as)
 
 
 def record_contact(staff, clock, nhs_number=None, consent=None, received_at=None):
