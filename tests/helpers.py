@@ -2,6 +2,7 @@
 tokens, the engine under test, request bodies and the builders that post them, and the checks
 more than one file makes. Fixtures are in tests/conftest.py."""
 
+import itertools
 import json
 import time
 import uuid
@@ -17,7 +18,9 @@ from api import create_app
 from api.auth import mint_token
 from api.cli import upgrade
 from api.config import TestConfig
+from api.db import session
 from api.keys import generate_key_pair
+from api.vocab import nhs_check_digit
 
 PRIVATE_KEY, PUBLIC_KEY = generate_key_pair()
 DEFAULT_NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # a Friday, GMT
@@ -143,7 +146,41 @@ def token_for(app, role, sub=None, service=None, agency=None, minutes=15):
     return token
 
 
-# ---- request bodies -----------------------------------------------------------------------------
+# ---- times ------------------------------------------------------------------------------------
+
+
+def iso(instant):
+    """An aware datetime as the API writes it: UTC, with a Z."""
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def utc(text):
+    """An ISO 8601 instant with an offset (or a Z), as an aware datetime in UTC."""
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+# ---- contacts and children ----------------------------------------------------------------------
+
+CONTACTS = "/api/v1/contacts"
+DECISION_RATIONALE = "Child has unexplained bruising and disclosed being grabbed by an adult."
+
+# Valid NHS numbers (modulus 11), as published for testing.
+NHS_AMELIA = "9434765919"  # the child in contact_body()
+NHS_OTHER = "4010232137"
+NHS_THIRD = "4857773457"
+
+DROP = object()  # a field left out of a body built by child()
+
+_nhs_numbers = itertools.count(400_000_000)
+
+
+def new_nhs_number():
+    """A fresh NHS number that passes the modulus 11 check."""
+    while True:
+        base = str(next(_nhs_numbers))
+        check = nhs_check_digit(base)
+        if check is not None:
+            return base + str(check)
 
 
 def contact_body(**overrides):
@@ -157,7 +194,7 @@ def contact_body(**overrides):
         "channel": "api",
         "children": [
             {"given_name": "Amelia", "family_name": "Hughes", "date_of_birth": "2019-04-02",
-             "sex": "female", "nhs_number": "9434765919"},
+             "sex": "female", "nhs_number": NHS_AMELIA},
         ],
         "concerns": {"categories": ["domestic_abuse"],
                      "summary": "Police attended a domestic incident; the child was present."},
@@ -166,6 +203,49 @@ def contact_body(**overrides):
     }
     body.update(overrides)
     return body
+
+
+def child(given_name="Amelia", nhs_number=NHS_AMELIA, **fields):
+    """A child as a partner would send it (Amelia's details unless told); DROP removes a field."""
+    data = {"given_name": given_name, "family_name": "Hughes", "date_of_birth": "2019-04-02",
+            "sex": "female", "nhs_number": nhs_number, **fields}
+    return {key: value for key, value in data.items() if value is not DROP}
+
+
+def created(response):
+    """The body of a 201 Created answer."""
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.json
+
+
+def record_contact(client, **overrides):
+    """POST contact_body(**overrides) as `client`; the contact recorded."""
+    return created(client.post(CONTACTS, json=contact_body(**overrides)))
+
+
+def listed_contact_ids(client, query=""):
+    """The ids of the contacts `client` is shown, first page, in the order listed."""
+    response = client.get(f"{CONTACTS}{query}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return [item["id"] for item in response.json["items"]]
+
+
+def forget_loaded_records():
+    # The test's app context outlives each request, and with it the session's identity map:
+    # expire it so the next request reads what the database holds, as a new request would.
+    session.expire_all()
+
+
+def consent_url(contact_id):
+    return f"{CONTACTS}/{contact_id}/consent"
+
+
+def decide(client, contact_id, outcome, decided_at=None, **extra):
+    """Record a decision on the contact (now, unless `decided_at`); the decision recorded."""
+    body = {"outcome": outcome, "rationale": DECISION_RATIONALE, **extra}
+    if decided_at is not None:
+        body["decided_at"] = decided_at
+    return created(client.post(f"{CONTACTS}/{contact_id}/decisions", json=body))
 
 
 # ---- problem+json -------------------------------------------------------------------------------
