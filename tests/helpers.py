@@ -248,6 +248,65 @@ def decide(client, contact_id, outcome, decided_at=None, **extra):
     return created(client.post(f"{CONTACTS}/{contact_id}/decisions", json=body))
 
 
+
+# ---- decisions, approval and feedback -----------------------------------------------------------
+
+OTHER_DECISION_RATIONALE = "Health visitor reports the baby is underweight and the home is cold and dirty."
+CONSENT_REASON = "Recorded for the test: the reason for this consent status."
+
+
+def consent_body(status):
+    """A contact's consent of `status`, with what that status needs (who gave it, or why not)."""
+    if status == "given":
+        return {"status": "given", "given_by": "Mother"}
+    return {"status": status, "reason": CONSENT_REASON}
+
+
+def post_decision(client, contact_id, **body):
+    """POST a decision (nfa with DECISION_RATIONALE unless told); the response, whatever it is."""
+    body.setdefault("outcome", "nfa")
+    body.setdefault("rationale", DECISION_RATIONALE)
+    return client.post(f"{CONTACTS}/{contact_id}/decisions", json=body)
+
+
+def decided(client, contact_id, **body):
+    """post_decision(), which must succeed; the decision recorded."""
+    return created(post_decision(client, contact_id, **body))
+
+
+def approve(client, decision_id, **kwargs):
+    return client.post(f"/api/v1/decisions/{decision_id}/approval", **kwargs)
+
+
+def feedback_body(clock, **overrides):
+    body = {"given_at": iso(clock()), "method": "phone",
+            "summary": "Told PC Doe the family will be offered early help support."}
+    body.update(overrides)
+    return body
+
+
+def give_feedback(client, contact_id, body):
+    return client.post(f"{CONTACTS}/{contact_id}/feedback", json=body)
+
+
+def field_errors(response, status=422):
+    """The errors of a problem+json answer of `status`, by field."""
+    return assert_problem(response, status).get("errors", {})
+
+
+def audit_actions(auditor, entity_id):
+    response = auditor.get(f"/api/v1/audit/events?entity_id={entity_id}")
+    assert response.status_code == 200, response.json
+    return [event["action"] for event in response.json["items"]]
+
+
+def audit_length(auditor):
+    """The length of the audit chain, which must verify."""
+    response = auditor.get("/api/v1/audit/verify")
+    assert response.status_code == 200, response.json
+    assert response.json["valid"] is True
+    return response.json["length"]
+
 # ---- problem+json -------------------------------------------------------------------------------
 
 PROBLEM = "application/problem+json"
