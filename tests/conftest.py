@@ -14,7 +14,8 @@ from sqlalchemy import create_engine, text
 
 from api.db import session
 from tests.helpers import (
-    DEFAULT_NOW, ApiClient, AuditTrail, build_app, make_staff, own_database, token_for,
+    DEFAULT_NOW, ApiClient, AuditTrail, build_app, convene, make_staff, own_database,
+    record_outcome, strategy_case, token_for,
 )
 
 
@@ -126,3 +127,24 @@ def staff(api_as):
 @pytest.fixture
 def trail(auditor):
     return AuditTrail(auditor)
+
+
+# ---- a strategy discussion and its meeting (tests/api/test_strategy_meeting*.py) -----------------
+
+
+@pytest.fixture
+def case(practitioner):
+    """A police contact about Amelia whose current decision is strategy_discussion."""
+    return strategy_case(practitioner)
+
+
+@pytest.fixture
+def meeting(practitioner, case):
+    """The strategy meeting convened on that case: 08:45, for 09:30, police and GP invited."""
+    return convene(practitioner, case)
+
+
+@pytest.fixture
+def held_meeting(practitioner, meeting):
+    """That meeting, held at 09:30: an s47 enquiry."""
+    return record_outcome(practitioner, meeting["id"])

@@ -20,6 +20,7 @@ from api.cli import upgrade
 from api.config import TestConfig
 from api.db import session
 from api.keys import generate_key_pair
+from api.timescales import LONDON
 from api.vocab import nhs_check_digit
 
 PRIVATE_KEY, PUBLIC_KEY = generate_key_pair()
@@ -306,6 +307,100 @@ def audit_length(auditor):
     assert response.status_code == 200, response.json
     assert response.json["valid"] is True
     return response.json["length"]
+
+
+# ---- strategy meetings --------------------------------------------------------------------------
+
+MEETINGS = "/api/v1/strategy-meetings"
+MEETING_RATIONALE = "Disclosure of physical harm by a household adult; police and health agree s47."
+
+
+class Case:
+    """A contact, its children and its current decision, as a strategy meeting refers to them."""
+
+    def __init__(self, contact_id, child_ids, decision_id):
+        self.contact_id = contact_id
+        self.child_ids = child_ids
+        self.decision_id = decision_id
+
+
+def record_morning_contact(client, **overrides):
+    """A contact received at 08:00 on the test day, before the meetings' timeline."""
+    overrides.setdefault("received_at", "2026-11-20T08:00:00Z")
+    return record_contact(client, **overrides)
+
+
+def strategy_case(client, *, decided_at="2026-11-20T08:30:00Z", **contact_overrides):
+    """A contact (police by default) whose current decision is strategy_discussion."""
+    contact = record_morning_contact(client, **contact_overrides)
+    decision = decide(client, contact["id"], "strategy_discussion", decided_at)
+    return Case(contact["id"], [c["id"] for c in contact["children"]], decision["id"])
+
+
+def early_help_case(client, *, received_at, decided_at, nhs_number=NHS_AMELIA):
+    """Another contact about the same child, decided early help (voluntary: consent given)."""
+    contact = record_morning_contact(
+        client, received_at=received_at, source_agency="oakfield-primary",
+        children=[child("Amelia", nhs_number)],
+        consent={"status": "given", "given_by": "Mother"},
+    )
+    decide(client, contact["id"], "early_help", decided_at)
+    return contact
+
+
+def meeting_body(case, **overrides):
+    body = {
+        "contact_id": case.contact_id,
+        "children": case.child_ids,
+        "convened_at": "2026-11-20T08:45:00Z",
+        "scheduled_for": "2026-11-20T09:30:00Z",
+        "chair": "Mark Evans",
+        "invited": [{"agency": "wmp"}, {"agency": "hilltop-gp"}],
+    }
+    body.update(overrides)
+    return body
+
+
+def convene(client, case, **overrides):
+    return created(client.post(MEETINGS, json=meeting_body(case, **overrides)))
+
+
+def outcome_body(**overrides):
+    body = {
+        "held_at": "2026-11-20T09:30:00Z",
+        "attendance": [
+            {"agency": "wmp", "attended": True, "name": "DS Lee", "role": "Detective"},
+            {"agency": "hilltop-gp", "attended": False},
+        ],
+        "outcome": "s47_enquiry",
+        "rationale": MEETING_RATIONALE,
+        "medical_examination": {"decision": "required"},
+    }
+    body.update(overrides)
+    if "actions" not in overrides:  # due the day after the meeting, wherever it is held
+        held_on = datetime.fromisoformat(body["held_at"]).astimezone(LONDON).date()
+        body["actions"] = [{"description": "Joint visit to the home", "owner_agency": "wmp",
+                            "due_date": (held_on + timedelta(days=1)).isoformat()}]
+    return body
+
+
+def record_outcome(client, meeting_id, **overrides):
+    return created(client.post(f"{MEETINGS}/{meeting_id}/outcome", json=outcome_body(**overrides)))
+
+
+def convene_and_hold(client, clock, *, received_at, convened_at, held_at, now, **outcome):
+    """A strategy case received and decided at `received_at`, its meeting convened and held;
+    the meeting as held, recorded at `now`."""
+    clock.set(utc(now))
+    case = strategy_case(client, received_at=received_at, decided_at=received_at)
+    meeting = convene(client, case, convened_at=convened_at, scheduled_for=held_at)
+    return record_outcome(client, meeting["id"], held_at=held_at, **outcome)
+
+
+def item_ids(response):
+    """The ids of the items of a 200 list answer, in the order listed."""
+    assert response.status_code == 200, response.json
+    return [item["id"] for item in response.json["items"]]
 
 # ---- problem+json -------------------------------------------------------------------------------
 

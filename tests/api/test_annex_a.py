@@ -14,8 +14,7 @@ import pytest
 
 from api.vocab import nhs_number_with_check_digit
 from tests.api.test_access_log import last_event_id, only_event_after
-from tests.api.test_strategy_meetings import DECISION_RATIONALE, record_outcome
-from tests.helpers import assert_problem, contact_body
+from tests.helpers import assert_problem, contact_body, decide, record_outcome
 
 ANNEX_A = "/api/v1/exports/annex-a"
 OCTOBER = {"from": "2026-10-01", "to": "2026-11-01"}
@@ -55,13 +54,6 @@ def contact(client, received_at, children, source="wmp", consent=None):
         **({"consent": consent} if consent else {})))
     assert created.status_code == 201, created.json
     return created.json
-
-
-def decide(client, contact_id, outcome, decided_at, **extra):
-    decided = client.post(f"/api/v1/contacts/{contact_id}/decisions", json={
-        "outcome": outcome, "rationale": DECISION_RATIONALE, "decided_at": decided_at, **extra})
-    assert decided.status_code == 201, decided.json
-    return decided.json
 
 
 def meeting(client, case, at, held_at=None, outcome="s47_enquiry"):

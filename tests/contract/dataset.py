@@ -16,9 +16,9 @@ from api.config import TestConfig
 from api.db import session
 from api.domain.accounts import create_account
 from api.vocab import nhs_number_with_check_digit
-from tests.api.test_strategy_meetings import DECISION_RATIONALE, meeting_body, outcome_body
 from tests.helpers import (
-    PRIVATE_KEY, PUBLIC_KEY, ApiClient, build_app, contact_body, own_database, token_for,
+    DECISION_RATIONALE, PRIVATE_KEY, PUBLIC_KEY, ApiClient, build_app, contact_body, meeting_body,
+    outcome_body, own_database, token_for,
 )
 
 ACCOUNT_SECRET = "matrix secret, long enough"

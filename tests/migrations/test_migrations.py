@@ -132,7 +132,7 @@ def test_0006_copies_each_decisions_contact_receipt_and_each_contacts_first_feed
             "supersedes": first.get_json()["id"], "supersede_reason": "The school added detail."})
         assert again.status_code == 201, again.get_json()
         # A held strategy meeting: two agencies invited, one attended.
-        from tests.api.test_strategy_meetings import convene, record_outcome, strategy_case
+        from tests.helpers import convene, record_outcome, strategy_case
 
         case = strategy_case(staff, received_at="2026-11-19T08:00:00Z", decided_at="2026-11-19T08:30:00Z")
         meeting = convene(staff, case)
