@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
+import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
@@ -401,6 +402,107 @@ def item_ids(response):
     """The ids of the items of a 200 list answer, in the order listed."""
     assert response.status_code == 200, response.json
     return [item["id"] for item in response.json["items"]]
+
+
+# ---- step-up and step-down requests (transitions) ----------------------------------------------
+
+TRANSITIONS = "/api/v1/transitions"
+STEP_UP_RATIONALE = "Two missing episodes this month; the early help worker fears exploitation."
+STEP_DOWN_RATIONALE = "Enquiry concluded; risks reduced; the family is engaging with support."
+REFUSAL_RATIONALE = "Single episode, home the same night: s17 threshold not met; continue early help."
+PLAN = {"summary": "Family support worker visits weekly",
+        "expected_outcomes": ["School attendance above 95%", "Mother completes a parenting course"]}
+DEFAULT = object()  # respond(): the rationale a decision needs (a refusal's; none for acceptance)
+
+# What a rationale may not be: each refused.
+NOT_A_RATIONALE = [
+    pytest.param(DROP, id="missing"),
+    pytest.param(None, id="null"),
+    pytest.param("", id="empty"),
+    pytest.param(" " * 40, id="blank"),
+    pytest.param("n/a", id="n/a"),
+    pytest.param("Missing twice; risk", id="19 characters"),
+    pytest.param("      Missing twice; risk      ", id="19 characters once trimmed"),
+    pytest.param("See notes. N/A. TBC. See notes.", id="placeholders"),
+    pytest.param("see case notes -- as discussed", id="see case notes"),
+    pytest.param("To be confirmed (TBC) ...........", id="tbc"),
+]
+
+# The decision that opens a child to each service (None: to no service).
+SERVICE_OUTCOME = {"early_help": "early_help", "social_care": "assessment", None: "information_advice"}
+
+
+def contact_about_a_child(staff, clock, nhs_number=None, consent=None, received_at=None):
+    """A contact about Amelia (a new NHS number unless told) received an hour ago unless told,
+    consent given unless told, recorded by the MASH practitioner."""
+    return record_contact(
+        staff.mash,
+        received_at=iso(received_at or clock() - timedelta(hours=1)),
+        children=[child("Amelia", nhs_number or new_nhs_number())],
+        consent=consent or {"status": "given", "given_by": "Mother"},
+    )
+
+
+def open_child(staff, clock, service, nhs_number=None):
+    """A child open to `service` (early_help, social_care or None) through a contact and decision."""
+    contact = contact_about_a_child(staff, clock, nhs_number)
+    decide(staff.mash, contact["id"], SERVICE_OUTCOME[service])
+    clock.advance(minutes=5)  # later events never tie with the decision
+    return contact["children"][0]["id"]
+
+
+def transition_body(child_id, direction, **overrides):
+    body = {"child_id": child_id, "direction": direction,
+            "rationale": STEP_UP_RATIONALE if direction == "step_up" else STEP_DOWN_RATIONALE}
+    if direction == "step_down":
+        body["plan"] = PLAN
+    body.update(overrides)
+    return {key: value for key, value in body.items() if value is not DROP}
+
+
+def step_up(client, child_id, **overrides):
+    return client.post(TRANSITIONS, json=transition_body(child_id, "step_up", **overrides))
+
+
+def step_down(client, child_id, **overrides):
+    return client.post(TRANSITIONS, json=transition_body(child_id, "step_down", **overrides))
+
+
+def requested(response):
+    """The transition a 201 answer to a request holds."""
+    return created(response)
+
+
+def respond(client, transition_id, decision="accepted", rationale=DEFAULT):
+    """Answer a request; a refusal gets a good rationale unless the test gives one (or DROP)."""
+    body = {"decision": decision}
+    if rationale is DEFAULT:
+        rationale = REFUSAL_RATIONALE if decision == "refused" else DROP
+    if rationale is not DROP:
+        body["rationale"] = rationale
+    return client.post(f"{TRANSITIONS}/{transition_id}/response", json=body)
+
+
+def withdraw(client, transition_id, **body):
+    return client.post(f"{TRANSITIONS}/{transition_id}/withdrawal", json=body)
+
+
+def current_service(client, child_id):
+    child = client.get(f"/api/v1/children/{child_id}")
+    assert child.status_code == 200, child.json
+    return child.json["current_service"]
+
+
+def transition_events(auditor, transition_id):
+    """(action, actor's sub) of each audit event of the transition, oldest first."""
+    page = auditor.get(f"/api/v1/audit/events?entity_type=transition&entity_id={transition_id}")
+    assert page.status_code == 200, page.json
+    return [(event["action"], event["actor"]["sub"]) for event in page.json["items"]]
+
+
+def listed_transitions(client, query=""):
+    """The ids of the transitions `client` is shown (up to 500), `query` appended (&...)."""
+    return item_ids(client.get(f"{TRANSITIONS}?limit=500{query}"))
 
 # ---- problem+json -------------------------------------------------------------------------------
 

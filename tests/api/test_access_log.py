@@ -17,9 +17,9 @@ from api.cli import alembic_config, upgrade
 from api.db import session
 from api.models import AccessEvent, AccessEventRecord
 from tests.api.test_chronology import child, convene, decide, ok, post_contact
-from tests.api.test_transitions import iso, new_nhs_number, step_down
 from tests.helpers import (
-    ApiClient, FakeClock, app_config, assert_problem, build_app, contact_body, token_for,
+    ApiClient, FakeClock, app_config, assert_problem, build_app, contact_body, iso, new_nhs_number,
+    step_down, token_for,
 )
 
 ACCESS = "/api/v1/audit/access"

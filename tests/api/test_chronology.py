@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event
 
-from tests.api.test_transitions import iso, new_nhs_number, respond, step_down, step_up, withdraw
-from tests.helpers import assert_problem, contact_body
+from tests.helpers import (
+    assert_problem, contact_body, iso, new_nhs_number, respond, step_down, step_up, withdraw,
+)
 
 ITEM_KEYS = {"at", "kind", "summary", "by", "ref"}
 DECISION_RATIONALE = "Child has unexplained bruising and disclosed being grabbed by an adult."

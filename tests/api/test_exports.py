@@ -11,9 +11,8 @@ import pytest
 from api.models import AccessEvent
 from tests.api.test_access_log import last_event_id, only_event_after
 from tests.api.test_chronology import child, decide, ok, post_contact
-from tests.api.test_transitions import iso, new_nhs_number
 from schemas.exports import CSV_HEADER
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, iso, new_nhs_number
 
 EXPORT = "/api/v1/exports/decisions"
 OCTOBER = {"from": "2026-10-01", "to": "2026-11-01"}
