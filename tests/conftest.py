@@ -8,14 +8,17 @@ signed with a key pair made for the run.
 """
 
 import os
+from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from api.db import session
 from tests.helpers import (
-    DEFAULT_NOW, ApiClient, AuditTrail, build_app, convene, make_staff, own_database,
-    record_outcome, strategy_case, token_for,
+    DEFAULT_NOW, ApiClient, AuditTrail, Case, build_app, child, convene, created, decide, iso,
+    make_staff, new_nhs_number, own_database, record_contact, record_outcome, step_down,
+    strategy_case, token_for,
 )
 
 
@@ -148,3 +151,27 @@ def meeting(practitioner, case):
 def held_meeting(practitioner, meeting):
     """That meeting, held at 09:30: an s47 enquiry."""
     return record_outcome(practitioner, meeting["id"])
+
+
+# ---- records read, for the access log (tests/api/test_access_log*.py) ---------------------------
+
+
+@pytest.fixture
+def family(staff, police, clock):
+    """Amelia and Ben's records: a police contact about them both, a strategy meeting and a
+    step-down about Amelia alone; and a contact about Zoe, who has nothing to do with them."""
+    contact = record_contact(police, received_at=iso(clock() - timedelta(hours=1)),
+                             children=[child("Amelia", new_nhs_number()),
+                                       child("Ben", new_nhs_number())])
+    amelia, ben = (c["id"] for c in contact["children"])
+    decide(staff.mash, contact["id"], "strategy_discussion")
+    meeting = convene(staff.mash, Case(contact["id"], [amelia], None), convened_at=iso(clock()),
+                      scheduled_for=iso(clock() + timedelta(hours=1)))
+    transition = created(step_down(staff.sc, amelia))
+    other = record_contact(staff.mash, received_at=iso(clock() - timedelta(hours=2)),
+                           children=[child("Zoe", new_nhs_number())],
+                           source_agency="oakfield-primary")
+    return SimpleNamespace(
+        contact=contact["id"], amelia=amelia, ben=ben, meeting=meeting["id"],
+        transition=transition["id"], other_contact=other["id"], zoe=other["children"][0]["id"],
+    )

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 
@@ -21,6 +21,7 @@ from api.cli import upgrade
 from api.config import TestConfig
 from api.db import session
 from api.keys import generate_key_pair
+from api.models import AccessEvent
 from api.timescales import LONDON
 from api.vocab import nhs_check_digit
 
@@ -503,6 +504,48 @@ def transition_events(auditor, transition_id):
 def listed_transitions(client, query=""):
     """The ids of the transitions `client` is shown (up to 500), `query` appended (&...)."""
     return item_ids(client.get(f"{TRANSITIONS}?limit=500{query}"))
+
+
+# ---- the access log -----------------------------------------------------------------------------
+
+ACCESS = "/api/v1/audit/access"
+
+
+def last_event_id():
+    """The id of the latest access event (0 if none), to look at what comes after it."""
+    return session.scalar(select(func.max(AccessEvent.id))) or 0
+
+
+def events_after(event_id):
+    return session.scalars(
+        select(AccessEvent).where(AccessEvent.id > event_id).order_by(AccessEvent.id)).all()
+
+
+def only_event_after(event_id):
+    events = events_after(event_id)
+    assert len(events) == 1, [(e.endpoint, e.status) for e in events]
+    return events[0]
+
+
+# The triggers that keep the access log append-only, as the migrations build them.
+ACCESS_LOG_TRIGGERS = {
+    "sqlite": {"access_events_no_update", "access_events_no_delete",
+               "access_event_records_no_update", "access_event_records_no_delete"},
+    "postgresql": {"access_events_no_update_delete", "access_events_no_truncate",
+                   "access_event_records_no_update_delete", "access_event_records_no_truncate"},
+}
+
+
+def access_log_triggers(connection):
+    if connection.dialect.name == "postgresql":
+        rows = connection.execute(text(
+            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN "
+            "(to_regclass('access_events'), to_regclass('access_event_records'))"))
+    else:
+        rows = connection.execute(text(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name IN ('access_events', 'access_event_records')"))
+    return {row[0] for row in rows}
 
 # ---- problem+json -------------------------------------------------------------------------------
 

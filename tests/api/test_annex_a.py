@@ -13,8 +13,10 @@ from types import SimpleNamespace
 import pytest
 
 from api.vocab import nhs_number_with_check_digit
-from tests.api.test_access_log import last_event_id, only_event_after
-from tests.helpers import assert_problem, contact_body, decide, record_outcome
+from tests.helpers import (
+    assert_problem, contact_body, decide, last_event_id, only_event_after, record_outcome,
+)
+
 
 ANNEX_A = "/api/v1/exports/annex-a"
 OCTOBER = {"from": "2026-10-01", "to": "2026-11-01"}

@@ -3,16 +3,18 @@
 import csv
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 
 from api.models import AccessEvent
-from tests.api.test_access_log import last_event_id, only_event_after
-from tests.api.test_chronology import child, decide, ok, post_contact
 from schemas.exports import CSV_HEADER
-from tests.helpers import assert_problem, iso, new_nhs_number
+from tests.helpers import (
+    assert_problem, child, created, decide, iso, last_event_id, new_nhs_number, only_event_after,
+    record_contact, utc,
+)
+
 
 EXPORT = "/api/v1/exports/decisions"
 OCTOBER = {"from": "2026-10-01", "to": "2026-11-01"}
@@ -20,12 +22,9 @@ NDJSON = {"Accept": "application/x-ndjson"}
 CSV = {"Accept": "text/csv"}
 
 
-def at(text):
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
 def contact_decided(staff, received_at, decided_at, outcome="information_advice", **extra):
-    contact = post_contact(staff.mash, received_at, [child("Amelia", new_nhs_number())])
+    contact = record_contact(staff.mash, received_at=iso(received_at),
+                             children=[child("Amelia", new_nhs_number())])
     decision = decide(staff.mash, contact["id"], outcome, decided_at=iso(decided_at), **extra)
     return contact, decision
 
@@ -34,18 +33,18 @@ def contact_decided(staff, received_at, decided_at, outcome="information_advice"
 def history(staff):
     """October 2026 in London (BST to the 25th, then GMT): a contact decided, re-decided (the
     first superseded), approved and fed back on; decisions either side of each boundary."""
-    contact, first = contact_decided(staff, at("2026-10-05T08:00:00Z"), at("2026-10-05T09:00:00Z"))
-    second = decide(staff.mash, contact["id"], "universal_services", decided_at=iso(at("2026-10-07T10:00:00Z")),
+    contact, first = contact_decided(staff, utc("2026-10-05T08:00:00Z"), utc("2026-10-05T09:00:00Z"))
+    second = decide(staff.mash, contact["id"], "universal_services", decided_at=iso(utc("2026-10-07T10:00:00Z")),
                     supersedes=first["id"], supersede_reason="The school nurse can offer support.")
-    ok(staff.mash_manager.post(f"/api/v1/decisions/{second['id']}/approval", json={"note": "Agreed."}))
+    created(staff.mash_manager.post(f"/api/v1/decisions/{second['id']}/approval", json={"note": "Agreed."}))
     for given in ("2026-10-08T10:00:00Z", "2026-10-06T10:00:00Z"):
-        ok(staff.mash.post(f"/api/v1/contacts/{contact['id']}/feedback", json={
+        created(staff.mash.post(f"/api/v1/contacts/{contact['id']}/feedback", json={
             "given_at": given, "method": "phone", "summary": "Told the referrer the outcome."}))
     # 23:59:59 BST on 30 September: September in London, though October's eve in UTC.
-    _, before = contact_decided(staff, at("2026-09-30T20:00:00Z"), at("2026-09-30T22:59:59Z"))
-    _, first_day = contact_decided(staff, at("2026-09-30T20:00:00Z"), at("2026-09-30T23:00:00Z"))
-    _, last_day = contact_decided(staff, at("2026-10-31T20:00:00Z"), at("2026-10-31T23:59:59Z"))
-    _, after = contact_decided(staff, at("2026-10-31T20:00:00Z"), at("2026-11-01T00:00:00Z"))
+    _, before = contact_decided(staff, utc("2026-09-30T20:00:00Z"), utc("2026-09-30T22:59:59Z"))
+    _, first_day = contact_decided(staff, utc("2026-09-30T20:00:00Z"), utc("2026-09-30T23:00:00Z"))
+    _, last_day = contact_decided(staff, utc("2026-10-31T20:00:00Z"), utc("2026-10-31T23:59:59Z"))
+    _, after = contact_decided(staff, utc("2026-10-31T20:00:00Z"), utc("2026-11-01T00:00:00Z"))
     return SimpleNamespace(contact=contact, first=first, second=second, before=before,
                            first_day=first_day, last_day=last_day, after=after)
 

@@ -284,7 +284,7 @@ def test_the_vocabulary_checks_go_down_and_up_again_and_a_stray_row_stops_the_up
             "sqlite": {"audit_events_no_update", "audit_events_no_delete"},
             "postgresql": {"audit_events_no_update_delete", "audit_events_no_truncate"},
         }[engine.dialect.name]
-        from tests.api.test_access_log import ACCESS_LOG_TRIGGERS, access_log_triggers
+        from tests.helpers import ACCESS_LOG_TRIGGERS, access_log_triggers
 
         with engine.connect() as connection:
             assert access_log_triggers(connection) == ACCESS_LOG_TRIGGERS[engine.dialect.name]
