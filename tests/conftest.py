@@ -16,9 +16,9 @@ from sqlalchemy import create_engine, text
 
 from api.db import session
 from tests.helpers import (
-    DEFAULT_NOW, ApiClient, AuditTrail, Case, build_app, child, convene, created, decide, iso,
-    make_staff, new_nhs_number, own_database, record_contact, record_outcome, step_down,
-    strategy_case, token_for,
+    DEFAULT_NOW, ApiClient, AuditTrail, Case, FrontDoor, build_app, child, convene, created,
+    decide, iso, make_staff, new_nhs_number, own_database, record_contact, record_outcome,
+    step_down, strategy_case, token_for,
 )
 
 
@@ -175,3 +175,12 @@ def family(staff, police, clock):
         contact=contact["id"], amelia=amelia, ben=ben, meeting=meeting["id"],
         transition=transition["id"], other_contact=other["id"], zoe=other["children"][0]["id"],
     )
+
+
+# ---- the timeliness metrics (tests/api/test_metrics*.py) -----------------------------------------
+
+
+@pytest.fixture
+def front_door(api_as, clock):
+    """A front door to drive through the API at given moments (tests.helpers.FrontDoor)."""
+    return FrontDoor(api_as, clock)
