@@ -7,6 +7,7 @@ is rolled back at the end; the app's commits become savepoints within it. Tokens
 signed with a key pair made for the run.
 """
 
+import json
 import os
 from datetime import timedelta
 from types import SimpleNamespace
@@ -14,6 +15,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import create_engine, text
 
+from api import timescales
 from api.db import session
 from tests.helpers import (
     DEFAULT_NOW, ApiClient, AuditTrail, Case, FrontDoor, build_app, child, convene, created,
@@ -184,3 +186,47 @@ def family(staff, police, clock):
 def front_door(api_as, clock):
     """A front door to drive through the API at given moments (tests.helpers.FrontDoor)."""
     return FrontDoor(api_as, clock)
+
+
+# ---- the bank holiday calendar changing (tests/domain/test_timescale_facts.py, test_icpc.py) ----
+
+
+@pytest.fixture
+def announce_holiday(monkeypatch):
+    """Add a one-off bank holiday to England's calendar for the rest of the test."""
+
+    def announce(day):
+        published = timescales._bank_holidays
+
+        def with_the_new_holiday(year, country, subdivision):
+            announced = {day} if (year, country, subdivision) == (day.year, "GB", "ENG") else set()
+            return published(year, country, subdivision) | announced
+
+        monkeypatch.setattr(timescales, "_bank_holidays", with_the_new_holiday)
+
+    return announce
+
+
+@pytest.fixture
+def recompute(app):
+    runner = app.test_cli_runner()
+
+    def run():
+        result = runner.invoke(args=["timescales", "recompute"])
+        assert result.exit_code == 0, result.output
+        return {
+            kind: int(n.removesuffix(" changed"))
+            for kind, n in (part.split(": ") for part in result.output.strip().split(", "))
+        }
+
+    return run
+
+
+# ---- the OpenAPI document (tests/contract/) -----------------------------------------------------
+
+
+@pytest.fixture
+def spec(app):
+    """The spec generated from the code, as `flask openapi write` would write it."""
+    api = app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
+    return json.loads(json.dumps(api.spec.to_dict()))

@@ -2,28 +2,36 @@
 tokens, the engine under test, request bodies and the builders that post them, and the checks
 more than one file makes. Fixtures are in tests/conftest.py."""
 
+import base64
 import itertools
 import json
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
+import jwt
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 
 from api import create_app
 from api.auth import mint_token
+from api.caller import Actor, system_actor
 from api.cli import upgrade
 from api.config import TestConfig
-from api.db import session
+from api.db import Base, session
+from api.domain.accounts import create_account
 from api.keys import generate_key_pair
 from api.models import AccessEvent
 from api.timescales import LONDON
 from api.vocab import nhs_check_digit
+from schemas.contacts import ContactCreateSchema
+
 
 PRIVATE_KEY, PUBLIC_KEY = generate_key_pair()
 DEFAULT_NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # a Friday, GMT
@@ -774,6 +782,105 @@ def assert_grouped(response, group_by, first, last, expected_groups):
         actual = figures_of(group)
         for name in SECTIONS:
             assert actual[name] == expected[name], (key, name)
+
+
+# ---- accounts, and tokens made by hand ----------------------------------------------------------
+
+SECRET = "correct horse battery staple"
+
+
+def make_account(name, kind, role, *, secret=SECRET, active=True, **companions):
+    account = create_account(
+        system_actor("test"), name=name, kind=kind, secret=secret, role=role,
+        display_name=f"{name} (test)", **companions,
+    )
+    account.active = active
+    session.commit()  # a savepoint inside the test's rolled-back transaction
+    return account
+
+
+def b64url(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def claims(app, **overrides):
+    """A complete set of access-token claims, as the app itself would mint them."""
+    issued = int(time.time())
+    values = {
+        "sub": "test-auditor", "role": "auditor", "kind": "person", "type": "access",
+        "fresh": False, "jti": str(uuid.uuid4()), "iat": issued, "nbf": issued,
+        "exp": issued + 600, "iss": app.config["JWT_ISSUER"], "aud": app.config["JWT_AUDIENCE"],
+    }
+    values.update(overrides)
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def es256(app, key=PRIVATE_KEY, **overrides):
+    return jwt.encode(claims(app, **overrides), key, algorithm="ES256")
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+# ---- the rules called directly, without HTTP ----------------------------------------------------
+
+POLICE = Actor(sub="wmp-case-system", role="agency", agency="wmp")
+PRACTITIONER = Actor(sub="pat.practitioner", role="practitioner", service="mash")
+
+
+def parsed(**overrides):
+    """A contact body as the route hands it to the domain, after the schema has loaded it."""
+    return ContactCreateSchema().load(contact_body(**overrides))
+
+
+# ---- the database, behind the API's back --------------------------------------------------------
+
+
+def drop_append_only_triggers():
+    """Behind the API's back, as someone with the database password might (rolled back after)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("DROP TRIGGER audit_events_no_update_delete ON audit_events"))
+    else:
+        session.execute(text("DROP TRIGGER audit_events_no_update"))
+        session.execute(text("DROP TRIGGER audit_events_no_delete"))
+
+
+def differences(app):
+    """What the migrated database at `app` lacks or has beyond the models (empty: none)."""
+    with app.extensions["db"].engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "compare_server_default": True}
+        )
+        return compare_metadata(context, Base.metadata)
+
+
+def audit_triggers(app):
+    with app.extensions["db"].engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            rows = connection.execute(text(
+                "SELECT tgname FROM pg_trigger "
+                "WHERE tgrelid = to_regclass('audit_events') AND NOT tgisinternal"
+            ))
+        else:
+            rows = connection.execute(text(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_events'"
+            ))
+        return {row[0] for row in rows}
+
+
+# ---- the calendar and the OpenAPI document ------------------------------------------------------
+
+NEW_HOLIDAY = date(2026, 11, 23)  # a Monday: the one-off bank holiday the tests announce
+METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+
+
+def operations(spec):
+    """(method, path, operation) of every operation of an OpenAPI document."""
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield method, path, operation
 
 # ---- problem+json -------------------------------------------------------------------------------
 

@@ -16,8 +16,11 @@ from api import audit
 from api.keys import generate_key_pair
 from api.db import session
 from api.models import AuditEvent
-from tests.helpers import PRIVATE_KEY, PUBLIC_KEY, assert_problem, contact_body, token_for
-from tests.domain.test_audit_chain import drop_append_only_triggers
+from tests.helpers import (
+    PRIVATE_KEY, PUBLIC_KEY, assert_problem, b64url, contact_body, drop_append_only_triggers,
+    token_for,
+)
+
 
 CHECKPOINT = "/api/v1/audit/checkpoint"
 VERIFY = "/api/v1/audit/verify"
@@ -51,10 +54,6 @@ def claims_of(app, checkpoint):
 
 def sign_by_hand(claims, key=PRIVATE_KEY, typ=CHECKPOINT_TYPE):
     return jwt.encode(claims, key, algorithm="ES256", headers={"typ": typ})
-
-
-def b64url(raw):
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def unb64url(segment):

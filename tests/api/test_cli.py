@@ -82,7 +82,7 @@ def test_an_auditor_token_from_the_command_line_may_verify_the_audit_trail(cli, 
 def test_a_command_line_token_for_an_account_enabled_again_is_accepted(app, cli, anonymous):
     from api.caller import system_actor
     from api.domain.accounts import set_account_active
-    from tests.api.test_auth import make_account
+    from tests.helpers import make_account
 
     account = make_account("returning-system", "client", "agency", agency="wmp")
     for active in (False, True):  # the account's tokens so far stay refused

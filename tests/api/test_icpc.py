@@ -9,12 +9,11 @@ import uuid
 
 import pytest
 
-from tests.domain.test_timescale_facts import (  # noqa: F401  (fixtures)
-    NEW_HOLIDAY, announce_holiday, recompute,
-)
 from tests.helpers import (
-    MEETINGS, NHS_OTHER, assert_problem, child, convene, record_outcome, strategy_case, utc,
+    MEETINGS, NEW_HOLIDAY, NHS_OTHER, assert_problem, child, convene, record_outcome,
+    strategy_case, utc,
 )
+
 
 TWO_CHILDREN = [child("Amelia", "9434765919"), child("Ben", NHS_OTHER)]
 NOT_REQUIRED = {"not_required": True, "reason": "Police and health agree the risk is met by a plan."}

@@ -14,12 +14,6 @@ from tests.contract.case_seed import seed_case
 from tests.helpers import assert_problem, contact_body
 
 
-@pytest.fixture
-def spec(app):
-    api = app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
-    return json.loads(json.dumps(api.spec.to_dict()))
-
-
 def documented(spec, method, path):
     return set(spec["paths"][path][method.lower()]["responses"])
 

@@ -1,34 +1,20 @@
 """openapi.yaml is the contract partners build against: it must be exactly what the code says."""
 
-import json
 import re
 
 import pytest
 import yaml
 
 from api.config import PROJECT_ROOT
+from tests.helpers import operations
+
 
 OPEN_OPERATIONS = {("post", "/api/v1/auth/token"), ("get", "/api/v1/health")}
-METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
-
-
-@pytest.fixture
-def spec(app):
-    """The spec generated from the code, as `flask openapi write` would write it."""
-    api = app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
-    return json.loads(json.dumps(api.spec.to_dict()))
 
 
 @pytest.fixture
 def committed():
     return yaml.safe_load((PROJECT_ROOT / "openapi.yaml").read_text())
-
-
-def operations(spec):
-    for path, item in spec["paths"].items():
-        for method, operation in item.items():
-            if method in METHODS:
-                yield method, path, operation
 
 
 def test_the_committed_openapi_yaml_matches_the_spec_generated_from_the_code(spec, committed):

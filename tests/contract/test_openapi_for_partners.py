@@ -11,8 +11,8 @@ from flask_smorest import Api, Blueprint
 
 from api import create_app
 from api.openapi import PUBLIC_DESCRIPTION, OperationIds, camel_case
-from tests.contract.test_openapi import operations, spec  # noqa: F401 (spec: a fixture)
-from tests.helpers import FakeClock, app_config
+from tests.helpers import FakeClock, app_config, operations
+
 
 CAMEL_CASE = re.compile(r"[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)*")
 

@@ -17,7 +17,11 @@ from api.caller import Actor, system_actor
 from api.cli import upgrade
 from api.db import session
 from api.models import AuditEvent
-from tests.helpers import ApiClient, FakeClock, app_config, build_app, contact_body, token_for
+from tests.helpers import (
+    ApiClient, FakeClock, app_config, build_app, contact_body, drop_append_only_triggers,
+    token_for,
+)
+
 
 GENESIS = "0" * 64
 VERIFY = "/api/v1/audit/verify"
@@ -25,15 +29,6 @@ VERIFY = "/api/v1/audit/verify"
 
 def dialect():
     return session.get_bind().dialect.name
-
-
-def drop_append_only_triggers():
-    """Behind the API's back, as someone with the database password might (rolled back after)."""
-    if dialect() == "postgresql":
-        session.execute(text("DROP TRIGGER audit_events_no_update_delete ON audit_events"))
-    else:
-        session.execute(text("DROP TRIGGER audit_events_no_update"))
-        session.execute(text("DROP TRIGGER audit_events_no_delete"))
 
 
 def head():

@@ -5,7 +5,6 @@ from uuid import UUID
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
@@ -14,7 +13,8 @@ import api.models  # noqa: F401  (every table on Base.metadata)
 from api import create_app
 from api.cli import alembic_config, upgrade
 from api.db import Base
-from tests.helpers import FakeClock, app_config
+from tests.helpers import FakeClock, app_config, audit_triggers, differences
+
 
 AUDIT_TRIGGERS = {
     "sqlite": {"audit_events_no_update", "audit_events_no_delete"},
@@ -34,31 +34,9 @@ def engine_of(app):
     return app.extensions["db"].engine
 
 
-def differences(app):
-    with engine_of(app).connect() as connection:
-        context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "compare_server_default": True}
-        )
-        return compare_metadata(context, Base.metadata)
-
-
 def tables(app):
     with engine_of(app).connect() as connection:
         return set(inspect(connection).get_table_names())
-
-
-def audit_triggers(app):
-    with engine_of(app).connect() as connection:
-        if connection.dialect.name == "postgresql":
-            rows = connection.execute(text(
-                "SELECT tgname FROM pg_trigger "
-                "WHERE tgrelid = to_regclass('audit_events') AND NOT tgisinternal"
-            ))
-        else:
-            rows = connection.execute(text(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_events'"
-            ))
-        return {row[0] for row in rows}
 
 
 def current_revision(app):

@@ -20,8 +20,8 @@ from api.vocab import (
     MEETING_OUTCOMES, MEETING_STATUSES, OUTCOMES, REFERRAL_SOURCES, ROLES, SERVICES, SEXES,
     SYSTEM_ROLE, TOKEN_STATES, TRANSITION_RESPONSES, TRANSITION_STATUSES,
 )
-from tests.helpers import FakeClock, app_config
-from tests.migrations.test_migrations import audit_triggers, differences
+from tests.helpers import FakeClock, app_config, audit_triggers, differences
+
 
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 UNKNOWN = "nope"  # short enough for every column (referral_source holds 4)
