@@ -18,9 +18,9 @@ from sqlalchemy import create_engine, text
 from api import timescales
 from api.db import session
 from tests.helpers import (
-    DEFAULT_NOW, ApiClient, AuditTrail, Case, FrontDoor, build_app, child, convene, created,
-    decide, iso, make_staff, new_nhs_number, own_database, record_contact, record_outcome,
-    step_down, strategy_case, token_for,
+    DEFAULT_NOW, ENGINE, ENGINES, ApiClient, AuditTrail, Case, FrontDoor, build_app, child,
+    convene, created, decide, iso, make_staff, new_nhs_number, own_database, record_contact,
+    record_outcome, step_down, strategy_case, token_for,
 )
 
 
@@ -97,6 +97,82 @@ def api_as(app):
 @pytest.fixture
 def anonymous(app):
     return ApiClient(app)
+
+
+# ---- engine-specific tests, and no other skip in CI -------------------------------------------
+
+ENGINE_SKIPPED = pytest.StashKey[set]()
+OTHER_SKIPS = pytest.StashKey[list]()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "only_on(engine, why): run on that engine alone (tests.helpers.only_on)")
+    config.stash[ENGINE_SKIPPED] = set()
+    config.stash[OTHER_SKIPS] = []
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        marker = item.get_closest_marker("only_on")
+        if marker is None:
+            continue
+        engine, why = marker.args
+        if engine not in ENGINES:
+            raise pytest.UsageError(f"{item.nodeid}: only_on({engine!r}): not an engine we test on")
+        if engine != ENGINE:
+            config.stash[ENGINE_SKIPPED].add(item.nodeid)
+            item.add_marker(pytest.mark.skip(reason=f"{ENGINES[engine]} only: {why}"))
+
+
+def _reason(report):
+    return report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+
+
+def _other_skip(config, report):
+    """(test, reason) if the report is a skip or an xfail that only_on() did not make."""
+    if hasattr(report, "wasxfail"):
+        return report.nodeid, f"xfail: {report.wasxfail or 'no reason given'}"
+    if report.skipped and report.nodeid not in config.stash[ENGINE_SKIPPED]:
+        return report.nodeid, _reason(report)
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    other = _other_skip(item.config, report)
+    if other:
+        item.config.stash[OTHER_SKIPS].append(other)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    report = yield
+    if report.skipped:  # a whole module skipped (pytest.skip(allow_module_level=True), importorskip)
+        collector.config.stash[OTHER_SKIPS].append((report.nodeid, _reason(report)))
+    return report
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # In CI (MASH_CI=1) a test skipped for any reason but its engine is a test that did not run
+    # where it should have: the run fails, whatever else passed.
+    if os.environ.get("MASH_CI") == "1" and session.config.stash[OTHER_SKIPS]:
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    others = config.stash[OTHER_SKIPS]
+    if os.environ.get("MASH_CI") != "1" or not others:
+        return
+    terminalreporter.section("MASH_CI: tests skipped other than by their engine", red=True)
+    for nodeid, reason in others:
+        terminalreporter.line(f"{nodeid}: {reason}", red=True)
+    terminalreporter.line(
+        f"{len(others)} test(s) did not run for a reason other than the engine "
+        f"(tests.helpers.only_on is the only skip allowed in CI): the run fails.", red=True)
 
 
 # ---- the people a test works with: one identity each, the same in every file -------------------

@@ -5,6 +5,7 @@ more than one file makes. Fixtures are in tests/conftest.py."""
 import base64
 import itertools
 import json
+import os
 import time
 import uuid
 from contextlib import contextmanager
@@ -156,6 +157,22 @@ def token_for(app, role, sub=None, service=None, agency=None, minutes=15):
         )
     return token
 
+
+
+# ---- the engine under test ----------------------------------------------------------------------
+
+ENGINES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+# The run's engine: PostgreSQL when TEST_DATABASE_URL names one, else the embedded SQLite.
+ENGINE = make_url(os.environ.get("TEST_DATABASE_URL") or "sqlite://").get_backend_name()
+
+
+def only_on(engine, why):
+    """Mark a test (or, as `pytestmark`, a module) to run on `engine` alone: elsewhere it is
+    skipped, saying `why`. The one way a test may be skipped: with MASH_CI=1 any other skip,
+    skipif or xfail fails the run (tests/conftest.py)."""
+    if engine not in ENGINES:
+        raise ValueError(f"only_on: {engine!r} is not one of {sorted(ENGINES)}")
+    return pytest.mark.only_on(engine, why)
 
 # ---- times ------------------------------------------------------------------------------------
 

@@ -1,7 +1,6 @@
 """Decisions under concurrent writers: real row locks on PostgreSQL (two approvals, two first
 decisions, a decision waiting on the contact's lock), and If-Match on the writes to a contact."""
 
-import os
 import threading
 import uuid
 from time import monotonic
@@ -10,21 +9,16 @@ import pytest
 from sqlalchemy import text
 
 from tests.helpers import (
-    DECISION_RATIONALE, FakeClock, assert_problem, build_app, consent_body, contact_body,
+    DECISION_RATIONALE, FakeClock, assert_problem, build_app, consent_body, contact_body, only_on,
     token_for,
 )
 
 
-ON_POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
-
-
 # ---- real concurrency (PostgreSQL) ----------------------------------------------------------
 
-postgres_only = pytest.mark.skipif(
-    not ON_POSTGRES,
-    reason="Real concurrency needs PostgreSQL's row locks; SQLite serialises every writer "
-           "(set TEST_DATABASE_URL to run it).",
-)
+postgres_only = only_on(
+    "postgresql", "real concurrency needs PostgreSQL's row locks; SQLite serialises every writer "
+    "(set TEST_DATABASE_URL to run it).")
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from api.domain import agencies as agency_rules
 from api.models import AuditEvent, Contact
 from api.routes import contacts as contact_routes
 from tests.helpers import (
-    ApiClient, FakeClock, app_config, assert_problem, build_app, contact_body, own_database,
-    token_for,
+    ApiClient, FakeClock, app_config, assert_problem, build_app, contact_body, only_on,
+    own_database, token_for,
 )
 
 CONTACTS = "/api/v1/contacts"
@@ -503,16 +503,17 @@ def test_limits_come_from_the_environment(monkeypatch):
 
 # ---- statement timeout: 503 (PostgreSQL) ----------------------------------------------------
 
+statement_timeout_only = only_on("postgresql", "the statement timeout is PostgreSQL's")
+
 
 @pytest.fixture
 def impatient_app(fresh_database_url):
-    if fresh_database_url.startswith("sqlite"):
-        pytest.skip("the statement timeout is PostgreSQL's")
     app = build_app(fresh_database_url, STATEMENT_TIMEOUT_MS=300)
     yield app
     app.extensions["db"].engine.dispose()
 
 
+@statement_timeout_only
 def test_a_slow_read_is_cut_off_as_a_503_problem_and_the_worker_serves_on(
     impatient_app, monkeypatch
 ):
@@ -534,6 +535,7 @@ def test_a_slow_read_is_cut_off_as_a_503_problem_and_the_worker_serves_on(
     assert practitioner.get(AGENCIES).status_code == 200
 
 
+@statement_timeout_only
 def test_a_slow_write_is_cut_off_as_a_503_problem_and_records_nothing(
     impatient_app, monkeypatch
 ):
@@ -559,13 +561,12 @@ def test_a_slow_write_is_cut_off_as_a_503_problem_and_records_nothing(
 
 @pytest.fixture
 def unmigrated_impatient_app(fresh_database_url):
-    if fresh_database_url.startswith("sqlite"):
-        pytest.skip("the statement timeout is PostgreSQL's")
     app = create_app(app_config(fresh_database_url, FakeClock(), STATEMENT_TIMEOUT_MS=100))
     yield app
     app.extensions["db"].engine.dispose()
 
 
+@statement_timeout_only
 def test_migrations_run_without_the_statement_timeout(unmigrated_impatient_app):
     app = unmigrated_impatient_app
     engine = app.extensions["db"].engine
@@ -589,6 +590,7 @@ def test_migrations_run_without_the_statement_timeout(unmigrated_impatient_app):
         session.rollback()
 
 
+@statement_timeout_only
 def test_operator_commands_run_without_the_statement_timeout(unmigrated_impatient_app, monkeypatch):
     from api.domain import timescale_facts
 

@@ -2,7 +2,6 @@
 written, the database itself refuses a second open request for a child, and on PostgreSQL
 requests and answers racing each other leave one winner and a 409."""
 
-import os
 import threading
 import time
 import uuid
@@ -17,16 +16,14 @@ from api.db import session
 from api.models import Transition
 from tests.helpers import (
     STEP_UP_RATIONALE, ApiClient, assert_problem, build_app, current_service, listed_transitions,
-    make_staff, open_child, requested, respond, step_up, token_for, transition_events, withdraw,
+    make_staff, only_on, open_child, requested, respond, step_up, token_for, transition_events,
+    withdraw,
 )
 
 
-ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
-postgres_only = pytest.mark.skipif(
-    not ON_POSTGRES,
-    reason="Needs concurrent transactions on PostgreSQL (TEST_DATABASE_URL): SQLite serialises "
-    "every writer, so there is no race to lose.",
-)
+postgres_only = only_on(
+    "postgresql", "needs concurrent transactions on PostgreSQL (TEST_DATABASE_URL): SQLite "
+    "serialises every writer, so there is no race to lose.")
 
 
 # ---- the audit trail ----------------------------------------------------------------------

@@ -18,7 +18,7 @@ from api.cli import upgrade
 from api.db import session
 from api.models import AuditEvent
 from tests.helpers import (
-    ApiClient, FakeClock, app_config, build_app, contact_body, drop_append_only_triggers,
+    ApiClient, FakeClock, app_config, build_app, contact_body, drop_append_only_triggers, only_on,
     token_for,
 )
 
@@ -355,9 +355,8 @@ def test_the_database_refuses_to_delete_every_audit_event_at_once():
     assert audit.verify() == before
 
 
+@only_on("postgresql", "TRUNCATE is PostgreSQL's; SQLite has only DELETE, refused above")
 def test_postgresql_refuses_to_truncate_the_audit_trail():
-    if dialect() != "postgresql":
-        pytest.skip("TRUNCATE is PostgreSQL's; SQLite has only DELETE, refused above")
     before = audit.verify()
     with pytest.raises(DBAPIError, match="append-only"):
         with session.begin_nested():

@@ -20,7 +20,7 @@ from api.vocab import (
     MEETING_OUTCOMES, MEETING_STATUSES, OUTCOMES, REFERRAL_SOURCES, ROLES, SERVICES, SEXES,
     SYSTEM_ROLE, TOKEN_STATES, TRANSITION_RESPONSES, TRANSITION_STATUSES,
 )
-from tests.helpers import FakeClock, app_config, audit_triggers, differences
+from tests.helpers import FakeClock, app_config, audit_triggers, differences, only_on
 
 
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -193,11 +193,10 @@ def test_concern_categories_outside_the_list_are_refused_by_the_database(db, par
     assert_refused(db, "contacts", row, "ck_contacts_concern_categories")
 
 
+@only_on("sqlite", "PostgreSQL refuses text that is not JSON before the CHECK")
 def test_a_text_whose_fragments_would_join_into_a_category_is_refused_by_sqlite(db, parents):
     """PostgreSQL's json type refuses such a text before any CHECK; SQLite stores text, so its
     CHECK must not be fooled: blanking "neglect" out of it must not leave "other"."""
-    if db.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL refuses text that is not JSON before the CHECK")
     row = valid_row("contacts", parents) | {"concern_categories": text("""'["oth"neglect"er"]'""")}
     assert_refused(db, "contacts", row, "ck_contacts_concern_categories")
 
