@@ -89,7 +89,7 @@ def test_a_contacts_history_lists_every_event_about_it_in_the_order_it_happened(
     hold(staff.sc, meeting["id"], day.replace(hour=10, minute=35))
     clock.set(day.replace(hour=13))
     created(staff.sc.post(f"/api/v1/strategy-meetings/{meeting['id']}/minutes",
-                     json={"minutes_recorded_at": iso(day.replace(hour=12, minute=30))}))
+                          json={"minutes_recorded_at": iso(day.replace(hour=12, minute=30))}))
 
     items = history(staff.auditor, contact_id)
     assert_well_formed(items)

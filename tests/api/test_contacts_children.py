@@ -59,7 +59,7 @@ def test_a_child_recorded_by_a_concurrent_contact_after_the_lookup_is_linked_not
 
     monkeypatch.setattr(children_module, "_find", find_missing_once)
     second = record_contact(practitioner, children=[child(local_child_id="LC-RACE")],
-                    source_reference="PPN-RACE-2")
+                            source_reference="PPN-RACE-2")
 
     assert misses == [(NHS_AMELIA, "LC-RACE")]
     assert second["children"][0]["id"] == first["children"][0]["id"]
@@ -106,7 +106,7 @@ def test_a_later_contact_with_the_same_nhs_number_links_to_the_same_child(api_as
     school = api_as("agency", agency="oakfield-primary")
 
     later = record_contact(school, source_agency="oakfield-primary",
-                   children=[child(given_name="Millie", nhs_number="943 476 5919")])
+                           children=[child(given_name="Millie", nhs_number="943 476 5919")])
 
     assert later["children"][0]["id"] == first["children"][0]["id"]
 

@@ -128,7 +128,7 @@ def test_decided_at_the_moment_the_contact_was_received_is_accepted(police, prac
 def test_decided_at_in_the_future_is_rejected(police, practitioner, clock):
     contact = record_contact(police)
     errors = field_errors(post_decision(practitioner, contact["id"],
-                                 decided_at=iso(clock() + timedelta(hours=1))))
+                                        decided_at=iso(clock() + timedelta(hours=1))))
     assert "future" in errors["decided_at"][0]
 
 
@@ -255,7 +255,7 @@ def test_a_superseding_decision_is_held_to_the_consent_rule_too(police, practiti
     first = decided(practitioner, contact["id"], outcome="nfa")
     clock.advance(minutes=5)
     response = post_decision(practitioner, contact["id"], outcome="early_help", supersedes=first["id"],
-                      supersede_reason="The family now asks for help with the children's routines.")
+                             supersede_reason="The family now asks for help with the children's routines.")
     assert "outcome" in field_errors(response)
 
 
@@ -302,7 +302,7 @@ def test_superseding_without_a_reason_is_rejected(police, practitioner, clock):
     first = decided(practitioner, contact["id"])
     clock.advance(minutes=5)
     response = post_decision(practitioner, contact["id"], outcome="universal_services",
-                      supersedes=first["id"])
+                             supersedes=first["id"])
     assert "supersede_reason" in field_errors(response)
     items = practitioner.get(f"/api/v1/contacts/{contact['id']}/decisions").json["items"]
     assert len(items) == 1 and items[0]["superseded_by"] is None
@@ -313,7 +313,7 @@ def test_superseding_with_a_blank_reason_is_rejected(police, practitioner, clock
     first = decided(practitioner, contact["id"])
     clock.advance(minutes=5)
     response = post_decision(practitioner, contact["id"], outcome="universal_services",
-                      supersedes=first["id"], supersede_reason="   ")
+                             supersedes=first["id"], supersede_reason="   ")
     assert "supersede_reason" in field_errors(response)
 
 
@@ -327,7 +327,7 @@ def test_superseding_a_decision_that_is_no_longer_current_is_a_conflict(
                      supersedes=first["id"], supersede_reason="School shared new information.")
     clock.advance(minutes=5)
     response = post_decision(practitioner, contact["id"], outcome="information_advice",
-                      supersedes=first["id"], supersede_reason="Second thoughts on the first.")
+                             supersedes=first["id"], supersede_reason="Second thoughts on the first.")
     assert "supersedes" in field_errors(response, 409)
     third = decided(practitioner, contact["id"], outcome="information_advice",
                     supersedes=second["id"], supersede_reason="Family asked only for advice.")
@@ -338,7 +338,7 @@ def test_superseding_a_decision_that_is_no_longer_current_is_a_conflict(
 def test_a_first_decision_that_claims_to_supersede_something_is_a_conflict(police, practitioner):
     contact = record_contact(police)
     response = post_decision(practitioner, contact["id"], supersedes=str(uuid.uuid4()),
-                      supersede_reason="There is nothing to supersede here.")
+                             supersede_reason="There is nothing to supersede here.")
     assert "supersedes" in field_errors(response, 409)
     assert practitioner.get(f"/api/v1/contacts/{contact['id']}/decisions").json["items"] == []
 
@@ -350,21 +350,21 @@ def test_a_decision_cannot_supersede_another_contacts_decision(police, practitio
     elsewhere = decided(practitioner, other["id"])
     clock.advance(minutes=5)
     response = post_decision(practitioner, contact["id"], supersedes=elsewhere["id"],
-                      supersede_reason="Wrong contact's decision named on purpose.")
+                             supersede_reason="Wrong contact's decision named on purpose.")
     assert "supersedes" in field_errors(response, 409)
 
 
 def test_supersedes_that_is_not_an_id_is_rejected(police, practitioner):
     contact = record_contact(police)
     errors = field_errors(post_decision(practitioner, contact["id"], supersedes="the last one",
-                                 supersede_reason="A reason that would otherwise do."))
+                                        supersede_reason="A reason that would otherwise do."))
     assert "supersedes" in errors
 
 
 def test_a_supersede_reason_without_supersedes_is_rejected(police, practitioner):
     contact = record_contact(police)
     response = post_decision(practitioner, contact["id"],
-                      supersede_reason="A reason for superseding nothing at all.")
+                             supersede_reason="A reason for superseding nothing at all.")
     assert "supersede_reason" in field_errors(response)
     assert practitioner.get(f"/api/v1/contacts/{contact['id']}/decisions").json["items"] == []
 
@@ -441,7 +441,7 @@ def test_refused_decisions_append_no_audit_event(police, practitioner, auditor, 
     refusals = [
         post_decision(practitioner, cid, rationale="See notes, see notes, see notes."),
         post_decision(practitioner, cid, outcome="early_help", supersedes=first["id"],
-               supersede_reason="Family asks for help."),
+                      supersede_reason="Family asks for help."),
         post_decision(practitioner, cid, outcome="universal_services"),
         post_decision(practitioner, cid, supersedes=first["id"]),
         post_decision(practitioner, cid, decided_at=iso(clock() + timedelta(days=1))),

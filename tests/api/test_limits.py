@@ -433,7 +433,7 @@ def test_a_client_naming_itself_another_address_is_not_believed_without_a_truste
 def behind_a_proxy(limited_app, monkeypatch):
     """limited_app's database and limits, served behind one trusted reverse proxy."""
     proxied = create_app(app_config(limited_app.config["DATABASE_URL"], FakeClock(),
-                                      TRUSTED_PROXY_HOPS=1))
+                                    TRUSTED_PROXY_HOPS=1))
     monkeypatch.setitem(proxied.config, "RATELIMIT_TOKEN", "2 per minute")
     yield proxied
     proxied.extensions["db"].engine.dispose()

@@ -25,8 +25,8 @@ def test_minutes_recorded_with_the_outcome_are_judged_against_the_next_working_d
     practitioner, clock, held_at, minutes_recorded_at, on_time
 ):
     held = convene_and_hold(practitioner, clock, received_at=held_at, convened_at=held_at,
-                             held_at=held_at, now="2027-01-04T12:00:00Z",
-                             minutes_recorded_at=minutes_recorded_at)
+                            held_at=held_at, now="2027-01-04T12:00:00Z",
+                            minutes_recorded_at=minutes_recorded_at)
     assert held["minutes_recorded_at"] == minutes_recorded_at
     assert held["minutes_within_1_working_day"] is on_time
 

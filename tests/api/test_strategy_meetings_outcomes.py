@@ -223,9 +223,9 @@ def test_held_same_day_is_judged_on_the_london_calendar(
     practitioner, clock, convened_at, held_at, same_day
 ):
     held = convene_and_hold(practitioner, clock, received_at=convened_at,
-                             convened_at=convened_at, held_at=held_at,
-                             now="2026-11-23T12:00:00Z" if held_at.startswith("2026-11")
-                             else "2026-06-17T12:00:00Z")
+                            convened_at=convened_at, held_at=held_at,
+                            now="2026-11-23T12:00:00Z" if held_at.startswith("2026-11")
+                            else "2026-06-17T12:00:00Z")
     assert held["held_same_day"] is same_day
 
 
@@ -243,13 +243,13 @@ def test_the_icpc_is_due_15_working_days_after_the_london_date_of_the_meeting(
     practitioner, clock, held_at, icpc_due
 ):
     held = convene_and_hold(practitioner, clock, received_at=held_at, convened_at=held_at,
-                             held_at=held_at, now="2027-02-01T12:00:00Z")
+                            held_at=held_at, now="2027-02-01T12:00:00Z")
     assert held["icpc_due_date"] == icpc_due
 
 
 def test_the_icpc_timescale_is_configuration(practitioner, app, clock, monkeypatch):
     monkeypatch.setitem(app.config, "ICPC_WORKING_DAYS", 10)
     held = convene_and_hold(practitioner, clock, received_at="2026-11-20T08:00:00Z",
-                             convened_at="2026-11-20T08:45:00Z", held_at="2026-11-20T09:30:00Z",
-                             now="2026-11-20T10:00:00Z")
+                            convened_at="2026-11-20T08:45:00Z", held_at="2026-11-20T09:30:00Z",
+                            now="2026-11-20T10:00:00Z")
     assert held["icpc_due_date"] == "2026-12-04"
