@@ -18,9 +18,9 @@ from sqlalchemy import create_engine, text
 from api import timescales
 from api.db import session
 from tests.helpers import (
-    DEFAULT_NOW, ENGINE, ENGINES, ApiClient, AuditTrail, Case, FrontDoor, build_app, child,
-    convene, created, decide, iso, make_staff, new_nhs_number, own_database, record_contact,
-    record_outcome, step_down, strategy_case, token_for,
+    DEFAULT_NOW, ENGINE, ENGINES, ApiClient, AuditTrail, FrontDoor, build_app, child, client_as,
+    convene, convene_at, created, decide, iso, make_staff, new_nhs_number, own_database,
+    record_contact, record_outcome, step_down, strategy_case,
 )
 
 
@@ -89,9 +89,17 @@ def api_as(app):
     """api_as("practitioner") -> a client holding a practitioner's token."""
 
     def make(role, **claims):
-        return ApiClient(app, token_for(app, role, **claims))
+        return client_as(app, role, **claims)
 
     return make
+
+
+@pytest.fixture
+def live_app(fresh_database_url):
+    """An app on a database of its own: every request really commits (real concurrency)."""
+    app = build_app(fresh_database_url)
+    yield app
+    app.extensions["db"].engine.dispose()
 
 
 @pytest.fixture
@@ -243,8 +251,7 @@ def family(staff, police, clock):
                                        child("Ben", new_nhs_number())])
     amelia, ben = (c["id"] for c in contact["children"])
     decide(staff.mash, contact["id"], "strategy_discussion")
-    meeting = convene(staff.mash, Case(contact["id"], [amelia], None), convened_at=iso(clock()),
-                      scheduled_for=iso(clock() + timedelta(hours=1)))
+    meeting = convene_at(staff.mash, contact["id"], [amelia], clock())
     transition = created(step_down(staff.sc, amelia))
     other = record_contact(staff.mash, received_at=iso(clock() - timedelta(hours=2)),
                            children=[child("Zoe", new_nhs_number())],

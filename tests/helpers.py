@@ -6,6 +6,7 @@ import base64
 import itertools
 import json
 import os
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -157,6 +158,11 @@ def token_for(app, role, sub=None, service=None, agency=None, minutes=15):
         )
     return token
 
+
+
+def client_as(app, role, **claims):
+    """A client of `app` holding a real token for `role` (and its sub, service or agency)."""
+    return ApiClient(app, token_for(app, role, **claims))
 
 
 # ---- the engine under test ----------------------------------------------------------------------
@@ -392,6 +398,13 @@ def convene(client, case, **overrides):
     return created(client.post(MEETINGS, json=meeting_body(case, **overrides)))
 
 
+def convene_at(client, contact_id, children, convened_at):
+    """A meeting about `children` of the contact, convened at `convened_at` (a datetime) for an
+    hour later."""
+    return convene(client, Case(contact_id, children, None), convened_at=iso(convened_at),
+                   scheduled_for=iso(convened_at + timedelta(hours=1)))
+
+
 def outcome_body(**overrides):
     body = {
         "held_at": "2026-11-20T09:30:00Z",
@@ -475,6 +488,14 @@ def open_child(staff, clock, service, nhs_number=None):
     decide(staff.mash, contact["id"], SERVICE_OUTCOME[service])
     clock.advance(minutes=5)  # later events never tie with the decision
     return contact["children"][0]["id"]
+
+
+def open_request(staff, clock, direction):
+    """A request awaiting an answer: a step-up by early help of a child open to early help, or a
+    step-down by social care of a child open to social care."""
+    if direction == "step_up":
+        return requested(step_up(staff.eh, open_child(staff, clock, "early_help")))
+    return requested(step_down(staff.sc, open_child(staff, clock, "social_care")))
 
 
 def transition_body(child_id, direction, **overrides):
@@ -899,6 +920,19 @@ def operations(spec):
             if method in METHODS:
                 yield method, path, operation
 
+
+def refs(node):
+    """Every $ref anywhere in a part of an OpenAPI document."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                yield value
+            else:
+                yield from refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from refs(value)
+
 # ---- problem+json -------------------------------------------------------------------------------
 
 PROBLEM = "application/problem+json"
@@ -952,6 +986,33 @@ def make_staff(client_for):
         agency=client_for("agency", agency="wmp"),
         admin=client_for("admin", sub="ada"),
     )
+
+
+def live_staff(app):
+    """make_staff() for an app of its own (a live_app), outside the test's transaction."""
+    return make_staff(lambda role, **claims: client_as(app, role, **claims))
+
+
+def race(*calls):
+    """Run each call in its own thread, released together by one barrier; their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results, failures = [None] * len(calls), []
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=30)
+            results[index] = call()
+        except BaseException as error:  # reported below, in the test's own thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a racing request never finished"
+    assert not failures, failures
+    return results
 
 
 class AuditTrail:

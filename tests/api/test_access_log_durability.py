@@ -1,7 +1,6 @@
 """The access log is kept, whatever happens: a read that cannot be logged is not served, the
 database refuses to change or remove events, and each event commits with (or beside) its read."""
 
-import threading
 
 import pytest
 from alembic import command
@@ -14,7 +13,7 @@ from api.db import session
 from api.models import AccessEvent, AccessEventRecord
 from tests.helpers import (
     ACCESS_LOG_TRIGGERS, ApiClient, FakeClock, access_log_triggers, app_config, assert_problem,
-    build_app, contact_body, events_after, last_event_id, token_for,
+    build_app, contact_body, events_after, last_event_id, race, token_for,
 )
 
 
@@ -96,19 +95,9 @@ def test_on_a_real_database_concurrent_reads_each_commit_their_event_refused_one
         path = f"/api/v1/contacts/{created.json['id']}"
         readers = [ApiClient(app, token_for(app, "practitioner", sub=f"reader-{i}")) for i in range(6)]
         readers.append(ApiClient(app, token_for(app, "admin", sub="ada")))  # refused: 403
-        barrier = threading.Barrier(len(readers))
-        statuses = []
-
-        def read(client):
-            barrier.wait()
-            statuses.extend(client.get(path).status_code for _ in range(5))
-
-        threads = [threading.Thread(target=read, args=(client,)) for client in readers]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        assert not any(thread.is_alive() for thread in threads)
+        reads = race(*(lambda client=client: [client.get(path).status_code for _ in range(5)]
+                       for client in readers))
+        statuses = [status for each in reads for status in each]
         assert sorted(statuses) == [200] * 30 + [403] * 5
 
         with app.extensions["db"].engine.connect() as connection:

@@ -13,8 +13,8 @@ from api.keys import generate_key_pair
 from api.db import session
 from api.models import AccessEventRecord
 from tests.helpers import (
-    ApiClient, Case, assert_problem, child, convene, created, decide, events_after, iso,
-    last_event_id, new_nhs_number, only_event_after, record_contact, token_for,
+    ApiClient, assert_problem, child, convene_at, created, decide, events_after, iso,
+    last_event_id, make_account, new_nhs_number, only_event_after, record_contact, token_for,
 )
 
 
@@ -156,13 +156,7 @@ def test_a_forged_token_is_recorded_with_what_it_claims_marked_invalid(app, fami
 
 def test_a_disabled_accounts_token_is_recorded_with_the_actor_it_names_and_marked_revoked(
         app, family):
-    from api.caller import system_actor
-    from api.domain.accounts import create_account
-
-    account = create_account(system_actor("test"), name="priya", kind="person", secret="s3cret!",
-                             role="practitioner", service="mash", display_name="Priya")
-    account.active = False
-    session.commit()
+    make_account("priya", "person", "practitioner", service="mash", active=False)
     revoked = ApiClient(app, token_for(app, "practitioner", sub="priya", service="mash"))
     before = last_event_id()
     assert_problem(revoked.get(f"/api/v1/contacts/{family.contact}"), 401)
@@ -174,11 +168,9 @@ def test_a_disabled_accounts_token_is_recorded_with_the_actor_it_names_and_marke
 def test_a_token_held_before_its_account_was_disabled_and_enabled_is_recorded_revoked(
         app, family):
     from api.caller import system_actor
-    from api.domain.accounts import create_account, set_account_active
+    from api.domain.accounts import set_account_active
 
-    account = create_account(system_actor("test"), name="priya", kind="person", secret="s3cret!",
-                             role="practitioner", service="mash", display_name="Priya")
-    session.commit()
+    account = make_account("priya", "person", "practitioner", service="mash")
     held = ApiClient(app, token_for(app, "practitioner", sub="priya", service="mash"))
     for active in (False, True):
         set_account_active(system_actor("test"), account.id, {"reason": "test"}, active=active)
@@ -245,8 +237,7 @@ def test_writes_do_not_add_access_events(staff, police, clock):
     created(staff.mash.post(f"/api/v1/contacts/{contact['id']}/consent", json={
         "status": "overridden", "reason": "Risk of significant harm: sharing without consent."}))
     decide(staff.mash, contact["id"], "strategy_discussion")
-    convene(staff.mash, Case(contact["id"], [contact["children"][0]["id"]], None),
-            convened_at=iso(clock()), scheduled_for=iso(clock() + timedelta(hours=1)))
+    convene_at(staff.mash, contact["id"], [contact["children"][0]["id"]], clock())
     assert events_after(before) == []
 
 

@@ -7,20 +7,12 @@ import pytest
 from sqlalchemy import event
 
 from tests.helpers import (
-    MEETING_RATIONALE, assert_problem, child, created, decide, iso, new_nhs_number, record_contact,
-    respond, step_down, step_up, utc, withdraw,
+    MEETING_RATIONALE, assert_problem, child, convene_at, created, decide, iso, new_nhs_number,
+    record_contact, respond, step_down, step_up, utc, withdraw,
 )
 
 
 ITEM_KEYS = {"at", "kind", "summary", "by", "ref"}
-
-
-def convene(client, contact_id, children, convened_at):
-    return created(client.post("/api/v1/strategy-meetings", json={
-        "contact_id": contact_id, "children": children, "convened_at": iso(convened_at),
-        "scheduled_for": iso(convened_at + timedelta(hours=1)), "chair": "Mark Evans",
-        "invited": [{"agency": "wmp"}, {"agency": "hilltop-gp"}],
-    }))
 
 
 def hold(client, meeting_id, held_at, **extra):
@@ -84,7 +76,7 @@ def test_a_contacts_history_lists_every_event_about_it_in_the_order_it_happened(
         "given_at": iso(day.replace(hour=8, minute=50)), "method": "phone",
         "summary": "Told PC Doe a strategy discussion is being convened."}))
     clock.set(day.replace(hour=9, minute=40))
-    meeting = convene(staff.mash, contact_id, [child_id], day.replace(hour=9, minute=35))
+    meeting = convene_at(staff.mash, contact_id, [child_id], day.replace(hour=9, minute=35))
     clock.set(day.replace(hour=12))
     hold(staff.sc, meeting["id"], day.replace(hour=10, minute=35))
     clock.set(day.replace(hour=13))
@@ -175,7 +167,7 @@ def test_a_childs_chronology_spans_its_contacts_meetings_and_transitions(staff, 
     decision = decide(staff.mash, first["id"], "strategy_discussion")
     clock.set(day.replace(hour=11))
     created(staff.mash_manager.post(f"/api/v1/decisions/{decision['id']}/approval", json={}))
-    meeting = convene(staff.mash, first["id"], [amelia], day.replace(hour=10, minute=30))
+    meeting = convene_at(staff.mash, first["id"], [amelia], day.replace(hour=10, minute=30))
     clock.set(day.replace(hour=14))
     hold(staff.sc, meeting["id"], day.replace(hour=13))
 
@@ -351,7 +343,7 @@ def add_a_round_of_everything(staff, police, clock, nhs_number):
     created(staff.mash_manager.post(f"/api/v1/decisions/{decision['id']}/approval", json={}))
     created(staff.mash.post(f"/api/v1/contacts/{contact['id']}/feedback", json={
         "given_at": iso(clock()), "method": "phone", "summary": "Strategy discussion under way."}))
-    meeting = convene(staff.mash, contact["id"], [child_id], clock())
+    meeting = convene_at(staff.mash, contact["id"], [child_id], clock())
     clock.advance(hours=2)
     hold(staff.sc, meeting["id"], clock() - timedelta(minutes=30),
          minutes_recorded_at=iso(clock()))

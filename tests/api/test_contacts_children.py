@@ -3,6 +3,8 @@ later contact, never doubled (a concurrent contact included) and never merged wi
 
 import re
 
+import pytest
+
 from api.db import session
 from tests.helpers import (
     CONTACTS, DROP, NHS_AMELIA, NHS_OTHER, NHS_THIRD, assert_problem, child, contact_body,
@@ -154,21 +156,20 @@ def test_a_local_id_of_one_child_with_the_nhs_number_of_another_is_rejected(prac
     assert_problem(response, 422, "children[0].local_child_id")
 
 
-def test_a_different_nhs_number_for_a_child_known_by_local_id_is_rejected(practitioner):
-    record_contact(practitioner, children=[child(nhs_number=NHS_AMELIA, local_child_id="LC-400")])
+@pytest.mark.parametrize("known, sent, field", [
+    pytest.param(("LC-400", NHS_AMELIA), ("LC-400", NHS_OTHER), "children[0].nhs_number",
+                 id="a different NHS number for a child known by local id is rejected"),
+    pytest.param(("LC-500", NHS_AMELIA), ("LC-501", NHS_AMELIA), "children[0].local_child_id",
+                 id="a different local id for a child known by NHS number is rejected"),
+])
+def test_a_known_child_sent_with_one_of_its_identifiers_changed_is_rejected(
+    practitioner, known, sent, field
+):
+    local_child_id, nhs_number = known
+    record_contact(practitioner, children=[child(nhs_number=nhs_number, local_child_id=local_child_id)])
+    local_child_id, nhs_number = sent
 
-    response = practitioner.post(
-        CONTACTS, json=contact_body(children=[child(nhs_number=NHS_OTHER, local_child_id="LC-400")])
-    )
+    response = practitioner.post(CONTACTS, json=contact_body(
+        children=[child(nhs_number=nhs_number, local_child_id=local_child_id)]))
 
-    assert_problem(response, 422, "children[0].nhs_number")
-
-
-def test_a_different_local_id_for_a_child_known_by_nhs_number_is_rejected(practitioner):
-    record_contact(practitioner, children=[child(nhs_number=NHS_AMELIA, local_child_id="LC-500")])
-
-    response = practitioner.post(
-        CONTACTS, json=contact_body(children=[child(nhs_number=NHS_AMELIA, local_child_id="LC-501")])
-    )
-
-    assert_problem(response, 422, "children[0].local_child_id")
+    assert_problem(response, 422, field)

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from tests.helpers import (
-    DECISION_RATIONALE, FakeClock, assert_problem, build_app, consent_body, contact_body, only_on,
-    token_for,
+    DECISION_RATIONALE, assert_problem, audit_actions, audit_length, client_as, consent_body,
+    contact_body, decided, live_staff, only_on, race, record_contact,
 )
 
 
@@ -21,97 +21,44 @@ postgres_only = only_on(
     "(set TEST_DATABASE_URL to run it).")
 
 
-@pytest.fixture
-def committing_app(fresh_database_url):
-    """An app on a database of its own: real commits, real connections, one per thread."""
-    app = build_app(fresh_database_url, clock=FakeClock())
-    yield app
-    app.extensions["db"].engine.dispose()
-
-
-class Caller:
-    def __init__(self, app, role, sub=None, **claims):
-        self.sub = sub
-        self.client = app.test_client()
-        self.headers = {"Authorization": f"Bearer {token_for(app, role, sub=sub, **claims)}"}
-
-    def post(self, path, body):
-        return self.client.post(path, json=body, headers=self.headers)
-
-    def get(self, path):
-        return self.client.get(path, headers=self.headers)
-
-
-def _all_at_once(calls):
-    """Run the calls in threads released together by a barrier; their status codes, in order."""
-    barrier = threading.Barrier(len(calls))
-    statuses = [None] * len(calls)
-    failures = []
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=30)
-            statuses[index] = call().status_code
-        except BaseException as error:  # noqa: BLE001 - reported below
-            failures.append(error)
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not failures, failures
-    return statuses
-
-
 @postgres_only
-def test_two_managers_approving_one_decision_at_once_get_one_201_and_one_409(committing_app):
-    app = committing_app
-    police = Caller(app, "agency", agency="wmp")
-    practitioner = Caller(app, "practitioner", sub="priya", service="mash")
-    managers = [Caller(app, "manager", sub="mark", service="mash"),
-                Caller(app, "manager", sub="maya", service="mash")]
-    auditor = Caller(app, "auditor", sub="alex")
+def test_two_managers_approving_one_decision_at_once_get_one_201_and_one_409(live_app):
+    staff = live_staff(live_app)
+    managers = {"mark": staff.mash_manager,
+                "maya": client_as(live_app, "manager", sub="maya", service="mash")}
     for round_ in range(3):
-        contact = police.post("/api/v1/contacts", contact_body(source_reference=f"R{round_}"))
-        assert contact.status_code == 201, contact.json
-        decision = practitioner.post(f"/api/v1/contacts/{contact.json['id']}/decisions",
-                                     {"outcome": "nfa", "rationale": DECISION_RATIONALE})
-        assert decision.status_code == 201, decision.json
-        url = f"/api/v1/decisions/{decision.json['id']}/approval"
-        before = auditor.get("/api/v1/audit/verify").json["length"]
-        statuses = _all_at_once([lambda m=m: m.post(url, {"note": f"Agreed by {m.sub}."})
-                                 for m in managers])
+        contact = record_contact(staff.agency, source_reference=f"R{round_}")
+        decision = decided(staff.mash, contact["id"])
+        url = f"/api/v1/decisions/{decision['id']}/approval"
+        before = audit_length(staff.auditor)
+        answers = race(*(lambda m=m, sub=sub: m.post(url, {"note": f"Agreed by {sub}."})
+                         for sub, m in managers.items()))
+        statuses = [answer.status_code for answer in answers]
         assert sorted(statuses) == [201, 409], statuses
-        assert auditor.get("/api/v1/audit/verify").json["length"] == before + 1
-        events = auditor.get(f"/api/v1/audit/events?entity_id={decision.json['id']}").json
-        assert [e["action"] for e in events["items"]] == ["decision.recorded", "decision.approved"]
-    assert auditor.get("/api/v1/audit/verify").json["valid"] is True
+        assert audit_length(staff.auditor) == before + 1
+        assert audit_actions(staff.auditor, decision["id"]) == [
+            "decision.recorded", "decision.approved"]
+    assert staff.auditor.get("/api/v1/audit/verify").json["valid"] is True
 
 
 @postgres_only
-def test_two_first_decisions_posted_at_once_on_one_contact_get_one_201_and_one_409(
-    committing_app
-):
-    app = committing_app
-    police = Caller(app, "agency", agency="wmp")
-    deciders = [Caller(app, "practitioner", sub="priya", service="mash"),
-                Caller(app, "manager", sub="mark", service="mash")]
-    auditor = Caller(app, "auditor", sub="alex")
+def test_two_first_decisions_posted_at_once_on_one_contact_get_one_201_and_one_409(live_app):
+    staff = live_staff(live_app)
+    deciders = [staff.mash, staff.mash_manager]
     for round_ in range(3):
-        contact = police.post("/api/v1/contacts", contact_body(source_reference=f"R{round_}"))
-        assert contact.status_code == 201, contact.json
-        url = f"/api/v1/contacts/{contact.json['id']}/decisions"
-        before = auditor.get("/api/v1/audit/verify").json["length"]
-        statuses = _all_at_once([
+        contact = record_contact(staff.agency, source_reference=f"R{round_}")
+        url = f"/api/v1/contacts/{contact['id']}/decisions"
+        before = audit_length(staff.auditor)
+        answers = race(*(
             lambda d=d, o=o: d.post(url, {"outcome": o, "rationale": DECISION_RATIONALE})
-            for d, o in zip(deciders, ("nfa", "information_advice"), strict=True)])
+            for d, o in zip(deciders, ("nfa", "information_advice"), strict=True)))
+        statuses = [answer.status_code for answer in answers]
         assert sorted(statuses) == [201, 409], statuses
-        assert auditor.get("/api/v1/audit/verify").json["length"] == before + 1
+        assert audit_length(staff.auditor) == before + 1
         items = deciders[0].get(url).json["items"]
         assert len(items) == 1
         assert items[0]["superseded_by"] is None
-        read = deciders[0].get(f"/api/v1/contacts/{contact.json['id']}").json
+        read = deciders[0].get(f"/api/v1/contacts/{contact['id']}").json
         assert read["status"] == "decided"
         assert read["current_outcome"]["outcome"] == items[0]["outcome"]
 
@@ -132,14 +79,12 @@ def _wait_until_blocked_on_a_lock(engine, contact_id, deadline_seconds=20):
 
 @postgres_only
 def test_a_decision_waiting_for_the_contacts_lock_judges_consent_as_it_stands_once_granted(
-    committing_app
+    live_app
 ):
-    app = committing_app
-    police = Caller(app, "agency", agency="wmp")
-    practitioner = Caller(app, "practitioner", sub="priya", service="mash")
-    contact = police.post("/api/v1/contacts", contact_body(consent=consent_body("given")))
-    assert contact.status_code == 201, contact.json
-    contact_id = contact.json["id"]
+    app = live_app
+    staff = live_staff(app)
+    practitioner = staff.mash
+    contact_id = record_contact(staff.agency, consent=consent_body("given"))["id"]
     engine = app.extensions["db"].engine
     statuses, bodies = [], []
 

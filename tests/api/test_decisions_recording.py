@@ -13,7 +13,7 @@ import pytest
 
 from api.vocab import OUTCOMES
 from tests.helpers import (
-    DECISION_RATIONALE, OTHER_DECISION_RATIONALE, audit_actions, audit_length, consent_body,
+    DECISION_RATIONALE, DROP, OTHER_DECISION_RATIONALE, audit_actions, audit_length, consent_body,
     decided, field_errors, iso, post_decision, record_contact, utc,
 )
 
@@ -297,24 +297,20 @@ def test_a_decision_that_names_the_current_one_with_a_reason_supersedes_it(
     assert read["current_outcome"]["outcome"] == "assessment"
 
 
-def test_superseding_without_a_reason_is_rejected(police, practitioner, clock):
+@pytest.mark.parametrize("reason", [
+    pytest.param(DROP, id="superseding without a reason is rejected"),
+    pytest.param("   ", id="superseding with a blank reason is rejected"),
+])
+def test_superseding_without_a_real_reason_is_rejected(police, practitioner, clock, reason):
     contact = record_contact(police)
     first = decided(practitioner, contact["id"])
     clock.advance(minutes=5)
+    reason = {} if reason is DROP else {"supersede_reason": reason}
     response = post_decision(practitioner, contact["id"], outcome="universal_services",
-                             supersedes=first["id"])
+                             supersedes=first["id"], **reason)
     assert "supersede_reason" in field_errors(response)
     items = practitioner.get(f"/api/v1/contacts/{contact['id']}/decisions").json["items"]
     assert len(items) == 1 and items[0]["superseded_by"] is None
-
-
-def test_superseding_with_a_blank_reason_is_rejected(police, practitioner, clock):
-    contact = record_contact(police)
-    first = decided(practitioner, contact["id"])
-    clock.advance(minutes=5)
-    response = post_decision(practitioner, contact["id"], outcome="universal_services",
-                             supersedes=first["id"], supersede_reason="   ")
-    assert "supersede_reason" in field_errors(response)
 
 
 def test_superseding_a_decision_that_is_no_longer_current_is_a_conflict(

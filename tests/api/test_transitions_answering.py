@@ -6,7 +6,7 @@ import pytest
 
 from tests.helpers import (
     NOT_A_RATIONALE, REFUSAL_RATIONALE, assert_problem, audit_length, current_service, iso,
-    open_child, requested, respond, step_down, step_up, transition_body, withdraw,
+    open_child, open_request, requested, respond, step_down, step_up, transition_body, withdraw,
 )
 
 
@@ -71,25 +71,23 @@ def test_a_response_is_accepted_or_refused_and_nothing_else(staff, clock, decisi
                    "decision")
 
 
-@pytest.mark.parametrize("who", [
-    "eh_manager", "mash_manager", "sc", "eh", "mash", "auditor", "agency", "admin",
-])
-def test_only_a_social_care_manager_may_answer_a_step_up(staff, clock, who):
-    up = requested(step_up(staff.eh, open_child(staff, clock, "early_help")))
-    before = audit_length(staff.auditor)
-    assert_problem(respond(getattr(staff, who), up["id"]), 403)
-    assert staff.auditor.get(f"/api/v1/transitions/{up['id']}").json["status"] == "requested"
-    assert audit_length(staff.auditor) == before
+# Who may not answer: everyone but a manager of the receiving service.
+NOT_THE_RECEIVING_MANAGER = [
+    *(("step_up", who) for who in ("eh_manager", "mash_manager", "sc", "eh", "mash", "auditor",
+                                   "agency", "admin")),
+    *(("step_down", who) for who in ("sc_manager", "mash_manager", "eh", "sc", "mash", "auditor",
+                                     "agency", "admin")),
+]
 
 
-@pytest.mark.parametrize("who", [
-    "sc_manager", "mash_manager", "eh", "sc", "mash", "auditor", "agency", "admin",
-])
-def test_only_an_early_help_manager_may_answer_a_step_down(staff, clock, who):
-    down = requested(step_down(staff.sc, open_child(staff, clock, "social_care")))
+@pytest.mark.parametrize("direction, who", NOT_THE_RECEIVING_MANAGER,
+                         ids=[f"a {d} answered by {who}" for d, who in NOT_THE_RECEIVING_MANAGER])
+def test_only_a_manager_of_the_receiving_service_may_answer_a_request(staff, clock, direction, who):
+    """A step-up is social care's to answer (its managers'), a step-down early help's."""
+    made = open_request(staff, clock, direction)
     before = audit_length(staff.auditor)
-    assert_problem(respond(getattr(staff, who), down["id"]), 403)
-    assert staff.auditor.get(f"/api/v1/transitions/{down['id']}").json["status"] == "requested"
+    assert_problem(respond(getattr(staff, who), made["id"]), 403)
+    assert staff.auditor.get(f"/api/v1/transitions/{made['id']}").json["status"] == "requested"
     assert audit_length(staff.auditor) == before
 
 
@@ -192,22 +190,22 @@ def test_a_manager_of_the_sending_service_may_withdraw_someone_elses_request(
     assert withdrawn.json["withdrawn_by"] == manager_sub
 
 
-@pytest.mark.parametrize("who", [
-    "eh_other", "sc", "sc_manager", "mash_manager", "mash", "auditor", "agency", "admin",
-])
-def test_nobody_else_may_withdraw_a_step_up(staff, clock, who):
-    up = requested(step_up(staff.eh, open_child(staff, clock, "early_help")))
+# Who may not withdraw: anyone but the requester and the sending service's managers.
+NOT_THE_REQUESTER_OR_SENDER = [
+    *(("step_up", who) for who in ("eh_other", "sc", "sc_manager", "mash_manager", "mash",
+                                   "auditor", "agency", "admin")),
+    *(("step_down", who) for who in ("sc_other", "eh", "eh_manager", "mash_manager")),
+]
+
+
+@pytest.mark.parametrize("direction, who", NOT_THE_REQUESTER_OR_SENDER,
+                         ids=[f"a {d} withdrawn by {who}" for d, who in NOT_THE_REQUESTER_OR_SENDER])
+def test_nobody_else_may_withdraw_a_request(staff, clock, direction, who):
+    made = open_request(staff, clock, direction)
     before = audit_length(staff.auditor)
-    assert_problem(withdraw(getattr(staff, who), up["id"]), 403)
-    assert staff.auditor.get(f"/api/v1/transitions/{up['id']}").json["status"] == "requested"
+    assert_problem(withdraw(getattr(staff, who), made["id"]), 403)
+    assert staff.auditor.get(f"/api/v1/transitions/{made['id']}").json["status"] == "requested"
     assert audit_length(staff.auditor) == before
-
-
-@pytest.mark.parametrize("who", ["sc_other", "eh", "eh_manager", "mash_manager"])
-def test_nobody_else_may_withdraw_a_step_down(staff, clock, who):
-    down = requested(step_down(staff.sc, open_child(staff, clock, "social_care")))
-    assert_problem(withdraw(getattr(staff, who), down["id"]), 403)
-    assert staff.auditor.get(f"/api/v1/transitions/{down['id']}").json["status"] == "requested"
 
 
 def test_withdrawing_needs_a_token(staff, clock, anonymous):

@@ -15,9 +15,8 @@ from sqlalchemy.orm import Session
 from api.db import session
 from api.models import Transition
 from tests.helpers import (
-    STEP_UP_RATIONALE, ApiClient, assert_problem, build_app, current_service, listed_transitions,
-    make_staff, only_on, open_child, requested, respond, step_up, token_for, transition_events,
-    withdraw,
+    STEP_UP_RATIONALE, assert_problem, client_as, current_service, listed_transitions, live_staff,
+    only_on, open_child, race, requested, respond, step_up, transition_events, withdraw,
 )
 
 
@@ -102,40 +101,6 @@ def test_the_database_itself_refuses_a_second_open_request_for_a_child(staff, cl
 # ---- races on PostgreSQL ------------------------------------------------------------------
 
 
-@pytest.fixture
-def live_app(fresh_database_url):
-    """An app on a database of its own: every request really commits."""
-    app = build_app(fresh_database_url)
-    yield app
-    app.extensions["db"].engine.dispose()
-
-
-def live_staff(app):
-    return make_staff(lambda role, **claims: ApiClient(app, token_for(app, role, **claims)))
-
-
-def race(*calls):
-    """Run each call in its own thread, released together by one barrier; their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results, failures = [None] * len(calls), []
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except BaseException as error:  # reported below, in the test's own thread
-            failures.append(error)
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a racing request never finished"
-    assert not failures, failures
-    return results
-
-
 ROUNDS = 5
 
 
@@ -144,7 +109,7 @@ def test_two_managers_answering_at_the_same_moment_one_wins_and_the_other_gets_4
     staff, clock = live_staff(live_app), live_app.test_clock
     for _ in range(ROUNDS):
         up = requested(step_up(staff.eh, open_child(staff, clock, "early_help")))
-        managers = [ApiClient(live_app, token_for(live_app, "manager", sub=sub, service="social_care"))
+        managers = [client_as(live_app, "manager", sub=sub, service="social_care")
                     for sub in ("sara", "saul")]
         answers = race(lambda: respond(managers[0], up["id"], "accepted"),
                        lambda: respond(managers[1], up["id"], "refused"))
@@ -167,8 +132,8 @@ def test_two_step_up_requests_for_one_child_at_the_same_moment_one_is_recorded_a
     staff, clock = live_staff(live_app), live_app.test_clock
     for _ in range(ROUNDS):
         child_id = open_child(staff, clock, "early_help")
-        requesters = [ApiClient(live_app, token_for(live_app, "practitioner", sub=sub,
-                                                    service="early_help")) for sub in ("erin", "eve")]
+        requesters = [client_as(live_app, "practitioner", sub=sub, service="early_help")
+                      for sub in ("erin", "eve")]
         answers = race(lambda: step_up(requesters[0], child_id), lambda: step_up(requesters[1], child_id))
         assert sorted(answer.status_code for answer in answers) == [201, 409], [
             answer.json for answer in answers]

@@ -11,7 +11,7 @@ from flask_smorest import Api, Blueprint
 
 from api import create_app
 from api.openapi import PUBLIC_DESCRIPTION, OperationIds, camel_case
-from tests.helpers import FakeClock, app_config, operations
+from tests.helpers import FakeClock, app_config, operations, refs
 
 
 CAMEL_CASE = re.compile(r"[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)*")
@@ -155,30 +155,18 @@ def test_a_council_names_its_own_contact_and_server(database_url):
     assert document["servers"][0]["url"] == "https://mash.sandwell.example"
 
 
-def _refs(node):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "$ref" and isinstance(value, str):
-                yield value
-            else:
-                yield from _refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _refs(value)
-
-
 def test_every_component_is_used(spec):
     """flask-smorest declares its page-number pagination header's schema even when no route uses
     it (api/openapi.py stops it); this fails if a library update brings such a component back."""
     used = set()
-    pending = list(_refs({key: value for key, value in spec.items() if key != "components"}))
+    pending = list(refs({key: value for key, value in spec.items() if key != "components"}))
     while pending:
         ref = pending.pop()
         if ref in used:
             continue
         used.add(ref)
         kind, name = ref.removeprefix("#/components/").split("/", 1)
-        pending.extend(_refs(spec["components"][kind][name]))
+        pending.extend(refs(spec["components"][kind][name]))
     declared = {
         f"#/components/{kind}/{name}"
         for kind, entries in spec["components"].items()
