@@ -13,10 +13,11 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 
 from api import timescales
 from api.db import session
+from api.models import AuditEvent, Contact
 from tests.helpers import (
     DEFAULT_NOW, ENGINE, ENGINES, ApiClient, AuditTrail, FrontDoor, build_app, child, client_as,
     convene, convene_at, created, decide, iso, make_staff, new_nhs_number, own_database,
@@ -92,6 +93,18 @@ def api_as(app):
         return client_as(app, role, **claims)
 
     return make
+
+
+@pytest.fixture
+def rows(db):
+    """How many contacts and audit events there are, read through the test's own connection:
+    rows() before and after a refused request shows it wrote nothing."""
+
+    def read():
+        return (db.scalar(select(func.count()).select_from(Contact)),
+                db.scalar(select(func.count()).select_from(AuditEvent)))
+
+    return read
 
 
 @pytest.fixture

@@ -246,6 +246,26 @@ def child(given_name="Amelia", nhs_number=NHS_AMELIA, **fields):
     return {key: value for key, value in data.items() if value is not DROP}
 
 
+def read(client, path):
+    """The body of a 200 answer to GET `path`."""
+    response = client.get(path)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.json
+
+
+def walk_pages(client, path, **query):
+    """Every item of a list, following next_cursor from the first page; (items, pages read)."""
+    items, pages, cursor = [], 0, None
+    while True:
+        response = client.get(path, query_string={**query, **({"cursor": cursor} if cursor else {})})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        pages += 1
+        items.extend(response.json["items"])
+        cursor = response.json["next_cursor"]
+        if cursor is None:
+            return items, pages
+
+
 def created(response):
     """The body of a 201 Created answer."""
     assert response.status_code == 201, response.get_data(as_text=True)
@@ -297,9 +317,11 @@ def consent_body(status):
 
 
 def post_decision(client, contact_id, **body):
-    """POST a decision (nfa with DECISION_RATIONALE unless told); the response, whatever it is."""
+    """POST a decision (nfa with DECISION_RATIONALE unless told; DROP leaves a field out); the
+    response, whatever it is."""
     body.setdefault("outcome", "nfa")
     body.setdefault("rationale", DECISION_RATIONALE)
+    body = {key: value for key, value in body.items() if value is not DROP}
     return client.post(f"{CONTACTS}/{contact_id}/decisions", json=body)
 
 
@@ -535,9 +557,7 @@ def withdraw(client, transition_id, **body):
 
 
 def current_service(client, child_id):
-    child = client.get(f"/api/v1/children/{child_id}")
-    assert child.status_code == 200, child.json
-    return child.json["current_service"]
+    return read(client, f"/api/v1/children/{child_id}")["current_service"]
 
 
 def transition_events(auditor, transition_id):

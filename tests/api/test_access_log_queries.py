@@ -9,20 +9,12 @@ from sqlalchemy import select
 
 from api.db import session
 from api.models import AccessEvent
-from tests.helpers import ACCESS, assert_problem, iso, last_event_id, only_event_after
+from tests.helpers import ACCESS, assert_problem, iso, last_event_id, only_event_after, walk_pages
 
 
 def walk(auditor, limit=500, **filters):
     """Every access event matching `filters`, newest first, following next_cursor."""
-    items, cursor = [], None
-    while True:
-        query = {"limit": limit, **filters, **({"cursor": cursor} if cursor else {})}
-        response = auditor.get(ACCESS, query_string=query)
-        assert response.status_code == 200, response.json
-        items.extend(response.json["items"])
-        cursor = response.json["next_cursor"]
-        if cursor is None:
-            return items
+    return walk_pages(auditor, ACCESS, limit=limit, **filters)[0]
 
 
 def case_reads(items):

@@ -8,7 +8,7 @@ from sqlalchemy import event
 
 from tests.helpers import (
     MEETING_RATIONALE, assert_problem, child, convene_at, created, decide, iso, new_nhs_number,
-    record_contact, respond, step_down, step_up, utc, withdraw,
+    read, record_contact, respond, step_down, step_up, utc, withdraw,
 )
 
 
@@ -26,15 +26,11 @@ def hold(client, meeting_id, held_at, **extra):
 
 
 def history(client, contact_id):
-    read = client.get(f"/api/v1/contacts/{contact_id}/history")
-    assert read.status_code == 200, read.json
-    return read.json["items"]
+    return read(client, f"/api/v1/contacts/{contact_id}/history")["items"]
 
 
 def chronology(client, child_id):
-    read = client.get(f"/api/v1/children/{child_id}/chronology")
-    assert read.status_code == 200, read.json
-    return read.json["items"]
+    return read(client, f"/api/v1/children/{child_id}/chronology")["items"]
 
 
 def rows(items):

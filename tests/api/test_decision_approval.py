@@ -2,6 +2,8 @@
 
 import uuid
 
+import pytest
+
 from tests.helpers import approve, audit_actions, decided, field_errors, iso, record_contact
 
 
@@ -25,20 +27,16 @@ def test_a_manager_approves_a_practitioners_decision(
     assert events[1]["data"]["note"] == "Agreed: proportionate."
 
 
-def test_an_approval_needs_no_body_at_all(police, practitioner, manager):
+@pytest.mark.parametrize("body", [
+    pytest.param({}, id="an approval needs no body at all"),
+    pytest.param({"json": {}}, id="an approval with an empty JSON object is accepted"),
+])
+def test_an_approval_needs_no_note(police, practitioner, manager, body):
     contact = record_contact(police)
     decision = decided(practitioner, contact["id"])
-    response = approve(manager, decision["id"])
+    response = approve(manager, decision["id"], **body)
     assert response.status_code == 201, response.json
     assert response.json["approval"]["approved_by"] == "mark"
-    assert response.json["approval"]["note"] is None
-
-
-def test_an_approval_with_an_empty_json_object_is_accepted(police, practitioner, manager):
-    contact = record_contact(police)
-    decision = decided(practitioner, contact["id"])
-    response = approve(manager, decision["id"], json={})
-    assert response.status_code == 201, response.json
     assert response.json["approval"]["note"] is None
 
 

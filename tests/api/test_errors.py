@@ -4,27 +4,10 @@ import json
 import logging
 
 import pytest
-from sqlalchemy import func, select
 
 from api.domain import agencies as agency_rules
-from api.models import AuditEvent, Contact
 from api.routes import contacts as contact_routes
 from tests.helpers import assert_problem, contact_body
-
-
-
-def count(model):
-    return select(func.count()).select_from(model)
-
-
-@pytest.fixture
-def rows(db):
-    """How many contacts and audit events there are, read through the test's own connection."""
-
-    def read():
-        return (db.scalar(count(Contact)), db.scalar(count(AuditEvent)))
-
-    return read
 
 
 # ---- 404, 405 -------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from api.models import AccessEvent
 from schemas.exports import CSV_HEADER
 from tests.helpers import (
     assert_problem, child, created, decide, iso, last_event_id, new_nhs_number, only_event_after,
-    record_contact, utc,
+    record_contact, utc, walk_pages,
 )
 
 
@@ -54,16 +54,8 @@ def october_ids(history):
 
 
 def walk(client, limit, **period):
-    items, cursor, pages = [], None, 0
-    while True:
-        query = {**(period or OCTOBER), "limit": limit, **({"cursor": cursor} if cursor else {})}
-        response = client.get(EXPORT, query_string=query)
-        assert response.status_code == 200, response.json
-        items.extend(response.json["items"])
-        pages += 1
-        cursor = response.json["next_cursor"]
-        if cursor is None:
-            return items, pages
+    """Every row of the export for `period` (October unless told), `limit` a page; and pages."""
+    return walk_pages(client, EXPORT, **(period or OCTOBER), limit=limit)
 
 
 def ndjson(response):
@@ -204,15 +196,7 @@ def test_a_refused_export_is_recorded_too(staff):
 
 
 def walk_audit(auditor, **filters):
-    items, cursor = [], None
-    while True:
-        query = {"limit": 2, **filters, **({"cursor": cursor} if cursor else {})}
-        response = auditor.get("/api/v1/audit/events", query_string=query)
-        assert response.status_code == 200, response.json
-        items.extend(response.json["items"])
-        cursor = response.json["next_cursor"]
-        if cursor is None:
-            return items
+    return walk_pages(auditor, "/api/v1/audit/events", limit=2, **filters)[0]
 
 
 def test_audit_events_stream_as_ndjson_every_event_the_pages_show(staff, history):

@@ -52,15 +52,6 @@ def small_bodies(app, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
 
 
-@pytest.fixture
-def rows(db):
-    def read():
-        return (db.scalar(select(func.count()).select_from(Contact)),
-                db.scalar(select(func.count()).select_from(AuditEvent)))
-
-    return read
-
-
 def chunked(client, raw, content_type="application/json"):
     """POST `raw` as a WSGI server hands over a chunked body: no Content-Length, the stream ends
     where the body ends (`wsgi.input_terminated`, as gunicorn and werkzeug's server set it)."""
