@@ -234,6 +234,10 @@ def trail(auditor):
 # ---- a strategy discussion and its meeting (tests/api/test_strategy_meeting*.py) -----------------
 
 
+# (test_chronology.py's own `case` and test_icpc.py's own `meeting`, both different things,
+# override these two in their modules.)
+
+
 @pytest.fixture
 def case(practitioner):
     """A police contact about Amelia whose current decision is strategy_discussion."""
