@@ -179,9 +179,9 @@ def pytest_make_collect_report(collector):
 def pytest_sessionfinish(session, exitstatus):
     # In CI (MASH_CI=1) a test skipped for any reason but its engine is a test that did not run
     # where it should have: the run fails, whatever else passed.
-    if os.environ.get("MASH_CI") == "1" and session.config.stash[OTHER_SKIPS]:
-        if session.exitstatus == pytest.ExitCode.OK:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    ci = os.environ.get("MASH_CI") == "1"
+    if ci and session.config.stash[OTHER_SKIPS] and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -31,7 +31,7 @@ def test_two_managers_approving_one_decision_at_once_get_one_201_and_one_409(liv
         decision = decided(staff.mash, contact["id"])
         url = f"/api/v1/decisions/{decision['id']}/approval"
         before = audit_length(staff.auditor)
-        answers = race(*(lambda m=m, sub=sub: m.post(url, {"note": f"Agreed by {sub}."})
+        answers = race(*(lambda m=m, sub=sub, url=url: m.post(url, {"note": f"Agreed by {sub}."})
                          for sub, m in managers.items()))
         statuses = [answer.status_code for answer in answers]
         assert sorted(statuses) == [201, 409], statuses
@@ -50,7 +50,7 @@ def test_two_first_decisions_posted_at_once_on_one_contact_get_one_201_and_one_4
         url = f"/api/v1/contacts/{contact['id']}/decisions"
         before = audit_length(staff.auditor)
         answers = race(*(
-            lambda d=d, o=o: d.post(url, {"outcome": o, "rationale": DECISION_RATIONALE})
+            lambda d=d, o=o, url=url: d.post(url, {"outcome": o, "rationale": DECISION_RATIONALE})
             for d, o in zip(deciders, ("nfa", "information_advice"), strict=True)))
         statuses = [answer.status_code for answer in answers]
         assert sorted(statuses) == [201, 409], statuses
