@@ -1,60 +1,28 @@
-"""Tests run on the real engines: SQLite by default, PostgreSQL when TEST_DATABASE_URL is set.
+"""The fixtures the tests share; plain helpers are in tests/helpers.py.
+
+Tests run on the real engines: SQLite by default, PostgreSQL when TEST_DATABASE_URL is set.
 
 The schema is built by the Alembic migrations. Each test runs inside one outer transaction that
 is rolled back at the end; the app's commits become savepoints within it. Tokens are real,
 signed with a key pair made for the run.
 """
 
+import json
 import os
-import time
-import uuid
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import ProgrammingError
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, func, select, text
 
-from api import create_app
-from api.auth import mint_token
-from api.keys import generate_key_pair
-from api.cli import upgrade
-from api.config import TestConfig
+from api import timescales
 from api.db import session
-
-PRIVATE_KEY, PUBLIC_KEY = generate_key_pair()
-DEFAULT_NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # a Friday, GMT
-
-
-class FakeClock:
-    """The app's clock in tests: fixed until a test moves it."""
-
-    def __init__(self, at=DEFAULT_NOW):
-        self.at = at
-
-    def __call__(self):
-        return self.at
-
-    def set(self, at):
-        self.at = at
-
-    def advance(self, **delta):
-        self.at += timedelta(**delta)
-
-
-def _test_config(url, clock, **overrides):
-    return type(
-        "RunConfig",
-        (TestConfig,),
-        {
-            "DATABASE_URL": url,
-            "JWT_PRIVATE_KEY": PRIVATE_KEY,
-            "JWT_PUBLIC_KEY": PUBLIC_KEY,
-            "CLOCK": staticmethod(clock),
-            **overrides,
-        },
-    )
+from api.models import AuditEvent, Contact
+from tests.helpers import (
+    DEFAULT_NOW, ENGINE, ENGINES, ApiClient, AuditTrail, FrontDoor, build_app, child, client_as,
+    convene, convene_at, created, decide, iso, make_staff, new_nhs_number, own_database,
+    record_contact, record_outcome, step_down, strategy_case,
+)
 
 
 def _reset_postgres(url):
@@ -63,19 +31,6 @@ def _reset_postgres(url):
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-
-
-def build_app(url, clock=None, **overrides):
-    """An app on a freshly migrated database at `url`, with the reference agencies loaded."""
-    from seeds import load
-
-    clock = clock or FakeClock()
-    app = create_app(_test_config(url, clock, **overrides))
-    upgrade(app)
-    with app.app_context():
-        load(reference_only=True)
-    app.test_clock = clock
-    return app
 
 
 @pytest.fixture(scope="session")
@@ -123,39 +78,6 @@ def db(request, app):
         database.unbind()
 
 
-@contextmanager
-def own_database(database_url, directory, prefix):
-    """A new, empty database beside the test run's own: a file on SQLite, a database on
-    PostgreSQL (dropped afterwards)."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{directory / f'{prefix}.db'}"
-        return
-    base = make_url(database_url)
-    name = f"mash_{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        _drop_database(admin, name)
-        admin.dispose()
-
-
-def _drop_database(admin, name, attempts=20):
-    # FORCE ends our own leftover connections, but a test that churned many tables can find an
-    # autovacuum worker there, which only a superuser may end: it finishes in a moment, so wait.
-    for attempt in range(attempts):
-        try:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            return
-        except ProgrammingError as error:
-            if "pg_signal_backend" not in str(error) or attempt == attempts - 1:
-                raise
-            time.sleep(0.5)
-
-
 @pytest.fixture
 def fresh_database_url(tmp_path, database_url):
     """A database of its own (for tests that need real commits and real concurrency)."""
@@ -163,54 +85,34 @@ def fresh_database_url(tmp_path, database_url):
         yield url
 
 
-class ApiClient:
-    """A test client that sends a real bearer token for one actor."""
-
-    def __init__(self, app, token=None):
-        self.app = app
-        self.client = app.test_client()
-        self.token = token
-
-    def _headers(self, headers):
-        merged = dict(headers or {})
-        if self.token:
-            merged.setdefault("Authorization", f"Bearer {self.token}")
-        return merged
-
-    def get(self, path, headers=None, **kwargs):
-        return self.client.get(path, headers=self._headers(headers), **kwargs)
-
-    def post(self, path, json=None, headers=None, **kwargs):
-        if json is not None:
-            kwargs["json"] = json
-        return self.client.post(path, headers=self._headers(headers), **kwargs)
-
-    def open(self, path, method, headers=None, **kwargs):
-        return self.client.open(path, method=method, headers=self._headers(headers), **kwargs)
-
-
-def token_for(app, role, sub=None, service=None, agency=None, minutes=15):
-    if role in ("practitioner", "manager") and service is None:
-        service = "mash"
-    if role == "agency" and agency is None:
-        agency = "wmp"
-    with app.app_context():
-        token, _ = mint_token(
-            app, sub or f"test-{role}-{agency or service or 'x'}", role,
-            service=service, agency=agency,
-            kind="client" if role == "agency" else "person", minutes=minutes,
-        )
-    return token
-
-
 @pytest.fixture
 def api_as(app):
     """api_as("practitioner") -> a client holding a practitioner's token."""
 
     def make(role, **claims):
-        return ApiClient(app, token_for(app, role, **claims))
+        return client_as(app, role, **claims)
 
     return make
+
+
+@pytest.fixture
+def rows(db):
+    """How many contacts and audit events there are, read through the test's own connection:
+    rows() before and after a refused request shows it wrote nothing."""
+
+    def read():
+        return (db.scalar(select(func.count()).select_from(Contact)),
+                db.scalar(select(func.count()).select_from(AuditEvent)))
+
+    return read
+
+
+@pytest.fixture
+def live_app(fresh_database_url):
+    """An app on a database of its own: every request really commits (real concurrency)."""
+    app = build_app(fresh_database_url)
+    yield app
+    app.extensions["db"].engine.dispose()
 
 
 @pytest.fixture
@@ -218,23 +120,213 @@ def anonymous(app):
     return ApiClient(app)
 
 
-def contact_body(**overrides):
-    """A valid contact, as a police system would post it; override any top-level field."""
-    body = {
-        "received_at": "2026-11-20T09:00:00Z",
-        "source_agency": "wmp",
-        "source_reference": "PPN-2026-0042",
-        "referrer": {"name": "PC Jane Doe", "role": "Officer", "phone": "0121 000 0000",
-                     "email": "jane.doe@police.example"},
-        "channel": "api",
-        "children": [
-            {"given_name": "Amelia", "family_name": "Hughes", "date_of_birth": "2019-04-02",
-             "sex": "female", "nhs_number": "9434765919"},
-        ],
-        "concerns": {"categories": ["domestic_abuse"],
-                     "summary": "Police attended a domestic incident; the child was present."},
-        "consent": {"status": "not_sought",
-                    "reason": "Police protection notification; consent would increase risk."},
-    }
-    body.update(overrides)
-    return body
+# ---- engine-specific tests, and no other skip in CI -------------------------------------------
+
+ENGINE_SKIPPED = pytest.StashKey[set]()
+OTHER_SKIPS = pytest.StashKey[list]()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "only_on(engine, why): run on that engine alone (tests.helpers.only_on)")
+    config.stash[ENGINE_SKIPPED] = set()
+    config.stash[OTHER_SKIPS] = []
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        marker = item.get_closest_marker("only_on")
+        if marker is None:
+            continue
+        engine, why = marker.args
+        if engine not in ENGINES:
+            raise pytest.UsageError(f"{item.nodeid}: only_on({engine!r}): not an engine we test on")
+        if engine != ENGINE:
+            config.stash[ENGINE_SKIPPED].add(item.nodeid)
+            item.add_marker(pytest.mark.skip(reason=f"{ENGINES[engine]} only: {why}"))
+
+
+def _reason(report):
+    return report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+
+
+def _other_skip(config, report):
+    """(test, reason) if the report is a skip or an xfail that only_on() did not make."""
+    if hasattr(report, "wasxfail"):
+        return report.nodeid, f"xfail: {report.wasxfail or 'no reason given'}"
+    if report.skipped and report.nodeid not in config.stash[ENGINE_SKIPPED]:
+        return report.nodeid, _reason(report)
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    other = _other_skip(item.config, report)
+    if other:
+        item.config.stash[OTHER_SKIPS].append(other)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    report = yield
+    if report.skipped:  # a whole module skipped (pytest.skip(allow_module_level=True), importorskip)
+        collector.config.stash[OTHER_SKIPS].append((report.nodeid, _reason(report)))
+    return report
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # In CI (MASH_CI=1) a test skipped for any reason but its engine is a test that did not run
+    # where it should have: the run fails, whatever else passed.
+    ci = os.environ.get("MASH_CI") == "1"
+    if ci and session.config.stash[OTHER_SKIPS] and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    others = config.stash[OTHER_SKIPS]
+    if os.environ.get("MASH_CI") != "1" or not others:
+        return
+    terminalreporter.section("MASH_CI: tests skipped other than by their engine", red=True)
+    for nodeid, reason in others:
+        terminalreporter.line(f"{nodeid}: {reason}", red=True)
+    terminalreporter.line(
+        f"{len(others)} test(s) did not run for a reason other than the engine "
+        f"(tests.helpers.only_on is the only skip allowed in CI): the run fails.", red=True)
+
+
+# ---- the people a test works with: one identity each, the same in every file -------------------
+
+
+@pytest.fixture
+def police(api_as):
+    """West Midlands Police's case system, posting contacts as a partner agency."""
+    return api_as("agency", agency="wmp", sub="wmp-case-system")
+
+
+@pytest.fixture
+def practitioner(api_as):
+    return api_as("practitioner", sub="priya", service="mash")
+
+
+@pytest.fixture
+def manager(api_as):
+    return api_as("manager", sub="mark", service="mash")
+
+
+@pytest.fixture
+def auditor(api_as):
+    return api_as("auditor", sub="alex")
+
+
+@pytest.fixture
+def staff(api_as):
+    """The practitioners, managers and others of every service (tests.helpers.make_staff)."""
+    return make_staff(api_as)
+
+
+@pytest.fixture
+def trail(auditor):
+    return AuditTrail(auditor)
+
+
+# ---- a strategy discussion and its meeting (tests/api/test_strategy_meeting*.py) -----------------
+
+
+# (test_chronology.py's own `case` and test_icpc.py's own `meeting`, both different things,
+# override these two in their modules.)
+
+
+@pytest.fixture
+def case(practitioner):
+    """A police contact about Amelia whose current decision is strategy_discussion."""
+    return strategy_case(practitioner)
+
+
+@pytest.fixture
+def meeting(practitioner, case):
+    """The strategy meeting convened on that case: 08:45, for 09:30, police and GP invited."""
+    return convene(practitioner, case)
+
+
+@pytest.fixture
+def held_meeting(practitioner, meeting):
+    """That meeting, held at 09:30: an s47 enquiry."""
+    return record_outcome(practitioner, meeting["id"])
+
+
+# ---- records read, for the access log (tests/api/test_access_log*.py) ---------------------------
+
+
+@pytest.fixture
+def family(staff, police, clock):
+    """Amelia and Ben's records: a police contact about them both, a strategy meeting and a
+    step-down about Amelia alone; and a contact about Zoe, who has nothing to do with them."""
+    contact = record_contact(police, received_at=iso(clock() - timedelta(hours=1)),
+                             children=[child("Amelia", new_nhs_number()),
+                                       child("Ben", new_nhs_number())])
+    amelia, ben = (c["id"] for c in contact["children"])
+    decide(staff.mash, contact["id"], "strategy_discussion")
+    meeting = convene_at(staff.mash, contact["id"], [amelia], clock())
+    transition = created(step_down(staff.sc, amelia))
+    other = record_contact(staff.mash, received_at=iso(clock() - timedelta(hours=2)),
+                           children=[child("Zoe", new_nhs_number())],
+                           source_agency="oakfield-primary")
+    return SimpleNamespace(
+        contact=contact["id"], amelia=amelia, ben=ben, meeting=meeting["id"],
+        transition=transition["id"], other_contact=other["id"], zoe=other["children"][0]["id"],
+    )
+
+
+# ---- the timeliness metrics (tests/api/test_metrics*.py) -----------------------------------------
+
+
+@pytest.fixture
+def front_door(api_as, clock):
+    """A front door to drive through the API at given moments (tests.helpers.FrontDoor)."""
+    return FrontDoor(api_as, clock)
+
+
+# ---- the bank holiday calendar changing (tests/domain/test_timescale_facts.py, test_icpc.py) ----
+
+
+@pytest.fixture
+def announce_holiday(monkeypatch):
+    """Add a one-off bank holiday to England's calendar for the rest of the test."""
+
+    def announce(day):
+        published = timescales._bank_holidays
+
+        def with_the_new_holiday(year, country, subdivision):
+            announced = {day} if (year, country, subdivision) == (day.year, "GB", "ENG") else set()
+            return published(year, country, subdivision) | announced
+
+        monkeypatch.setattr(timescales, "_bank_holidays", with_the_new_holiday)
+
+    return announce
+
+
+@pytest.fixture
+def recompute(app):
+    runner = app.test_cli_runner()
+
+    def run():
+        result = runner.invoke(args=["timescales", "recompute"])
+        assert result.exit_code == 0, result.output
+        return {
+            kind: int(n.removesuffix(" changed"))
+            for kind, n in (part.split(": ") for part in result.output.strip().split(", "))
+        }
+
+    return run
+
+
+# ---- the OpenAPI document (tests/contract/) -----------------------------------------------------
+
+
+@pytest.fixture
+def spec(app):
+    """The spec generated from the code, as `flask openapi write` would write it."""
+    api = app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
+    return json.loads(json.dumps(api.spec.to_dict()))

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from api.db import session
 from api.models import AuditEvent
-from tests.api.test_auth import SECRET, assert_problem, bearer, make_account
-from tests.conftest import contact_body
+from tests.helpers import SECRET, assert_problem, bearer, contact_body, make_account
+
 
 ACCOUNTS = "/api/v1/accounts"
 TOKEN_URL = "/api/v1/auth/token"
@@ -182,7 +182,7 @@ def test_each_disable_ends_the_tokens_issued_since_the_last_enable(admin, anonym
 def test_a_token_issued_without_the_generation_claim_works_until_its_account_is_disabled(
         app, admin, anonymous, police_system):
     # As tokens issued before accounts counted their disables: no `gen` claim, counted as 0.
-    from tests.api.test_auth import es256
+    from tests.helpers import es256
 
     earlier = es256(app, sub="police-system", role="agency", agency="wmp", kind="client")
     assert anonymous.get("/api/v1/contacts", headers=bearer(earlier)).status_code == 200

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from api.db import session
 from api.models import Account, AuditEvent
 from tests.api.test_auth import SECRET, make_account
-from tests.conftest import ApiClient, build_app, token_for
+from tests.helpers import ApiClient, build_app, token_for
 
 ACCOUNTS = "/api/v1/accounts"
 TOKEN_URL = "/api/v1/auth/token"

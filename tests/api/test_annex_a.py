@@ -13,9 +13,10 @@ from types import SimpleNamespace
 import pytest
 
 from api.vocab import nhs_number_with_check_digit
-from tests.api.test_access_log import last_event_id, only_event_after
-from tests.api.test_strategy_meetings import DECISION_RATIONALE, assert_problem, record_outcome
-from tests.conftest import contact_body
+from tests.helpers import (
+    assert_problem, contact_body, decide, last_event_id, only_event_after, record_outcome,
+)
+
 
 ANNEX_A = "/api/v1/exports/annex-a"
 OCTOBER = {"from": "2026-10-01", "to": "2026-11-01"}
@@ -49,29 +50,12 @@ DAN = {"given_name": "Dan", "family_name": "Patel", "date_of_birth": "2015-05-05
 INVITED = [{"agency": "wmp"}, {"agency": "hilltop-gp"}, {"agency": "health-visiting"}]
 
 
-@pytest.fixture
-def mash(api_as):
-    return api_as("practitioner", sub="priya", service="mash")
-
-
-@pytest.fixture
-def auditor(api_as):
-    return api_as("auditor", sub="alex")
-
-
 def contact(client, received_at, children, source="wmp", consent=None):
     created = client.post("/api/v1/contacts", json=contact_body(
         received_at=received_at, children=children, source_agency=source,
         **({"consent": consent} if consent else {})))
     assert created.status_code == 201, created.json
     return created.json
-
-
-def decide(client, contact_id, outcome, decided_at, **extra):
-    decided = client.post(f"/api/v1/contacts/{contact_id}/decisions", json={
-        "outcome": outcome, "rationale": DECISION_RATIONALE, "decided_at": decided_at, **extra})
-    assert decided.status_code == 201, decided.json
-    return decided.json
 
 
 def meeting(client, case, at, held_at=None, outcome="s47_enquiry"):
@@ -97,54 +81,55 @@ def icpc_held(client, held_meeting, held_on, *plans):
 
 
 @pytest.fixture
-def cases(mash):
+def cases(practitioner):
     """Amelia's history, with Ben (her brother) on two contacts, an unborn child, and Dan at the
     edges of October. BST ends on 25 October 2026; 5 October 2025 began at 23:00Z on the 4th."""
     # Referral and s47 one second too early to be within 12 months of 5 October 2026: 23:59:59
     # BST on 4 October 2025. Its ICPC, on 5 October 2025, is exactly 12 months before.
-    old = contact(mash, "2025-10-04T22:00:00Z", [AMELIA])
-    decide(mash, old["id"], "strategy_discussion", "2025-10-04T22:59:59Z")
-    icpc_held(mash, meeting(mash, old, "2025-10-04T22:59:59Z"), "2025-10-05", False)
+    old = contact(practitioner, "2025-10-04T22:00:00Z", [AMELIA])
+    decide(practitioner, old["id"], "strategy_discussion", "2025-10-04T22:59:59Z")
+    icpc_held(practitioner, meeting(practitioner, old, "2025-10-04T22:59:59Z"), "2025-10-05", False)
     # Exactly 12 months before (00:00 BST on 5 October 2025): counted. ICPC not required.
-    edge = contact(mash, "2025-10-04T22:30:00Z", [AMELIA])
-    decide(mash, edge["id"], "strategy_discussion", "2025-10-04T23:00:00Z")
-    icpc(mash, meeting(mash, edge, "2025-10-04T23:00:00Z"),
+    edge = contact(practitioner, "2025-10-04T22:30:00Z", [AMELIA])
+    decide(practitioner, edge["id"], "strategy_discussion", "2025-10-04T23:00:00Z")
+    icpc(practitioner, meeting(practitioner, edge, "2025-10-04T23:00:00Z"),
          {"not_required": True, "reason": "Family moved out of the area; case transferred."})
     # A referral superseded by no further action: no longer a referral, not counted.
-    superseded = contact(mash, "2026-03-10T09:00:00Z", [AMELIA],
+    superseded = contact(practitioner, "2026-03-10T09:00:00Z", [AMELIA],
                          consent={"status": "given", "given_by": "Mother"})
-    first = decide(mash, superseded["id"], "assessment", "2026-03-10T10:00:00Z")
-    decide(mash, superseded["id"], "nfa", "2026-03-11T10:00:00Z", supersedes=first["id"],
+    first = decide(practitioner, superseded["id"], "assessment", "2026-03-10T10:00:00Z")
+    decide(practitioner, superseded["id"], "nfa", "2026-03-11T10:00:00Z", supersedes=first["id"],
            supersede_reason="The school had already arranged the support needed.")
     # Both children: one referral, one s47 enquiry and one ICPC each (a plan for Ben only).
-    june = contact(mash, "2026-06-01T08:00:00Z", [AMELIA, BEN])
-    decide(mash, june["id"], "strategy_discussion", "2026-06-01T09:00:00Z")
-    icpc_held(mash, meeting(mash, june, "2026-06-01T10:00:00Z", "2026-06-01T11:00:00Z"),
+    june = contact(practitioner, "2026-06-01T08:00:00Z", [AMELIA, BEN])
+    decide(practitioner, june["id"], "strategy_discussion", "2026-06-01T09:00:00Z")
+    icpc_held(practitioner,
+              meeting(practitioner, june, "2026-06-01T10:00:00Z", "2026-06-01T11:00:00Z"),
               "2026-06-15", False, True)
     # A contact that is not a referral.
-    advice = contact(mash, "2026-08-01T09:00:00Z", [AMELIA])
-    decide(mash, advice["id"], "information_advice", "2026-08-01T10:00:00Z")
+    advice = contact(practitioner, "2026-08-01T09:00:00Z", [AMELIA])
+    decide(practitioner, advice["id"], "information_advice", "2026-08-01T10:00:00Z")
     # October. Received on the 2nd, a referral on the 5th (the advice it was first given superseded).
-    main = contact(mash, "2026-10-02T08:00:00Z", [AMELIA, BEN])
-    advised = decide(mash, main["id"], "information_advice", "2026-10-02T09:00:00Z")
-    decide(mash, main["id"], "strategy_discussion", "2026-10-05T09:00:00Z", supersedes=advised["id"],
+    main = contact(practitioner, "2026-10-02T08:00:00Z", [AMELIA, BEN])
+    advised = decide(practitioner, main["id"], "information_advice", "2026-10-02T09:00:00Z")
+    decide(practitioner, main["id"], "strategy_discussion", "2026-10-05T09:00:00Z", supersedes=advised["id"],
            supersede_reason="The police disclosed an earlier assault on the mother.")
-    icpc_held(mash, meeting(mash, main, "2026-10-05T10:00:00Z", "2026-10-05T11:00:00Z"),
+    icpc_held(practitioner, meeting(practitioner, main, "2026-10-05T10:00:00Z", "2026-10-05T11:00:00Z"),
               "2026-10-20", True, False)
     # Received 00:30 BST on 10 October (the 9th in UTC) from the health visitor; the strategy
     # meeting decided no further action.
-    unborn = contact(mash, "2026-10-09T23:30:00Z", [CARA], source="health-visiting")
-    decide(mash, unborn["id"], "strategy_discussion", "2026-10-10T08:00:00Z")
-    meeting(mash, unborn, "2026-10-10T09:00:00Z", "2026-10-10T10:00:00Z", outcome="no_further_action")
-    later = contact(mash, "2026-10-20T08:00:00Z", [AMELIA],
+    unborn = contact(practitioner, "2026-10-09T23:30:00Z", [CARA], source="health-visiting")
+    decide(practitioner, unborn["id"], "strategy_discussion", "2026-10-10T08:00:00Z")
+    meeting(practitioner, unborn, "2026-10-10T09:00:00Z", "2026-10-10T10:00:00Z", outcome="no_further_action")
+    later = contact(practitioner, "2026-10-20T08:00:00Z", [AMELIA],
                     consent={"status": "given", "given_by": "Mother"})
-    decide(mash, later["id"], "assessment", "2026-10-20T09:00:00Z")
+    decide(practitioner, later["id"], "assessment", "2026-10-20T09:00:00Z")
     # Dan: 23:59:59 BST on 30 September, 23:59:59 GMT on 31 October, midnight on 1 November.
-    dan = [contact(mash, received_at, [DAN])
+    dan = [contact(practitioner, received_at, [DAN])
            for received_at in ("2026-09-30T22:59:59Z", "2026-10-31T23:59:59Z", "2026-11-01T00:00:00Z")]
     children = {"amelia": main["children"][0], "ben": main["children"][1],
                 "cara": unborn["children"][0], "dan": dan[0]["children"][0]}
-    return SimpleNamespace(**{name: mash.get(f"/api/v1/children/{child['id']}").json["reference"]
+    return SimpleNamespace(**{name: practitioner.get(f"/api/v1/children/{child['id']}").json["reference"]
                               for name, child in children.items()})
 
 
@@ -246,10 +231,10 @@ def test_list_5_shows_an_icpc_not_required_and_counts_by_the_london_calendar(aud
     ]
 
 
-def test_an_enquiry_whose_icpc_is_not_yet_recorded_leaves_those_cells_blank(auditor, mash, cases):
-    case = contact(mash, "2026-11-02T08:00:00Z", [DAN])
-    decide(mash, case["id"], "strategy_discussion", "2026-11-02T09:00:00Z")
-    meeting(mash, case, "2026-11-02T10:00:00Z")
+def test_an_enquiry_whose_icpc_is_not_yet_recorded_leaves_those_cells_blank(auditor, practitioner, cases):
+    case = contact(practitioner, "2026-11-02T08:00:00Z", [DAN])
+    decide(practitioner, case["id"], "strategy_discussion", "2026-11-02T09:00:00Z")
+    meeting(practitioner, case, "2026-11-02T10:00:00Z")
     rows = annex_a(auditor, "section-47", {"from": "2026-11-01", "to": "2026-12-01"})[1:]
     assert rows == [[cases.dan, "Male", "AIND: Indian", "05/05/2015", "11", "02/11/2026", "", "",
                      "", "0", "0", "", ""]]
@@ -325,19 +310,19 @@ def test_the_csv_is_named_after_the_list_and_period(auditor):
 # ---- ethnicity --------------------------------------------------------------------------------
 
 
-def test_a_childs_ethnicity_is_recorded_from_the_contact_and_kept(mash):
+def test_a_childs_ethnicity_is_recorded_from_the_contact_and_kept(practitioner):
     unknown = {key: value for key, value in DAN.items() if key != "ethnicity"}
-    first = contact(mash, "2026-11-19T09:00:00Z", [unknown])
+    first = contact(practitioner, "2026-11-19T09:00:00Z", [unknown])
     child_id = first["children"][0]["id"]
-    assert mash.get(f"/api/v1/children/{child_id}").json["ethnicity"] is None
-    contact(mash, "2026-11-19T10:00:00Z", [DAN])  # a later contact knows it: filled in
-    assert mash.get(f"/api/v1/children/{child_id}").json["ethnicity"] == "AIND"
-    again = contact(mash, "2026-11-19T11:00:00Z", [{**DAN, "ethnicity": "AOTH"}])
+    assert practitioner.get(f"/api/v1/children/{child_id}").json["ethnicity"] is None
+    contact(practitioner, "2026-11-19T10:00:00Z", [DAN])  # a later contact knows it: filled in
+    assert practitioner.get(f"/api/v1/children/{child_id}").json["ethnicity"] == "AIND"
+    again = contact(practitioner, "2026-11-19T11:00:00Z", [{**DAN, "ethnicity": "AOTH"}])
     # Another referrer's different description does not overwrite the record.
     assert again["children"][0]["ethnicity"] == "AIND"
-    assert mash.get(f"/api/v1/children/{child_id}").json["ethnicity"] == "AIND"
+    assert practitioner.get(f"/api/v1/children/{child_id}").json["ethnicity"] == "AIND"
 
 
-def test_an_ethnicity_that_is_not_a_cin_code_is_rejected(mash):
-    response = mash.post("/api/v1/contacts", json=contact_body(children=[{**AMELIA, "ethnicity": "British"}]))
+def test_an_ethnicity_that_is_not_a_cin_code_is_rejected(practitioner):
+    response = practitioner.post("/api/v1/contacts", json=contact_body(children=[{**AMELIA, "ethnicity": "British"}]))
     assert_problem(response, 422, "children[0].ethnicity", says="Must be one of: WBRI, WIRI")

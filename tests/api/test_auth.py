@@ -20,31 +20,13 @@ from api.db import session
 from api.domain.accounts import create_account
 from api.models import Account, AuditEvent, Contact, IdempotencyRecord
 from api.vocab import ROLES
-from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, contact_body, token_for
+from tests.helpers import (
+    PUBLIC_KEY, SECRET, assert_problem, b64url, bearer, claims, contact_body, es256, make_account,
+    token_for,
+)
+
 
 TOKEN_URL = "/api/v1/auth/token"
-SECRET = "correct horse battery staple"
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response, status):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body = response.get_json(force=True)
-    assert {"type", "title", "status", "detail"} <= set(body), body
-    assert body["status"] == status
-    assert "msg" not in body  # the JWT library's own error shape
-    return body
-
-
-def make_account(name, kind, role, *, secret=SECRET, active=True, **companions):
-    account = create_account(
-        system_actor("test"), name=name, kind=kind, secret=secret, role=role,
-        display_name=f"{name} (test)", **companions,
-    )
-    account.active = active
-    session.commit()  # a savepoint inside the test's rolled-back transaction
-    return account
 
 
 def decoded(app, token):
@@ -53,30 +35,6 @@ def decoded(app, token):
         token, PUBLIC_KEY, algorithms=["ES256"], issuer=app.config["JWT_ISSUER"],
         audience=app.config["JWT_AUDIENCE"], options={"require": ["exp", "iat", "sub", "iss", "aud"]},
     )
-
-
-def b64url(raw):
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def claims(app, **overrides):
-    """A complete set of access-token claims, as the app itself would mint them."""
-    issued = int(time.time())
-    values = {
-        "sub": "test-auditor", "role": "auditor", "kind": "person", "type": "access",
-        "fresh": False, "jti": str(uuid.uuid4()), "iat": issued, "nbf": issued,
-        "exp": issued + 600, "iss": app.config["JWT_ISSUER"], "aud": app.config["JWT_AUDIENCE"],
-    }
-    values.update(overrides)
-    return {name: value for name, value in values.items() if value is not None}
-
-
-def es256(app, key=PRIVATE_KEY, **overrides):
-    return jwt.encode(claims(app, **overrides), key, algorithm="ES256")
-
-
-def bearer(token):
-    return {"Authorization": f"Bearer {token}"}
 
 
 # ---- issuing tokens -------------------------------------------------------------------------
@@ -556,7 +514,7 @@ def test_on_a_real_database_a_keyed_write_checks_its_account_in_its_own_transact
     engine: the key's claim and the work follow in the same transaction."""
     from sqlalchemy import event as sqlalchemy_event
 
-    from tests.conftest import ApiClient, build_app
+    from tests.helpers import ApiClient, build_app
 
     app = build_app(fresh_database_url)
     engine = app.extensions["db"].engine

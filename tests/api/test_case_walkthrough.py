@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from tests.conftest import contact_body
+from tests.helpers import contact_body
 
 MEETING_RATIONALE = "Disclosure of physical harm by a household adult; police and health agree s47."
 

@@ -16,8 +16,11 @@ from api import audit
 from api.keys import generate_key_pair
 from api.db import session
 from api.models import AuditEvent
-from tests.conftest import PRIVATE_KEY, PUBLIC_KEY, contact_body, token_for
-from tests.domain.test_audit_chain import drop_append_only_triggers
+from tests.helpers import (
+    PRIVATE_KEY, PUBLIC_KEY, assert_problem, b64url, contact_body, drop_append_only_triggers,
+    token_for,
+)
+
 
 CHECKPOINT = "/api/v1/audit/checkpoint"
 VERIFY = "/api/v1/audit/verify"
@@ -51,10 +54,6 @@ def claims_of(app, checkpoint):
 
 def sign_by_hand(claims, key=PRIVATE_KEY, typ=CHECKPOINT_TYPE):
     return jwt.encode(claims, key, algorithm="ES256", headers={"typ": typ})
-
-
-def b64url(raw):
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def unb64url(segment):
@@ -229,7 +228,7 @@ def test_a_checkpoint_is_never_accepted_as_an_access_token(api_as, anonymous):
     for path in ("/api/v1/contacts", CHECKPOINT, VERIFY):
         response = anonymous.get(path, headers={"Authorization": f"Bearer {checkpoint}"})
         assert response.status_code == 401, (path, response.json)
-        assert response.content_type == "application/problem+json"
+        assert_problem(response, 401)
 
 
 # ---- several at once ------------------------------------------------------------------------
@@ -368,7 +367,7 @@ def test_a_body_that_is_not_a_list_of_checkpoints_is_rejected_naming_the_field(
 ):
     response = api_as("auditor").post(VERIFY, json=body)
     assert response.status_code == 422, response.json
-    assert response.content_type == "application/problem+json"
+    assert_problem(response, 422)
     assert field in response.json["errors"], response.json
 
 
@@ -393,7 +392,7 @@ def test_only_auditors_may_take_or_check_checkpoints(api_as, anonymous):
         client = api_as(role)
         for response in (client.get(CHECKPOINT), client.post(VERIFY, json=body)):
             assert response.status_code == 403, (role, response.json)
-            assert response.content_type == "application/problem+json"
+            assert_problem(response, 403)
 
 
 # ---- the command line ------------------------------------------------------------------------

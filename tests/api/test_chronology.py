@@ -6,62 +6,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event
 
-from tests.api.test_transitions import (
-    assert_problem, iso, make_staff, new_nhs_number, respond, step_down, step_up, withdraw,
+from tests.helpers import (
+    MEETING_RATIONALE, assert_problem, child, convene_at, created, decide, iso, new_nhs_number,
+    read, record_contact, respond, step_down, step_up, utc, withdraw,
 )
-from tests.conftest import contact_body
+
 
 ITEM_KEYS = {"at", "kind", "summary", "by", "ref"}
-DECISION_RATIONALE = "Child has unexplained bruising and disclosed being grabbed by an adult."
-MEETING_RATIONALE = "Disclosure of physical harm by a household adult; police and health agree s47."
-
-
-def at(text):
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
-@pytest.fixture
-def staff(api_as):
-    return make_staff(api_as)
-
-
-@pytest.fixture
-def police(api_as):
-    return api_as("agency", sub="wmp-system", agency="wmp")
-
-
-def child(given_name, nhs_number):
-    return {"given_name": given_name, "family_name": "Hughes", "date_of_birth": "2019-04-02",
-            "sex": "female", "nhs_number": nhs_number}
-
-
-def post_contact(client, received_at, children, **overrides):
-    created = client.post("/api/v1/contacts", json=contact_body(
-        received_at=iso(received_at), children=children, **overrides))
-    assert created.status_code == 201, created.json
-    return created.json
-
-
-def ok(response):
-    assert response.status_code == 201, response.json
-    return response.json
-
-
-def decide(client, contact_id, outcome, **extra):
-    return ok(client.post(f"/api/v1/contacts/{contact_id}/decisions", json={
-        "outcome": outcome, "rationale": DECISION_RATIONALE, **extra}))
-
-
-def convene(client, contact_id, children, convened_at):
-    return ok(client.post("/api/v1/strategy-meetings", json={
-        "contact_id": contact_id, "children": children, "convened_at": iso(convened_at),
-        "scheduled_for": iso(convened_at + timedelta(hours=1)), "chair": "Mark Evans",
-        "invited": [{"agency": "wmp"}, {"agency": "hilltop-gp"}],
-    }))
 
 
 def hold(client, meeting_id, held_at, **extra):
-    return ok(client.post(f"/api/v1/strategy-meetings/{meeting_id}/outcome", json={
+    return created(client.post(f"/api/v1/strategy-meetings/{meeting_id}/outcome", json={
         "held_at": iso(held_at),
         "attendance": [{"agency": "wmp", "attended": True, "name": "DS Lee", "role": "Detective"},
                        {"agency": "hilltop-gp", "attended": True, "name": "Dr Shah", "role": "GP"}],
@@ -71,15 +26,11 @@ def hold(client, meeting_id, held_at, **extra):
 
 
 def history(client, contact_id):
-    read = client.get(f"/api/v1/contacts/{contact_id}/history")
-    assert read.status_code == 200, read.json
-    return read.json["items"]
+    return read(client, f"/api/v1/contacts/{contact_id}/history")["items"]
 
 
 def chronology(client, child_id):
-    read = client.get(f"/api/v1/children/{child_id}/chronology")
-    assert read.status_code == 200, read.json
-    return read.json["items"]
+    return read(client, f"/api/v1/children/{child_id}/chronology")["items"]
 
 
 def rows(items):
@@ -94,7 +45,7 @@ def assert_well_formed(items):
         assert set(item["ref"]) == {"type", "id"}, item
         assert item["at"].endswith("Z"), item
         assert isinstance(item["summary"], str) and item["summary"].strip(), item
-    instants = [at(item["at"]) for item in items]
+    instants = [utc(item["at"]) for item in items]
     assert instants == sorted(instants), "not oldest first"
 
 
@@ -105,34 +56,34 @@ def test_a_contacts_history_lists_every_event_about_it_in_the_order_it_happened(
         staff, police, clock):
     day = datetime(2026, 11, 20, tzinfo=UTC)
     clock.set(day.replace(hour=8))
-    contact = post_contact(police, day.replace(hour=7, minute=30),
-                           [child("Amelia", new_nhs_number())])
+    contact = record_contact(police, received_at=iso(day.replace(hour=7, minute=30)),
+                             children=[child("Amelia", new_nhs_number())])
     contact_id, child_id = contact["id"], contact["children"][0]["id"]
 
     clock.set(day.replace(hour=8, minute=20))
-    ok(staff.mash.post(f"/api/v1/contacts/{contact_id}/consent", json={
+    created(staff.mash.post(f"/api/v1/contacts/{contact_id}/consent", json={
         "status": "overridden", "reason": "Risk of significant harm: sharing without consent."}))
     clock.set(day.replace(hour=8, minute=40))
     decision = decide(staff.mash, contact_id, "strategy_discussion")
     clock.set(day.replace(hour=9))
-    ok(staff.mash_manager.post(f"/api/v1/decisions/{decision['id']}/approval", json={"note": "Agreed."}))
+    created(staff.mash_manager.post(f"/api/v1/decisions/{decision['id']}/approval", json={"note": "Agreed."}))
     clock.set(day.replace(hour=9, minute=30))  # recorded after the approval, given before it
-    feedback = ok(staff.mash.post(f"/api/v1/contacts/{contact_id}/feedback", json={
+    feedback = created(staff.mash.post(f"/api/v1/contacts/{contact_id}/feedback", json={
         "given_at": iso(day.replace(hour=8, minute=50)), "method": "phone",
         "summary": "Told PC Doe a strategy discussion is being convened."}))
     clock.set(day.replace(hour=9, minute=40))
-    meeting = convene(staff.mash, contact_id, [child_id], day.replace(hour=9, minute=35))
+    meeting = convene_at(staff.mash, contact_id, [child_id], day.replace(hour=9, minute=35))
     clock.set(day.replace(hour=12))
     hold(staff.sc, meeting["id"], day.replace(hour=10, minute=35))
     clock.set(day.replace(hour=13))
-    ok(staff.sc.post(f"/api/v1/strategy-meetings/{meeting['id']}/minutes",
-                     json={"minutes_recorded_at": iso(day.replace(hour=12, minute=30))}))
+    created(staff.sc.post(f"/api/v1/strategy-meetings/{meeting['id']}/minutes",
+                          json={"minutes_recorded_at": iso(day.replace(hour=12, minute=30))}))
 
     items = history(staff.auditor, contact_id)
     assert_well_formed(items)
     assert rows(items) == [
-        ("2026-11-20T07:30:00Z", "contact_received", "wmp-system", "contact", contact_id),
-        ("2026-11-20T08:00:00Z", "consent_recorded", "wmp-system", "contact", contact_id),
+        ("2026-11-20T07:30:00Z", "contact_received", "wmp-case-system", "contact", contact_id),
+        ("2026-11-20T08:00:00Z", "consent_recorded", "wmp-case-system", "contact", contact_id),
         ("2026-11-20T08:20:00Z", "consent_recorded", "priya", "contact", contact_id),
         ("2026-11-20T08:40:00Z", "decision_recorded", "priya", "decision", decision["id"]),
         ("2026-11-20T08:50:00Z", "feedback_given", "priya", "feedback", feedback["id"]),
@@ -152,11 +103,13 @@ def test_a_contacts_history_lists_every_event_about_it_in_the_order_it_happened(
 
 
 def test_a_contacts_history_leaves_out_other_contacts(staff, police, clock):
-    mine = post_contact(police, clock() - timedelta(hours=1), [child("Amelia", new_nhs_number())])
-    other = post_contact(police, clock() - timedelta(minutes=50), [child("Ben", new_nhs_number())])
+    mine = record_contact(police, received_at=iso(clock() - timedelta(hours=1)),
+                          children=[child("Amelia", new_nhs_number())])
+    other = record_contact(police, received_at=iso(clock() - timedelta(minutes=50)),
+                           children=[child("Ben", new_nhs_number())])
     clock.advance(minutes=5)
     decide(staff.mash, other["id"], "nfa")
-    ok(staff.mash.post(f"/api/v1/contacts/{other['id']}/consent", json={"status": "given",
+    created(staff.mash.post(f"/api/v1/contacts/{other['id']}/consent", json={"status": "given",
                                                                        "given_by": "Father"}))
     items = history(staff.auditor, mine["id"])
     assert [item["kind"] for item in items] == ["contact_received", "consent_recorded"]
@@ -164,14 +117,15 @@ def test_a_contacts_history_leaves_out_other_contacts(staff, police, clock):
 
 
 def test_events_at_the_same_instant_keep_the_order_things_happen_in_a_case(staff, clock):
-    contact = post_contact(staff.mash, clock(), [child("Amelia", new_nhs_number())],
-                           consent={"status": "given", "given_by": "Mother"})
+    contact = record_contact(staff.mash, received_at=iso(clock()),
+                             children=[child("Amelia", new_nhs_number())],
+                             consent={"status": "given", "given_by": "Mother"})
     decision = decide(staff.mash, contact["id"], "early_help")
-    ok(staff.mash_manager.post(f"/api/v1/decisions/{decision['id']}/approval", json={}))
-    ok(staff.mash.post(f"/api/v1/contacts/{contact['id']}/feedback", json={
+    created(staff.mash_manager.post(f"/api/v1/decisions/{decision['id']}/approval", json={}))
+    created(staff.mash.post(f"/api/v1/contacts/{contact['id']}/feedback", json={
         "given_at": iso(clock()), "method": "phone", "summary": "Passed to early help."}))
-    up = ok(step_up(staff.eh, contact["children"][0]["id"], requested_at=iso(clock())))
-    ok(respond(staff.sc_manager, up["id"], "refused"))
+    up = created(step_up(staff.eh, contact["children"][0]["id"], requested_at=iso(clock())))
+    created(respond(staff.sc_manager, up["id"], "refused"))
     expected = ["contact_received", "consent_recorded", "decision_recorded", "decision_approved",
                 "feedback_given", "transition_requested", "transition_refused"]
     items = chronology(staff.auditor, contact["children"][0]["id"])
@@ -181,7 +135,8 @@ def test_events_at_the_same_instant_keep_the_order_things_happen_in_a_case(staff
 
 
 def test_a_superseded_decision_stays_in_the_history(staff, clock):
-    contact = post_contact(staff.mash, clock() - timedelta(hours=1), [child("Amelia", new_nhs_number())])
+    contact = record_contact(staff.mash, received_at=iso(clock() - timedelta(hours=1)),
+                             children=[child("Amelia", new_nhs_number())])
     first = decide(staff.mash, contact["id"], "nfa")
     clock.advance(minutes=30)
     second = decide(staff.mash, contact["id"], "strategy_discussion", supersedes=first["id"],
@@ -201,44 +156,47 @@ def test_a_childs_chronology_spans_its_contacts_meetings_and_transitions(staff, 
 
     # Contact 1 (police) about Amelia and her brother Ben: s47, meeting about Amelia only.
     clock.set(day.replace(hour=9))
-    first = post_contact(police, day.replace(hour=8), [child("Amelia", amelia_nhs), child("Ben", ben_nhs)])
+    first = record_contact(police, received_at=iso(day.replace(hour=8)),
+                           children=[child("Amelia", amelia_nhs), child("Ben", ben_nhs)])
     amelia, ben = first["children"][0]["id"], first["children"][1]["id"]
     clock.set(day.replace(hour=10))
     decision = decide(staff.mash, first["id"], "strategy_discussion")
     clock.set(day.replace(hour=11))
-    ok(staff.mash_manager.post(f"/api/v1/decisions/{decision['id']}/approval", json={}))
-    meeting = convene(staff.mash, first["id"], [amelia], day.replace(hour=10, minute=30))
+    created(staff.mash_manager.post(f"/api/v1/decisions/{decision['id']}/approval", json={}))
+    meeting = convene_at(staff.mash, first["id"], [amelia], day.replace(hour=10, minute=30))
     clock.set(day.replace(hour=14))
     hold(staff.sc, meeting["id"], day.replace(hour=13))
 
     # Ten days later: a step-down, accepted.
     clock.set(day + timedelta(days=10, hours=9))
-    down = ok(step_down(staff.sc, amelia))
+    down = created(step_down(staff.sc, amelia))
     clock.advance(hours=3)
-    ok(respond(staff.eh_manager, down["id"], "accepted"))
+    created(respond(staff.eh_manager, down["id"], "accepted"))
 
     # Contact 2 (a school) about Amelia alone: same NHS number, same child.
     clock.set(day + timedelta(days=15, hours=9))
-    second = post_contact(staff.mash, day + timedelta(days=15, hours=8),
-                          [child("Amelia", amelia_nhs)], source_agency="oakfield-primary",
-                          consent={"status": "given", "given_by": "Mother"})
+    second = record_contact(staff.mash, received_at=iso(day + timedelta(days=15, hours=8)),
+                            children=[child("Amelia", amelia_nhs)],
+                            source_agency="oakfield-primary",
+                            consent={"status": "given", "given_by": "Mother"})
     assert second["children"][0]["id"] == amelia
     clock.advance(hours=1)
-    ok(staff.mash.post(f"/api/v1/contacts/{second['id']}/feedback", json={
+    created(staff.mash.post(f"/api/v1/contacts/{second['id']}/feedback", json={
         "given_at": iso(clock()), "method": "email", "summary": "Passed to her early help worker."}))
 
     # Step-ups: one withdrawn, one refused.
     clock.set(day + timedelta(days=16, hours=9))
-    withdrawn = ok(step_up(staff.eh, amelia))
+    withdrawn = created(step_up(staff.eh, amelia))
     clock.advance(hours=1)
-    ok(withdraw(staff.eh, withdrawn["id"], reason="Sent before the school's information arrived."))
+    created(withdraw(staff.eh, withdrawn["id"], reason="Sent before the school's information arrived."))
     clock.advance(hours=1)
-    refused = ok(step_up(staff.eh, amelia))
+    refused = created(step_up(staff.eh, amelia))
     clock.advance(hours=1)
-    ok(respond(staff.sc_manager, refused["id"], "refused"))
+    created(respond(staff.sc_manager, refused["id"], "refused"))
 
     # A contact about someone else entirely.
-    post_contact(police, clock() - timedelta(minutes=30), [child("Cara", new_nhs_number())])
+    record_contact(police, received_at=iso(clock() - timedelta(minutes=30)),
+                   children=[child("Cara", new_nhs_number())])
 
     items = chronology(staff.auditor, amelia)
     assert_well_formed(items)
@@ -260,7 +218,7 @@ def test_a_childs_chronology_spans_its_contacts_meetings_and_transitions(staff, 
         ("transition_refused", refused["id"]),
     ]
     by = [item["by"] for item in items]
-    assert by == ["wmp-system", "wmp-system", "priya", "priya", "mark", "sam", "sam", "emma",
+    assert by == ["wmp-case-system", "wmp-case-system", "priya", "priya", "mark", "sam", "sam", "emma",
                   "priya", "priya", "priya", "erin", "erin", "erin", "sara"]
     assert items[6]["at"] == down["requested_at"]
     assert items[7]["at"] == iso(day + timedelta(days=10, hours=12))
@@ -274,14 +232,15 @@ def test_a_childs_chronology_spans_its_contacts_meetings_and_transitions(staff, 
 
 
 def test_a_backdated_request_takes_its_place_in_the_chronology_by_when_it_was_made(staff, clock):
-    contact = post_contact(staff.mash, clock() - timedelta(hours=3), [child("Amelia", new_nhs_number())],
-                           consent={"status": "given", "given_by": "Mother"})
+    contact = record_contact(staff.mash, received_at=iso(clock() - timedelta(hours=3)),
+                             children=[child("Amelia", new_nhs_number())],
+                             consent={"status": "given", "given_by": "Mother"})
     amelia = contact["children"][0]["id"]
     decide(staff.mash, contact["id"], "early_help", decided_at=iso(clock() - timedelta(hours=2)))
     feedback_at = clock() - timedelta(minutes=30)
-    ok(staff.mash.post(f"/api/v1/contacts/{contact['id']}/feedback", json={
+    created(staff.mash.post(f"/api/v1/contacts/{contact['id']}/feedback", json={
         "given_at": iso(feedback_at), "method": "letter", "summary": "Referred on to early help."}))
-    up = ok(step_up(staff.eh, amelia, requested_at=iso(clock() - timedelta(hours=1))))
+    up = created(step_up(staff.eh, amelia, requested_at=iso(clock() - timedelta(hours=1))))
     kinds = [item["kind"] for item in chronology(staff.auditor, amelia)]
     assert kinds == ["contact_received", "decision_recorded", "transition_requested",
                      "feedback_given", "consent_recorded"]
@@ -289,7 +248,8 @@ def test_a_backdated_request_takes_its_place_in_the_chronology_by_when_it_was_ma
 
 
 def test_a_child_with_only_a_contact_has_a_short_chronology(staff, clock):
-    contact = post_contact(staff.mash, clock() - timedelta(hours=1), [child("Amelia", new_nhs_number())])
+    contact = record_contact(staff.mash, received_at=iso(clock() - timedelta(hours=1)),
+                             children=[child("Amelia", new_nhs_number())])
     items = chronology(staff.sc_manager, contact["children"][0]["id"])
     assert [item["kind"] for item in items] == ["contact_received", "consent_recorded"]
 
@@ -299,7 +259,8 @@ def test_a_child_with_only_a_contact_has_a_short_chronology(staff, clock):
 
 @pytest.fixture
 def case(staff, police, clock):
-    contact = post_contact(police, clock() - timedelta(hours=1), [child("Amelia", new_nhs_number())])
+    contact = record_contact(police, received_at=iso(clock() - timedelta(hours=1)),
+                             children=[child("Amelia", new_nhs_number())])
     decide(staff.mash, contact["id"], "strategy_discussion")
     return contact["id"], contact["children"][0]["id"]
 
@@ -367,32 +328,33 @@ class StatementCounter:
 
 def add_a_round_of_everything(staff, police, clock, nhs_number):
     """A contact about the child with every kind of event, and a closed transition of each kind."""
-    contact = post_contact(police, clock() - timedelta(minutes=30), [child("Amelia", nhs_number)])
+    contact = record_contact(police, received_at=iso(clock() - timedelta(minutes=30)),
+                             children=[child("Amelia", nhs_number)])
     child_id = contact["children"][0]["id"]
-    ok(staff.mash.post(f"/api/v1/contacts/{contact['id']}/consent", json={
+    created(staff.mash.post(f"/api/v1/contacts/{contact['id']}/consent", json={
         "status": "overridden", "reason": "Risk of significant harm: sharing without consent."}))
     clock.advance(minutes=1)
     decision = decide(staff.mash, contact["id"], "strategy_discussion")
     clock.advance(minutes=1)
-    ok(staff.mash_manager.post(f"/api/v1/decisions/{decision['id']}/approval", json={}))
-    ok(staff.mash.post(f"/api/v1/contacts/{contact['id']}/feedback", json={
+    created(staff.mash_manager.post(f"/api/v1/decisions/{decision['id']}/approval", json={}))
+    created(staff.mash.post(f"/api/v1/contacts/{contact['id']}/feedback", json={
         "given_at": iso(clock()), "method": "phone", "summary": "Strategy discussion under way."}))
-    meeting = convene(staff.mash, contact["id"], [child_id], clock())
+    meeting = convene_at(staff.mash, contact["id"], [child_id], clock())
     clock.advance(hours=2)
     hold(staff.sc, meeting["id"], clock() - timedelta(minutes=30),
          minutes_recorded_at=iso(clock()))
     clock.advance(minutes=1)
     for close in ("withdraw", "refuse", "accept"):
-        down = ok(step_down(staff.sc, child_id))
+        down = created(step_down(staff.sc, child_id))
         clock.advance(minutes=1)
         if close == "withdraw":
-            ok(withdraw(staff.sc, down["id"]))
+            created(withdraw(staff.sc, down["id"]))
         else:
-            ok(respond(staff.eh_manager, down["id"], "refused" if close == "refuse" else "accepted"))
+            created(respond(staff.eh_manager, down["id"], "refused" if close == "refuse" else "accepted"))
         clock.advance(minutes=1)
-    up = ok(step_up(staff.eh, child_id))
+    up = created(step_up(staff.eh, child_id))
     clock.advance(minutes=1)
-    ok(respond(staff.sc_manager, up["id"], "accepted"))
+    created(respond(staff.sc_manager, up["id"], "accepted"))
     clock.advance(minutes=1)
     return contact["id"], child_id
 
@@ -411,9 +373,9 @@ def test_reading_a_chronology_takes_the_same_number_of_queries_however_long_it_i
 
     for _ in range(3):
         add_a_round_of_everything(staff, police, clock, nhs_number)
-    ok(staff.mash.post(f"/api/v1/contacts/{contact_id}/consent", json={
+    created(staff.mash.post(f"/api/v1/contacts/{contact_id}/consent", json={
         "status": "given", "given_by": "Mother"}))
-    ok(staff.mash.post(f"/api/v1/contacts/{contact_id}/feedback", json={
+    created(staff.mash.post(f"/api/v1/contacts/{contact_id}/feedback", json={
         "given_at": iso(clock()), "method": "email", "summary": "A second update to the referrer."}))
 
     with StatementCounter(engine) as long:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from api.db import session
 from api.models import AuditEvent
-from tests.conftest import PUBLIC_KEY, contact_body
+from tests.helpers import PUBLIC_KEY, contact_body
 
 
 @pytest.fixture
@@ -29,37 +29,28 @@ def claims_of(app, token):
 # ---- token create ---------------------------------------------------------------------------
 
 
-def test_a_practitioner_token_from_the_command_line_is_accepted_by_the_api(app, cli, anonymous):
-    result = cli("token", "create", "--sub", "x", "--role", "practitioner", "--service", "mash")
+@pytest.mark.parametrize("role, companion, lifetime, path", [
+    pytest.param("practitioner", ("service", "mash"), "TOKEN_MINUTES_PERSON", "/api/v1/contacts",
+                 id="a practitioner's token carries its service and a person's lifetime"),
+    pytest.param("manager", ("service", "early_help"), "TOKEN_MINUTES_PERSON", "/api/v1/contacts",
+                 id="a manager's token carries its service and a person's lifetime"),
+    pytest.param("agency", ("agency", "wmp"), "TOKEN_MINUTES_CLIENT", "/api/v1/agencies",
+                 id="an agency's token carries its agency and a client's lifetime"),
+])
+def test_a_command_line_token_carries_its_claims_and_is_accepted_by_the_api(
+    app, cli, anonymous, role, companion, lifetime, path
+):
+    name, value = companion
+    result = cli("token", "create", "--sub", "x", "--role", role, f"--{name}", value)
 
     assert result.exit_code == 0, result.output
     token = result.output.strip()
     assert token.count(".") == 2 and "\n" not in token
-    response = anonymous.get("/api/v1/contacts", headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 200, response.json
-
-
-def test_a_command_line_token_carries_the_role_service_and_a_persons_lifetime(app, cli):
-    result = cli("token", "create", "--sub", "x", "--role", "manager", "--service", "early_help")
-
-    assert result.exit_code == 0, result.output
-    claims = claims_of(app, result.output.strip())
-    assert (claims["sub"], claims["role"], claims["service"]) == ("x", "manager", "early_help")
-    assert "agency" not in claims
-    assert claims["exp"] - claims["iat"] == app.config["TOKEN_MINUTES_PERSON"] * 60
-
-
-def test_an_agency_token_from_the_command_line_carries_its_agency_and_a_clients_lifetime(
-    app, cli, anonymous
-):
-    result = cli("token", "create", "--sub", "police-script", "--role", "agency", "--agency", "wmp")
-
-    assert result.exit_code == 0, result.output
-    token = result.output.strip()
     claims = claims_of(app, token)
-    assert (claims["role"], claims["agency"]) == ("agency", "wmp")
-    assert claims["exp"] - claims["iat"] == app.config["TOKEN_MINUTES_CLIENT"] * 60
-    response = anonymous.get("/api/v1/agencies", headers={"Authorization": f"Bearer {token}"})
+    assert (claims["sub"], claims["role"], claims[name]) == ("x", role, value)
+    assert ({"service", "agency"} - {name}).isdisjoint(claims)
+    assert claims["exp"] - claims["iat"] == app.config[lifetime] * 60
+    response = anonymous.get(path, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.json
 
 
@@ -82,7 +73,7 @@ def test_an_auditor_token_from_the_command_line_may_verify_the_audit_trail(cli, 
 def test_a_command_line_token_for_an_account_enabled_again_is_accepted(app, cli, anonymous):
     from api.caller import system_actor
     from api.domain.accounts import set_account_active
-    from tests.api.test_auth import make_account
+    from tests.helpers import make_account
 
     account = make_account("returning-system", "client", "agency", agency="wmp")
     for active in (False, True):  # the account's tokens so far stay refused

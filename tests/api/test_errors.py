@@ -4,44 +4,10 @@ import json
 import logging
 
 import pytest
-from sqlalchemy import func, select
 
 from api.domain import agencies as agency_rules
-from api.models import AuditEvent, Contact
 from api.routes import contacts as contact_routes
-from tests.conftest import contact_body
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response, status):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body = json.loads(response.get_data(as_text=True))
-    assert {"type", "title", "status", "detail"} <= set(body), body
-    assert body["status"] == status
-    assert all(isinstance(body[key], str) for key in ("type", "title", "detail"))
-    assert "msg" not in body
-    return body
-
-
-def count(model):
-    return select(func.count()).select_from(model)
-
-
-@pytest.fixture
-def police(api_as):
-    return api_as("agency", agency="wmp")
-
-
-@pytest.fixture
-def rows(db):
-    """How many contacts and audit events there are, read through the test's own connection."""
-
-    def read():
-        return (db.scalar(count(Contact)), db.scalar(count(AuditEvent)))
-
-    return read
+from tests.helpers import assert_problem, contact_body
 
 
 # ---- 404, 405 -------------------------------------------------------------------------------

@@ -3,16 +3,18 @@
 import csv
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 
 from api.models import AccessEvent
-from tests.api.test_access_log import last_event_id, only_event_after
-from tests.api.test_chronology import child, decide, ok, post_contact
-from tests.api.test_transitions import iso, make_staff, new_nhs_number
 from schemas.exports import CSV_HEADER
+from tests.helpers import (
+    assert_problem, child, created, decide, iso, last_event_id, new_nhs_number, only_event_after,
+    record_contact, utc, walk_pages,
+)
+
 
 EXPORT = "/api/v1/exports/decisions"
 OCTOBER = {"from": "2026-10-01", "to": "2026-11-01"}
@@ -20,17 +22,9 @@ NDJSON = {"Accept": "application/x-ndjson"}
 CSV = {"Accept": "text/csv"}
 
 
-@pytest.fixture
-def staff(api_as):
-    return make_staff(api_as)
-
-
-def at(text):
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
 def contact_decided(staff, received_at, decided_at, outcome="information_advice", **extra):
-    contact = post_contact(staff.mash, received_at, [child("Amelia", new_nhs_number())])
+    contact = record_contact(staff.mash, received_at=iso(received_at),
+                             children=[child("Amelia", new_nhs_number())])
     decision = decide(staff.mash, contact["id"], outcome, decided_at=iso(decided_at), **extra)
     return contact, decision
 
@@ -39,18 +33,18 @@ def contact_decided(staff, received_at, decided_at, outcome="information_advice"
 def history(staff):
     """October 2026 in London (BST to the 25th, then GMT): a contact decided, re-decided (the
     first superseded), approved and fed back on; decisions either side of each boundary."""
-    contact, first = contact_decided(staff, at("2026-10-05T08:00:00Z"), at("2026-10-05T09:00:00Z"))
-    second = decide(staff.mash, contact["id"], "universal_services", decided_at=iso(at("2026-10-07T10:00:00Z")),
+    contact, first = contact_decided(staff, utc("2026-10-05T08:00:00Z"), utc("2026-10-05T09:00:00Z"))
+    second = decide(staff.mash, contact["id"], "universal_services", decided_at=iso(utc("2026-10-07T10:00:00Z")),
                     supersedes=first["id"], supersede_reason="The school nurse can offer support.")
-    ok(staff.mash_manager.post(f"/api/v1/decisions/{second['id']}/approval", json={"note": "Agreed."}))
+    created(staff.mash_manager.post(f"/api/v1/decisions/{second['id']}/approval", json={"note": "Agreed."}))
     for given in ("2026-10-08T10:00:00Z", "2026-10-06T10:00:00Z"):
-        ok(staff.mash.post(f"/api/v1/contacts/{contact['id']}/feedback", json={
+        created(staff.mash.post(f"/api/v1/contacts/{contact['id']}/feedback", json={
             "given_at": given, "method": "phone", "summary": "Told the referrer the outcome."}))
     # 23:59:59 BST on 30 September: September in London, though October's eve in UTC.
-    _, before = contact_decided(staff, at("2026-09-30T20:00:00Z"), at("2026-09-30T22:59:59Z"))
-    _, first_day = contact_decided(staff, at("2026-09-30T20:00:00Z"), at("2026-09-30T23:00:00Z"))
-    _, last_day = contact_decided(staff, at("2026-10-31T20:00:00Z"), at("2026-10-31T23:59:59Z"))
-    _, after = contact_decided(staff, at("2026-10-31T20:00:00Z"), at("2026-11-01T00:00:00Z"))
+    _, before = contact_decided(staff, utc("2026-09-30T20:00:00Z"), utc("2026-09-30T22:59:59Z"))
+    _, first_day = contact_decided(staff, utc("2026-09-30T20:00:00Z"), utc("2026-09-30T23:00:00Z"))
+    _, last_day = contact_decided(staff, utc("2026-10-31T20:00:00Z"), utc("2026-10-31T23:59:59Z"))
+    _, after = contact_decided(staff, utc("2026-10-31T20:00:00Z"), utc("2026-11-01T00:00:00Z"))
     return SimpleNamespace(contact=contact, first=first, second=second, before=before,
                            first_day=first_day, last_day=last_day, after=after)
 
@@ -60,16 +54,8 @@ def october_ids(history):
 
 
 def walk(client, limit, **period):
-    items, cursor, pages = [], None, 0
-    while True:
-        query = {**(period or OCTOBER), "limit": limit, **({"cursor": cursor} if cursor else {})}
-        response = client.get(EXPORT, query_string=query)
-        assert response.status_code == 200, response.json
-        items.extend(response.json["items"])
-        pages += 1
-        cursor = response.json["next_cursor"]
-        if cursor is None:
-            return items, pages
+    """Every row of the export for `period` (October unless told), `limit` a page; and pages."""
+    return walk_pages(client, EXPORT, **(period or OCTOBER), limit=limit)
 
 
 def ndjson(response):
@@ -210,15 +196,7 @@ def test_a_refused_export_is_recorded_too(staff):
 
 
 def walk_audit(auditor, **filters):
-    items, cursor = [], None
-    while True:
-        query = {"limit": 2, **filters, **({"cursor": cursor} if cursor else {})}
-        response = auditor.get("/api/v1/audit/events", query_string=query)
-        assert response.status_code == 200, response.json
-        items.extend(response.json["items"])
-        cursor = response.json["next_cursor"]
-        if cursor is None:
-            return items
+    return walk_pages(auditor, "/api/v1/audit/events", limit=2, **filters)[0]
 
 
 def test_audit_events_stream_as_ndjson_every_event_the_pages_show(staff, history):
@@ -240,7 +218,7 @@ def test_audit_events_ndjson_honours_the_filters(staff, history):
 def test_only_auditors_stream_audit_events(staff):
     response = staff.mash_manager.get("/api/v1/audit/events", headers=NDJSON)
     assert response.status_code == 403
-    assert response.mimetype == "application/problem+json"
+    assert_problem(response, 403)
 
 
 def test_a_decision_made_today_is_in_the_stream_of_today(staff, clock):

@@ -9,31 +9,14 @@ import uuid
 
 import pytest
 
-from tests.api.test_strategy_meetings import (
-    MEETINGS, SECOND_NHS, AuditTrail, assert_problem, child, convene, record_outcome,
+from tests.helpers import (
+    MEETINGS, NEW_HOLIDAY, NHS_OTHER, assert_problem, child, convene, record_outcome,
     strategy_case, utc,
 )
-from tests.domain.test_timescale_facts import (  # noqa: F401  (fixtures)
-    NEW_HOLIDAY, announce_holiday, recompute,
-)
 
-TWO_CHILDREN = [child("Amelia", "9434765919"), child("Ben", SECOND_NHS)]
+
+TWO_CHILDREN = [child("Amelia", "9434765919"), child("Ben", NHS_OTHER)]
 NOT_REQUIRED = {"not_required": True, "reason": "Police and health agree the risk is met by a plan."}
-
-
-@pytest.fixture
-def practitioner(api_as):
-    return api_as("practitioner", sub="priya", service="mash")
-
-
-@pytest.fixture
-def auditor(api_as):
-    return api_as("auditor", sub="alex")
-
-
-@pytest.fixture
-def trail(auditor):
-    return AuditTrail(auditor)
 
 
 def s47_meeting(client, outcome="s47_enquiry", children=None, **times):

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 
 import api.domain.contacts as contacts_domain
 from api.models import Contact, IdempotencyRecord
-from tests.conftest import ApiClient, build_app, contact_body, token_for
+from tests.helpers import ApiClient, build_app, contact_body, only_on, token_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTACTS = "/api/v1/contacts"
@@ -173,12 +173,11 @@ def test_a_duplicate_sent_while_the_first_runs_waits_for_it_and_replays_its_answ
     assert _count(app, Contact) == 1
 
 
+@only_on("postgresql", "LOCK_TIMEOUT_MS is PostgreSQL's: on SQLite a duplicate waits for the "
+                       "write lock as every writer does")
 def test_a_duplicate_that_waits_longer_than_the_bound_gets_409_and_changes_nothing(
         fresh_app, monkeypatch):
     app = fresh_app(LOCK_TIMEOUT_MS=300)
-    if app.extensions["db"].dialect != "postgresql":
-        pytest.skip("LOCK_TIMEOUT_MS is PostgreSQL's: on SQLite a duplicate waits for the write "
-                    "lock as every writer does")
     held, key, answers = _HeldWork(monkeypatch), uuid.uuid4().hex, {}
     first = threading.Thread(target=_send, args=(app, key, answers, "first"))
     first.start()
@@ -206,9 +205,9 @@ import sys
 
 import api.domain.contacts as domain
 from api import create_app
-from tests.conftest import ApiClient, FakeClock, _test_config, contact_body, token_for
+from tests.helpers import ApiClient, FakeClock, app_config, contact_body, token_for
 
-app = create_app(_test_config(sys.argv[1], FakeClock()))
+app = create_app(app_config(sys.argv[1], FakeClock()))
 real = domain.record_contact
 
 

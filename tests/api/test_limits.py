@@ -19,10 +19,9 @@ from api.db import session
 from api.domain import agencies as agency_rules
 from api.models import AuditEvent, Contact
 from api.routes import contacts as contact_routes
-from tests.api.test_errors import assert_problem
-from tests.conftest import (
-    ApiClient, FakeClock, _test_config, build_app, contact_body, own_database,
-    token_for,
+from tests.helpers import (
+    ApiClient, FakeClock, app_config, assert_problem, build_app, contact_body, only_on,
+    own_database, token_for,
 )
 
 CONTACTS = "/api/v1/contacts"
@@ -51,20 +50,6 @@ def oversized_contact(min_bytes):
 @pytest.fixture
 def small_bodies(app, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
-
-
-@pytest.fixture
-def police(api_as):
-    return api_as("agency", agency="wmp")
-
-
-@pytest.fixture
-def rows(db):
-    def read():
-        return (db.scalar(select(func.count()).select_from(Contact)),
-                db.scalar(select(func.count()).select_from(AuditEvent)))
-
-    return read
 
 
 def chunked(client, raw, content_type="application/json"):
@@ -446,8 +431,8 @@ def test_a_client_naming_itself_another_address_is_not_believed_without_a_truste
 @pytest.fixture
 def behind_a_proxy(limited_app, monkeypatch):
     """limited_app's database and limits, served behind one trusted reverse proxy."""
-    proxied = create_app(_test_config(limited_app.config["DATABASE_URL"], FakeClock(),
-                                      TRUSTED_PROXY_HOPS=1))
+    proxied = create_app(app_config(limited_app.config["DATABASE_URL"], FakeClock(),
+                                    TRUSTED_PROXY_HOPS=1))
     monkeypatch.setitem(proxied.config, "RATELIMIT_TOKEN", "2 per minute")
     forget_sign_in_failures(proxied)
     yield proxied
@@ -475,7 +460,7 @@ def test_behind_a_trusted_proxy_each_client_address_has_its_own_allowance(behind
 
 def test_trusted_proxy_hops_cannot_be_negative(database_url):
     with pytest.raises(ValueError, match="TRUSTED_PROXY_HOPS"):
-        create_app(_test_config(database_url, FakeClock(), TRUSTED_PROXY_HOPS=-1))
+        create_app(app_config(database_url, FakeClock(), TRUSTED_PROXY_HOPS=-1))
 
 
 def test_a_forged_token_naming_another_caller_does_not_spend_its_allowance(limited):
@@ -518,16 +503,17 @@ def test_limits_come_from_the_environment(monkeypatch):
 
 # ---- statement timeout: 503 (PostgreSQL) ----------------------------------------------------
 
+statement_timeout_only = only_on("postgresql", "the statement timeout is PostgreSQL's")
+
 
 @pytest.fixture
 def impatient_app(fresh_database_url):
-    if fresh_database_url.startswith("sqlite"):
-        pytest.skip("the statement timeout is PostgreSQL's")
     app = build_app(fresh_database_url, STATEMENT_TIMEOUT_MS=300)
     yield app
     app.extensions["db"].engine.dispose()
 
 
+@statement_timeout_only
 def test_a_slow_read_is_cut_off_as_a_503_problem_and_the_worker_serves_on(
     impatient_app, monkeypatch
 ):
@@ -549,6 +535,7 @@ def test_a_slow_read_is_cut_off_as_a_503_problem_and_the_worker_serves_on(
     assert practitioner.get(AGENCIES).status_code == 200
 
 
+@statement_timeout_only
 def test_a_slow_write_is_cut_off_as_a_503_problem_and_records_nothing(
     impatient_app, monkeypatch
 ):
@@ -574,13 +561,12 @@ def test_a_slow_write_is_cut_off_as_a_503_problem_and_records_nothing(
 
 @pytest.fixture
 def unmigrated_impatient_app(fresh_database_url):
-    if fresh_database_url.startswith("sqlite"):
-        pytest.skip("the statement timeout is PostgreSQL's")
-    app = create_app(_test_config(fresh_database_url, FakeClock(), STATEMENT_TIMEOUT_MS=100))
+    app = create_app(app_config(fresh_database_url, FakeClock(), STATEMENT_TIMEOUT_MS=100))
     yield app
     app.extensions["db"].engine.dispose()
 
 
+@statement_timeout_only
 def test_migrations_run_without_the_statement_timeout(unmigrated_impatient_app):
     app = unmigrated_impatient_app
     engine = app.extensions["db"].engine
@@ -604,6 +590,7 @@ def test_migrations_run_without_the_statement_timeout(unmigrated_impatient_app):
         session.rollback()
 
 
+@statement_timeout_only
 def test_operator_commands_run_without_the_statement_timeout(unmigrated_impatient_app, monkeypatch):
     from api.domain import timescale_facts
 

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from api.db import session
 from api.models import Contact
 from api.vocab import CONCERN_CATEGORIES
-from tests.conftest import contact_body
+from tests.helpers import contact_body
 from tests.contract.case_seed import seed_case
 
 CONTACTS = "/api/v1/contacts"

@@ -12,8 +12,7 @@ from sqlalchemy import text
 from api.db import session
 from api.logs import JsonFormatter
 from api.routes import contacts as contact_routes
-from tests.api.test_errors import assert_problem
-from tests.conftest import contact_body
+from tests.helpers import assert_problem, contact_body
 
 CONTACTS = "/api/v1/contacts"
 
@@ -29,11 +28,6 @@ def log_lines(caplog):
         yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     finally:
         handler.setStream(previous)
-
-
-@pytest.fixture
-def police(api_as):
-    return api_as("agency", sub="wmp-client", agency="wmp")
 
 
 def lines_of(lines, request_id):
@@ -52,7 +46,7 @@ def test_a_request_has_one_summary_line_with_its_route_status_timing_and_actor(p
     assert summary["route"] == "/api/v1/contacts/<uuid:contact_id>"  # the template, not the path
     assert summary["status"] == response.status_code
     assert isinstance(summary["duration_ms"], float) and summary["duration_ms"] >= 0
-    assert (summary["actor_sub"], summary["actor_role"]) == ("wmp-client", "agency")
+    assert (summary["actor_sub"], summary["actor_role"]) == ("wmp-case-system", "agency")
     assert summary["level"] == "INFO"
     assert contact_id not in json.dumps(summary) and "colour" not in json.dumps(summary)
 

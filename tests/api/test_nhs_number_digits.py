@@ -5,7 +5,7 @@ would have stored a number no NHS system holds); both are a 422 naming the field
 import pytest
 
 from api.vocab import nhs_number_is_valid
-from tests.conftest import contact_body
+from tests.helpers import contact_body
 
 VALID = "9434765919"
 NOT_ASCII = {

@@ -18,7 +18,7 @@ from api.db import session
 from api.models import SignInFailures
 from api.sign_in import DatabaseCounts, StorageCounts, wait_after
 from tests.api.test_auth import SECRET, make_account
-from tests.conftest import build_app
+from tests.helpers import build_app
 
 TOKEN = "/api/v1/auth/token"
 

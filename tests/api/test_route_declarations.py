@@ -198,7 +198,7 @@ def test_a_route_may_not_declare_no_roles_unknown_ones_or_a_bare_string(roles):
         check_roles(roles)
 
 
-# ---- every read of case data is logged (tests/api/test_access_log.py shows what is kept) ------
+# ---- every read of case data is logged (tests/api/test_access_log_*.py show what is kept) -----
 
 
 CASE_DATA_PATHS = (

@@ -8,7 +8,7 @@ from flask import make_response
 
 from api import create_app
 from tests.api.test_auth import SECRET, make_account
-from tests.conftest import FakeClock, _test_config, contact_body
+from tests.helpers import FakeClock, app_config, contact_body
 
 TOKEN = "/api/v1/auth/token"
 CONTACTS = "/api/v1/contacts"
@@ -76,7 +76,7 @@ def test_the_health_check_and_the_openapi_document_carry_them(anonymous):
 
 def test_a_response_that_chooses_its_own_caching_keeps_it():
     """A static page served by this app later (the console) may be cached as it says."""
-    app = create_app(_test_config("sqlite://", FakeClock()))
+    app = create_app(app_config("sqlite://", FakeClock()))
 
     @app.route("/console/app.js")
     def script():

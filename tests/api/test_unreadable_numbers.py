@@ -9,7 +9,7 @@ import pytest
 
 from api.models import Contact
 from api.db import session
-from tests.conftest import contact_body
+from tests.helpers import contact_body
 
 TOKEN = "/api/v1/auth/token"
 PROBLEM = "application/problem+json"

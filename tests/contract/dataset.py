@@ -16,9 +16,10 @@ from api.config import TestConfig
 from api.db import session
 from api.domain.accounts import create_account
 from api.vocab import nhs_number_with_check_digit
-from tests.api.test_strategy_meetings import DECISION_RATIONALE, meeting_body, outcome_body
-from tests.conftest import (
-    PRIVATE_KEY, PUBLIC_KEY, ApiClient, build_app, contact_body, own_database, token_for,
+from tests.helpers import (
+    DECISION_RATIONALE, PRIVATE_KEY, PUBLIC_KEY, ApiClient, Case, build_app, contact_body, convene,
+    created, decide, meeting_body, outcome_body, own_database, record_contact, record_outcome,
+    token_for,
 )
 
 ACCOUNT_SECRET = "matrix secret, long enough"
@@ -51,11 +52,6 @@ def client_for(app, actor):
     return ApiClient(app, token_for(app, role, sub=sub_of(actor), service=service, agency=agency))
 
 
-def _created(response):
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
 def _build_records(app):
     """The records every route can be pointed at; returns their ids by URL parameter name."""
     police = client_for(app, "agency")
@@ -64,41 +60,32 @@ def _build_records(app):
     early_help = client_for(app, "practitioner:early_help")
 
     # A contact the police system posted, decided strategy discussion, with a meeting held (s47).
-    contact = _created(police.post("/api/v1/contacts", json=contact_body(
-        received_at="2026-11-20T08:00:00Z")))
-    decision = _created(mash.post(f"/api/v1/contacts/{contact['id']}/decisions", json={
-        "outcome": "strategy_discussion", "rationale": DECISION_RATIONALE,
-        "decided_at": "2026-11-20T08:30:00Z"}))
-    case = type("Case", (), {"contact_id": contact["id"],
-                             "child_ids": [c["id"] for c in contact["children"]]})
-    meeting = _created(mash.post("/api/v1/strategy-meetings", json=meeting_body(case)))
-    _created(mash.post(f"/api/v1/strategy-meetings/{meeting['id']}/outcome", json=outcome_body()))
+    contact = record_contact(police, received_at="2026-11-20T08:00:00Z")
+    decision = decide(mash, contact["id"], "strategy_discussion", "2026-11-20T08:30:00Z")
+    meeting = convene(mash, Case(contact["id"], [c["id"] for c in contact["children"]], None))
+    record_outcome(mash, meeting["id"])
 
     # The school's own contact (another agency's), and one a practitioner took by phone for the
     # police (same source agency, but not posted by the police system).
-    school_contact = _created(school.post("/api/v1/contacts", json=contact_body(
-        source_agency="oakfield-primary", received_at="2026-11-20T08:10:00Z",
+    school_contact = record_contact(
+        school, source_agency="oakfield-primary", received_at="2026-11-20T08:10:00Z",
         children=[{"given_name": "Noah", "family_name": "Okafor", "date_of_birth": "2016-01-09",
-                   "nhs_number": nhs_number_with_check_digit("401023213")}])))
-    phoned_in = _created(mash.post("/api/v1/contacts", json=contact_body(
-        received_at="2026-11-20T08:20:00Z", consent={"status": "given", "given_by": "Mother"},
+                   "nhs_number": nhs_number_with_check_digit("401023213")}])
+    phoned_in = record_contact(
+        mash, received_at="2026-11-20T08:20:00Z", consent={"status": "given", "given_by": "Mother"},
         children=[{"given_name": "Isla", "family_name": "Reid", "date_of_birth": "2018-05-05",
-                   "nhs_number": nhs_number_with_check_digit("401023227")}])))
+                   "nhs_number": nhs_number_with_check_digit("401023227")}])
     # The phoned-in child goes to early help, and early help asks social care to step up.
-    _created(mash.post(f"/api/v1/contacts/{phoned_in['id']}/decisions", json={
-        "outcome": "early_help", "rationale": DECISION_RATIONALE,
-        "decided_at": "2026-11-20T08:40:00Z"}))
-    transition = _created(early_help.post("/api/v1/transitions", json={
+    decide(mash, phoned_in["id"], "early_help", "2026-11-20T08:40:00Z")
+    transition = created(early_help.post("/api/v1/transitions", json={
         "child_id": phoned_in["children"][0]["id"], "direction": "step_up",
         "rationale": RATIONALE}))
     # Another early help child, with no request yet: any member of staff may ask to step it up.
-    sibling = _created(mash.post("/api/v1/contacts", json=contact_body(
-        received_at="2026-11-20T08:25:00Z", consent={"status": "given", "given_by": "Father"},
+    sibling = record_contact(
+        mash, received_at="2026-11-20T08:25:00Z", consent={"status": "given", "given_by": "Father"},
         children=[{"given_name": "Finn", "family_name": "Reid", "date_of_birth": "2020-02-02",
-                   "nhs_number": nhs_number_with_check_digit("401023235")}])))
-    _created(mash.post(f"/api/v1/contacts/{sibling['id']}/decisions", json={
-        "outcome": "early_help", "rationale": DECISION_RATIONALE,
-        "decided_at": "2026-11-20T08:45:00Z"}))
+                   "nhs_number": nhs_number_with_check_digit("401023235")}])
+    decide(mash, sibling["id"], "early_help", "2026-11-20T08:45:00Z")
     checkpoint = client_for(app, "auditor").get("/api/v1/audit/checkpoint")
     assert checkpoint.status_code == 200, checkpoint.get_json()
 

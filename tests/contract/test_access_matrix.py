@@ -19,8 +19,8 @@ from tests.contract import dataset
 from tests.contract.dataset import (
     ACTORS, QUERIES, bare_app, client_for, path_to, valid_body,
 )
+from tests.helpers import assert_problem
 
-PROBLEM = "application/problem+json"
 
 app = dataset.app  # this module's app: its own database, holding the records
 
@@ -124,12 +124,6 @@ def app_routes():
 
 ROUTES = app_routes()
 CELLS = [(method, rule, actor) for method, rule in ROUTES for actor in ACTORS]
-
-
-def assert_problem(response, status):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    assert response.get_json(force=True)["status"] == status
 
 
 @pytest.mark.parametrize(

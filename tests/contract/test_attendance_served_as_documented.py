@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from tests.contract.case_seed import seed_case
-from tests.conftest import ApiClient, token_for
+from tests.helpers import ApiClient, token_for
 
 SPEC = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text())
 

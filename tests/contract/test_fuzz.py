@@ -40,7 +40,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from api import create_app
 from api.errors import problem_type
 from api.vocab import nhs_number_with_check_digit
-from tests.conftest import ApiClient, FakeClock, _test_config, token_for
+from tests.helpers import ApiClient, FakeClock, app_config, token_for
 from tests.contract.case_seed import seed_case
 from tests.contract.test_schema_says_what_is_refused import RULES_BETWEEN_FIELDS
 
@@ -117,7 +117,7 @@ def roles_of(operation):
 def generated_spec():
     """The document flask-smorest generates from the code (served at /api/v1/openapi.json; the
     committed openapi.yaml is checked equal to it by test_openapi.py)."""
-    app = create_app(_test_config("sqlite://", FakeClock()))  # the engine is never connected
+    app = create_app(app_config("sqlite://", FakeClock()))  # the engine is never connected
     return json.loads(json.dumps(app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()))
 
 

@@ -10,14 +10,8 @@ import uuid
 
 import pytest
 
-from tests.conftest import contact_body
 from tests.contract.case_seed import seed_case
-
-
-@pytest.fixture
-def spec(app):
-    api = app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
-    return json.loads(json.dumps(api.spec.to_dict()))
+from tests.helpers import assert_problem, contact_body
 
 
 def documented(spec, method, path):
@@ -25,8 +19,7 @@ def documented(spec, method, path):
 
 
 def assert_documented(spec, method, path, response, status):
-    assert response.status_code == status, response.json
-    assert response.content_type == "application/problem+json"
+    assert_problem(response, status)
     assert str(status) in documented(spec, method, path), (
         f"{method} {path} answers {status}, which its documented responses do not list"
     )

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from api.config import PROJECT_ROOT
-from tests.conftest import contact_body, token_for
+from tests.helpers import contact_body, token_for
 
 PACKAGE = "front_door_client"
 

@@ -19,8 +19,8 @@ from tests.contract.dataset import (
     ACTORS, bare_app, client_for, path_to, valid_body,
 )
 from tests.contract.test_access_matrix import ROUTES, TABLE, expected
+from tests.helpers import assert_problem
 
-PROBLEM = "application/problem+json"
 
 app = dataset.app  # this module's app: its own database, holding the records
 
@@ -122,7 +122,7 @@ def test_a_server_set_or_unknown_field_in_a_post_body_is_422_naming_it(app, rule
     response = client_for(app, actor).post(path_to(rule, app.records), json=body)
 
     assert response.status_code == 422, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
+    assert_problem(response, 422)
     problem = response.get_json(force=True)
     assert set(problem["errors"]) == {field_name(path, field)}, problem
     assert field_name(path, field) in problem["detail"]

@@ -1,34 +1,20 @@
 """openapi.yaml is the contract partners build against: it must be exactly what the code says."""
 
-import json
 import re
 
 import pytest
 import yaml
 
 from api.config import PROJECT_ROOT
+from tests.helpers import operations, refs
+
 
 OPEN_OPERATIONS = {("post", "/api/v1/auth/token"), ("get", "/api/v1/health")}
-METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
-
-
-@pytest.fixture
-def spec(app):
-    """The spec generated from the code, as `flask openapi write` would write it."""
-    api = app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
-    return json.loads(json.dumps(api.spec.to_dict()))
 
 
 @pytest.fixture
 def committed():
     return yaml.safe_load((PROJECT_ROOT / "openapi.yaml").read_text())
-
-
-def operations(spec):
-    for path, item in spec["paths"].items():
-        for method, operation in item.items():
-            if method in METHODS:
-                yield method, path, operation
 
 
 def test_the_committed_openapi_yaml_matches_the_spec_generated_from_the_code(spec, committed):
@@ -94,18 +80,6 @@ def test_every_error_response_is_documented_as_problem_json(spec):
             }
 
 
-def _refs(node):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "$ref":
-                yield value
-            else:
-                yield from _refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _refs(value)
-
-
 def _resolve(spec, ref):
     assert ref.startswith("#/"), f"{ref} points outside the document"
     node = spec
@@ -119,7 +93,7 @@ def _resolve(spec, ref):
 @pytest.mark.parametrize("which", ["generated", "committed"])
 def test_every_ref_in_the_spec_resolves(which, spec, committed):
     document = spec if which == "generated" else committed
-    refs = set(_refs(document))
-    assert refs, "a spec without a single $ref is not the one this API generates"
-    for ref in refs:
+    found = set(refs(document))
+    assert found, "a spec without a single $ref is not the one this API generates"
+    for ref in found:
         assert _resolve(document, ref) is not None

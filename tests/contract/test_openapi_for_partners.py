@@ -11,8 +11,8 @@ from flask_smorest import Api, Blueprint
 
 from api import create_app
 from api.openapi import PUBLIC_DESCRIPTION, OperationIds, camel_case
-from tests.conftest import FakeClock, _test_config
-from tests.contract.test_openapi import operations, spec  # noqa: F401 (spec: a fixture)
+from tests.helpers import FakeClock, app_config, operations, refs
+
 
 CAMEL_CASE = re.compile(r"[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)*")
 
@@ -141,7 +141,7 @@ def test_the_document_names_who_to_ask_and_the_origin_as_its_server(spec):
 
 
 def test_a_council_names_its_own_contact_and_server(database_url):
-    app = create_app(_test_config(
+    app = create_app(app_config(
         database_url, FakeClock(), API_CONTACT_NAME="Sandwell MASH digital team",
         API_CONTACT_EMAIL="mash-api@sandwell.example", API_SERVER_URL="https://mash.sandwell.example",
     ))
@@ -155,30 +155,18 @@ def test_a_council_names_its_own_contact_and_server(database_url):
     assert document["servers"][0]["url"] == "https://mash.sandwell.example"
 
 
-def _refs(node):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "$ref" and isinstance(value, str):
-                yield value
-            else:
-                yield from _refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _refs(value)
-
-
 def test_every_component_is_used(spec):
     """flask-smorest declares its page-number pagination header's schema even when no route uses
     it (api/openapi.py stops it); this fails if a library update brings such a component back."""
     used = set()
-    pending = list(_refs({key: value for key, value in spec.items() if key != "components"}))
+    pending = list(refs({key: value for key, value in spec.items() if key != "components"}))
     while pending:
         ref = pending.pop()
         if ref in used:
             continue
         used.add(ref)
         kind, name = ref.removeprefix("#/components/").split("/", 1)
-        pending.extend(_refs(spec["components"][kind][name]))
+        pending.extend(refs(spec["components"][kind][name]))
     declared = {
         f"#/components/{kind}/{name}"
         for kind, entries in spec["components"].items()

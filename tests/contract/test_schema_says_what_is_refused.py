@@ -13,7 +13,7 @@ import yaml
 
 from api.transactions import _valid_key
 from schemas.common import IN_OUR_YEARS, NOT_BLANK
-from tests.conftest import contact_body
+from tests.helpers import contact_body
 
 # Rules between two fields, or two items of a list, by operation and field (list items as [*]):
 # stated in the fields' descriptions, since OpenAPI 3.0's JSON Schema cannot state them. The

@@ -25,8 +25,7 @@ from hypothesis.stateful import (
 from api.vocab import (
     CONSENT_STATUSES, DIRECTIONS, FEEDBACK_METHODS, MEDICAL_DECISIONS, MEETING_OUTCOMES, OUTCOMES,
 )
-from tests.conftest import DEFAULT_NOW, ApiClient, contact_body, token_for
-from tests.contract.case_seed import iso
+from tests.helpers import DEFAULT_NOW, ApiClient, contact_body, iso, token_for
 
 LONG_RUN = "FUZZ_MAX_EXAMPLES" in os.environ
 RUNS = int(os.environ.get("FUZZ_MAX_EXAMPLES", "20"))

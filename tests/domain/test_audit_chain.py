@@ -3,7 +3,6 @@ the database refuses to change history and two writers cannot fork it."""
 
 import hashlib
 import json
-import threading
 import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -17,7 +16,11 @@ from api.caller import Actor, system_actor
 from api.cli import upgrade
 from api.db import session
 from api.models import AuditEvent
-from tests.conftest import ApiClient, FakeClock, _test_config, build_app, contact_body, token_for
+from tests.helpers import (
+    ApiClient, FakeClock, app_config, build_app, contact_body, drop_append_only_triggers, only_on,
+    race, token_for,
+)
+
 
 GENESIS = "0" * 64
 VERIFY = "/api/v1/audit/verify"
@@ -25,15 +28,6 @@ VERIFY = "/api/v1/audit/verify"
 
 def dialect():
     return session.get_bind().dialect.name
-
-
-def drop_append_only_triggers():
-    """Behind the API's back, as someone with the database password might (rolled back after)."""
-    if dialect() == "postgresql":
-        session.execute(text("DROP TRIGGER audit_events_no_update_delete ON audit_events"))
-    else:
-        session.execute(text("DROP TRIGGER audit_events_no_update"))
-        session.execute(text("DROP TRIGGER audit_events_no_delete"))
 
 
 def head():
@@ -183,7 +177,7 @@ def test_an_empty_chain_verifies_and_the_first_event_starts_from_the_genesis_has
     fresh_database_url,
 ):
     # Migrated but not seeded: no event at all yet.
-    app = create_app(_test_config(fresh_database_url, FakeClock()))
+    app = create_app(app_config(fresh_database_url, FakeClock()))
     try:
         upgrade(app)
         with app.app_context():
@@ -241,13 +235,22 @@ def test_changing_an_early_event_in_the_middle_of_the_chain_is_reported_at_that_
     assert result["length"] == chain_length()
 
 
-def test_changing_who_acted_is_found_as_surely_as_changing_what_was_written():
-    events = record_some(3)
+@pytest.mark.parametrize("recorded, change, changed", [
+    pytest.param(3, "actor_sub = 'someone.else'", 1,
+                 id="changing who acted is found as surely as changing what was written"),
+    pytest.param(2, "action = 'thing.erased'", -1,
+                 id="changing the last event is found even though nothing follows it"),
+    pytest.param(2, "data = 'not json'", 0,
+                 id="data that is no longer JSON is reported rather than crashing verify"),
+])
+def test_a_changed_event_is_reported_at_its_own_seq(recorded, change, changed):
+    events = record_some(recorded)
     drop_append_only_triggers()
-    session.execute(text("UPDATE audit_events SET actor_sub = 'someone.else' WHERE seq = :seq"),
-                    {"seq": events[1].seq})
+    session.execute(text(f"UPDATE audit_events SET {change} WHERE seq = :seq"),
+                    {"seq": events[changed].seq})
     session.commit()
-    assert audit.verify().first_bad_seq == events[1].seq
+    result = audit.verify()
+    assert (result.valid, result.first_bad_seq) == (False, events[changed].seq)
 
 
 def test_rehashing_a_changed_event_still_breaks_the_link_to_the_next_one():
@@ -281,16 +284,6 @@ def test_deleting_an_event_leaves_a_gap_reported_at_the_event_after_it():
     assert result.length == length - 1
 
 
-def test_changing_the_last_event_is_found_even_though_nothing_follows_it():
-    events = record_some(2)
-    drop_append_only_triggers()
-    session.execute(text("UPDATE audit_events SET action = 'thing.erased' WHERE seq = :seq"),
-                    {"seq": events[-1].seq})
-    session.commit()
-    result = audit.verify()
-    assert (result.valid, result.first_bad_seq) == (False, events[-1].seq)
-
-
 def test_with_two_changed_events_the_earlier_one_is_reported():
     events = record_some(4)
     drop_append_only_triggers()
@@ -299,15 +292,6 @@ def test_with_two_changed_events_the_earlier_one_is_reported():
                         {"seq": event.seq})
     session.commit()
     assert audit.verify().first_bad_seq == events[1].seq
-
-
-def test_data_that_is_no_longer_json_is_reported_rather_than_crashing_verify():
-    events = record_some(2)
-    drop_append_only_triggers()
-    session.execute(text("UPDATE audit_events SET data = 'not json' WHERE seq = :seq"),
-                    {"seq": events[0].seq})
-    session.commit()
-    assert audit.verify().first_bad_seq == events[0].seq
 
 
 # ---- the command line -----------------------------------------------------------------------------
@@ -335,38 +319,27 @@ def test_the_audit_verify_command_exits_1_on_a_tampered_chain(app):
 # ---- the database refuses to change history -------------------------------------------------------
 
 
-def test_the_database_refuses_to_update_an_audit_event():
+@pytest.mark.parametrize("statement", [
+    pytest.param("UPDATE audit_events SET data = '{}' WHERE seq = 1",
+                 id="the database refuses to update an audit event"),
+    pytest.param("DELETE FROM audit_events WHERE seq = 1",
+                 id="the database refuses to delete an audit event"),
+    pytest.param("DELETE FROM audit_events",
+                 id="the database refuses to delete every audit event at once"),
+    pytest.param("TRUNCATE audit_events", id="PostgreSQL refuses to truncate the audit trail",
+                 marks=only_on("postgresql", "TRUNCATE is PostgreSQL's; SQLite has only DELETE, "
+                                             "refused above")),
+])
+def test_the_database_refuses_to_change_the_audit_trail(statement):
     before = audit.verify()
+    stored = session.execute(select(AuditEvent.seq, AuditEvent.hash, AuditEvent.data)
+                             .order_by(AuditEvent.seq)).all()
     with pytest.raises(DBAPIError, match="append-only"):
         with session.begin_nested():
-            session.execute(text("UPDATE audit_events SET data = '{}' WHERE seq = 1"))
+            session.execute(text(statement))
+    assert session.execute(select(AuditEvent.seq, AuditEvent.hash, AuditEvent.data)
+                           .order_by(AuditEvent.seq)).all() == stored
     assert session.scalar(select(AuditEvent.data).where(AuditEvent.seq == 1)) != "{}"
-    assert audit.verify() == before
-
-
-def test_the_database_refuses_to_delete_an_audit_event():
-    before = audit.verify()
-    with pytest.raises(DBAPIError, match="append-only"):
-        with session.begin_nested():
-            session.execute(text("DELETE FROM audit_events WHERE seq = 1"))
-    assert audit.verify() == before
-
-
-def test_the_database_refuses_to_delete_every_audit_event_at_once():
-    before = audit.verify()
-    with pytest.raises(DBAPIError, match="append-only"):
-        with session.begin_nested():
-            session.execute(text("DELETE FROM audit_events"))
-    assert audit.verify() == before
-
-
-def test_postgresql_refuses_to_truncate_the_audit_trail():
-    if dialect() != "postgresql":
-        pytest.skip("TRUNCATE is PostgreSQL's; SQLite has only DELETE, refused above")
-    before = audit.verify()
-    with pytest.raises(DBAPIError, match="append-only"):
-        with session.begin_nested():
-            session.execute(text("TRUNCATE audit_events"))
     assert audit.verify() == before
 
 
@@ -381,27 +354,6 @@ def test_the_orm_cannot_change_an_event_either():
 
 
 # ---- concurrent writers ---------------------------------------------------------------------------
-
-
-def run_together(count, work):
-    """Start `count` threads at the same instant (a barrier), each running work(index)."""
-    barrier = threading.Barrier(count)
-    failures = []
-
-    def run(index):
-        try:
-            barrier.wait()
-            work(index)
-        except BaseException as error:  # surfaced below, in the test's own thread
-            failures.append(error)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    assert failures == []
 
 
 def every_event(auditor):
@@ -447,7 +399,7 @@ def test_concurrent_writers_extend_one_chain_without_gaps_or_forks(fresh_databas
                 )
                 statuses[index].append(clients[index].post("/api/v1/contacts", json=body).status_code)
 
-        run_together(writers, write)
+        race(*(lambda index=index: write(index) for index in range(writers)))
         assert statuses == [[201] * contacts_each] * writers
 
         # Each contact: child.recorded, then contact.recorded.
@@ -489,7 +441,7 @@ def test_concurrent_writes_that_share_no_other_row_still_cannot_fork_the_chain(
                                                json=consents[n % 2])
                 statuses[index].append(response.status_code)
 
-        run_together(writers, write)
+        race(*(lambda index=index: write(index) for index in range(writers)))
         assert statuses == [[201] * changes_each] * writers
         events = assert_one_unbroken_chain(auditor, before + writers * changes_each)
         assert [e["action"] for e in events[before:]] == ["contact.consent_recorded"] * (

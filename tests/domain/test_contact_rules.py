@@ -14,16 +14,10 @@ from api.errors import Forbidden, NotFound, RuleViolation
 from api.models import AuditEvent, Child
 from api.vocab import nhs_number_is_valid
 from schemas.contacts import ContactCreateSchema
-from tests.conftest import contact_body
+from tests.helpers import POLICE, PRACTITIONER, contact_body, parsed
 
-POLICE = Actor(sub="wmp-case-system", role="agency", agency="wmp")
+
 TRANSPORT_POLICE = Actor(sub="btp-case-system", role="agency", agency="btp")
-PRACTITIONER = Actor(sub="pat.practitioner", role="practitioner", service="mash")
-
-
-def parsed(**overrides):
-    """A contact body as the route hands it to the domain, after the schema has loaded it."""
-    return ContactCreateSchema().load(contact_body(**overrides))
 
 
 def child(**fields):

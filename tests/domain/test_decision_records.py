@@ -6,15 +6,12 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from api.caller import Actor
 from api.db import session
 from api.domain.contacts import record_contact
 from api.domain.decisions import record_decision, record_feedback
 from api.models import Decision
 from schemas.contacts import ContactCreateSchema
-from tests.conftest import contact_body
-
-PRACTITIONER = Actor(sub="pat.practitioner", role="practitioner", service="mash")
+from tests.helpers import PRACTITIONER, contact_body
 
 
 def a_contact(received_at="2026-11-18T09:30:00Z"):

@@ -16,7 +16,7 @@ from api.caller import Actor
 from api.domain.contacts import record_contact
 from api.domain.decisions import record_decision
 from schemas.contacts import ContactCreateSchema
-from tests.conftest import contact_body
+from tests.helpers import contact_body
 
 PRACTITIONER = Actor(sub="pat.practitioner", role="practitioner", service="mash")
 RATIONALE = "Police report repeated domestic abuse incidents with the child present at home."

@@ -10,7 +10,7 @@ from api.models import Account, Agency, AuditEvent, Child, Contact, ContactChild
 from api.vocab import CONSENT_STATUSES, ROLES
 from seeds import DEMO_CONTACTS, load
 from seeds.data import AGENCIES, DEMO_ACCOUNTS
-from tests.conftest import build_app, own_database
+from tests.helpers import build_app, own_database
 
 
 @pytest.fixture(scope="module")

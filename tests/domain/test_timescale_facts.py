@@ -12,15 +12,15 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from api import audit, timescales
+from api import audit
 from api.caller import system_actor
 from api.db import session
 from api.domain.timescale_facts import recompute_working_day_facts
 from api.models import AuditEvent, Contact, Decision, StrategyMeeting, Transition
 from api.vocab import nhs_number_with_check_digit
-from tests.conftest import contact_body
+from tests.helpers import NEW_HOLIDAY, contact_body
 
-NEW_HOLIDAY = date(2026, 11, 23)  # a Monday
+
 RATIONALE = "Threshold reasoning recorded in full, with the risks and the family's strengths."
 MEETING_RATIONALE = "Disclosure of physical harm by a household adult; police and health agree s47."
 NO_CHANGE = {"contacts": 0, "decisions": 0, "transitions": 0, "strategy_meetings": 0}
@@ -33,37 +33,6 @@ def utc(text):
 def child(given_name, nhs_base):
     return {"given_name": given_name, "family_name": "Hughes", "date_of_birth": "2019-04-02",
             "sex": "female", "nhs_number": nhs_number_with_check_digit(nhs_base)}
-
-
-@pytest.fixture
-def announce_holiday(monkeypatch):
-    """Add a one-off bank holiday to England's calendar for the rest of the test."""
-
-    def announce(day):
-        published = timescales._bank_holidays
-
-        def with_the_new_holiday(year, country, subdivision):
-            announced = {day} if (year, country, subdivision) == (day.year, "GB", "ENG") else set()
-            return published(year, country, subdivision) | announced
-
-        monkeypatch.setattr(timescales, "_bank_holidays", with_the_new_holiday)
-
-    return announce
-
-
-@pytest.fixture
-def recompute(app):
-    runner = app.test_cli_runner()
-
-    def run():
-        result = runner.invoke(args=["timescales", "recompute"])
-        assert result.exit_code == 0, result.output
-        return {
-            kind: int(n.removesuffix(" changed"))
-            for kind, n in (part.split(": ") for part in result.output.strip().split(", "))
-        }
-
-    return run
 
 
 class Records:

@@ -5,10 +5,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from api.db import Database
+from tests.helpers import only_on
 
-def _postgres(url):
-    if not url.startswith("postgresql"):
-        pytest.skip("pooled PostgreSQL connections: SQLite's are files, not sockets")
+pytestmark = only_on("postgresql", "pooled PostgreSQL connections: SQLite's are files, not sockets")
 
 
 def _terminate(url, pid):
@@ -24,7 +23,6 @@ def _backend_pid(database):
 
 
 def test_an_idle_connection_found_dead_is_replaced_before_use(fresh_database_url):
-    _postgres(fresh_database_url)
     database = Database(fresh_database_url, ping_after_idle_seconds=0)
     try:
         first = _backend_pid(database)
@@ -38,7 +36,6 @@ def test_an_idle_connection_found_dead_is_replaced_before_use(fresh_database_url
 
 
 def test_a_connection_back_in_use_at_once_is_not_pinged(fresh_database_url):
-    _postgres(fresh_database_url)
     database = Database(fresh_database_url, ping_after_idle_seconds=3600)
     try:
         first = _backend_pid(database)

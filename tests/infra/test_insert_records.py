@@ -9,7 +9,7 @@ from sqlalchemy import inspect, select
 from api.db import insert_records, session
 from api.models import ConsentRecord, Contact
 from api.domain.contacts import record_contact
-from tests.domain.test_contact_rules import POLICE, parsed
+from tests.helpers import POLICE, parsed
 
 AT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from limits.storage import MemoryStorage
 from webargs.flaskparser import FlaskParser
 
 from api.overrides import StrictParser, SweptMemoryStorage, smorest_etag, storage_uri
-from tests.conftest import ApiClient, token_for
+from tests.helpers import ApiClient, token_for
 
 AGENCIES = "/api/v1/agencies"
 

@@ -13,14 +13,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from api.db import Database
+from tests.helpers import only_on
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = only_on("sqlite", "SQLite's write lock: PostgreSQL locks rows")
 
 
 @pytest.fixture
 def sqlite_url(fresh_database_url):
-    if make_url(fresh_database_url).get_backend_name() != "sqlite":
-        pytest.skip("SQLite's write lock: PostgreSQL locks rows")
+    """The fresh database's URL: a file, since this module runs on SQLite alone."""
     return fresh_database_url
 
 

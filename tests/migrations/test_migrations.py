@@ -5,7 +5,6 @@ from uuid import UUID
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
@@ -14,7 +13,8 @@ import api.models  # noqa: F401  (every table on Base.metadata)
 from api import create_app
 from api.cli import alembic_config, upgrade
 from api.db import Base
-from tests.conftest import FakeClock, _test_config
+from tests.helpers import FakeClock, app_config, audit_triggers, differences
+
 
 AUDIT_TRIGGERS = {
     "sqlite": {"audit_events_no_update", "audit_events_no_delete"},
@@ -25,7 +25,7 @@ AUDIT_TRIGGERS = {
 @pytest.fixture
 def fresh_app(fresh_database_url):
     """An app on an empty database: no migration has run yet."""
-    app = create_app(_test_config(fresh_database_url, FakeClock()))
+    app = create_app(app_config(fresh_database_url, FakeClock()))
     yield app
     app.extensions["db"].engine.dispose()
 
@@ -34,31 +34,9 @@ def engine_of(app):
     return app.extensions["db"].engine
 
 
-def differences(app):
-    with engine_of(app).connect() as connection:
-        context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "compare_server_default": True}
-        )
-        return compare_metadata(context, Base.metadata)
-
-
 def tables(app):
     with engine_of(app).connect() as connection:
         return set(inspect(connection).get_table_names())
-
-
-def audit_triggers(app):
-    with engine_of(app).connect() as connection:
-        if connection.dialect.name == "postgresql":
-            rows = connection.execute(text(
-                "SELECT tgname FROM pg_trigger "
-                "WHERE tgrelid = to_regclass('audit_events') AND NOT tgisinternal"
-            ))
-        else:
-            rows = connection.execute(text(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_events'"
-            ))
-        return {row[0] for row in rows}
 
 
 def current_revision(app):
@@ -113,7 +91,7 @@ def test_downgrading_to_base_removes_everything_and_upgrading_again_rebuilds_it(
 
 def test_0006_copies_each_decisions_contact_receipt_and_each_contacts_first_feedback(fresh_database_url):
     """Records written before 0006 get the copied columns: downgrade past it and upgrade again."""
-    from tests.conftest import ApiClient, build_app, contact_body, token_for
+    from tests.helpers import ApiClient, build_app, contact_body, token_for
 
     app = build_app(fresh_database_url)
     try:
@@ -132,7 +110,7 @@ def test_0006_copies_each_decisions_contact_receipt_and_each_contacts_first_feed
             "supersedes": first.get_json()["id"], "supersede_reason": "The school added detail."})
         assert again.status_code == 201, again.get_json()
         # A held strategy meeting: two agencies invited, one attended.
-        from tests.api.test_strategy_meetings import convene, record_outcome, strategy_case
+        from tests.helpers import convene, record_outcome, strategy_case
 
         case = strategy_case(staff, received_at="2026-11-19T08:00:00Z", decided_at="2026-11-19T08:30:00Z")
         meeting = convene(staff, case)

@@ -20,8 +20,8 @@ from api.vocab import (
     MEETING_OUTCOMES, MEETING_STATUSES, OUTCOMES, REFERRAL_SOURCES, ROLES, SERVICES, SEXES,
     SYSTEM_ROLE, TOKEN_STATES, TRANSITION_RESPONSES, TRANSITION_STATUSES,
 )
-from tests.conftest import FakeClock, _test_config
-from tests.migrations.test_migrations import audit_triggers, differences
+from tests.helpers import FakeClock, app_config, audit_triggers, differences, only_on
+
 
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 UNKNOWN = "nope"  # short enough for every column (referral_source holds 4)
@@ -193,11 +193,10 @@ def test_concern_categories_outside_the_list_are_refused_by_the_database(db, par
     assert_refused(db, "contacts", row, "ck_contacts_concern_categories")
 
 
+@only_on("sqlite", "PostgreSQL refuses text that is not JSON before the CHECK")
 def test_a_text_whose_fragments_would_join_into_a_category_is_refused_by_sqlite(db, parents):
     """PostgreSQL's json type refuses such a text before any CHECK; SQLite stores text, so its
     CHECK must not be fooled: blanking "neglect" out of it must not leave "other"."""
-    if db.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL refuses text that is not JSON before the CHECK")
     row = valid_row("contacts", parents) | {"concern_categories": text("""'["oth"neglect"er"]'""")}
     assert_refused(db, "contacts", row, "ck_contacts_concern_categories")
 
@@ -255,7 +254,7 @@ def test_the_system_actor_of_the_cli_and_seeds_has_the_system_role():
 
 def test_the_vocabulary_checks_go_down_and_up_again_and_a_stray_row_stops_the_upgrade(
         fresh_database_url):
-    app = create_app(_test_config(fresh_database_url, FakeClock()))
+    app = create_app(app_config(fresh_database_url, FakeClock()))
     engine = app.extensions["db"].engine
     stray = {"code": "stray", "name": "Stray", "kind": UNKNOWN, "referral_source": "8"}
     agencies = Base.metadata.tables["agencies"]
@@ -284,7 +283,7 @@ def test_the_vocabulary_checks_go_down_and_up_again_and_a_stray_row_stops_the_up
             "sqlite": {"audit_events_no_update", "audit_events_no_delete"},
             "postgresql": {"audit_events_no_update_delete", "audit_events_no_truncate"},
         }[engine.dialect.name]
-        from tests.api.test_access_log import ACCESS_LOG_TRIGGERS, access_log_triggers
+        from tests.helpers import ACCESS_LOG_TRIGGERS, access_log_triggers
 
         with engine.connect() as connection:
             assert access_log_triggers(connection) == ACCESS_LOG_TRIGGERS[engine.dialect.name]
