@@ -94,34 +94,27 @@ def test_a_referral_with_no_other_referral_for_its_child_is_not_a_re_referral(re
 # ---- 29 February --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("earlier, counted", [
-    ("2027-02-28T00:00:00+00:00", True),
-    ("2027-02-27T23:59:59.999999+00:00", False),
-])
-def test_the_year_before_29_february_starts_on_28_february_of_the_year_before(
-        referral, earlier, counted):
+LEAP_DAY_EDGES = [
+    pytest.param("2028-02-29T10:00:00+00:00", "2027-02-28T00:00:00+00:00", True,
+                 id="the year before 29 February starts on 28 February of the year before"),
+    pytest.param("2028-02-29T10:00:00+00:00", "2027-02-27T23:59:59.999999+00:00", False,
+                 id="a moment before 28 February of the year before 29 February does not count"),
+    pytest.param("2029-03-01T10:00:00+00:00", "2028-02-29T23:59:59.999999+00:00", False,
+                 id="the year before 1 March 2029 starts on 1 March 2028, leaving the leap day out"),
+    pytest.param("2029-03-01T10:00:00+00:00", "2028-03-01T00:00:00+00:00", True,
+                 id="the year before 1 March 2029 takes in 1 March 2028"),
+    pytest.param("2028-03-01T10:00:00+00:00", "2027-02-28T23:59:59.999999+00:00", False,
+                 id="the year before 1 March 2028 leaves out 28 February 2027"),
+    pytest.param("2028-03-01T10:00:00+00:00", "2027-03-01T00:00:00+00:00", True,
+                 id="the year before 1 March 2028 starts on 1 March 2027, across the leap day"),
+]
+
+
+@pytest.mark.parametrize("later, earlier, counted", LEAP_DAY_EDGES)
+def test_the_year_before_a_date_near_29_february_starts_on_the_same_date_or_28_february(
+        referral, later, earlier, counted):
     referral(earlier)
-    assert referral("2028-02-29T10:00:00+00:00").re_referral is counted
-
-
-@pytest.mark.parametrize("earlier, counted", [
-    ("2028-02-29T23:59:59.999999+00:00", False),
-    ("2028-03-01T00:00:00+00:00", True),
-])
-def test_the_year_before_1_march_2029_starts_on_1_march_2028_leaving_the_leap_day_out(
-        referral, earlier, counted):
-    referral(earlier)
-    assert referral("2029-03-01T10:00:00+00:00").re_referral is counted
-
-
-@pytest.mark.parametrize("earlier, counted", [
-    ("2027-02-28T23:59:59.999999+00:00", False),
-    ("2027-03-01T00:00:00+00:00", True),
-])
-def test_the_year_before_1_march_2028_starts_on_1_march_2027_across_the_leap_day(
-        referral, earlier, counted):
-    referral(earlier)
-    assert referral("2028-03-01T10:00:00+00:00").re_referral is counted
+    assert referral(later).re_referral is counted
 
 
 def test_a_referral_on_29_february_counts_for_one_on_28_february_the_next_year(referral):
