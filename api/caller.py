@@ -85,9 +85,9 @@ class Caller:
         """valid, expired, revoked, invalid or missing. The first ask for a token that is
         otherwise good checks its account, in `lookup` (a session), once per request."""
         if not self._account_checked:
-            self._account_checked = True
-            if account_refuses(lookup, self.claims):
+            if account_refuses(lookup, self.claims):  # a lookup that fails is asked again
                 self._state, self.problem = "revoked", "The token has been revoked."
+            self._account_checked = True
         return self._state
 
     def actor(self, lookup):
