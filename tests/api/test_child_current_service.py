@@ -121,6 +121,23 @@ def test_the_latest_of_accepted_transitions_and_decisions_across_contacts_sets_t
     assert current_service(staff.auditor, child_id) == "early_help"
 
 
+@pytest.mark.parametrize("outcome, service", [("nfa", None), ("early_help", "early_help")])
+def test_a_decision_dated_at_the_instant_a_transition_was_accepted_sets_the_service(
+        staff, clock, outcome, service):
+    """A tie has one answer, the decision's (whatever the two services are, including none)."""
+    nhs_number = new_nhs_number()
+    child_id = open_child(staff, clock, "early_help", nhs_number=nhs_number)
+    up = requested(step_up(staff.eh, child_id))
+    clock.advance(hours=2)
+    assert respond(staff.sc_manager, up["id"]).status_code == 201
+    accepted_at = clock()
+    clock.advance(minutes=10)
+    contact = contact_about_a_child(staff, clock, nhs_number, received_at=accepted_at - timedelta(hours=1))
+    assert contact["children"][0]["id"] == child_id
+    decide(staff.mash, contact["id"], outcome, decided_at=iso(accepted_at))
+    assert current_service(staff.auditor, child_id) == service
+
+
 @pytest.mark.parametrize("who", ["mash", "eh", "sc", "mash_manager", "eh_manager", "sc_manager",
                                  "auditor"])
 def test_practitioners_managers_and_auditors_read_a_child(staff, clock, who):

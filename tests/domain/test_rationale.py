@@ -113,6 +113,15 @@ def test_a_stand_in_padded_out_with_filler_is_refused_as_a_placeholder(text):
     assert "placeholder" in refusal(text)
 
 
+@pytest.mark.parametrize("text, placeholder", [
+    ("Please see the case notes: ok", True),  # two letters left over
+    ("Please see the case notes: PLO", False),  # three: the Public Law Outline
+])
+def test_three_letters_beyond_stand_ins_and_filler_are_more_than_a_placeholder(text, placeholder):
+    assert len(text) >= MIN_LENGTH
+    assert is_placeholder(text) is placeholder
+
+
 @pytest.mark.parametrize("text", [
     REAL,
     "NFA: school notes show 98% attendance and no marks; mother engaged with the GP.",
