@@ -119,7 +119,8 @@ def test_a_request_is_answered_once_only(staff, clock, first, second):
     before = audit_length(staff.auditor)
     clock.advance(hours=1)
     for manager in (staff.sc_manager, staff.sc_manager_2):
-        assert_problem(respond(manager, up["id"], second), 409)
+        refused = assert_problem(respond(manager, up["id"], second), 409)
+        assert f"already been {first}" in refused["detail"]  # how it was answered
     after = staff.auditor.get(f"/api/v1/transitions/{up['id']}").json
     assert after["status"] == first
     assert after["response"]["by"] == "sara"
@@ -209,7 +210,8 @@ def test_a_request_no_longer_awaiting_a_response_cannot_be_withdrawn(staff, cloc
     else:
         assert respond(staff.sc_manager, up["id"], closed_by).status_code == 201
     before = audit_length(staff.auditor)
-    assert_problem(withdraw(staff.eh, up["id"]), 409)
-    assert_problem(withdraw(staff.eh_manager, up["id"]), 409)
+    for who in (staff.eh, staff.eh_manager):
+        refused = assert_problem(withdraw(who, up["id"]), 409)
+        assert f"already been {closed_by}" in refused["detail"]  # how it was closed
     assert staff.auditor.get(f"/api/v1/transitions/{up['id']}").json["status"] == closed_by
     assert audit_length(staff.auditor) == before

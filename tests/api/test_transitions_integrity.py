@@ -8,15 +8,16 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.db import session
 from api.models import Transition
 from tests.helpers import (
-    STEP_UP_RATIONALE, assert_problem, client_as, current_service, listed_transitions, live_staff,
-    only_on, open_child, race, requested, respond, step_up, transition_events, withdraw,
+    REFUSAL_RATIONALE, STEP_UP_RATIONALE, assert_problem, client_as, current_service,
+    listed_transitions, live_staff, only_on, open_child, race, requested, respond, step_up,
+    transition_events, withdraw,
 )
 
 
@@ -46,6 +47,30 @@ def test_each_transition_write_appends_its_audit_event(staff, clock):
     assert transition_events(staff.auditor, third["id"]) == [
         ("transition.requested", "erin"), ("transition.accepted", "sara")]
     assert staff.auditor.get("/api/v1/audit/verify").json["valid"] is True
+
+
+def _as_audited(instant):
+    """An instant as an audit event's data holds it: UTC, microseconds, Z."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _transition_event_data(auditor, transition_id):
+    page = auditor.get(f"/api/v1/audit/events?entity_type=transition&entity_id={transition_id}")
+    return [(event["action"], event["data"]) for event in page.json["items"]]
+
+
+def test_an_answer_and_a_withdrawal_audit_what_was_decided_or_why_and_when(staff, clock):
+    up = requested(step_up(staff.eh, open_child(staff, clock, "early_help")))
+    clock.advance(hours=1)
+    assert respond(staff.sc_manager, up["id"], "refused").status_code == 201
+    assert _transition_event_data(staff.auditor, up["id"])[1] == ("transition.refused", {
+        "decision": "refused", "rationale": REFUSAL_RATIONALE, "at": _as_audited(clock())})
+
+    second = requested(step_up(staff.eh, up["child_id"]))
+    clock.advance(hours=1)
+    assert withdraw(staff.eh, second["id"], reason=" Family moved away. ").status_code == 201
+    assert _transition_event_data(staff.auditor, second["id"])[1] == ("transition.withdrawn", {
+        "reason": "Family moved away.", "at": _as_audited(clock())})
 
 
 def _failing_audit(*_args, **_kwargs):
@@ -96,6 +121,41 @@ def test_the_database_itself_refuses_a_second_open_request_for_a_child(staff, cl
     with session.begin_nested():  # closed requests are not limited
         session.add(_open_copy(first, "withdrawn"))
         session.add(_open_copy(first, "refused"))
+
+
+# ---- a request closed by someone else between our check and our write --------------------
+
+
+@pytest.mark.parametrize("action, closed_meanwhile", [
+    ("answer", "withdrawn"), ("withdrawal", "accepted"), ("answer", "refused"),
+])
+def test_a_request_closed_by_another_transaction_after_it_was_read_is_not_closed_again(
+        staff, clock, monkeypatch, action, closed_meanwhile):
+    """On any engine: the request is still open when it is read and checked, and another
+    transaction closes it before this one writes; the write finds it closed, answers 409 saying
+    how it was closed, and records nothing. (Here the other transaction's write is made in the
+    request's own, so it is rolled back with it: the request reads as open again afterwards.)"""
+    child_id = open_child(staff, clock, "early_help")
+    up = requested(step_up(staff.eh, child_id))
+    clock.advance(hours=1)
+
+    def now_after_someone_else_closed_it():
+        session.execute(update(Transition).where(Transition.id == uuid.UUID(up["id"]))
+                        .values(status=closed_meanwhile)
+                        .execution_options(synchronize_session=False))
+        return clock()
+
+    monkeypatch.setattr("api.domain.transitions.now", now_after_someone_else_closed_it)
+    if action == "answer":
+        refused = respond(staff.sc_manager, up["id"])
+    else:
+        refused = withdraw(staff.eh, up["id"])
+    assert f"already been {closed_meanwhile}" in assert_problem(refused, 409)["detail"]
+    monkeypatch.undo()
+    after = staff.auditor.get(f"/api/v1/transitions/{up['id']}").json
+    assert (after["status"], after["response"], after["withdrawn_at"]) == ("requested", None, None)
+    assert transition_events(staff.auditor, up["id"]) == [("transition.requested", "erin")]
+    assert current_service(staff.auditor, child_id) == "early_help"
 
 
 # ---- races on PostgreSQL ------------------------------------------------------------------
