@@ -2,11 +2,17 @@
 refuses it (a refusal explaining the threshold), once; its requester or a manager of the
 sending service may withdraw it while it awaits an answer; If-Match."""
 
-import pytest
+import uuid
 
+import pytest
+from sqlalchemy import select
+
+from api.db import session
+from api.models import Transition
 from tests.helpers import (
     NOT_A_RATIONALE, REFUSAL_RATIONALE, assert_problem, audit_length, current_service, iso,
-    open_child, open_request, requested, respond, step_down, step_up, transition_body, withdraw,
+    open_child, open_request, requested, respond, step_down, step_up, transition_body, utc,
+    withdraw,
 )
 
 
@@ -49,6 +55,19 @@ def test_a_refusal_with_the_threshold_explained_leaves_the_child_where_it_was(st
     assert refused.json["response"] == {"by": "sara", "at": iso(clock()), "decision": "refused",
                                         "rationale": REFUSAL_RATIONALE}
     assert current_service(staff.auditor, child_id) == "early_help"
+
+
+@pytest.mark.parametrize("subdivision, working_days", [("ENG", 2), ("SCT", 1)])
+def test_the_working_days_to_an_answer_count_the_configured_subdivisions_holidays(
+        staff, clock, app, monkeypatch, subdivision, working_days):
+    # Monday 30 November 2026 is St Andrew's Day: a bank holiday in Scotland, not in England.
+    monkeypatch.setitem(app.config, "HOLIDAY_SUBDIVISION", subdivision)
+    clock.set(utc("2026-11-27T10:00:00Z"))
+    up = requested(step_up(staff.eh, open_child(staff, clock, "early_help")))
+    clock.set(utc("2026-12-01T10:00:00Z"))
+    assert respond(staff.sc_manager, up["id"]).status_code == 201
+    assert session.scalar(select(Transition.working_days_to_response).where(
+        Transition.id == uuid.UUID(up["id"]))) == working_days
 
 
 @pytest.mark.parametrize("rationale", NOT_A_RATIONALE)
