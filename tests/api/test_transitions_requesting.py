@@ -6,6 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from api.caller import Actor
+from api.domain.transitions import request_transition
+from api.errors import RuleViolation
 from tests.helpers import (
     DROP, NOT_A_RATIONALE, PLAN, STEP_DOWN_RATIONALE, STEP_UP_RATIONALE, assert_problem,
     audit_length, contact_about_a_child, iso, listed_transitions, open_child, requested, respond,
@@ -152,6 +155,21 @@ def test_a_step_down_without_a_plan_with_a_summary_and_expected_outcomes_is_reje
     assert_problem(step_down(staff.sc, child_id, plan=plan), 422, field)
     assert listed_transitions(staff.auditor) == []
     assert audit_length(staff.auditor) == before
+
+
+@pytest.mark.parametrize("outcomes", [DROP, [], None])
+def test_the_rule_itself_refuses_a_step_down_plan_without_expected_outcomes(staff, clock, outcomes):
+    """Below the schema too (which refuses them first over HTTP): the rule names the field."""
+    child_id = open_child(staff, clock, "social_care")
+    plan = {"summary": "Weekly family support"}
+    if outcomes is not DROP:
+        plan["expected_outcomes"] = outcomes
+    with pytest.raises(RuleViolation) as refused:
+        request_transition(Actor(sub="sam", role="practitioner", service="social_care"), {
+            "child_id": uuid.UUID(child_id), "direction": "step_down",
+            "rationale": STEP_DOWN_RATIONALE, "plan": plan})
+    assert list(refused.value.errors) == ["plan.expected_outcomes"]
+    assert listed_transitions(staff.auditor) == []
 
 
 def test_a_step_down_with_one_expected_outcome_is_enough(staff, clock):
