@@ -7,8 +7,10 @@ from datetime import timedelta
 import pytest
 
 from api.caller import Actor
+from api.db import session
 from api.domain.transitions import request_transition
 from api.errors import RuleViolation
+from api.models import Transition
 from tests.helpers import (
     DROP, NOT_A_RATIONALE, PLAN, STEP_DOWN_RATIONALE, STEP_UP_RATIONALE, assert_problem,
     audit_length, contact_about_a_child, iso, listed_transitions, open_child, requested, respond,
@@ -56,6 +58,14 @@ def test_practitioners_and_managers_of_any_service_may_request_a_transition(
     created = step_up(api_as(role, sub=f"{role}-{service}", service=service), child_id)
     assert created.status_code == 201, created.json
     assert created.json["requested_by"] == f"{role}-{service}"
+
+
+def test_a_request_keeps_the_requesters_role_and_service(staff, clock, api_as):
+    child_id = open_child(staff, clock, "early_help")
+    made = requested(step_up(api_as("manager", sub="mo", service="mash"), child_id))
+    kept = session.get(Transition, uuid.UUID(made["id"]))
+    assert (kept.requested_by_sub, kept.requested_by_role, kept.requested_by_service) == (
+        "mo", "manager", "mash")
 
 
 @pytest.mark.parametrize("who, status", [("auditor", 403), ("agency", 403), ("admin", 403)])
