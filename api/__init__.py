@@ -1,9 +1,9 @@
 """create_app(config=None): wiring only (configuration, database, tokens, error handlers, the HTTP
-edge, blueprints, rate limits, the access log, CLI)."""
+edge, blueprints, rate limits, the access log and its sealer, CLI)."""
 
 from flask import Flask
 
-from . import access, auth, cli, db, edge, errors, limits, logs, sign_in
+from . import access, auth, cli, db, edge, errors, limits, logs, sealing, sign_in
 from .config import Config
 from .openapi import FrontDoorApi
 from .routes import register as register_routes
@@ -28,4 +28,5 @@ def create_app(config=None):
     # Also after a refused read (401/403/404): those are the accesses most worth knowing about.
     app.after_request(access.record_access)
     cli.register(app)
+    sealing.init_app(app)  # seals the access log every ACCESS_SEAL_SECONDS, requests or not
     return app

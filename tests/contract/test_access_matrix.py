@@ -83,6 +83,7 @@ TABLE = {
     ("GET", "/api/v1/audit/verify"): may("auditor"),
     ("POST", "/api/v1/audit/verify"): may("auditor"),
     ("GET", "/api/v1/audit/checkpoint"): may("auditor"),
+    ("GET", "/api/v1/audit/state"): may("auditor"),
     ("GET", "/api/v1/audit/access"): may("auditor"),
     ("GET", "/api/v1/exports/decisions"): may("auditor", "manager"),
     ("GET", '/api/v1/exports/annex-a/<any(contacts, referrals, "section-47"):list>'):
