@@ -13,8 +13,7 @@ from api.db import session
 from api.models import AccessEvent, AccessEventRecord
 from tests.helpers import (
     ACCESS_LOG_TRIGGERS, ApiClient, FakeClock, access_log_triggers, app_config, as_owner,
-    assert_problem,
-    build_app, contact_body, events_after, last_event_id, race, token_for,
+    assert_problem, build_app, contact_body, events_after, last_event_id, race, token_for,
 )
 
 
