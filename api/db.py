@@ -56,6 +56,7 @@ class Database:
         """`tuning`: create_tuned_engine's settings (timeouts, the idle ping). `migration_url`:
         where migrations connect, as the role owning the tables (default: `url`)."""
         self.url = make_url(url)
+        self.tuning = tuning
         self.engine = create_tuned_engine(self.url, **tuning)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.migration_url = make_url(migration_url) if migration_url else None
@@ -68,7 +69,9 @@ class Database:
         if self.migration_url is None:
             return self.engine
         if self._migration_engine is None:
-            self._migration_engine = create_tuned_engine(self.migration_url, pooled=False)
+            # The app's timeouts too: migrations lift them (migrations/env.py), as on its own.
+            self._migration_engine = create_tuned_engine(self.migration_url, pooled=False,
+                                                         **self.tuning)
         return self._migration_engine
 
     @property

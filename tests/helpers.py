@@ -127,6 +127,11 @@ def build_app(url, clock=None, tamperable=False, **overrides):
     return app
 
 
+def site_roles(url):
+    """bench.load.Site's roles for a database of the tests: migrated as the owner, if any."""
+    return {"migration_url": owner_url_for(url), "app_role": app_role_of(url)}
+
+
 def as_owner():
     """From here to the end of the test's transaction, act as the database's owner (as someone
     with the owner's password would): on PostgreSQL with an owner configured, RESET ROLE (the

@@ -19,6 +19,7 @@ from tests.helpers import (
 
 def test_a_read_that_cannot_be_logged_is_not_served(db, staff, family):
     """Fail closed: if the event cannot be stored, the caller gets 503, not the record."""
+    as_owner()  # a trigger is the owner's to add
     if db.dialect.name == "postgresql":
         db.execute(text("CREATE FUNCTION refuse_access_events() RETURNS trigger LANGUAGE plpgsql "
                         "AS $$ BEGIN RAISE EXCEPTION 'access log unavailable'; END; $$"))
