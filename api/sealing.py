@@ -177,9 +177,12 @@ def check_seals(batch_size=1000, progress=None):
 # ---- the sealer thread ------------------------------------------------------------------------
 
 
-def seal_now(app):
-    """One sealing, in a write transaction of its own, committed."""
+def seal_now(app, sessions=None):
+    """One sealing, in a write transaction of its own, committed. `sessions`: the session
+    factory to seal through (default: the app's)."""
     with app.app_context():
+        if sessions is not None:
+            session.registry.set(sessions())  # this thread's session, on the sealer's engine
         try:
             sealed = seal()
             session.commit()
@@ -193,17 +196,28 @@ def seal_now(app):
 
 class Sealer(threading.Thread):
     """Seals the access log every `interval` seconds until stopped; errors are logged, and the
-    next round tries again."""
+    next round tries again.
+
+    It seals through an engine of its own without a pool (a connection for each round, closed
+    after it), so a process that forks workers after starting it (gunicorn --preload) leaves
+    them no connection of the sealer's."""
 
     def __init__(self, app, interval):
+        from sqlalchemy.orm import sessionmaker
+
+        from .engines import create_tuned_engine
+
         super().__init__(name="access-sealer", daemon=True)
         self.app, self.interval = app, interval
+        database = app.extensions["db"]
+        self.engine = create_tuned_engine(database.url, pooled=False, **database.tuning)
+        self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.stopped = threading.Event()
 
     def run(self):
         while not self.stopped.wait(self.interval):
             try:
-                seal_now(self.app)
+                seal_now(self.app, self.sessions)
             except Exception:  # noqa: BLE001 - a sealer that dies seals nothing more
                 log.exception("sealing the access log failed; trying again in %ss", self.interval)
 
