@@ -270,7 +270,7 @@ def check_states(batch_size=500, limit=1000, progress=None):
             if gone:
                 latest = _latest_events(kind, gone)
                 for entity_id in gone:
-                    seq, recorded = latest[entity_id]
+                    _seq, recorded = latest[entity_id]
                     # A record a write removed, and said so, is not missing.
                     if recorded != state_hash(REMOVED):
                         report.add(entity_type, entity_id, ORPHAN_EVENT)

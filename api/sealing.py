@@ -218,7 +218,7 @@ class Sealer(threading.Thread):
         while not self.stopped.wait(self.interval):
             try:
                 seal_now(self.app, self.sessions)
-            except Exception:  # noqa: BLE001 - a sealer that dies seals nothing more
+            except Exception:  # a sealer that dies seals nothing more: log it and go on
                 log.exception("sealing the access log failed; trying again in %ss", self.interval)
 
     def stop(self):

@@ -50,16 +50,14 @@ def as_the_app(app, database_url):
 
 @pytest.mark.parametrize("statement", REFUSED)
 def test_the_apps_role_may_not(as_the_app, statement):
-    with pytest.raises(DBAPIError, match="must be owner|permission denied"):
-        with as_the_app.begin():
-            as_the_app.exec_driver_sql(statement)
+    with pytest.raises(DBAPIError, match="must be owner|permission denied"), as_the_app.begin():
+        as_the_app.exec_driver_sql(statement)
 
 
 def test_the_apps_role_cannot_become_the_owner(as_the_app):
     owner = make_url(OWNER_URL).username
-    with pytest.raises(DBAPIError, match="permission denied"):
-        with as_the_app.begin():
-            as_the_app.exec_driver_sql(f'SET ROLE "{owner}"')
+    with pytest.raises(DBAPIError, match="permission denied"), as_the_app.begin():
+        as_the_app.exec_driver_sql(f'SET ROLE "{owner}"')
 
 
 def test_the_apps_role_owns_nothing_and_is_not_the_databases_owner(as_the_app):
