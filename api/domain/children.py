@@ -361,8 +361,11 @@ def merge_children(actor, child_id, data):
     duplicate = session.get(Child, duplicate_id)
     if duplicate is None:
         raise RuleViolation("duplicate", "No such child.")
-    lock(child)
-    lock(duplicate)
+    # Both under a row lock, in one order whichever way round they are merged (no deadlock).
+    for record in sorted((child, duplicate), key=lambda record: record.id):
+        lock(record)
+    if child.merged_into_id is not None:  # merged away while this request waited
+        get_child(child.id)
     if duplicate.merged_into_id is not None:
         raise Conflict(f"Child {duplicate.id} is already merged into child "
                        f"{duplicate.merged_into_id}.",

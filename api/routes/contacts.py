@@ -65,7 +65,9 @@ def record_consent(data, contact_id):
 
 
 @blp.route("/contacts/<uuid:contact_id>/children/<int:n>/link", methods=["POST"], roles=STAFF,
-           writes=True)
+           writes=True, parameters=[{
+               "in": "path", "name": "n", "description": "Which of the contact's children: 0 for "
+               "the first, in the order the contact gives them (404 past the last)."}])
 @if_contact_matches
 @blp.arguments(ChildLinkSchema)
 @blp.response(201, ContactSchema)
