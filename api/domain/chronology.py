@@ -12,6 +12,7 @@ from ..models import (
     StrategyMeeting, Transition,
 )
 from ..vocab import CHRONOLOGY_KINDS
+from . import restrictions
 from .contacts import get_contact
 from .services import current_service
 
@@ -108,18 +109,22 @@ def contact_history(actor, contact_id):
     return _in_order(_contact_items([contact.id]) + _meeting_items(meetings))
 
 
-def get_child(child_id):
+def get_child(actor, child_id, shut=None):
+    """The child, unless there is none or it is restricted from `actor` (the same 404)."""
     child = session.get(Child, child_id)
-    if child is None:
+    shut = restrictions.hidden(actor) if shut is None else shut
+    if child is None or child.id in shut.children:
         raise NotFound(f"No child {child_id}.")
     return child
 
 
-def child_detail(child_id):
-    child = get_child(child_id)
+def child_detail(actor, child_id):
+    shut = restrictions.hidden(actor)
+    child = get_child(actor, child_id, shut)
     contacts = session.scalars(
         select(Contact).join(ContactChild, ContactChild.contact_id == Contact.id)
-        .where(ContactChild.child_id == child.id).order_by(Contact.received_at)
+        .where(ContactChild.child_id == child.id, shut.contacts_clause(Contact.id))
+        .order_by(Contact.received_at)
         .options(lazyload("*"))
     ).all()
     fields = {key: getattr(child, key) for key in (
@@ -128,13 +133,17 @@ def child_detail(child_id):
     return SimpleNamespace(**fields, current_service=current_service(child.id), contacts=contacts)
 
 
-def child_chronology(child_id):
-    child = get_child(child_id)
+def child_chronology(actor, child_id):
+    """The child's chronology; a restricted contact about them (and its meetings) is left out for
+    those it is hidden from."""
+    shut = restrictions.hidden(actor)
+    child = get_child(actor, child_id, shut)
     contact_ids = list(session.scalars(
-        select(ContactChild.contact_id).where(ContactChild.child_id == child.id)))
+        select(ContactChild.contact_id).where(ContactChild.child_id == child.id,
+                                              shut.contacts_clause(ContactChild.contact_id))))
     meetings = session.scalars(
         select(StrategyMeeting).join(MeetingChild, MeetingChild.meeting_id == StrategyMeeting.id)
-        .where(MeetingChild.child_id == child.id))
+        .where(MeetingChild.child_id == child.id, shut.contacts_clause(StrategyMeeting.contact_id)))
     transitions = session.scalars(select(Transition).where(Transition.child_id == child.id))
     return _in_order(_contact_items(contact_ids) + _meeting_items(meetings)
                      + _transition_items(transitions))

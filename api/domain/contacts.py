@@ -15,6 +15,7 @@ from ..errors import Forbidden, NotFound, RuleViolation
 from ..models import Agency, ConsentRecord, Contact, ContactChild
 from ..pages import filtered, keyset_page
 from ..timescales import configured_deadline_after, london_date, now
+from . import restrictions
 from .children import find_or_record_child
 from .rationale import check_not_future
 from .references import next_reference
@@ -169,10 +170,15 @@ def _posted_by_agency(agency):
 
 
 def visible_contacts(actor):
-    """Contacts this actor may read, as a query: an agency sees only what its systems posted."""
+    """Contacts this actor may read, as a query: an agency sees only what its systems posted;
+    staff do not see a restricted contact, or one about a restricted child, unless allowed
+    (api/domain/restrictions.py)."""
     stmt = select(Contact)
     if actor.role == "agency":
         stmt = stmt.where(_posted_by_agency(actor.agency))
+    shut = restrictions.hidden(actor)
+    if shut:
+        stmt = stmt.where(shut.contacts_clause(Contact.id))
     return stmt
 
 
@@ -204,7 +210,8 @@ def read_contact(actor, contact_id):
     contact = session.scalars(
         _contact_to_show(actor.role == "agency"), {"contact_id": contact_id, "agency": actor.agency}
     ).unique().one_or_none()
-    if contact is None:
+    if contact is None or restrictions.hides_contact(
+            actor, contact.id, [link.child_id for link in contact.child_links]):
         raise NotFound(f"No contact {contact_id} that you may see.")
     # The first decision makes a contact decided, and the first feedback sets feedback_given_at,
     # in the same transaction (api/domain/decisions.py): without them there are none to read.

@@ -12,6 +12,7 @@ from .idempotency import IdempotencyRecord
 from .meetings import (
     Attendance, IcpcChild, Invitation, MeetingAction, MeetingChild, StrategyMeeting,
 )
+from .restrictions import Restriction, RestrictionGrant, RestrictionMember
 from .transitions import Transition
 
 __all__ = [
@@ -36,4 +37,7 @@ __all__ = [
     "ContactChild",
     "IdempotencyRecord",
     "ReferenceCounter",
+    "Restriction",
+    "RestrictionGrant",
+    "RestrictionMember",
 ]
