@@ -1,6 +1,6 @@
 """restrictions: a child or contact restricted to named staff, and managers' break-glass grants
 
-Revision ID: 0013
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-06 09:00:00
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 import api.db
 
 
-revision = '0013'
+revision = '0011'
 down_revision = '0010'
 branch_labels = None
 depends_on = None
