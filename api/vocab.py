@@ -84,6 +84,9 @@ AGENCY_KINDS = (
     "other",
 )
 
+# The records a manager can restrict to named staff (api/domain/restrictions.py).
+RESTRICTED_RECORDS = ("child", "contact")
+
 # The events of a chronology, in the order things happen in a case at the same instant.
 CHRONOLOGY_KINDS = (
     "contact_received", "consent_recorded", "decision_recorded", "decision_approved",

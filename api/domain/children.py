@@ -26,6 +26,7 @@ from ..models import (
 )
 from ..pages import keyset_page
 from ..timescales import london_date, now
+from . import restrictions
 from .references import next_reference
 
 # Built once (building a statement costs more than running it): every contact looks its
@@ -152,10 +153,13 @@ def possible_matches_for(contact_id, position, matches, current):
 # ---- reading a child ---------------------------------------------------------------------------
 
 
-def get_child(child_id):
-    """The child record, answering for a merged duplicate with a pointer to its survivor."""
+def get_child(child_id, actor=None, shut=None):
+    """The child record, answering for a merged duplicate with a pointer to its survivor; with
+    `actor`, one restricted from them is as if it did not exist (api/domain/restrictions.py)."""
     child = session.get(Child, child_id)
-    if child is None:
+    if shut is None and actor is not None:
+        shut = restrictions.hidden(actor)
+    if child is None or (shut is not None and child.id in shut.children):
         raise NotFound(f"No child {child_id}.")
     if child.merged_into_id is not None:
         raise MergedAway(child.id, child.merged_into_id,
@@ -201,11 +205,11 @@ def linked_child_ids(matches):
     return {(row.contact_id, row.position): row.child_id for row in rows}
 
 
-def search_children(args):
+def search_children(actor, args):
     """Children by NHS number, local child id, or family name with given name and date of birth
     (names compared without regard to case, as _CANDIDATES does); merged records included, with
-    merged_into."""
-    stmt = select(Child)
+    merged_into; a child restricted from `actor` is not found."""
+    stmt = select(Child).where(restrictions.hidden(actor).children_clause(Child.id))
     if "nhs_number" in args:
         stmt = stmt.where(Child.nhs_number == args["nhs_number"])
     elif "local_child_id" in args:
@@ -243,7 +247,7 @@ def link_child(actor, contact, position, data):
         target = None
     else:
         target = session.get(Child, target_id)
-        if target is None:
+        if target is None or restrictions.hides_child(actor, target.id):
             raise RuleViolation("child", "No such child.")
         if target.merged_into_id is not None:
             raise RuleViolation("child", f"Merged into child {target.merged_into_id}: link to "
@@ -354,13 +358,14 @@ def _check_mergeable(child, duplicate):
 def merge_children(actor, child_id, data):
     """Merge a duplicate record into this one: the duplicate's contact entries, meetings, ICPC
     entries and transitions move here, and the duplicate answers 404 naming this record."""
-    child = get_child(child_id)
+    child = get_child(child_id, actor)
     duplicate_id = data["duplicate"]
     if duplicate_id == child.id:
         raise RuleViolation("duplicate", "A child cannot be merged into itself.")
     duplicate = session.get(Child, duplicate_id)
-    if duplicate is None:
+    if duplicate is None or restrictions.hides_child(actor, duplicate.id):
         raise RuleViolation("duplicate", "No such child.")
+    _check_unrestricted(child, duplicate)
     # Both under a row lock, in one order whichever way round they are merged (no deadlock).
     for record in sorted((child, duplicate), key=lambda record: record.id):
         lock(record)
@@ -390,11 +395,21 @@ def _mark_merged(actor, duplicate, child, reason, moved, current):
                   "moved": moved})
 
 
+def _check_unrestricted(*records):
+    """A restricted record is not merged or unmerged: what moves would leave its restriction
+    behind (or carry another record's contacts under it). Lift the restriction first."""
+    restricted = restrictions.restricted_among([record.id for record in records])
+    if restricted:
+        raise Conflict(
+            "A restricted record cannot be merged or unmerged; a manager it names lifts the "
+            "restriction first.", errors={"child_id": ["Restricted."]})
+
+
 def unmerge_child(actor, duplicate_id, data):
     """Undo the merge of this duplicate: it answers again, and what the merge moved and is still
     on the record it was merged into moves back (anything relinked since stays where it is)."""
     duplicate = session.get(Child, duplicate_id)
-    if duplicate is None:
+    if duplicate is None or restrictions.hides_child(actor, duplicate.id):
         raise NotFound(f"No child {duplicate_id}.")
     lock(duplicate)
     if duplicate.merged_into_id is None:
@@ -404,6 +419,7 @@ def unmerge_child(actor, duplicate_id, data):
                                  ChildMerge.unmerged_at.is_(None))
         .order_by(ChildMerge.merged_at.desc()).limit(1))
     survivor = lock(session.get(Child, duplicate.merged_into_id))
+    _check_unrestricted(duplicate, survivor)
     if survivor.merged_into_id is not None:
         raise Conflict(f"Child {survivor.id}, which this one was merged into, has since been "
                        f"merged into child {survivor.merged_into_id}: undo that merge first.")

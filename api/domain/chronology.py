@@ -11,6 +11,7 @@ from ..models import (
     Feedback, MeetingChild, StrategyMeeting, Transition,
 )
 from ..vocab import CHRONOLOGY_KINDS
+from . import restrictions
 from .children import get_child, linked_child_ids, open_matches_of_child
 from .contacts import child_fields, get_contact, match_view
 from .services import current_service
@@ -155,11 +156,13 @@ def contact_history(actor, contact_id):
     return _in_order(_contact_items([contact.id]) + _meeting_items(meetings) + _link_items(links))
 
 
-def child_detail(child_id):
-    child = get_child(child_id)
+def child_detail(actor, child_id):
+    shut = restrictions.hidden(actor)
+    child = get_child(child_id, actor, shut)
     contacts = session.scalars(
         select(Contact).where(Contact.id.in_(
-            select(ContactChild.contact_id).where(ContactChild.child_id == child.id)))
+            select(ContactChild.contact_id).where(ContactChild.child_id == child.id)),
+            shut.contacts_clause(Contact.id))
         .order_by(Contact.received_at, Contact.id)
         .options(lazyload("*"))
     ).all()
@@ -168,23 +171,30 @@ def child_detail(child_id):
     return SimpleNamespace(
         **child_fields(child), current_service=current_service(child.id), contacts=contacts,
         possible_matches=[match_view(m, linked.get((m.contact_id, m.position)))
-                          for m in matches])
+                          for m in matches
+                          if not shut.hides_match(m, linked.get((m.contact_id, m.position)))])
 
 
-def child_chronology(child_id):
+def child_chronology(actor, child_id):
     """Everything about this child: its contacts, meetings and transitions (a duplicate merged
     into it brought its own), the decisions linking contacts' entries to or from it, and its
-    merges."""
-    child = get_child(child_id)
+    merges. A restricted contact about them (and its meetings) is left out for those it is
+    hidden from."""
+    shut = restrictions.hidden(actor)
+    child = get_child(child_id, actor, shut)
     contact_ids = list(session.scalars(
-        select(ContactChild.contact_id).where(ContactChild.child_id == child.id).distinct()))
+        select(ContactChild.contact_id).where(ContactChild.child_id == child.id,
+                                              shut.contacts_clause(ContactChild.contact_id))
+        .distinct()))
     meetings = session.scalars(
         select(StrategyMeeting).join(MeetingChild, MeetingChild.meeting_id == StrategyMeeting.id)
-        .where(MeetingChild.child_id == child.id))
+        .where(MeetingChild.child_id == child.id, shut.contacts_clause(StrategyMeeting.contact_id)))
     transitions = session.scalars(select(Transition).where(Transition.child_id == child.id))
     links = session.scalars(select(ChildLinkDecision).where(
-        (ChildLinkDecision.from_child_id == child.id) | (ChildLinkDecision.to_child_id == child.id)))
+        (ChildLinkDecision.from_child_id == child.id) | (ChildLinkDecision.to_child_id == child.id),
+        shut.contacts_clause(ChildLinkDecision.contact_id)))
     merges = session.scalars(select(ChildMerge).where(
-        (ChildMerge.child_id == child.id) | (ChildMerge.duplicate_id == child.id)))
+        (ChildMerge.child_id == child.id) | (ChildMerge.duplicate_id == child.id),
+        shut.children_clause(ChildMerge.child_id), shut.children_clause(ChildMerge.duplicate_id)))
     return _in_order(_contact_items(contact_ids) + _meeting_items(meetings)
                      + _transition_items(transitions) + _link_items(links) + _merge_items(merges))

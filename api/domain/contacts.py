@@ -15,6 +15,7 @@ from ..errors import Forbidden, NotFound, RuleViolation
 from ..models import Agency, ConsentRecord, Contact, ContactChild
 from ..pages import filtered, keyset_page
 from ..timescales import configured_deadline_after, london_date, now
+from . import restrictions
 from .children import identify_child, matches_of_contacts, possible_matches_for
 from .rationale import check_not_future
 from .references import next_reference
@@ -171,10 +172,15 @@ def _posted_by_agency(agency):
 
 
 def visible_contacts(actor):
-    """Contacts this actor may read, as a query: an agency sees only what its systems posted."""
+    """Contacts this actor may read, as a query: an agency sees only what its systems posted;
+    staff do not see a restricted contact, or one about a restricted child, unless allowed
+    (api/domain/restrictions.py)."""
     stmt = select(Contact)
     if actor.role == "agency":
         stmt = stmt.where(_posted_by_agency(actor.agency))
+    shut = restrictions.hidden(actor)
+    if shut:
+        stmt = stmt.where(shut.contacts_clause(Contact.id))
     return stmt
 
 
@@ -206,7 +212,8 @@ def read_contact(actor, contact_id):
     contact = session.scalars(
         _contact_to_show(actor.role == "agency"), {"contact_id": contact_id, "agency": actor.agency}
     ).unique().one_or_none()
-    if contact is None:
+    if contact is None or restrictions.hides_contact(
+            actor, contact.id, [link.child_id for link in contact.child_links]):
         raise NotFound(f"No contact {contact_id} that you may see.")
     # The first decision makes a contact decided, and the first feedback sets feedback_given_at,
     # in the same transaction (api/domain/decisions.py): without them there are none to read.
@@ -293,12 +300,13 @@ class StaffView:
     """A contact as staff see it: each child entry is the record it is linked to, with the details
     as the referrer gave them (`as_given`) and the entry's possible matches."""
 
-    def __init__(self, contact, matches):
+    def __init__(self, contact, matches, shut=restrictions.NOTHING_HIDDEN):
         self._contact = contact
         self.children = [
             {**child_fields(link.child), "as_given": given_details(link),
              "possible_matches": [match_view(m, link.child_id)
-                                  for m in matches.get((contact.id, link.position), [])]}
+                                  for m in matches.get((contact.id, link.position), [])
+                                  if not shut.hides_match(m, link.child_id)]}
             for link in contact.child_links
         ]
 
@@ -311,7 +319,9 @@ def views_for(actor, contacts):
     if actor.role == "agency":
         return [ReferrerView(contact) for contact in contacts]
     matches = matches_of_contacts([contact.id for contact in contacts])
-    return [StaffView(contact, matches) for contact in contacts]
+    # A possible match is shown only if it shows no record restricted from this actor.
+    shut = restrictions.hidden(actor) if matches else restrictions.NOTHING_HIDDEN
+    return [StaffView(contact, matches, shut) for contact in contacts]
 
 
 def view_for(actor, contact):

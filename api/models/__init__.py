@@ -12,6 +12,7 @@ from .idempotency import IdempotencyRecord
 from .meetings import (
     Attendance, IcpcChild, Invitation, MeetingAction, MeetingChild, StrategyMeeting,
 )
+from .restrictions import Restriction, RestrictionGrant, RestrictionMember
 from .transitions import Transition
 
 __all__ = [
@@ -39,4 +40,7 @@ __all__ = [
     "PossibleMatch",
     "IdempotencyRecord",
     "ReferenceCounter",
+    "Restriction",
+    "RestrictionGrant",
+    "RestrictionMember",
 ]

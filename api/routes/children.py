@@ -21,7 +21,7 @@ def search_children(args):
     Staff only. Every search is in the access log as one event, with its query and the records
     it showed (each child found is then in that child's "who read this" list). Merged records are
     found too, with `merged_into`."""
-    return children.search_children(args)
+    return children.search_children(current_actor(), args)
 
 
 @blp.route("/children/<uuid:child_id>", roles=CASE_READERS, logs_access="child")
@@ -31,14 +31,14 @@ def get_child(child_id):
     """Read a child: identity, current service, contacts and open possible matches.
 
     A record merged into another answers 404 with `merged_into` and a `Location` naming it."""
-    return chronology.child_detail(child_id)
+    return chronology.child_detail(current_actor(), child_id)
 
 
 @blp.route("/children/<uuid:child_id>/chronology", roles=CASE_READERS, logs_access="child")
 @blp.response(200, ChronologySchema)
 def child_chronology(child_id):
     """Every event about this child across contacts, meetings and transitions, in time order."""
-    return chronology.child_chronology(child_id)
+    return chronology.child_chronology(current_actor(), child_id)
 
 
 @blp.route("/children/<uuid:child_id>/merge", methods=["POST"], roles=STAFF, writes=True)
@@ -47,7 +47,8 @@ def child_chronology(child_id):
 def merge_child(data, child_id):
     """Merge a duplicate record into this child, with the reason; undone by .../unmerge."""
     child = children.merge_children(current_actor(), child_id, data)
-    return located(chronology.child_detail(child.id), "children.get_child", child_id=child.id)
+    return located(chronology.child_detail(current_actor(), child.id), "children.get_child",
+                   child_id=child.id)
 
 
 @blp.route("/children/<uuid:child_id>/unmerge", methods=["POST"], roles=STAFF, writes=True)
@@ -59,4 +60,5 @@ def unmerge_child(data, child_id):
     The duplicate answers again, and what the merge moved from it that is still on the other
     record moves back; 409 if it is not merged."""
     child = children.unmerge_child(current_actor(), child_id, data)
-    return located(chronology.child_detail(child.id), "children.get_child", child_id=child.id)
+    return located(chronology.child_detail(current_actor(), child.id), "children.get_child",
+                   child_id=child.id)

@@ -151,8 +151,8 @@ def test_0006_copies_each_decisions_contact_receipt_and_each_contacts_first_feed
         app.extensions["db"].engine.dispose()
 
 
-def test_0011_keeps_each_contacts_children_as_given_and_goes_down_and_up_again(fresh_database_url):
-    """Entries recorded before 0011 are each linked to the record they were (first_child_id),
+def test_0012_keeps_each_contacts_children_as_given_and_goes_down_and_up_again(fresh_database_url):
+    """Entries recorded before 0012 are each linked to the record they were (first_child_id),
     one recorded without details (before 0002) takes them from its record; a merge that left one
     contact naming one record twice goes down to the old key as one entry, and up again."""
     from tests.helpers import ApiClient, build_app, child, contact_body, token_for
@@ -169,7 +169,7 @@ def test_0011_keeps_each_contacts_children_as_given_and_goes_down_and_up_again(f
                             json={"duplicate": ben, "reason": "Recorded twice by mistake."})
         assert merged.status_code == 201, merged.get_json()
 
-        command.downgrade(alembic_config(app), "0010")
+        command.downgrade(alembic_config(app), "0011")
         with engine_of(app).begin() as connection:
             rows = connection.execute(text(
                 "SELECT child_id, position FROM contact_children")).all()

@@ -17,7 +17,8 @@ from api.db import Base
 from api.vocab import (
     ACCOUNT_KINDS, ACTOR_ROLES, AGENCY_KINDS, CHANNELS, CONCERN_CATEGORIES, CONSENT_STATUSES,
     CONTACT_STATUSES, DIRECTIONS, ETHNICITIES, FEEDBACK_METHODS, MEDICAL_DECISIONS,
-    MATCH_STATUSES, MEETING_OUTCOMES, MEETING_STATUSES, OUTCOMES, REFERRAL_SOURCES, ROLES, SERVICES, SEXES,
+    MATCH_STATUSES, MEETING_OUTCOMES, MEETING_STATUSES, OUTCOMES, REFERRAL_SOURCES,
+    RESTRICTED_RECORDS, ROLES, SERVICES, SEXES,
     SYSTEM_ROLE, TOKEN_STATES, TRANSITION_RESPONSES, TRANSITION_STATUSES,
 )
 from tests.helpers import FakeClock, app_config, audit_triggers, differences, only_on
@@ -55,7 +56,8 @@ COLUMNS = [
     ("audit_events", "actor_role", ACTOR_ROLES),
     ("audit_events", "actor_service", SERVICES),
     ("access_events", "token", TOKEN_STATES),
-    ("possible_matches", "status", MATCH_STATUSES),  # migration 0011
+    ("possible_matches", "status", MATCH_STATUSES),  # migration 0012
+    ("restrictions", "entity_type", RESTRICTED_RECORDS),
 ]
 # Constraints over a list or several columns, tested on their own below.
 OTHER_CONSTRAINTS = {("contacts", "ck_contacts_concern_categories"),
@@ -126,6 +128,9 @@ def valid_row(table, parents):
             "at": AT, "token": "valid", "method": "GET", "endpoint": "contacts.get_contact",
             "path": "/api/v1/contacts/x", "status": 200, "entity_type": "contact",
             "child_ids": []},
+        "restrictions": lambda: {
+            "id": _id(), "entity_type": "child", "entity_id": _id(), "reason": "Reasons.",
+            "restricted_at": AT, "restricted_by_sub": "test"},
     }
     return rows[table]()
 

@@ -1,7 +1,7 @@
 """a child's identity: entries as given, possible matches, link decisions, merges
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-05 09:00:00
 
 A contact no longer changes a council child record: what the referrer says about each child is
@@ -33,8 +33,8 @@ import sqlalchemy as sa
 import api.db
 
 
-revision = '0011'
-down_revision = '0010'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
