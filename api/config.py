@@ -60,6 +60,8 @@ class Config:
     SIGN_IN_BACKOFF_SECONDS = _int("SIGN_IN_BACKOFF_SECONDS", 1)
     SIGN_IN_MAX_WAIT_SECONDS = _int("SIGN_IN_MAX_WAIT_SECONDS", 300)
     SIGN_IN_FORGET_SECONDS = _int("SIGN_IN_FORGET_SECONDS", 3600)
+    # A manager's break-glass access to a restricted record lasts this long (api/domain/restrictions.py).
+    RESTRICTION_GRANT_MINUTES = _int("RESTRICTION_GRANT_MINUTES", 30)
     # Reverse proxies in front of the app that are trusted to say who the client is (their
     # X-Forwarded-For, -Proto and -Host; werkzeug's ProxyFix). 0: none, and those headers are
     # ignored, so a client cannot name itself another address to escape a per-address limit.

@@ -14,7 +14,7 @@ holds its current state.
 `check_states` then reads every current record and every record the trail names, in keyset
 batches (time proportional to the records and events, memory flat), and reports each record
 whose state differs from its latest event's, that has no event, or whose latest event recorded
-no state (events appended before revision 0012), and each record the trail names that is gone.
+no state (events appended before revision 0013), and each record the trail names that is gone.
 """
 
 import hashlib
@@ -26,9 +26,9 @@ from sqlalchemy.orm import aliased
 
 from .db import session
 from .models import (
-    Account, Agency, Attendance, AuditEvent, Child, ConsentRecord, Contact, ContactChild,
-    Decision, Feedback, IcpcChild, Invitation, MeetingAction, MeetingChild, StrategyMeeting,
-    Transition,
+    Account, Agency, Attendance, AuditEvent, Child, ChildLinkDecision, ChildMerge, ConsentRecord,
+    Contact, ContactChild, Decision, Feedback, IcpcChild, Invitation, MeetingAction, MeetingChild,
+    PossibleMatch, Restriction, RestrictionGrant, RestrictionMember, StrategyMeeting, Transition,
 )
 
 # Events about these entity types describe no stored record: no state is recorded or checked.
@@ -109,12 +109,27 @@ def _kinds(*kinds):
 RECORDS = _kinds(
     RecordKind("agency", Agency),
     RecordKind("account", Account),
-    RecordKind("child", Child),
+    # A child merged into another holds its merges (and their undoing) as the duplicate.
+    RecordKind("child", Child, (
+        Part("merges", ChildMerge.__table__, ChildMerge.__table__.c.duplicate_id,
+             (ChildMerge.__table__.c.merged_at, ChildMerge.__table__.c.id)),
+    )),
     RecordKind("contact", Contact, (
         Part("children", ContactChild.__table__, ContactChild.__table__.c.contact_id,
              (ContactChild.__table__.c.position,)),
         Part("consent_history", ConsentRecord.__table__, ConsentRecord.__table__.c.contact_id,
              (ConsentRecord.__table__.c.recorded_at, ConsentRecord.__table__.c.id)),
+        Part("possible_matches", PossibleMatch.__table__, PossibleMatch.__table__.c.contact_id,
+             (PossibleMatch.__table__.c.position, PossibleMatch.__table__.c.candidate_id)),
+        Part("link_decisions", ChildLinkDecision.__table__,
+             ChildLinkDecision.__table__.c.contact_id,
+             (ChildLinkDecision.__table__.c.decided_at, ChildLinkDecision.__table__.c.id)),
+    )),
+    RecordKind("restriction", Restriction, (
+        Part("allowed", RestrictionMember.__table__, RestrictionMember.__table__.c.restriction_id,
+             (RestrictionMember.__table__.c.sub,)),
+        Part("grants", RestrictionGrant.__table__, RestrictionGrant.__table__.c.restriction_id,
+             (RestrictionGrant.__table__.c.granted_at, RestrictionGrant.__table__.c.id)),
     )),
     RecordKind("decision", Decision),
     RecordKind("feedback", Feedback),

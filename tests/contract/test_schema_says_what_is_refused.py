@@ -30,6 +30,8 @@ RULES_BETWEEN_FIELDS = {
         "child_protection_plan[*].child_id"},
     "GET /api/v1/exports/decisions": {"to"},
     "GET /api/v1/exports/annex-a/{list}": {"to"},
+    "GET /api/v1/children": {"nhs_number", "local_child_id", "family_name", "given_name",
+                             "date_of_birth"},
 }
 
 

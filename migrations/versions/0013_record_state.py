@@ -1,7 +1,7 @@
 """record state: each audit event carries the hash of its record's state after the write
 
-Revision ID: 0012
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-28 09:00:00
 
 `audit_events.state_hash`: sha256 of the canonical state of the record the event names, just
@@ -19,8 +19,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0012'
-down_revision = '0010'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
@@ -38,7 +38,7 @@ def upgrade():
 
 def downgrade():
     # Events hashed with their state no longer verify without it, and it cannot be recomputed
-    # later: keep the column (and what it holds) if any event has one. Code before 0012 neither
+    # later: keep the column (and what it holds) if any event has one. Code before 0013 neither
     # reads nor writes it.
     held = op.get_bind().scalar(sa.text(
         "SELECT count(*) FROM audit_events WHERE state_hash IS NOT NULL"))
