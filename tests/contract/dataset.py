@@ -125,6 +125,7 @@ def _build_records(app):
         "early_help_child_id": sibling["children"][0]["id"],
         "checkpoint": checkpoint.get_json()["checkpoint"],
         "list": "section-47",  # an Annex A list
+        "folder": "js", "file": "api.js",  # a file of the console's own (always there)
         "restriction_id": restriction["id"],
         "restricted_child_id": restricted["children"][0]["id"],
         "restricted_contact_id": restricted["id"],
