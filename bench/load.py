@@ -101,15 +101,19 @@ def _iso(instant):
 
 def contact_body(agency, reference):
     """A valid contact about one new child (its local id is the source reference, so each
-    contact records exactly one child: two audit events, contact.recorded and child.recorded)."""
+    contact records exactly one child: two audit events, contact.recorded and child.recorded).
+    The family name carries the reference too, so that no two load children have the same names
+    and date of birth (which would make each a possible match of every other, and every lookup
+    read them all)."""
     return {
         "received_at": _iso(datetime.now(UTC) - timedelta(minutes=10)),
         "source_agency": agency,
         "source_reference": reference,
         "referrer": {"name": "Load test referrer", "role": "Officer"},
         "channel": "api",
-        "children": [{"given_name": "Robin", "family_name": "Loadtest", "date_of_birth":
-                      "2018-05-01", "sex": "unknown", "local_child_id": reference}],
+        "children": [{"given_name": "Robin", "family_name": f"Loadtest {reference}"[:100],
+                      "date_of_birth": "2018-05-01", "sex": "unknown",
+                      "local_child_id": reference}],
         "concerns": {"categories": ["neglect"],
                      "summary": "The child arrived at school hungry three days running."},
         "consent": {"status": "given", "given_by": "Mother"},

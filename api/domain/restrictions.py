@@ -67,6 +67,12 @@ class Hidden:
                                              named.child_id.in_(self.children))))
         return and_(*parts)
 
+    def hides_match(self, match, linked_child_id):
+        """True if a possible match (api/domain/children.py) would show a hidden record: its
+        candidate, the record its entry is linked to, or its contact."""
+        return (match.candidate_id in self.children or linked_child_id in self.children
+                or match.contact_id in self.contacts)
+
     def children_clause(self, column):
         """A WHERE clause keeping only the rows whose child (`column`) this actor may see."""
         return column.not_in(self.children) if self.children else true()
@@ -107,6 +113,13 @@ def hides_contact(actor, contact_id, child_ids):
 
 def hides_child(actor, child_id):
     return child_id in hidden(actor).children
+
+
+def restricted_among(child_ids):
+    """Which of these children have a restriction in force (whoever asks)."""
+    return set(session.scalars(select(Restriction.entity_id).where(
+        Restriction.entity_type == "child", Restriction.entity_id.in_(child_ids),
+        Restriction.lifted_at.is_(None))))
 
 
 # ---- restricting, breaking the glass, lifting --------------------------------------------------

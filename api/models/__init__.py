@@ -4,8 +4,8 @@ from .access import AccessEvent, AccessEventRecord
 from .accounts import Account, SignInFailures
 from .agencies import Agency
 from .audit import AuditEvent
-from .children import Child
-from .contacts import ConsentRecord, Contact, ContactChild
+from .children import Child, ChildMerge
+from .contacts import ChildLinkDecision, ConsentRecord, Contact, ContactChild, PossibleMatch
 from .counters import ReferenceCounter
 from .decisions import Decision, Feedback
 from .idempotency import IdempotencyRecord
@@ -32,9 +32,12 @@ __all__ = [
     "Agency",
     "AuditEvent",
     "Child",
+    "ChildLinkDecision",
+    "ChildMerge",
     "ConsentRecord",
     "Contact",
     "ContactChild",
+    "PossibleMatch",
     "IdempotencyRecord",
     "ReferenceCounter",
     "Restriction",

@@ -4,7 +4,7 @@ it is as if it did not exist; a manager may break the glass with a reason, for a
 import pytest
 
 from tests.helpers import (
-    NHS_OTHER, assert_problem, audit_actions, child, contact_body, created, decide, field_errors,
+    NHS_AMELIA, NHS_OTHER, assert_problem, audit_actions, child, contact_body, created, decide, field_errors,
     make_account, read, record_contact, step_up,
 )
 
@@ -266,3 +266,48 @@ def test_another_child_on_the_same_contact_hides_the_contact_but_not_the_other_c
     oscar_record = read(staff.eh, f"/api/v1/children/{oscar}")
     assert oscar_record["contacts"] == []
 
+
+
+# ---- with a child's identity: searches, possible matches, merges ------------------------------
+
+
+def test_a_search_does_not_find_a_restricted_child_for_those_it_hides_it_from(staff, restricted_child):
+    query = f"/api/v1/children?nhs_number={NHS_AMELIA}"
+    assert read(staff.eh, query)["items"] == []
+    assert [c["id"] for c in read(staff.mash, query)["items"]] == [restricted_child["child"]]
+
+
+def test_a_possible_match_never_shows_a_restricted_child_to_those_it_is_hidden_from(
+        staff, restricted_child):
+    # The same NHS number with another date of birth: a new record, with Amelia as its match.
+    later = created(staff.agency.post("/api/v1/contacts", json=contact_body(
+        received_at="2026-11-20T09:30:00Z", source_reference="PPN-2026-0100",
+        children=[child(date_of_birth="2019-04-03")])))
+    seen_by_named = read(staff.mash, f"/api/v1/contacts/{later['id']}")["children"][0]
+    assert [m["candidate"]["id"] for m in seen_by_named["possible_matches"]] == [
+        restricted_child["child"]]
+    seen_by_other = read(staff.eh, f"/api/v1/contacts/{later['id']}")["children"][0]
+    assert seen_by_other["possible_matches"] == []
+    new_record = seen_by_other["id"]
+    assert read(staff.eh, f"/api/v1/children/{new_record}")["possible_matches"] == []
+    linking = staff.eh.post(f"/api/v1/contacts/{later['id']}/children/0/link",
+                            json={"child": restricted_child["child"], "reason": "Same child."})
+    assert "child" in field_errors(linking)
+
+
+def test_a_restricted_child_is_not_merged_or_merged_into(staff, restricted_child, rows):
+    other = record_contact(staff.mash, received_at="2026-11-20T09:40:00Z",
+                           consent={"status": "given", "given_by": "Mother"},
+                           children=[child(given_name="Oscar", nhs_number=NHS_OTHER)])
+    oscar = other["children"][0]["id"]
+    before = rows()
+    into = staff.mash.post(f"/api/v1/children/{oscar}/merge",
+                           json={"duplicate": restricted_child["child"], "reason": "Same child."})
+    assert_problem(into, 409)
+    away = staff.mash.post(f"/api/v1/children/{restricted_child['child']}/merge",
+                           json={"duplicate": oscar, "reason": "Same child."})
+    assert_problem(away, 409)
+    hidden = staff.eh.post(f"/api/v1/children/{oscar}/merge",
+                           json={"duplicate": restricted_child["child"], "reason": "Same child."})
+    assert "duplicate" in field_errors(hidden)
+    assert rows() == before

@@ -63,9 +63,14 @@ TABLE = {
     ("POST", "/api/v1/decisions/<uuid:decision_id>/approval"): may("manager"),
     ("POST", "/api/v1/contacts/<uuid:contact_id>/feedback"): may(*STAFF),
     ("GET", "/api/v1/contacts/<uuid:contact_id>/history"): may(*CASE_READERS),
+    # a child's identity (third wave): staff confirm or reject possible matches, search, merge
+    ("POST", "/api/v1/contacts/<uuid:contact_id>/children/<int:n>/link"): may(*STAFF),
     # children
+    ("GET", "/api/v1/children"): may(*STAFF),
     ("GET", "/api/v1/children/<uuid:child_id>"): may(*CASE_READERS),
     ("GET", "/api/v1/children/<uuid:child_id>/chronology"): may(*CASE_READERS),
+    ("POST", "/api/v1/children/<uuid:child_id>/merge"): may(*STAFF),
+    ("POST", "/api/v1/children/<uuid:child_id>/unmerge"): may(*STAFF),
     # strategy meetings
     ("POST", "/api/v1/strategy-meetings"): may(*STAFF),
     ("GET", "/api/v1/strategy-meetings"): may(*CASE_READERS),
@@ -122,6 +127,7 @@ OTHER_ANSWERS = {
 STATE_CONFLICTS = {
     ("POST", "/api/v1/strategy-meetings/<uuid:meeting_id>/outcome"): "the outcome is recorded",
     ("POST", "/api/v1/accounts/<uuid:account_id>/enable"): "the account is enabled",
+    ("POST", "/api/v1/children/<uuid:child_id>/unmerge"): "the child is not merged",
 }
 
 
