@@ -9,6 +9,9 @@ from api.vocab import (
 
 from .common import Characters, PageArgsSchema, Text, Timestamp, UniqueList
 
+# How GET /contacts may be ordered (api/domain/contacts.py LIST_ORDERS says by what).
+CONTACT_ORDERS = ("received", "due")
+
 
 class NHSNumber(fields.String):
     """Ten digits (spaces allowed as written on letters), passing the modulus 11 check: its
@@ -296,3 +299,17 @@ class ContactListArgsSchema(PageArgsSchema):
         metadata={"description": "true: awaiting a decision and past decision_due_at; "
                   "false: all others."}
     )
+    order = fields.String(
+        load_default="received", validate=validate.OneOf(CONTACT_ORDERS),
+        metadata={"description": "`received` (the default): newest received first. `due`: the "
+                  "front door's queue, soonest decision_due_at first (the most overdue at the "
+                  "top), then by id; only with status=awaiting_decision (otherwise 422 naming "
+                  "order). A cursor continues the order it was given out with."},
+    )
+
+    @validates_schema
+    def due_order_lists_the_queue(self, data, **kwargs):
+        if data.get("order") == "due" and data.get("status") != "awaiting_decision":
+            raise ValidationError(
+                "order=due lists contacts awaiting a decision: give status=awaiting_decision "
+                "with it.", "order")

@@ -220,6 +220,36 @@ def client_as(app, role, **claims):
     return ApiClient(app, token_for(app, role, **claims))
 
 
+# ---- a real browser, for the console (tests/console) ----------------------------------------------
+
+# Debian's Chromium (`apt-get install -y chromium`): Playwright drives it; its own browser download
+# is never used. CONSOLE_CHROMIUM names another executable.
+CHROMIUM = os.environ.get("CONSOLE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+HOW_TO_RUN_BROWSER_TESTS = (
+    "apt-get install -y chromium (Debian's), then make console (npm ci and the stylesheet), "
+    "then make test")
+
+
+def why_no_browser():
+    """Why the console's browser tests cannot run here, or None: they need Chromium and the
+    console's packages. Their skip is the `needs_browser` marker's (tests/conftest.py), which
+    MASH_CI=1 counts as a failure like any skip other than an engine's."""
+    from api import console
+
+    missing = []
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        missing.append(f"no Chromium at {CHROMIUM}")
+    if not console.installed():
+        missing.append("the console's packages are not installed")
+    if not console.browser_test_packages_installed():
+        missing.append("axe-core is not installed in console/node_modules")
+    if not missing:
+        return None
+    return f"no browser for the console's tests ({'; '.join(missing)}): {HOW_TO_RUN_BROWSER_TESTS}"
+
+
 # ---- the engine under test ----------------------------------------------------------------------
 
 ENGINES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}

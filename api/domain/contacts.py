@@ -233,13 +233,17 @@ def list_contacts(actor, args):
     if "overdue" in args:
         overdue = and_(Contact.status == "awaiting_decision", Contact.decision_due_at < now())
         stmt = stmt.where(overdue if args["overdue"] else not_(overdue))
-    return keyset_page(
-        stmt,
-        [Contact.received_at, Contact.id],
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        descending=True,
-    )
+    columns, descending = LIST_ORDERS[args.get("order", "received")]
+    return keyset_page(stmt, columns, limit=args["limit"], cursor=args.get("cursor"),
+                       descending=descending)
+
+
+# GET /contacts?order=: the keyset columns and direction of each. `due` is the front door's queue
+# (status=awaiting_decision, which the schema requires with it): served by ix_contacts_status_due.
+LIST_ORDERS = {
+    "received": ([Contact.received_at, Contact.id], True),
+    "due": ([Contact.decision_due_at, Contact.id], False),
+}
 
 
 REFERRER_FIELDS = (

@@ -37,7 +37,7 @@ def create_contact(data):
 @blp.arguments(ContactListArgsSchema, location="query")
 @blp.response(200, page_of(ContactSchema))
 def list_contacts(args):
-    """List contacts, newest received first (an agency sees only those its systems posted)."""
+    """List contacts, newest received first or soonest due (an agency sees only its own)."""
     actor = current_actor()
     page = contacts.list_contacts(actor, args)
     return {**page, "items": contacts.views_for(actor, page["items"])}

@@ -131,6 +131,7 @@ def _build_records(app):
         "early_help_child_id": sibling["children"][0]["id"],
         "checkpoint": checkpoint.get_json()["checkpoint"],
         "list": "section-47",  # an Annex A list
+        "folder": "js", "file": "api.js",  # a file of the console's own (always there)
         "possible_child_id": possible["children"][0]["id"],
         "n": 0,  # a contact's first child
         "restriction_id": restriction["id"],
