@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test fuzz mutate install install-dev migrate seed openapi lint-openapi bench load clean
+.PHONY: run test fuzz mutate install install-dev migrate seed console openapi lint-openapi bench load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,22 @@ migrate: install
 seed: migrate
 	$(BIN)/flask --app wsgi seed
 
-run: seed
+run: seed console
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) wsgi:app
+
+# The practitioners' console (console/): GOV.UK Frontend and axe-core from the lock file (install
+# scripts off), and its stylesheet compiled from GOV.UK Frontend's Sass. Needs Node.js 20+ and
+# npm. The API runs without it (its pages then answer 503 saying so); the browser tests need it.
+CONSOLE := console
+console: $(CONSOLE)/build/console.css
+
+$(CONSOLE)/node_modules/.installed: $(CONSOLE)/package.json $(CONSOLE)/package-lock.json
+	cd $(CONSOLE) && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+$(CONSOLE)/build/console.css: $(CONSOLE)/node_modules/.installed $(CONSOLE)/styles/console.scss
+	$(CONSOLE)/node_modules/.bin/sass --no-source-map --quiet-deps --load-path=$(CONSOLE)/node_modules \
+		--style=compressed $(CONSOLE)/styles/console.scss $@
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -74,4 +88,5 @@ load: install
 	$(BIN)/python -m bench.load $(if $(LOAD_DATABASE_URL),--engine postgresql --url $(LOAD_DATABASE_URL),--engine sqlite) $(LOAD_ARGS)
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache $(LINT)/node_modules mutants
+	rm -rf $(VENV) instance .pytest_cache $(LINT)/node_modules mutants $(CONSOLE)/node_modules \
+		$(CONSOLE)/build

@@ -1,9 +1,9 @@
 """create_app(config=None): wiring only (configuration, database, tokens, error handlers, the HTTP
-edge, blueprints, rate limits, the access log, CLI)."""
+edge, blueprints, rate limits, the access log and its sealer, CLI)."""
 
 from flask import Flask
 
-from . import access, auth, cli, db, edge, errors, limits, logs, sign_in
+from . import access, auth, cli, console, db, edge, errors, limits, logs, sealing, sign_in
 from .config import Config
 from .openapi import FrontDoorApi
 from .routes import register as register_routes
@@ -19,6 +19,8 @@ def create_app(config=None):
     db.init_app(app)
     auth.init_app(app)
     register_routes(FrontDoorApi(app))
+    # The practitioners' console: static pages on the app, not on the Api (no part of its document).
+    app.register_blueprint(console.blp)
     errors.register(app)  # after flask-smorest's, so ours builds every error body
     # Rate limits before anything reads the body or opens a transaction (each route's
     # transaction is begun by the route itself: api/routes, Blueprint.route).
@@ -28,4 +30,5 @@ def create_app(config=None):
     # Also after a refused read (401/403/404): those are the accesses most worth knowing about.
     app.after_request(access.record_access)
     cli.register(app)
+    sealing.init_app(app)  # seals the access log every ACCESS_SEAL_SECONDS, requests or not
     return app

@@ -163,6 +163,29 @@ def record_access(response):
     return response
 
 
+def record_break_glass(actor, entity_type, entity_id, at):
+    """A manager's break-glass access (api/domain/restrictions.py) as an access event, written in
+    the grant's own transaction: the grant and its trace in the access log stand or fall together.
+    The token is `valid`: the write ran only after the caller was proven."""
+    from .db import session
+
+    entity_id = str(entity_id)
+    connection = session.connection()
+    child_ids = children_of(session, entity_type, [entity_id])
+    event_id = connection.execute(_INSERT_EVENT, {
+        "at": at, "actor_sub": actor.sub, "actor_role": actor.role, "actor_agency": actor.agency,
+        "actor_service": actor.service, "token": "valid", "method": request.method,
+        "endpoint": request.endpoint, "path": request.path,
+        "query": request.query_string.decode("utf-8", "replace") or None, "status": 201,
+        "entity_type": entity_type, "entity_id": entity_id, "record_ids": None,
+        "child_ids": child_ids,
+    }).scalar_one()
+    connection.execute(_INSERT_RECORDS, [
+        {"event_id": event_id, "record_id": record_id, "at": at}
+        for record_id in sorted({entity_id, *child_ids})
+    ])
+
+
 # ---- reading the log --------------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from flask import current_app
 from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
+from . import record_state
 from .db import session
 from .models import AuditEvent
 from .pages import filtered, keyset_page
@@ -66,8 +67,8 @@ def snapshot(record, exclude=()):
     }
 
 
-def _payload(seq, at, actor, action, entity_type, entity_id, data):
-    return {
+def _payload(seq, at, actor, action, entity_type, entity_id, data, state_hash=None):
+    payload = {
         "seq": seq,
         "at": iso_utc(at),
         "actor": actor,
@@ -76,6 +77,10 @@ def _payload(seq, at, actor, action, entity_type, entity_id, data):
         "entity_id": entity_id,
         "data": data,
     }
+    # Absent (not null) when there is none, so events appended before it existed hash as before.
+    if state_hash is not None:
+        payload["state_hash"] = state_hash
+    return payload
 
 
 def compute_hash(prev_hash, payload):
@@ -91,7 +96,9 @@ def _event_actor(event):
     }
 
 
-def _lock_chain():
+def lock_chain():
+    """Hold the chain's lock to the end of the transaction (PostgreSQL; SQLite's write
+    transaction holds the write lock already)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
 
@@ -130,7 +137,7 @@ def _chain_head():
     appended = session.info.get(_APPENDED)
     if appended is not None and appended[0] is current:
         return appended[1], appended[2]
-    _lock_chain()
+    lock_chain()
     head = _head()
     return (head.seq, head.hash) if head else (0, GENESIS_HASH)
 
@@ -138,12 +145,15 @@ def _chain_head():
 def record(actor, action, entity_type, entity_id, data):
     """Append one event in the current transaction. Call it last in a write: it holds the lock.
 
-    The event is written with one INSERT on the session's connection (the records it describes
-    are flushed by the transaction's own flushes or its commit, in the same transaction). The
+    The event carries the hash of the named record's state as the transaction now sees it
+    (api/record_state.py: the session is flushed first); an entity type that module does not
+    know is refused. The event is written with one INSERT on the session's connection. The
     returned AuditEvent is a copy of what was written, not attached to the session."""
     # Normalise through JSON once, so what is stored is exactly what is hashed.
     data_text = canonical_json(data)
     data = json.loads(data_text)
+    kind = record_state.kind_of(entity_type)
+    state_hash = None if kind is None else record_state.current_state_hash(kind, entity_id)
     head_seq, prev_hash = _chain_head()
     seq = head_seq + 1
     at = now()
@@ -162,8 +172,9 @@ def record(actor, action, entity_type, entity_id, data):
         "prev_hash": prev_hash,
         "hash": compute_hash(
             prev_hash,
-            _payload(seq, at, actor_fields, action, entity_type, str(entity_id), data),
+            _payload(seq, at, actor_fields, action, entity_type, str(entity_id), data, state_hash),
         ),
+        "state_hash": state_hash,
     }
     connection = session.connection()
     connection.execute(_APPEND, values)
@@ -179,6 +190,8 @@ class Verification:
     first_bad_seq: int | None
     # The recomputed hash at each length asked for, while the chain up to it still verified.
     hashes_at: dict = field(default_factory=dict, repr=False, compare=False)
+    # The access log against the seals in the chain (api/sealing.py).
+    access_log: object = None
 
     def as_dict(self):
         return {
@@ -186,15 +199,19 @@ class Verification:
             "length": self.length,
             "head_hash": self.head_hash,
             "first_bad_seq": self.first_bad_seq,
+            "access_log": self.access_log.as_dict() if self.access_log else None,
         }
 
 
-def verify(batch_size=2000, lengths=()):
+def verify(batch_size=2000, lengths=(), progress=None):
     """Recompute the whole chain in seq order, streaming; report the first event that breaks it.
+    Then recompute every seal of the access log over the access events now present.
 
     For each of `lengths`, also keep the hash the chain reaches there, so checking any number
-    of checkpoints costs this one pass.
+    of checkpoints costs this one pass. `progress(n)` is told of the events read, batch by batch.
     """
+    from .sealing import check_seals
+
     table = AuditEvent.__table__
     rows = session.execute(
         select(table).order_by(table.c.seq).execution_options(yield_per=batch_size)
@@ -218,6 +235,7 @@ def verify(batch_size=2000, lengths=()):
                         row.entity_type,
                         row.entity_id,
                         data,
+                        row.state_hash,
                     ),
                 )
             except (TypeError, ValueError):
@@ -228,8 +246,14 @@ def verify(batch_size=2000, lengths=()):
                 # Every event so far recomputes to its stored hash, so this is the recomputed one.
                 hashes_at[length] = row.hash
         expected_seq, expected_prev, head_hash = row.seq + 1, row.hash, row.hash
+        if progress and length % batch_size == 0:
+            progress(batch_size)
     rows.close()
-    return Verification(first_bad is None, length, head_hash, first_bad, hashes_at)
+    if progress and length % batch_size:
+        progress(length % batch_size)
+    seals = check_seals(progress=progress)
+    return Verification(first_bad is None and seals.valid, length, head_hash, first_bad, hashes_at,
+                        seals)
 
 
 # ---- signed checkpoints --------------------------------------------------------------------------
@@ -244,8 +268,14 @@ HASH_DIFFERS = "hash at length differs"
 _HASH_TEXT = re.compile(r"[0-9a-f]{64}")
 
 
+def chain_length():
+    head = _head()
+    return head.seq if head else 0
+
+
 def sign_checkpoint():
     """A JWS of {length, head_hash, at, iss} for the chain's head now, signed with the token key.
+    The seals of the access log are events of the chain, so a checkpoint covers them too.
 
     It signs the head as stored, in one indexed read, without recomputing the chain: checking a
     checkpoint recomputes the chain, and a head already tampered with never verifies against its

@@ -1,6 +1,8 @@
-"""flask commands: db upgrade, seed, token create, audit verify and checkpoint, timescales recompute."""
+"""flask commands: db upgrade, seed, token create, audit verify, seal and checkpoint, timescales
+recompute."""
 
 import sys
+from contextlib import contextmanager
 from functools import wraps
 
 import click
@@ -38,15 +40,25 @@ def long_job(func):
 
 
 def alembic_config(app=None):
+    """Alembic's configuration, on the migration engine (MIGRATION_DATABASE_URL, the tables'
+    owner, when set; else the app's own)."""
     app = app or current_app
     config = AlembicConfig()
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    config.attributes["engine"] = app.extensions["db"].engine
+    config.attributes["engine"] = app.extensions["db"].migration_engine
     return config
 
 
 def upgrade(app, revision="head"):
+    """Migrate, then (PostgreSQL, DATABASE_APP_ROLE set) grant the app's role what it needs."""
     command.upgrade(alembic_config(app), revision)
+    role = app.config.get("DATABASE_APP_ROLE")
+    engine = app.extensions["db"].migration_engine
+    if role and engine.dialect.name == "postgresql":
+        from .grants import grant_app_role
+
+        with engine.begin() as connection:
+            grant_app_role(connection, role)
 
 
 @db_cli.command("upgrade")
@@ -99,17 +111,68 @@ def token_create(sub, role, service, agency, minutes):
     click.echo(token)
 
 
+def _without_timeouts():
+    """long_job's lifting, for a command's second transaction (SET LOCAL ends with the first)."""
+    from .db import session
+    from .engines import lift_timeouts
+
+    if current_app.extensions["db"].dialect == "postgresql":
+        lift_timeouts(session.connection())
+
+
+@contextmanager
+def _progress(label, total):
+    """A click progress bar on a terminal (stderr, so stdout stays the JSON result); elsewhere
+    nothing. Yields the function a check tells of each batch read."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=max(total, 1), label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def _seal_access_log():
+    from .db import session
+    from .sealing import seal
+
+    sealed = seal()
+    session.commit()
+    _without_timeouts()
+    return sealed
+
+
 @audit_cli.command("verify")
+@click.option("--state", "check_state", is_flag=True,
+              help="Also check every current record against its latest event's state.")
 @long_job
-def audit_verify():
-    """Recompute the audit hash chain; exit 1 if it does not verify."""
+def audit_verify(check_state):
+    """Seal the access log, recompute the audit hash chain and every seal of the access log
+    (and with --state, every record's state); exit 1 if anything does not verify."""
     import json
 
-    from . import audit
+    from . import audit, record_state
+    from .sealing import count_access_events
 
-    result = audit.verify().as_dict()
+    _seal_access_log()
+    with _progress("audit chain and access log",
+                   audit.chain_length() + count_access_events()) as progress:
+        result = audit.verify(progress=progress).as_dict()
+    if check_state:
+        with _progress("records against their states", record_state.count_to_check()) as progress:
+            result["state"] = record_state.check_states(progress=progress).as_dict()
     click.echo(json.dumps(result))
-    sys.exit(0 if result["valid"] else 1)
+    valid = result["valid"] and (not check_state or result["state"]["valid"])
+    sys.exit(0 if valid else 1)
+
+
+@audit_cli.command("seal")
+@long_job
+def audit_seal():
+    """Seal the access events not yet sealed into the audit chain; print the seal (or null)."""
+    import json
+
+    sealed = _seal_access_log()
+    click.echo(json.dumps(sealed.data_object if sealed else None))
 
 
 @audit_cli.command("checkpoint")

@@ -60,6 +60,8 @@ class Config:
     SIGN_IN_BACKOFF_SECONDS = _int("SIGN_IN_BACKOFF_SECONDS", 1)
     SIGN_IN_MAX_WAIT_SECONDS = _int("SIGN_IN_MAX_WAIT_SECONDS", 300)
     SIGN_IN_FORGET_SECONDS = _int("SIGN_IN_FORGET_SECONDS", 3600)
+    # A manager's break-glass access to a restricted record lasts this long (api/domain/restrictions.py).
+    RESTRICTION_GRANT_MINUTES = _int("RESTRICTION_GRANT_MINUTES", 30)
     # Reverse proxies in front of the app that are trusted to say who the client is (their
     # X-Forwarded-For, -Proto and -Host; werkzeug's ProxyFix). 0: none, and those headers are
     # ignored, so a client cannot name itself another address to escape a per-address limit.
@@ -84,6 +86,20 @@ class Config:
     # then gets 409 with Retry-After; any other write, a 503 with Retry-After. Below
     # STATEMENT_TIMEOUT_MS, so that such a wait is reported as one. 0 switches it off.
     LOCK_TIMEOUT_MS = _int("LOCK_TIMEOUT_MS", 3000)
+
+    # The access log is sealed into the audit chain every ACCESS_SEAL_SECONDS by a thread in
+    # each serving process (0: no thread; `flask audit seal` still seals). A seal covers access
+    # events at least ACCESS_SEAL_LAG_SECONDS old: twice the longest an access event may take
+    # from its `at` to its commit (api/sealing.py says why).
+    ACCESS_SEAL_SECONDS = float(os.environ.get("ACCESS_SEAL_SECONDS", "60"))
+    ACCESS_SEAL_LAG_SECONDS = float(os.environ.get("ACCESS_SEAL_LAG_SECONDS", "30"))
+
+    # PostgreSQL: migrations run with MIGRATION_DATABASE_URL (an owner role) when it is set,
+    # the app with DATABASE_URL; after migrating, DATABASE_APP_ROLE (the app's role) is granted
+    # what the app needs and no more: no UPDATE, DELETE or TRUNCATE on the audit trail and the
+    # access log, and no ownership, so it cannot drop or disable their triggers.
+    MIGRATION_DATABASE_URL = os.environ.get("MIGRATION_DATABASE_URL")
+    DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE")
 
     # Timescales (England defaults; councils set their own)
     TIMEZONE = "Europe/London"
@@ -130,3 +146,5 @@ class TestConfig(Config):
     RATELIMIT_DEFAULT = "20000 per minute"
     RATELIMIT_WRITE = "5000 per minute"
     RATELIMIT_TOKEN = "2000 per minute"
+    # No sealer thread: tests seal when they mean to (tests/api/test_access_seals.py starts one).
+    ACCESS_SEAL_SECONDS = 0

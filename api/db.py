@@ -52,11 +52,27 @@ class UTCDateTime(TypeDecorator):
 class Database:
     """The engine and session factory of one app."""
 
-    def __init__(self, url, **tuning):
-        """`tuning`: create_tuned_engine's settings (timeouts, the idle ping)."""
+    def __init__(self, url, migration_url=None, **tuning):
+        """`tuning`: create_tuned_engine's settings (timeouts, the idle ping). `migration_url`:
+        where migrations connect, as the role owning the tables (default: `url`)."""
         self.url = make_url(url)
+        self.tuning = tuning
         self.engine = create_tuned_engine(self.url, **tuning)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.migration_url = make_url(migration_url) if migration_url else None
+        self._migration_engine = None
+
+    @property
+    def migration_engine(self):
+        """The engine migrations run on: the owner's, made on first use (no pool: a migration
+        is rare, and leaves no connection behind), or the app's own."""
+        if self.migration_url is None:
+            return self.engine
+        if self._migration_engine is None:
+            # The app's timeouts too: migrations lift them (migrations/env.py), as on its own.
+            self._migration_engine = create_tuned_engine(self.migration_url, pooled=False,
+                                                         **self.tuning)
+        return self._migration_engine
 
     @property
     def dialect(self):
@@ -155,6 +171,7 @@ def init_app(app):
     config = app.config
     database = Database(
         config["DATABASE_URL"],
+        migration_url=config.get("MIGRATION_DATABASE_URL"),
         statement_timeout_ms=config.get("STATEMENT_TIMEOUT_MS", 0),
         lock_timeout_ms=config.get("LOCK_TIMEOUT_MS", 0),
         ping_after_idle_seconds=config.get("DB_PING_AFTER_IDLE_SECONDS", PING_AFTER_IDLE_SECONDS),

@@ -71,9 +71,9 @@ def _security_headers(response):
     A few lines here rather than Flask-Talisman: Talisman's defaults are a web site's (a redirect
     to HTTPS, which the TLS-terminating proxy does, HSTS and a Content-Security-Policy for pages)
     and it sets no Cache-Control, the header that matters most for an API serving case data and
-    tokens. When the practitioners' console serves its pages from this app, its CSP can come
-    with it (Talisman then, or the same few lines); every header here is set only when the
-    response has none of its own, so a static page's route may choose its own caching.
+    tokens. The practitioners' console's pages bring their own Content-Security-Policy and
+    caching (api/console.py); every header here is set only when the response has none of its
+    own, so those stand.
 
     - Cache-Control: no-store: no browser, proxy or disk cache keeps a child's record, an audit
       page or a token (RFC 6749 5.1, with Pragma: no-cache on the token response as it asks).

@@ -12,6 +12,7 @@ import time
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import NullPool
 
 try:
     import fcntl  # POSIX: the SQLite writers' queue (_WriterQueue) uses flock(2)
@@ -163,18 +164,19 @@ def _ping_idle_connections(engine, idle_seconds):
 
 
 def create_tuned_engine(url, *, statement_timeout_ms=0, lock_timeout_ms=0,
-                        ping_after_idle_seconds=PING_AFTER_IDLE_SECONDS):
+                        ping_after_idle_seconds=PING_AFTER_IDLE_SECONDS, pooled=True):
     """The engine for `url` (a SQLAlchemy URL object), with its engine's settings.
 
     PostgreSQL: `statement_timeout_ms` cancels a statement that runs longer (0: never), and
     `lock_timeout_ms` one that waits longer for a lock another transaction holds, such as a
     duplicate Idempotency-Key waiting for the first request to end (0: never). SQLite has
-    neither: its writers queue (see _WriterQueue) and then wait up to its busy timeout."""
-    options = {}
+    neither: its writers queue (see _WriterQueue) and then wait up to its busy timeout.
+    `pooled=False`: each connection is closed when given back (an engine used once in a while)."""
+    options = {} if pooled else {"poolclass": NullPool}
     connection_class = None
     backend = url.get_backend_name()
     if backend == "sqlite":
-        options = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+        options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         connection_class = _sqlite_writer_queue(url)
         if connection_class is not None:
             options["connect_args"]["factory"] = connection_class

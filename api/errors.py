@@ -24,7 +24,10 @@ def problem_type(slug):
     return PROBLEM_TYPE_BASE + slug
 
 
-def problem_response(status, detail=None, *, errors=None, slug=None, title=None, headers=None):
+def problem_response(status, detail=None, *, errors=None, slug=None, title=None, headers=None,
+                     members=None):
+    """`members`: extension members of this problem type (RFC 9457 section 3.2), e.g. a merged
+    child's `merged_into`."""
     status = int(status)
     body = {
         "type": problem_type(slug) if slug else "about:blank",
@@ -34,6 +37,8 @@ def problem_response(status, detail=None, *, errors=None, slug=None, title=None,
     }
     if errors:
         body["errors"] = errors
+    for name, value in (members or {}).items():
+        body.setdefault(name, value)
     request_id = current_request_id()
     if request_id:
         body["request_id"] = request_id  # to quote to the operators; the same id is in the logs
@@ -50,6 +55,7 @@ class DomainError(Exception):
     status = 422
     slug = "rule-violation"
     title = "A rule of the front door was not met"
+    members = None
 
     def __init__(self, detail, errors=None, headers=None):
         super().__init__(detail)
@@ -85,6 +91,18 @@ class NotFound(DomainError):
     status = 404
     slug = "not-found"
     title = "Not found"
+
+
+class MergedAway(NotFound):
+    """A child record merged into another: 404, naming the record it now is (`merged_into`, and
+    the `Location` to read it at)."""
+
+    def __init__(self, child_id, merged_into, location):
+        super().__init__(
+            f"Child {child_id} was merged into child {merged_into}: read that record instead.",
+            headers={"Location": location},
+        )
+        self.members = {"merged_into": str(merged_into)}
 
 
 class Forbidden(DomainError):
@@ -181,6 +199,7 @@ def _domain_error(error):
         slug=error.slug,
         title=error.title,
         headers=error.headers,
+        members=error.members,
     )
 
 

@@ -51,6 +51,12 @@ DIRECTIONS = {"step_up": ("early_help", "social_care"), "step_down": ("social_ca
 TRANSITION_STATUSES = ("requested", "accepted", "refused", "withdrawn")
 TRANSITION_RESPONSES = ("accepted", "refused")
 
+# A child's identity: what makes a council child record a possible match for a child as a
+# contact gives them (a valid NHS number with the same date of birth links outright), and where
+# a possible match stands (a practitioner confirms one, or rejects them).
+MATCH_EVIDENCE = ("nhs_number", "local_child_id", "name_and_date_of_birth")
+MATCH_STATUSES = ("open", "confirmed", "rejected")
+
 # Who may hold a token (API.md's roles), the services staff belong to, and the accounts behind
 # tokens. The system role is the CLI's and the seeds' actor (api/auth.py system_actor), never a
 # token's; records written by either name the actor's role.
@@ -78,12 +84,16 @@ AGENCY_KINDS = (
     "other",
 )
 
+# The records a manager can restrict to named staff (api/domain/restrictions.py).
+RESTRICTED_RECORDS = ("child", "contact")
+
 # The events of a chronology, in the order things happen in a case at the same instant.
 CHRONOLOGY_KINDS = (
     "contact_received", "consent_recorded", "decision_recorded", "decision_approved",
     "feedback_given", "strategy_meeting_convened", "strategy_meeting_held",
     "strategy_meeting_minutes_recorded", "icpc_recorded", "transition_requested",
-    "transition_accepted", "transition_refused", "transition_withdrawn",
+    "transition_accepted", "transition_refused", "transition_withdrawn", "child_linked",
+    "possible_matches_rejected", "child_merged", "child_unmerged",
 )
 
 # DfE Children in Need census codes with their labels: Ofsted's Annex A lists are filled in with

@@ -397,6 +397,7 @@ class FrontDoor:
             "id": child_id, "reference": self._reference("CH", day.year), "given_name": given,
             "family_name": family, "date_of_birth": born, "expected_date_of_birth": expected,
             "sex": sex, "nhs_number": nhs, "local_child_id": local_id, "created_at": recorded_at,
+            "merged_into_id": None,
             # From the id, not the generator, so adding the column left the rest of the data as it was.
             "ethnicity": ETHNICITIES[int(child_id, 16) % len(ETHNICITIES)],
         })
@@ -456,8 +457,8 @@ class FrontDoor:
                 "recorded_by_role": "practitioner",
             })
         writer.add("contact_children", {
-            "contact_id": contact_id, "child_id": child_id, "position": 0,
-            "details": details,
+            "contact_id": contact_id, "child_id": child_id, "first_child_id": child_id,
+            "position": 0, "details": details,
         })
         if not decided:
             return

@@ -80,7 +80,7 @@ _FIRST_CONSENT = (select(_CONSENTS.c.id).where(_CONSENTS.c.contact_id == _CONTAC
                   .order_by(_CONSENTS.c.recorded_at).limit(1).correlate(_CONTACTS)
                   .scalar_subquery())
 _READ_CONTACT = (
-    select(_CONTACTS, _LINKS.c.child_id, _LINKS.c.details,
+    select(_CONTACTS, _LINKS.c.child_id, _LINKS.c.first_child_id, _LINKS.c.details,
            _CONSENTS.c.status.label("first_status"), _CONSENTS.c.given_by.label("first_given_by"),
            _CONSENTS.c.reason.label("first_reason"))
     .select_from(_CONTACTS.join(_LINKS, _LINKS.c.contact_id == _CONTACTS.c.id)
@@ -212,6 +212,7 @@ def create_same_work_app(url):
                     "sex": given.get("sex", "unknown"),
                     "ethnicity": given.get("ethnicity"), "nhs_number": given.get("nhs_number"),
                     "local_child_id": given.get("local_child_id"), "created_at": current,
+                    "merged_into_id": None,
                 }
                 child_id = connection.execute(insert_child, child).scalar()
                 if child_id is None:  # a concurrent contact recorded them a moment ago
@@ -241,6 +242,7 @@ def create_same_work_app(url):
                 "recorded_at": current, "recorded_by_sub": actor["sub"],
                 "recorded_by_role": actor["role"]})
             connection.execute(_INSERT_LINK, {"contact_id": contact["id"], "child_id": child_id,
+                                              "first_child_id": child_id,
                                               "position": 0, "details": given})
             events.append(("contact.recorded", "contact", str(contact["id"]),
                            {**contact, "children": [str(child_id)]}))
@@ -279,7 +281,7 @@ def create_same_work_app(url):
         if not rows:
             return {"title": "Not Found"}, 404
         first = rows[0]._mapping
-        children = [{"id": row.child_id, **(row.details or {})} for row in rows]
+        children = [{"id": row.first_child_id, **(row.details or {})} for row in rows]
         consent = ({"status": first["first_status"], "given_by": first["first_given_by"],
                     "reason": first["first_reason"]} if first["first_status"] else None)
         answer = json.dumps(_agency_view(first, children, consent), default=_json)

@@ -210,6 +210,12 @@ class ProblemSchema(Schema):
             "list items as `children[0].nhs_number`) with its messages."
         },
     )
+    merged_into = fields.String(
+        metadata={
+            "description": "Only on the 404 for a child record merged into another: the id of "
+            "the record it now is (also in the `Location` header)."
+        }
+    )
     request_id = fields.String(
         metadata={
             "description": "The request's id, as in the `X-Request-ID` response header (yours, "

@@ -3,11 +3,14 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.vocab import (
-    CHANNELS, CONCERN_CATEGORIES, CONSENT_STATUSES, CONTACT_STATUSES, ETHNICITIES, SEXES,
-    nhs_number_is_valid,
+    CHANNELS, CONCERN_CATEGORIES, CONSENT_STATUSES, CONTACT_STATUSES, ETHNICITIES, MATCH_EVIDENCE,
+    MATCH_STATUSES, SEXES, nhs_number_is_valid,
 )
 
 from .common import Characters, PageArgsSchema, Text, Timestamp, UniqueList
+
+# How GET /contacts may be ordered (api/domain/contacts.py LIST_ORDERS says by what).
+CONTACT_ORDERS = ("received", "due")
 
 
 class NHSNumber(fields.String):
@@ -49,16 +52,19 @@ class ChildInSchema(Schema):
     ethnicity = fields.String(validate=validate.OneOf(ETHNICITIES), metadata={
         "description": "The DfE Children in Need census ethnicity code (WBRI, WIRI, WIRT, WOTH, "
                        "WROM, MWBC, MWBA, MWAS, MOTH, AIND, APKN, ABAN, AOTH, BCRB, BAFR, BOTH, "
-                       "CHNE, OOTH, REFU, NOBT). Optional; a child already on record who has none "
-                       "takes it from this contact, one who has one keeps it."})
+                       "CHNE, OOTH, REFU, NOBT). Optional; kept on the contact as given (a "
+                       "child record already held is not changed by it)."})
     nhs_number = NHSNumber(
         metadata={"description": "Ten digits 0-9 (spaces or hyphens between them are ignored), "
-                  "the last the modulus 11 check digit of the nine before it; links later "
-                  "contacts to this child."}
+                  "the last the modulus 11 check digit of the nine before it. With the same "
+                  "date_of_birth it links the contact to the council's record of the child; "
+                  "it never changes that record. Kept on the contact as given."}
     )
     local_child_id = Text(
         max_length=64,
-        metadata={"description": "The council's own child id; links later contacts to this child."},
+        metadata={"description": "The council's own child id, if the referrer knows it. Kept on "
+                  "the contact as given; it never links the contact by itself, nor changes a "
+                  "child record (staff review it)."},
     )
 
     @validates_schema
@@ -136,6 +142,8 @@ class ContactCreateSchema(Schema):
 
 
 class ChildSchema(Schema):
+    """A council child record."""
+
     id = fields.UUID()
     reference = fields.String()
     given_name = fields.String()
@@ -147,6 +155,70 @@ class ChildSchema(Schema):
         "description": "DfE CIN census ethnicity code, or null when not recorded."})
     nhs_number = fields.String(allow_none=True)
     local_child_id = fields.String(allow_none=True)
+    merged_into = fields.UUID(allow_none=True, metadata={
+        "description": "Null, or the record this duplicate was merged into (POST "
+        "/children/{id}/merge). A merged record is shown only in search results: read it and "
+        "it answers 404 with `merged_into` and a `Location` naming the record it now is."})
+
+
+class ChildAsGivenSchema(Schema):
+    """The child as the contact's referrer gave them, kept as given."""
+
+    given_name = fields.String()
+    family_name = fields.String()
+    date_of_birth = fields.Date()
+    expected_date_of_birth = fields.Date()
+    sex = fields.String()
+    ethnicity = fields.String()
+    nhs_number = fields.String()
+    local_child_id = fields.String()
+
+
+class PossibleMatchSchema(Schema):
+    """A council child record that may be a contact's child, on evidence weaker than a valid NHS
+    number with the same date of birth. Staff only."""
+
+    contact_id = fields.UUID()
+    position = fields.Integer(metadata={
+        "description": "The contact's child it is about: `n` of POST "
+        "/contacts/{contact_id}/children/{n}/link (0 the first child)."})
+    child_id = fields.UUID(metadata={
+        "description": "The record that child of the contact is linked to now."})
+    candidate = fields.Nested(ChildSchema, metadata={"description": "The record it may be."})
+    evidence = fields.List(fields.String(), metadata={
+        "description": "What points at the candidate, one or more of: "
+        + ", ".join(MATCH_EVIDENCE) + " (the NHS number given is the candidate's but the date "
+        "of birth is not; the local child id given is the candidate's; the same given and "
+        "family names, regardless of case, and date of birth)."})
+    status = fields.String(metadata={
+        "description": " | ".join(MATCH_STATUSES) + ": open until a practitioner links the "
+        "child (this candidate confirmed, any other rejected) or rejects its matches."})
+    found_at = Timestamp()
+    decided_at = Timestamp(allow_none=True)
+    decided_by = fields.String(allow_none=True)
+
+
+class ContactChildSchema(ChildSchema):
+    """One child of a contact."""
+
+    as_given = fields.Nested(ChildAsGivenSchema, metadata={
+        "description": "Staff only: the child as this contact's referrer gave them."})
+    possible_matches = fields.List(fields.Nested(PossibleMatchSchema), metadata={
+        "description": "Staff only: the records the details given may also be, oldest first, "
+        "with where each stands."})
+
+
+class ChildLinkSchema(Schema):
+    child = fields.UUID(required=True, allow_none=True, metadata={
+        "description": "The child record this child of the contact is (a possible match "
+        "confirmed, or any record found by GET /children); the entry is linked to it, that "
+        "match confirmed and the other open ones rejected. If the record the entry leaves is "
+        "then named by nothing (typically the one made for it from the details given), it is "
+        "merged into this one (undo with POST /children/{id}/unmerge). null: reject every "
+        "open possible match and keep the link. A record merged into another is refused (422): "
+        "link to the one it was merged into."})
+    reason = Text(required=True, max_length=5_000, metadata={
+        "description": "Why: shown in the contact's history and the children's chronologies."})
 
 
 class ConsentSchema(Schema):
@@ -178,7 +250,18 @@ class ContactSchema(Schema):
     source_reference = fields.String(allow_none=True)
     referrer = fields.Nested(ReferrerSchema, allow_none=True)
     channel = fields.String(allow_none=True)
-    children = fields.List(fields.Nested(ChildSchema))
+    children = fields.List(fields.Nested(ContactChildSchema), metadata={"description": (
+        "The contact's children, in the order given. Staff see for each the council child "
+        "record it is linked to, the details `as_given` and its `possible_matches`. The "
+        "referring `agency` sees each child exactly as it sent it, with `id` the record the "
+        "child was linked to when the contact was recorded: nothing in its answer (nor in an "
+        "error) depends on what the council holds about other children, and a link made later "
+        "by a practitioner or a merge does not change it. A child is linked to an existing "
+        "record only when the NHS number and date of birth given are both that record's; "
+        "otherwise a new record is made from the details given, and any record the details "
+        "may also be (the NHS number with another date of birth, the local child id, the same "
+        "names and date of birth) becomes a possible match for staff to confirm or reject. "
+        "What a referrer gives never changes a council record: it is kept on the contact.")})
     concerns = fields.Nested(ConcernsSchema)
     consent = fields.Nested(ConsentSchema)
     consent_history = fields.List(
@@ -216,3 +299,17 @@ class ContactListArgsSchema(PageArgsSchema):
         metadata={"description": "true: awaiting a decision and past decision_due_at; "
                   "false: all others."}
     )
+    order = fields.String(
+        load_default="received", validate=validate.OneOf(CONTACT_ORDERS),
+        metadata={"description": "`received` (the default): newest received first. `due`: the "
+                  "front door's queue, soonest decision_due_at first (the most overdue at the "
+                  "top), then by id; only with status=awaiting_decision (otherwise 422 naming "
+                  "order). A cursor continues the order it was given out with."},
+    )
+
+    @validates_schema
+    def due_order_lists_the_queue(self, data, **kwargs):
+        if data.get("order") == "due" and data.get("status") != "awaiting_decision":
+            raise ValidationError(
+                "order=due lists contacts awaiting a decision: give status=awaiting_decision "
+                "with it.", "order")

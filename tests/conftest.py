@@ -20,8 +20,8 @@ from api.db import session
 from api.models import AuditEvent, Contact
 from tests.helpers import (
     DEFAULT_NOW, ENGINE, ENGINES, ApiClient, AuditTrail, FrontDoor, build_app, child, client_as,
-    convene, convene_at, created, decide, iso, make_staff, new_nhs_number, own_database,
-    record_contact, record_outcome, step_down, strategy_case,
+    convene, convene_at, created, decide, iso, make_staff, new_nhs_number, owner_url_for,
+    own_database, record_contact, record_outcome, step_down, strategy_case, why_no_browser,
 )
 
 
@@ -35,16 +35,18 @@ def _reset_postgres(url):
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
+    """The app's database: TEST_DATABASE_URL (as the app's role) or a SQLite file. With
+    TEST_MIGRATION_DATABASE_URL set, its role owns the database: it wipes and migrates it."""
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        _reset_postgres(url)
+        _reset_postgres(owner_url_for(url) or url)
         return url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
 @pytest.fixture(scope="session")
 def app(database_url):
-    app = build_app(database_url)
+    app = build_app(database_url, tamperable=True)
     yield app
     app.extensions["db"].engine.dispose()
 
@@ -129,12 +131,20 @@ OTHER_SKIPS = pytest.StashKey[list]()
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "only_on(engine, why): run on that engine alone (tests.helpers.only_on)")
+    config.addinivalue_line(
+        "markers", "needs_browser: drives the console in Chromium (skipped, saying how to run it, "
+                   "where there is none; a failure in CI)")
     config.stash[ENGINE_SKIPPED] = set()
     config.stash[OTHER_SKIPS] = []
 
 
 def pytest_collection_modifyitems(config, items):
+    no_browser = None
+    if any(item.get_closest_marker("needs_browser") for item in items):
+        no_browser = why_no_browser()
     for item in items:
+        if no_browser and item.get_closest_marker("needs_browser"):
+            item.add_marker(pytest.mark.skip(reason=no_browser))
         marker = item.get_closest_marker("only_on")
         if marker is None:
             continue

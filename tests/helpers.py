@@ -18,6 +18,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 
@@ -58,13 +59,35 @@ class FakeClock:
         self.at += timedelta(**delta)
 
 
+# ---- the database roles (PostgreSQL) ----------------------------------------------------------
+# TEST_DATABASE_URL names the app's role; TEST_MIGRATION_DATABASE_URL, when set, the role that
+# owns the database and runs the migrations (as .ci/run sets them). Unset, one role does both.
+OWNER_URL = os.environ.get("TEST_MIGRATION_DATABASE_URL") or None
+
+
+def owner_url_for(url):
+    """The owner's URL for the database `url` names (PostgreSQL, owner configured), else None."""
+    if not OWNER_URL or not url.startswith("postgresql"):
+        return None
+    return make_url(OWNER_URL).set(database=make_url(url).database).render_as_string(
+        hide_password=False)
+
+
+def app_role_of(url):
+    """The app's role, to be granted after migrating, when migrations run as another role."""
+    return make_url(url).username if owner_url_for(url) else None
+
+
 def app_config(url, clock, **overrides):
-    """The configuration of an app under test: on `url`, with the run's keys and `clock`."""
+    """The configuration of an app under test: on `url`, with the run's keys and `clock`; its
+    migrations run as the owner (when one is configured) and grant `url`'s role."""
     return type(
         "RunConfig",
         (TestConfig,),
         {
             "DATABASE_URL": url,
+            "MIGRATION_DATABASE_URL": owner_url_for(url),
+            "DATABASE_APP_ROLE": app_role_of(url),
             "JWT_PRIVATE_KEY": PRIVATE_KEY,
             "JWT_PUBLIC_KEY": PUBLIC_KEY,
             "CLOCK": staticmethod(clock),
@@ -73,17 +96,48 @@ def app_config(url, clock, **overrides):
     )
 
 
-def build_app(url, clock=None, **overrides):
-    """An app on a freshly migrated database at `url`, with the reference agencies loaded."""
+def build_app(url, clock=None, tamperable=False, **overrides):
+    """An app on a freshly migrated database at `url`, with the reference agencies loaded.
+
+    `tamperable` (the session's app, whose tests may tamper with the database as its owner
+    would): with an owner configured, the app logs in as the owner and every connection then
+    takes the app's role (SET ROLE), so all it does runs with the app's privileges; a test
+    tampering behind its back takes the owner's back for the rest of its transaction
+    (as_owner(); rolled back with it). Apps on databases of their own log in as the app's role."""
     from seeds import load
 
     clock = clock or FakeClock()
+    owner = owner_url_for(url) if tamperable else None
+    if owner:
+        overrides = {"DATABASE_URL": owner, **overrides}
     app = create_app(app_config(url, clock, **overrides))
+    if owner:
+        role = app_role_of(url)
+
+        @sqlalchemy_event.listens_for(app.extensions["db"].engine, "connect")
+        def act_as_the_app(dbapi_connection, _record):
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f'SET ROLE "{role}"')
+            dbapi_connection.commit()
+
     upgrade(app)
     with app.app_context():
         load(reference_only=True)
     app.test_clock = clock
     return app
+
+
+def site_roles(url):
+    """bench.load.Site's roles for a database of the tests: migrated as the owner, if any."""
+    return {"migration_url": owner_url_for(url), "app_role": app_role_of(url)}
+
+
+def as_owner():
+    """From here to the end of the test's transaction, act as the database's owner (as someone
+    with the owner's password would): on PostgreSQL with an owner configured, RESET ROLE (the
+    session's app logs in as the owner: build_app(tamperable=True)); otherwise there is one role."""
+    if session.get_bind().dialect.name == "postgresql" and OWNER_URL:
+        session.execute(text("RESET ROLE"))
 
 
 @contextmanager
@@ -95,7 +149,8 @@ def own_database(database_url, directory, prefix):
         return
     base = make_url(database_url)
     name = f"mash_{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    # Created by the owner (when there is one), so that the app's role owns nothing in it.
+    admin = create_engine(owner_url_for(database_url) or base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
@@ -163,6 +218,36 @@ def token_for(app, role, sub=None, service=None, agency=None, minutes=15):
 def client_as(app, role, **claims):
     """A client of `app` holding a real token for `role` (and its sub, service or agency)."""
     return ApiClient(app, token_for(app, role, **claims))
+
+
+# ---- a real browser, for the console (tests/console) ----------------------------------------------
+
+# Debian's Chromium (`apt-get install -y chromium`): Playwright drives it; its own browser download
+# is never used. CONSOLE_CHROMIUM names another executable.
+CHROMIUM = os.environ.get("CONSOLE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+HOW_TO_RUN_BROWSER_TESTS = (
+    "apt-get install -y chromium (Debian's), then make console (npm ci and the stylesheet), "
+    "then make test")
+
+
+def why_no_browser():
+    """Why the console's browser tests cannot run here, or None: they need Chromium and the
+    console's packages. Their skip is the `needs_browser` marker's (tests/conftest.py), which
+    MASH_CI=1 counts as a failure like any skip other than an engine's."""
+    from api import console
+
+    missing = []
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        missing.append(f"no Chromium at {CHROMIUM}")
+    if not console.installed():
+        missing.append("the console's packages are not installed")
+    if not console.browser_test_packages_installed():
+        missing.append("axe-core is not installed in console/node_modules")
+    if not missing:
+        return None
+    return f"no browser for the console's tests ({'; '.join(missing)}): {HOW_TO_RUN_BROWSER_TESTS}"
 
 
 # ---- the engine under test ----------------------------------------------------------------------
@@ -895,13 +980,17 @@ def parsed(**overrides):
 # ---- the database, behind the API's back --------------------------------------------------------
 
 
-def drop_append_only_triggers():
-    """Behind the API's back, as someone with the database password might (rolled back after)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("DROP TRIGGER audit_events_no_update_delete ON audit_events"))
-    else:
-        session.execute(text("DROP TRIGGER audit_events_no_update"))
-        session.execute(text("DROP TRIGGER audit_events_no_delete"))
+def drop_append_only_triggers(*tables):
+    """Behind the API's back, as someone with the owner's password might (rolled back after):
+    the triggers of `tables` (default: the audit trail's), and the test acts as the owner from
+    here on (as_owner()), since the app's role may neither drop them nor change those rows."""
+    as_owner()
+    for table in tables or ("audit_events",):
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_update_delete ON {table}"))
+        else:
+            session.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_update"))
+            session.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_delete"))
 
 
 def differences(app):

@@ -86,14 +86,16 @@ def _count_between(times, low, high):
 # ---- List 1: contacts -------------------------------------------------------------------------
 
 
-def contacts(session, first, last):
-    """Every contact received in the period, a row per child it is about."""
+def contacts(session, first, last, shut):
+    """Every contact received in the period, a row per child it is about (less those restricted
+    from the reader: `shut`, api/domain/restrictions.py)."""
     stmt = (
         select(Contact.received_at, Agency.referral_source, *CHILD_COLUMNS)
         .join(ContactChild, ContactChild.contact_id == Contact.id)
         .join(Child, Child.id == ContactChild.child_id)
         .join(Agency, Agency.code == Contact.source_agency)
-        .where(Contact.received_at >= start_of_london_day(first), Contact.received_at < start_of_london_day(last))
+        .where(Contact.received_at >= start_of_london_day(first), Contact.received_at < start_of_london_day(last),
+               shut.contacts_clause(Contact.id))
         .order_by(Contact.received_at, Contact.id, ContactChild.position)
     )
     for batch in _batches(session, stmt):
@@ -107,7 +109,7 @@ def contacts(session, first, last):
 _current_referral = and_(Decision.superseded_by_id.is_(None), Decision.outcome.in_(REFERRAL_OUTCOMES))
 
 
-def referrals(session, first, last):
+def referrals(session, first, last, shut):
     """Every referral made in the period (a contact whose current decision is assessment or
     strategy discussion, dated by that decision), a row per child."""
     stmt = (
@@ -118,7 +120,8 @@ def referrals(session, first, last):
         .join(Child, Child.id == ContactChild.child_id)
         .join(Agency, Agency.code == Contact.source_agency)
         .where(_current_referral, Decision.decided_at >= start_of_london_day(first),
-               Decision.decided_at < start_of_london_day(last))
+               Decision.decided_at < start_of_london_day(last),
+               shut.contacts_clause(Decision.contact_id))
         .order_by(Decision.decided_at, Decision.contact_id, ContactChild.position)
     )
     for batch in _batches(session, stmt):
@@ -127,7 +130,8 @@ def referrals(session, first, last):
             .join(Decision, Decision.contact_id == ContactChild.contact_id)
             .where(_current_referral, ContactChild.child_id.in_(list({row.child_id for row in batch})),
                    Decision.decided_at >= twelve_months_before(batch[0].decided_at),
-                   Decision.decided_at < batch[-1].decided_at)
+                   Decision.decided_at < batch[-1].decided_at,
+                   shut.contacts_clause(Decision.contact_id))
         ))
         ended = _ended_without_action(session, {row.contact_id for row in batch
                                                 if row.outcome == "strategy_discussion"})
@@ -167,7 +171,7 @@ def _ended_without_action(session, contact_ids):
 _s47 = StrategyMeeting.outcome == "s47_enquiry"
 
 
-def section_47(session, first, last):
+def section_47(session, first, last, shut):
     """Every section 47 enquiry started in the period (a strategy meeting held in it whose
     outcome was an s47 enquiry), a row per child of the meeting, with its ICPC."""
     stmt = (
@@ -179,7 +183,8 @@ def section_47(session, first, last):
         .outerjoin(IcpcChild, and_(IcpcChild.meeting_id == StrategyMeeting.id,
                                    IcpcChild.child_id == MeetingChild.child_id))
         .where(_s47, StrategyMeeting.held_at >= start_of_london_day(first),
-               StrategyMeeting.held_at < start_of_london_day(last))
+               StrategyMeeting.held_at < start_of_london_day(last),
+               shut.contacts_clause(StrategyMeeting.contact_id))
         .order_by(StrategyMeeting.held_at, StrategyMeeting.id, MeetingChild.position)
     )
     for batch in _batches(session, stmt):
@@ -189,7 +194,8 @@ def section_47(session, first, last):
             .join(StrategyMeeting, StrategyMeeting.id == MeetingChild.meeting_id)
             .where(_s47, MeetingChild.child_id.in_(children),
                    StrategyMeeting.held_at >= twelve_months_before(batch[0].held_at),
-                   StrategyMeeting.held_at < batch[-1].held_at)
+                   StrategyMeeting.held_at < batch[-1].held_at,
+                   shut.contacts_clause(StrategyMeeting.contact_id))
         ))
         first_day, last_day = london_date(batch[0].held_at), london_date(batch[-1].held_at)
         conferences = _history(session, (
@@ -197,7 +203,8 @@ def section_47(session, first, last):
             .join(StrategyMeeting, StrategyMeeting.id == IcpcChild.meeting_id)
             .where(IcpcChild.child_id.in_(children), StrategyMeeting.icpc_held_on.is_not(None),
                    StrategyMeeting.icpc_held_on >= a_year_before(first_day),
-                   StrategyMeeting.icpc_held_on < last_day)
+                   StrategyMeeting.icpc_held_on < last_day,
+                   shut.contacts_clause(StrategyMeeting.contact_id))
         ))
         for row in batch:
             started_on = london_date(row.held_at)

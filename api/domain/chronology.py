@@ -6,13 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 
 from ..db import session
-from ..errors import NotFound
 from ..models import (
-    Agency, Child, ConsentRecord, Contact, ContactChild, Decision, Feedback, MeetingChild,
-    StrategyMeeting, Transition,
+    Agency, Child, ChildLinkDecision, ChildMerge, ConsentRecord, Contact, ContactChild, Decision,
+    Feedback, MeetingChild, StrategyMeeting, Transition,
 )
 from ..vocab import CHRONOLOGY_KINDS
-from .contacts import get_contact
+from . import restrictions
+from .children import get_child, linked_child_ids, open_matches_of_child
+from .contacts import child_fields, get_contact, match_view
 from .services import current_service
 
 
@@ -102,39 +103,98 @@ def _in_order(items):
         items, key=lambda i: (i["at"], CHRONOLOGY_KINDS.index(i["kind"]), i["ref"]["id"]))}
 
 
+def _references(child_ids):
+    ids = {child_id for child_id in child_ids if child_id is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Child.id, Child.reference).where(Child.id.in_(ids))).all())
+
+
+def _link_items(decisions):
+    """A practitioner's decisions on contacts' child entries (confirmed and rejected matches)."""
+    decisions = list(decisions)
+    contacts = dict(session.execute(select(Contact.id, Contact.reference).where(
+        Contact.id.in_({d.contact_id for d in decisions}))).all()) if decisions else {}
+    references = _references([d.from_child_id for d in decisions]
+                             + [d.to_child_id for d in decisions])
+    items = []
+    for d in decisions:
+        entry = f"Child {d.position} of contact {contacts.get(d.contact_id, d.contact_id)}"
+        if d.to_child_id is None:
+            items.append(_item(d.decided_at, "possible_matches_rejected",
+                               f"{entry}: possible matches rejected, still "
+                               f"{references.get(d.from_child_id)}: {d.reason}",
+                               d.decided_by_sub, "contact", d.contact_id))
+        else:
+            items.append(_item(d.decided_at, "child_linked",
+                               f"{entry} linked to {references.get(d.to_child_id)} (was "
+                               f"{references.get(d.from_child_id)}): {d.reason}",
+                               d.decided_by_sub, "contact", d.contact_id))
+    return items
+
+
+def _merge_items(merges):
+    merges = list(merges)
+    references = _references([m.child_id for m in merges] + [m.duplicate_id for m in merges])
+    items = []
+    for m in merges:
+        pair = f"{references.get(m.duplicate_id)} into {references.get(m.child_id)}"
+        items.append(_item(m.merged_at, "child_merged", f"Child {pair} merged: {m.reason}",
+                           m.merged_by_sub, "child", m.duplicate_id))
+        if m.unmerged_at is not None:
+            items.append(_item(m.unmerged_at, "child_unmerged",
+                               f"Merge of child {pair} undone: {m.unmerge_reason}",
+                               m.unmerged_by_sub, "child", m.duplicate_id))
+    return items
+
+
 def contact_history(actor, contact_id):
     contact = get_contact(actor, contact_id)
     meetings = session.scalars(select(StrategyMeeting).where(StrategyMeeting.contact_id == contact.id))
-    return _in_order(_contact_items([contact.id]) + _meeting_items(meetings))
+    links = session.scalars(select(ChildLinkDecision).where(
+        ChildLinkDecision.contact_id == contact.id))
+    return _in_order(_contact_items([contact.id]) + _meeting_items(meetings) + _link_items(links))
 
 
-def get_child(child_id):
-    child = session.get(Child, child_id)
-    if child is None:
-        raise NotFound(f"No child {child_id}.")
-    return child
-
-
-def child_detail(child_id):
-    child = get_child(child_id)
+def child_detail(actor, child_id):
+    shut = restrictions.hidden(actor)
+    child = get_child(child_id, actor, shut)
     contacts = session.scalars(
-        select(Contact).join(ContactChild, ContactChild.contact_id == Contact.id)
-        .where(ContactChild.child_id == child.id).order_by(Contact.received_at)
+        select(Contact).where(Contact.id.in_(
+            select(ContactChild.contact_id).where(ContactChild.child_id == child.id)),
+            shut.contacts_clause(Contact.id))
+        .order_by(Contact.received_at, Contact.id)
         .options(lazyload("*"))
     ).all()
-    fields = {key: getattr(child, key) for key in (
-        "id", "reference", "given_name", "family_name", "date_of_birth", "expected_date_of_birth",
-        "sex", "ethnicity", "nhs_number", "local_child_id")}
-    return SimpleNamespace(**fields, current_service=current_service(child.id), contacts=contacts)
+    matches = open_matches_of_child(child.id)
+    linked = linked_child_ids(matches)
+    return SimpleNamespace(
+        **child_fields(child), current_service=current_service(child.id), contacts=contacts,
+        possible_matches=[match_view(m, linked.get((m.contact_id, m.position)))
+                          for m in matches
+                          if not shut.hides_match(m, linked.get((m.contact_id, m.position)))])
 
 
-def child_chronology(child_id):
-    child = get_child(child_id)
+def child_chronology(actor, child_id):
+    """Everything about this child: its contacts, meetings and transitions (a duplicate merged
+    into it brought its own), the decisions linking contacts' entries to or from it, and its
+    merges. A restricted contact about them (and its meetings) is left out for those it is
+    hidden from."""
+    shut = restrictions.hidden(actor)
+    child = get_child(child_id, actor, shut)
     contact_ids = list(session.scalars(
-        select(ContactChild.contact_id).where(ContactChild.child_id == child.id)))
+        select(ContactChild.contact_id).where(ContactChild.child_id == child.id,
+                                              shut.contacts_clause(ContactChild.contact_id))
+        .distinct()))
     meetings = session.scalars(
         select(StrategyMeeting).join(MeetingChild, MeetingChild.meeting_id == StrategyMeeting.id)
-        .where(MeetingChild.child_id == child.id))
+        .where(MeetingChild.child_id == child.id, shut.contacts_clause(StrategyMeeting.contact_id)))
     transitions = session.scalars(select(Transition).where(Transition.child_id == child.id))
+    links = session.scalars(select(ChildLinkDecision).where(
+        (ChildLinkDecision.from_child_id == child.id) | (ChildLinkDecision.to_child_id == child.id),
+        shut.contacts_clause(ChildLinkDecision.contact_id)))
+    merges = session.scalars(select(ChildMerge).where(
+        (ChildMerge.child_id == child.id) | (ChildMerge.duplicate_id == child.id),
+        shut.children_clause(ChildMerge.child_id), shut.children_clause(ChildMerge.duplicate_id)))
     return _in_order(_contact_items(contact_ids) + _meeting_items(meetings)
-                     + _transition_items(transitions))
+                     + _transition_items(transitions) + _link_items(links) + _merge_items(merges))

@@ -15,7 +15,8 @@ from ..errors import Forbidden, NotFound, RuleViolation
 from ..models import Agency, ConsentRecord, Contact, ContactChild
 from ..pages import filtered, keyset_page
 from ..timescales import configured_deadline_after, london_date, now
-from .children import find_or_record_child
+from . import restrictions
+from .children import identify_child, matches_of_contacts, possible_matches_for
 from .rationale import check_not_future
 from .references import next_reference
 
@@ -63,20 +64,11 @@ def record_contact(actor, data):
     _check_source_agency(actor, data["source_agency"])
     _check_received_at(data["received_at"], data["children"], current)
     consent = data["consent"]
-    # The children first, so looking them up does not flush a half-built contact.
-    children, positions = [], {}
-    for position, child_data in enumerate(data["children"]):
-        child = find_or_record_child(actor, child_data, f"children[{position}]", current)
-        # Two entries with different identifiers can still be one recorded child.
-        if child.id in positions:
-            key = "nhs_number" if child_data.get("nhs_number") else "local_child_id"
-            raise RuleViolation(
-                f"children[{position}].{key}",
-                f"The same child ({child.reference}) appears twice "
-                f"(as children[{positions[child.id]}]).",
-            )
-        positions[child.id] = position
-        children.append(child)
+    # The children first, so looking them up does not flush a half-built contact. Each entry is
+    # linked to a record (found on strong evidence, else made from the details given); what else
+    # the details point at becomes its possible matches. Nothing here depends on the actor, and
+    # nothing is refused for what the council holds about other children.
+    identified = [identify_child(actor, child_data, current) for child_data in data["children"]]
     contact_id = uuid.uuid4()
     contact = Contact(
         id=contact_id,
@@ -101,11 +93,13 @@ def record_contact(actor, data):
         recorded_by_role=actor.role,
         version=1,
     )
-    links = [
-        ContactChild(contact_id=contact_id, child_id=child.id, child=child, position=position,
-                     details=_as_given(child_data))
-        for position, (child, child_data) in enumerate(zip(children, data["children"], strict=True))
-    ]
+    links, matches = [], []
+    for position, ((child, found), child_data) in enumerate(
+            zip(identified, data["children"], strict=True)):
+        links.append(ContactChild(contact_id=contact_id, position=position, child_id=child.id,
+                                  first_child_id=child.id, child=child,
+                                  details=_as_given(child_data)))
+        matches.extend(possible_matches_for(contact_id, position, found, current))
     first_consent = _consent_record(actor, consent, current)
     first_consent.id, first_consent.contact_id = uuid.uuid4(), contact_id
     # A new contact has its first consent record and its child links, and no decisions or
@@ -113,7 +107,7 @@ def record_contact(actor, data):
     for collection, value in (("child_links", links), ("consent_history", [first_consent]),
                               ("decisions", []), ("feedback", [])):
         set_committed_value(contact, collection, value)
-    insert_records(contact, first_consent, *links)
+    insert_records(contact, first_consent, *links, *matches)
     audit.record(
         actor,
         "contact.recorded",
@@ -122,6 +116,9 @@ def record_contact(actor, data):
         {
             **audit.snapshot(contact),
             "children": [str(link.child_id) for link in contact.child_links],
+            **({"possible_matches": [
+                {"position": m.position, "candidate_id": m.candidate_id, "evidence": m.evidence}
+                for m in matches]} if matches else {}),
         },
     )
     return contact
@@ -143,9 +140,15 @@ def _consent_record(actor, consent, current):
     )
 
 
+def lock_contact(actor, contact_id):
+    """The contact, under a row lock to the end of the transaction (changes to it are judged
+    as it now stands)."""
+    return lock(get_contact(actor, contact_id))
+
+
 def record_consent(actor, contact_id, data):
     """A new consent status for a contact; the earlier ones are kept."""
-    contact = lock(get_contact(actor, contact_id))
+    contact = lock_contact(actor, contact_id)
     current = now()
     record = _consent_record(actor, data, current)
     contact.consent_history.append(record)
@@ -169,10 +172,15 @@ def _posted_by_agency(agency):
 
 
 def visible_contacts(actor):
-    """Contacts this actor may read, as a query: an agency sees only what its systems posted."""
+    """Contacts this actor may read, as a query: an agency sees only what its systems posted;
+    staff do not see a restricted contact, or one about a restricted child, unless allowed
+    (api/domain/restrictions.py)."""
     stmt = select(Contact)
     if actor.role == "agency":
         stmt = stmt.where(_posted_by_agency(actor.agency))
+    shut = restrictions.hidden(actor)
+    if shut:
+        stmt = stmt.where(shut.contacts_clause(Contact.id))
     return stmt
 
 
@@ -204,7 +212,8 @@ def read_contact(actor, contact_id):
     contact = session.scalars(
         _contact_to_show(actor.role == "agency"), {"contact_id": contact_id, "agency": actor.agency}
     ).unique().one_or_none()
-    if contact is None:
+    if contact is None or restrictions.hides_contact(
+            actor, contact.id, [link.child_id for link in contact.child_links]):
         raise NotFound(f"No contact {contact_id} that you may see.")
     # The first decision makes a contact decided, and the first feedback sets feedback_given_at,
     # in the same transaction (api/domain/decisions.py): without them there are none to read.
@@ -224,13 +233,17 @@ def list_contacts(actor, args):
     if "overdue" in args:
         overdue = and_(Contact.status == "awaiting_decision", Contact.decision_due_at < now())
         stmt = stmt.where(overdue if args["overdue"] else not_(overdue))
-    return keyset_page(
-        stmt,
-        [Contact.received_at, Contact.id],
-        limit=args["limit"],
-        cursor=args.get("cursor"),
-        descending=True,
-    )
+    columns, descending = LIST_ORDERS[args.get("order", "received")]
+    return keyset_page(stmt, columns, limit=args["limit"], cursor=args.get("cursor"),
+                       descending=descending)
+
+
+# GET /contacts?order=: the keyset columns and direction of each. `due` is the front door's queue
+# (status=awaiting_decision, which the schema requires with it): served by ix_contacts_status_due.
+LIST_ORDERS = {
+    "received": ([Contact.received_at, Contact.id], True),
+    "due": ([Contact.decision_due_at, Contact.id], False),
+}
 
 
 REFERRER_FIELDS = (
@@ -257,12 +270,63 @@ class ReferrerView:
 
 
 def _child_as_given(link):
+    # The record the entry was first linked to: what the referrer was told when it posted, never
+    # changed by a practitioner's link or a merge (which would tell it what the council knows).
+    return {"id": link.first_child_id, **given_details(link)}
+
+
+def given_details(link):
     details = dict(link.details or {})
     for key in ("date_of_birth", "expected_date_of_birth"):
         if details.get(key):
             details[key] = date.fromisoformat(details[key])
-    return {"id": link.child_id, **details}
+    return details
+
+
+def child_fields(child):
+    """A child record as the Child schema shows it."""
+    fields = {key: getattr(child, key) for key in (
+        "id", "reference", "given_name", "family_name", "date_of_birth", "expected_date_of_birth",
+        "sex", "ethnicity", "nhs_number", "local_child_id")}
+    return {**fields, "merged_into": child.merged_into_id}
+
+
+def match_view(match, linked_child_id):
+    return {
+        "contact_id": match.contact_id, "position": match.position, "child_id": linked_child_id,
+        "candidate": child_fields(match.candidate), "evidence": match.evidence,
+        "status": match.status, "found_at": match.found_at, "decided_at": match.decided_at,
+        "decided_by": match.decided_by_sub,
+    }
+
+
+class StaffView:
+    """A contact as staff see it: each child entry is the record it is linked to, with the details
+    as the referrer gave them (`as_given`) and the entry's possible matches."""
+
+    def __init__(self, contact, matches, shut=restrictions.NOTHING_HIDDEN):
+        self._contact = contact
+        self.children = [
+            {**child_fields(link.child), "as_given": given_details(link),
+             "possible_matches": [match_view(m, link.child_id)
+                                  for m in matches.get((contact.id, link.position), [])
+                                  if not shut.hides_match(m, link.child_id)]}
+            for link in contact.child_links
+        ]
+
+    def __getattr__(self, name):
+        return getattr(self._contact, name)
+
+
+def views_for(actor, contacts):
+    """Each contact as this actor may see it (one query for the possible matches of them all)."""
+    if actor.role == "agency":
+        return [ReferrerView(contact) for contact in contacts]
+    matches = matches_of_contacts([contact.id for contact in contacts])
+    # A possible match is shown only if it shows no record restricted from this actor.
+    shut = restrictions.hidden(actor) if matches else restrictions.NOTHING_HIDDEN
+    return [StaffView(contact, matches, shut) for contact in contacts]
 
 
 def view_for(actor, contact):
-    return ReferrerView(contact) if actor.role == "agency" else contact
+    return views_for(actor, [contact])[0]

@@ -114,9 +114,18 @@ def record_decision(actor, contact_id, data):
     session.flush()
     if previous is not None:
         previous.superseded_by_id = decision.id
+    first = contact.status != "decided"
     contact.status = "decided"
     session.flush()
     audit.record(actor, "decision.recorded", "decision", decision.id, audit.snapshot(decision))
+    # The other records this changed get an event each, so each one's latest event holds its
+    # state (api/record_state.py).
+    if previous is not None:
+        audit.record(actor, "decision.superseded", "decision", previous.id,
+                     {"superseded_by": decision.id})
+    if first:
+        audit.record(actor, "contact.decided", "contact", contact.id,
+                     {"status": contact.status, "decision_id": decision.id})
     return decision
 
 
@@ -170,8 +179,12 @@ def record_feedback(actor, contact_id, data):
         recorded_by_sub=actor.sub,
     )
     session.add(feedback)
-    if contact.feedback_given_at is None or feedback.given_at < contact.feedback_given_at:
+    earliest = contact.feedback_given_at is None or feedback.given_at < contact.feedback_given_at
+    if earliest:
         contact.feedback_given_at = feedback.given_at
     session.flush()
     audit.record(actor, "feedback.recorded", "feedback", feedback.id, audit.snapshot(feedback))
+    if earliest:  # the contact changed too
+        audit.record(actor, "contact.feedback_given", "contact", contact.id,
+                     {"feedback_given_at": contact.feedback_given_at, "feedback_id": feedback.id})
     return feedback

@@ -16,12 +16,14 @@ BATCH = 1000  # rows fetched at a time by a stream
 ORDER = (Decision.decided_at, Decision.id)
 
 
-def _in_period(stmt, args):
+def _in_period(stmt, args, shut):
+    """The period's decisions, less those of contacts restricted from the reader (`shut`)."""
     return stmt.where(Decision.decided_at >= start_of_london_day(args["from_"]),
-                      Decision.decided_at < start_of_london_day(args["to"]))
+                      Decision.decided_at < start_of_london_day(args["to"]),
+                      shut.contacts_clause(Decision.contact_id))
 
 
-def _decisions(args):
+def _decisions(args, shut):
     return _in_period(
         select(
             Decision.id, Decision.contact_id, Contact.reference.label("contact_reference"),
@@ -32,7 +34,7 @@ def _decisions(args):
             Decision.approved_by_sub, Decision.approved_at, Decision.approval_note,
             Decision.supersedes_id, Decision.supersede_reason, Decision.superseded_by_id,
         ).join(Contact, Contact.id == Decision.contact_id),
-        args,
+        args, shut,
     )
 
 
@@ -71,9 +73,9 @@ def _export_row(decision, feedback):
     }
 
 
-def decision_page(session, args):
+def decision_page(session, args, shut):
     """One page of the period's decisions in (decided_at, id) order, with their feedback."""
-    page = keyset_page(_decisions(args), list(ORDER), limit=args["limit"],
+    page = keyset_page(_decisions(args, shut), list(ORDER), limit=args["limit"],
                        cursor=args.get("cursor"), rows=True)
     contact_ids = {row.contact_id for row in page["items"]}
     feedback = {contact_id: [] for contact_id in contact_ids}
@@ -88,18 +90,18 @@ def decision_page(session, args):
     return page
 
 
-def stream_decisions(session, args):
+def stream_decisions(session, args, shut):
     """Every decision of the period in (decided_at, id) order, with its contact's feedback.
 
     Feedback comes from a second query in the same order (one row per decision and feedback),
     merged as both are read. Under PostgreSQL's read committed the two may see slightly different
     moments: feedback of a decision the first query did not see is skipped, not misplaced.
     """
-    stmt = _decisions(args).order_by(*ORDER)
+    stmt = _decisions(args, shut).order_by(*ORDER)
     feedback_stmt = _in_period(
         select(Decision.decided_at, Decision.id.label("decision_id"), *FEEDBACK_COLUMNS)
         .join(Feedback, Feedback.contact_id == Decision.contact_id),
-        args,
+        args, shut,
     ).order_by(*ORDER, Feedback.given_at, Feedback.id)
     options = {"yield_per": BATCH}
     decisions = session.execute(stmt, execution_options=options)

@@ -14,6 +14,7 @@ from ..models import (
 from ..pages import filtered, keyset_page
 from ..timescales import configured_deadline_after, london_date, now, working_days_after
 from ..vocab import AGENCY_KINDS
+from . import restrictions
 from .contacts import get_contact
 from .decisions import current_decision
 from .rationale import check_not_future, check_rationale
@@ -303,7 +304,9 @@ def record_icpc(actor, meeting_id, data):
 
 
 def list_meetings(actor, args):
-    stmt = filtered(select(StrategyMeeting), args, equal={"status": StrategyMeeting.status},
+    shut = restrictions.hidden(actor)
+    stmt = filtered(select(StrategyMeeting).where(shut.contacts_clause(StrategyMeeting.contact_id)),
+                    args, equal={"status": StrategyMeeting.status},
                     since={"from_": StrategyMeeting.convened_at},
                     before={"to": StrategyMeeting.convened_at})
     return keyset_page(

@@ -11,6 +11,7 @@ from ..models import Child, Transition
 from ..pages import filtered, keyset_page
 from ..timescales import configured_deadline_after, london_date, now, working_days_between
 from ..vocab import DIRECTIONS
+from . import restrictions
 from .references import next_reference
 from .rationale import check_not_future, check_rationale
 from .services import current_service
@@ -23,7 +24,7 @@ def request_transition(actor, data):
     requested_at = data.get("requested_at") or current
     check_not_future("requested_at", requested_at, current)
     child = session.get(Child, data["child_id"])
-    if child is None:
+    if child is None or restrictions.hides_child(actor, child.id):
         raise RuleViolation("child_id", "No such child.")
     direction = data["direction"]
     from_service, to_service = DIRECTIONS[direction]
@@ -73,9 +74,10 @@ def request_transition(actor, data):
     return transition
 
 
-def get_transition(transition_id):
+def get_transition(actor, transition_id):
+    """The transition, unless there is none or its child is restricted from `actor` (one 404)."""
     transition = session.get(Transition, transition_id)
-    if transition is None:
+    if transition is None or restrictions.hides_child(actor, transition.child_id):
         raise NotFound(f"No transition {transition_id}.")
     return transition
 
@@ -95,7 +97,7 @@ def _close(transition, values, expected_status="requested"):
 
 
 def respond_to_transition(actor, transition_id, data):
-    transition = get_transition(transition_id)
+    transition = get_transition(actor, transition_id)
     if actor.role != "manager" or actor.service != transition.to_service:
         raise Forbidden(
             f"Only a {SERVICE_NAMES[transition.to_service]} manager may answer a "
@@ -125,7 +127,7 @@ def respond_to_transition(actor, transition_id, data):
 
 
 def withdraw_transition(actor, transition_id, data):
-    transition = get_transition(transition_id)
+    transition = get_transition(actor, transition_id)
     sending_manager = actor.role == "manager" and actor.service == transition.from_service
     if actor.sub != transition.requested_by_sub and not sending_manager:
         raise Forbidden("Only the requester or a manager of the sending service may withdraw it.")
@@ -139,8 +141,9 @@ def withdraw_transition(actor, transition_id, data):
     return transition
 
 
-def list_transitions(args):
-    stmt = filtered(select(Transition), args,
+def list_transitions(actor, args):
+    shut = restrictions.hidden(actor)
+    stmt = filtered(select(Transition).where(shut.children_clause(Transition.child_id)), args,
                     equal={"status": Transition.status, "direction": Transition.direction})
     if "overdue" in args:
         overdue = and_(Transition.status == "requested", Transition.response_due_at < now())

@@ -4,14 +4,15 @@ from .access import AccessEvent, AccessEventRecord
 from .accounts import Account, SignInFailures
 from .agencies import Agency
 from .audit import AuditEvent
-from .children import Child
-from .contacts import ConsentRecord, Contact, ContactChild
+from .children import Child, ChildMerge
+from .contacts import ChildLinkDecision, ConsentRecord, Contact, ContactChild, PossibleMatch
 from .counters import ReferenceCounter
 from .decisions import Decision, Feedback
 from .idempotency import IdempotencyRecord
 from .meetings import (
     Attendance, IcpcChild, Invitation, MeetingAction, MeetingChild, StrategyMeeting,
 )
+from .restrictions import Restriction, RestrictionGrant, RestrictionMember
 from .transitions import Transition
 
 __all__ = [
@@ -31,9 +32,15 @@ __all__ = [
     "Agency",
     "AuditEvent",
     "Child",
+    "ChildLinkDecision",
+    "ChildMerge",
     "ConsentRecord",
     "Contact",
     "ContactChild",
+    "PossibleMatch",
     "IdempotencyRecord",
     "ReferenceCounter",
+    "Restriction",
+    "RestrictionGrant",
+    "RestrictionMember",
 ]

@@ -44,6 +44,10 @@ class AuditEvent(RecordsAnActor, Base):
     data: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # sha256 of the canonical state of the record the event names, just after the write
+    # (api/record_state.py); null for events about no stored record, and for events appended
+    # before revision 0012. Part of the hashed payload when not null.
+    state_hash: Mapped[str | None] = mapped_column(String(64))
 
 
     @property

@@ -1,7 +1,7 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, String, Uuid
+from sqlalchemy import JSON, Date, ForeignKey, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UTCDateTime
@@ -10,9 +10,10 @@ from .checks import one_of
 
 
 class Child(Base):
-    """A child, recorded once and linked from every contact about them.
+    """A council child record, linked from every contact about the child.
 
-    A later contact with the same NHS number or local child id links to the same record.
+    A contact never changes it: what a referrer says is kept on the contact's child entry
+    (ContactChild). A duplicate merged into another record points at it (`merged_into_id`).
     """
 
     __tablename__ = "children"
@@ -25,7 +26,8 @@ class Child(Base):
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
-    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    # Indexed: a contact's child is looked for among the children born that day (same names).
+    date_of_birth: Mapped[date | None] = mapped_column(Date, index=True)
     expected_date_of_birth: Mapped[date | None] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(10), default="unknown")
     # A DfE CIN census ethnicity code (api/vocab.py), when the referrer or a practitioner knows it.
@@ -33,5 +35,37 @@ class Child(Base):
     nhs_number: Mapped[str | None] = mapped_column(String(10), unique=True)
     local_child_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set while this record is merged into another (a duplicate): it then answers 404 with a
+    # pointer, and its contacts, meetings and transitions are the other record's.
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("children.id"), index=True)
 
-    contact_links = relationship("ContactChild", back_populates="child", viewonly=True)
+    contact_links = relationship(
+        "ContactChild", back_populates="child", viewonly=True,
+        primaryjoin="Child.id == ContactChild.child_id",
+    )
+
+    @property
+    def merged_into(self):
+        return self.merged_into_id
+
+
+class ChildMerge(Base):
+    """A duplicate child record merged into another, and (later) perhaps undone.
+
+    `moved` names exactly what the merge moved from the duplicate to the child (contact entries
+    as [contact_id, position], meetings, ICPC entries and transitions), so that undoing it moves
+    back those, and only those, still on the child.
+    """
+
+    __tablename__ = "child_merges"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), index=True)
+    duplicate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    moved: Mapped[dict] = mapped_column(JSON)
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    merged_by_sub: Mapped[str] = mapped_column(String(100))
+    unmerged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unmerged_by_sub: Mapped[str | None] = mapped_column(String(100))
+    unmerge_reason: Mapped[str | None] = mapped_column(Text)

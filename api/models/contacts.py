@@ -1,11 +1,17 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import (
+    JSON, Boolean, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UTCDateTime
-from ..vocab import ACTOR_ROLES, CHANNELS, CONCERN_CATEGORIES, CONSENT_STATUSES, CONTACT_STATUSES
+from ..vocab import (
+    ACTOR_ROLES, CHANNELS, CONCERN_CATEGORIES, CONSENT_STATUSES, CONTACT_STATUSES, MATCH_EVIDENCE,
+    MATCH_STATUSES,
+)
 from .checks import list_of, one_of
 
 
@@ -95,18 +101,82 @@ class Contact(Base):
 
 
 class ContactChild(Base):
+    """A child as one contact gives them: the details as given (never written to a child record)
+    and the council child record the entry is linked to.
+
+    `child_id` is the record it is linked to now: a practitioner may link it to another (a
+    possible match confirmed), and a merge moves it to the surviving record. `first_child_id` is
+    the record it was linked to when the contact was recorded, which is what the referrer was
+    told and still sees, whatever the council later learns about the child.
+    """
+
     __tablename__ = "contact_children"
 
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id"), primary_key=True)
-    child_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("children.id"), primary_key=True, index=True
-    )
-    position: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), index=True)
+    first_child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"))
     # The child as this contact's referrer described them (the child record may hold more).
-    details: Mapped[dict | None] = mapped_column(JSON)
+    details: Mapped[dict] = mapped_column(JSON)
 
     contact: Mapped[Contact] = relationship(back_populates="child_links")
-    child = relationship("Child", back_populates="contact_links", lazy="joined")
+    child = relationship("Child", back_populates="contact_links", lazy="joined",
+                         foreign_keys=[child_id])
+
+
+class PossibleMatch(Base):
+    """A council child record that may be the child a contact's entry gives, on weak evidence (an
+    NHS number with another date of birth, a known local id, the same names and date of birth),
+    until a practitioner confirms it (the entry is linked to it) or rejects it."""
+
+    __tablename__ = "possible_matches"
+    __table_args__ = (
+        ForeignKeyConstraint(["contact_id", "position"],
+                             ["contact_children.contact_id", "contact_children.position"]),
+        UniqueConstraint("contact_id", "position", "candidate_id"),
+        Index("ix_possible_matches_candidate_id_status", "candidate_id", "status"),
+        one_of("status", MATCH_STATUSES),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    contact_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    position: Mapped[int] = mapped_column(Integer)
+    candidate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"))
+    by_nhs_number: Mapped[bool] = mapped_column(Boolean)
+    by_local_child_id: Mapped[bool] = mapped_column(Boolean)
+    by_name_and_date_of_birth: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(10))
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_sub: Mapped[str | None] = mapped_column(String(100))
+
+    candidate = relationship("Child", lazy="joined", foreign_keys=[candidate_id])
+
+    @property
+    def evidence(self):
+        return [name for name in MATCH_EVIDENCE if getattr(self, f"by_{name}")]
+
+
+class ChildLinkDecision(Base):
+    """A practitioner's decision on a contact's child entry, with its reason: linked to another
+    child record (`to_child_id`), or its possible matches rejected (`to_child_id` null, the link
+    kept)."""
+
+    __tablename__ = "child_link_decisions"
+    __table_args__ = (
+        ForeignKeyConstraint(["contact_id", "position"],
+                             ["contact_children.contact_id", "contact_children.position"]),
+        Index("ix_child_link_decisions_contact_id_position", "contact_id", "position"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    contact_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    position: Mapped[int] = mapped_column(Integer)
+    from_child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), index=True)
+    to_child_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("children.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by_sub: Mapped[str] = mapped_column(String(100))
 
 
 class ConsentRecord(Base):

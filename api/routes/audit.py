@@ -1,10 +1,10 @@
-from .. import audit
+from .. import audit, record_state
 from ..auth import AUDITORS
 from ..streams import JSON, NDJSON, ndjson_response, preferred_format
 from . import Blueprint
 from schemas.audit import (
     AuditEventArgsSchema, AuditEventSchema, CheckedVerificationSchema, CheckpointSchema,
-    CheckpointsSchema, VerificationSchema,
+    CheckpointsSchema, StateArgsSchema, StateReportSchema, VerificationSchema,
 )
 from schemas.common import page_of
 
@@ -48,6 +48,14 @@ def verify_audit_chain_against_checkpoints(data):
         "valid": verification.valid and all(check.valid for check in checks),
         "checkpoints": [check.as_dict() for check in checks],
     }
+
+
+@blp.route("/audit/state", roles=AUDITORS)
+@blp.arguments(StateArgsSchema, location="query")
+@blp.response(200, StateReportSchema)
+def check_record_states(args):
+    """Check every current record against the state its latest audit event recorded."""
+    return record_state.check_states(limit=args["limit"]).as_dict()
 
 
 @blp.route("/audit/checkpoint", roles=AUDITORS)

@@ -1,9 +1,11 @@
 from ..access import children_read
 from ..auth import CONTACT_READERS, CONTACT_WRITERS, STAFF
 from ..caller import current_actor
-from ..domain import contacts
+from ..domain import children, contacts
 from . import Blueprint, honours_if_match, located, locator
-from schemas.contacts import ConsentInSchema, ContactCreateSchema, ContactListArgsSchema, ContactSchema
+from schemas.contacts import (
+    ChildLinkSchema, ConsentInSchema, ContactCreateSchema, ContactListArgsSchema, ContactSchema,
+)
 from schemas.common import page_of
 
 blp = Blueprint("contacts", __name__, description="Contacts: worries about children, as received")
@@ -35,10 +37,10 @@ def create_contact(data):
 @blp.arguments(ContactListArgsSchema, location="query")
 @blp.response(200, page_of(ContactSchema))
 def list_contacts(args):
-    """List contacts, newest received first (an agency sees only those its systems posted)."""
+    """List contacts, newest received first or soonest due (an agency sees only its own)."""
     actor = current_actor()
     page = contacts.list_contacts(actor, args)
-    return {**page, "items": [contacts.view_for(actor, c) for c in page["items"]]}
+    return {**page, "items": contacts.views_for(actor, page["items"])}
 
 
 @blp.route("/contacts/<uuid:contact_id>", roles=CONTACT_READERS, logs_access="contact")
@@ -58,4 +60,19 @@ def get_contact(contact_id):
 @blp.response(201, ContactSchema)
 def record_consent(data, contact_id):
     """Record a new consent status for a contact; every earlier status is kept."""
-    return _located(contacts.record_consent(current_actor(), contact_id, data))
+    actor = current_actor()
+    return _located(contacts.view_for(actor, contacts.record_consent(actor, contact_id, data)))
+
+
+@blp.route("/contacts/<uuid:contact_id>/children/<int:n>/link", methods=["POST"], roles=STAFF,
+           writes=True, parameters=[{
+               "in": "path", "name": "n", "description": "Which of the contact's children: 0 for "
+               "the first, in the order the contact gives them (404 past the last)."}])
+@if_contact_matches
+@blp.arguments(ChildLinkSchema)
+@blp.response(201, ContactSchema)
+def link_child(data, contact_id, n):
+    """Confirm a possible match of a contact's child n (0 the first), or reject its matches."""
+    actor = current_actor()
+    contact = children.link_child(actor, contacts.lock_contact(actor, contact_id), n, data)
+    return _located(contacts.view_for(actor, contacts.get_contact(actor, contact.id)))

@@ -1,6 +1,7 @@
 from ..auth import OVERSEERS
+from ..caller import current_actor
 from ..db import session
-from ..domain import annex_a, exports
+from ..domain import annex_a, exports, restrictions
 from ..streams import CSV, JSON, NDJSON, csv_response, ndjson_response, preferred_format
 from . import Blueprint
 from schemas.annex_a import ANNEX_A_DESCRIPTION, LIST_TITLES, AnnexAArgsSchema, headings
@@ -24,11 +25,12 @@ blp = Blueprint("exports", __name__, description="Bulk exports for quality assur
 def export_decisions(args):
     """Export the threshold decisions of a period: a JSON page, or every row as NDJSON or CSV."""
     wanted = preferred_format(JSON, NDJSON, CSV)
+    shut = restrictions.hidden(current_actor())  # read now: the rows are read after the answer
     if wanted == JSON:
-        return exports.decision_page(session, args)
+        return exports.decision_page(session, args, shut)
 
     def rows(reading):
-        return exports.stream_decisions(reading, args)
+        return exports.stream_decisions(reading, args, shut)
 
     if wanted == NDJSON:
         return ndjson_response(rows, DecisionExportSchema())
@@ -47,9 +49,10 @@ def export_annex_a(args, **path):
     preferred_format(CSV)
     name = path["list"]
     first, last = args["from_"], args["to"]
+    shut = restrictions.hidden(current_actor())  # read now: the rows are read after the answer
 
     def rows(reading):
-        return annex_a.LISTS[name](reading, first, last)
+        return annex_a.LISTS[name](reading, first, last, shut)
 
     number = LIST_TITLES[name][0].split()[-1]
     filename = f"annex-a-list-{number}-{name}-{first.isoformat()}-{last.isoformat()}.csv"

@@ -11,7 +11,12 @@ from schemas.transitions import (
 blp = Blueprint("transitions", __name__, description="Step-up and step-down between services")
 
 
-if_transition_matches = honours_if_match(transitions.get_transition, TransitionSchema, "transition")
+def current_transition(transition_id):
+    """The transition as its GET shows it to this actor (for If-Match)."""
+    return transitions.get_transition(current_actor(), transition_id)
+
+
+if_transition_matches = honours_if_match(current_transition, TransitionSchema, "transition")
 
 
 _located = locator("transitions.get_transition", "transition_id")
@@ -30,7 +35,7 @@ def request_transition(data):
 @blp.response(200, page_of(TransitionSchema))
 def list_transitions(args):
     """List transition requests, most recent first; overdue=true for those past response_due_at."""
-    return transitions.list_transitions(args)
+    return transitions.list_transitions(current_actor(), args)
 
 
 @blp.route("/transitions/<uuid:transition_id>", roles=CASE_READERS, logs_access="transition")
@@ -38,7 +43,7 @@ def list_transitions(args):
 @blp.response(200, TransitionSchema)
 def get_transition(transition_id):
     """Read a transition request and its response."""
-    return transitions.get_transition(transition_id)
+    return transitions.get_transition(current_actor(), transition_id)
 
 
 @blp.route("/transitions/<uuid:transition_id>/response",

@@ -310,17 +310,22 @@ def test_the_csv_is_named_after_the_list_and_period(auditor):
 # ---- ethnicity --------------------------------------------------------------------------------
 
 
-def test_a_childs_ethnicity_is_recorded_from_the_contact_and_kept(practitioner):
-    unknown = {key: value for key, value in DAN.items() if key != "ethnicity"}
-    first = contact(practitioner, "2026-11-19T09:00:00Z", [unknown])
+def test_a_childs_ethnicity_is_recorded_with_the_child_and_a_later_contact_keeps_its_own(
+    practitioner
+):
+    """Changed rule (a child's identity): a later contact's ethnicity used to fill in a record that
+    had none; a contact now never changes a record, and keeps what it gives as given."""
+    first = contact(practitioner, "2026-11-19T09:00:00Z", [DAN])
     child_id = first["children"][0]["id"]
-    assert practitioner.get(f"/api/v1/children/{child_id}").json["ethnicity"] is None
-    contact(practitioner, "2026-11-19T10:00:00Z", [DAN])  # a later contact knows it: filled in
     assert practitioner.get(f"/api/v1/children/{child_id}").json["ethnicity"] == "AIND"
-    again = contact(practitioner, "2026-11-19T11:00:00Z", [{**DAN, "ethnicity": "AOTH"}])
-    # Another referrer's different description does not overwrite the record.
-    assert again["children"][0]["ethnicity"] == "AIND"
+    unknown = {key: value for key, value in BEN.items() if key != "ethnicity"}
+    ben = contact(practitioner, "2026-11-19T09:30:00Z", [unknown])["children"][0]["id"]
+    later = contact(practitioner, "2026-11-19T10:00:00Z", [BEN, {**DAN, "ethnicity": "AOTH"}])
+    # Another referrer's description is kept on its contact; neither record changes.
+    assert [c["id"] for c in later["children"]] == [ben, child_id]
+    assert [c["as_given"]["ethnicity"] for c in later["children"]] == ["MWBC", "AOTH"]
     assert practitioner.get(f"/api/v1/children/{child_id}").json["ethnicity"] == "AIND"
+    assert practitioner.get(f"/api/v1/children/{ben}").json["ethnicity"] is None
 
 
 def test_an_ethnicity_that_is_not_a_cin_code_is_rejected(practitioner):

@@ -32,6 +32,9 @@ from tests.helpers import (
         ("?overdue=perhaps", "overdue"),
         ("?received_from=2026-11-20T09:00:00", "received_from"),
         ("?received_to=last-week", "received_to"),
+        ("?order=oldest", "order"),
+        ("?order=due", "order"),  # the queue: only with status=awaiting_decision
+        ("?order=due&status=decided", "order"),
     ],
 )
 def test_a_bad_list_query_is_rejected(practitioner, query, field):
@@ -203,3 +206,58 @@ def test_filters_hold_across_pages(practitioner):
     ]
     assert {c["source_agency"] for c in items} == {"housing"}
     assert second["next_cursor"] is None
+
+
+# ---- the front door's queue: order=due -----------------------------------------------------------
+
+QUEUE = f"{CONTACTS}?status=awaiting_decision&order=due"
+
+
+def test_the_queue_lists_contacts_awaiting_a_decision_soonest_due_first(clock, practitioner):
+    # Friday's contacts are due at the end of Monday 23, Monday's at the end of Tuesday 24.
+    friday_late = record_contact(practitioner, received_at="2026-11-20T09:30:00Z")["id"]
+    friday_early = record_contact(practitioner, received_at="2026-11-20T08:00:00Z")["id"]
+    thursday = record_contact(practitioner, received_at="2026-11-19T17:00:00Z")["id"]  # due Fri 20
+    decided = record_contact(practitioner, received_at="2026-11-18T09:00:00Z")["id"]
+    mark_decided(decided)
+    clock.set(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+    monday = record_contact(practitioner, received_at="2026-11-23T09:00:00Z")["id"]
+
+    items = practitioner.get(QUEUE).json["items"]
+
+    assert [item["id"] for item in items][0] == thursday  # overdue: at the top
+    assert set(item["id"] for item in items[1:3]) == {friday_late, friday_early}  # same deadline
+    assert [item["id"] for item in items][3:] == [monday]
+    assert [item["decision_due_at"] for item in items] == sorted(
+        item["decision_due_at"] for item in items)
+
+
+def test_queue_pages_walk_every_contact_once_in_due_order(practitioner):
+    for at in ("2026-11-20T09:00:00Z", "2026-11-19T08:00:00Z", "2026-11-20T08:00:00Z",
+               "2026-11-18T12:00:00Z", "2026-11-19T09:00:00Z"):
+        record_contact(practitioner, received_at=at)
+    everything = [item["id"] for item in practitioner.get(QUEUE).json["items"]]
+
+    walked, cursor = [], None
+    for _ in range(10):
+        page = practitioner.get(CONTACTS, query_string={
+            "status": "awaiting_decision", "order": "due", "limit": 2,
+            **({"cursor": cursor} if cursor else {})}).json
+        walked += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    assert len(everything) == 5
+    assert walked == everything
+
+
+def test_the_queue_takes_the_agency_and_overdue_filters(clock, practitioner):
+    overdue_police = record_contact(practitioner, received_at="2026-11-18T09:00:00Z")["id"]
+    record_contact(practitioner, received_at="2026-11-18T10:00:00Z", source_agency="housing")
+    due_police = record_contact(practitioner, received_at="2026-11-20T09:00:00Z")["id"]
+
+    assert listed_contact_ids(practitioner, "?status=awaiting_decision&order=due"
+                                            "&source_agency=wmp") == [overdue_police, due_police]
+    assert listed_contact_ids(practitioner, "?status=awaiting_decision&order=due"
+                                            "&source_agency=wmp&overdue=true") == [overdue_police]

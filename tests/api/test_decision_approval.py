@@ -86,7 +86,7 @@ def test_a_superseded_decision_cannot_be_approved_but_its_successor_can(
     refused = approve(manager, first["id"])
     assert refused.status_code == 409, refused.json
     assert "superseded" in refused.json["detail"]
-    assert audit_actions(auditor, first["id"]) == ["decision.recorded"]
+    assert audit_actions(auditor, first["id"]) == ["decision.recorded", "decision.superseded"]
     assert approve(manager, second["id"]).status_code == 201
 
 

@@ -13,8 +13,10 @@ from tests.helpers import assert_problem, contact_body
 # ---- 404, 405 -------------------------------------------------------------------------------
 
 
+# (`/` sends a browser to the console: tests/api/test_console_route.py.)
 @pytest.mark.parametrize(
-    "path", ["/api/v1/no-such-thing", "/api/v2/agencies", "/", "/api/v1/contacts/not-a-uuid"]
+    "path", ["/api/v1/no-such-thing", "/api/v2/agencies", "/no-such-page",
+             "/api/v1/contacts/not-a-uuid"]
 )
 def test_an_unknown_path_is_a_404_problem(police, path):
     assert_problem(police.get(path), 404)

@@ -11,7 +11,9 @@ from api.auth import check_roles
 from api.declarations import Declaration, declaration_of, declare
 from api.vocab import ROLES
 
-PUBLIC_ENDPOINTS = {"auth.issue_token", "health.health"}
+PUBLIC_ENDPOINTS = {"auth.issue_token", "health.health",
+                    # the console's static pages and files (api/console.py): no case data
+                    "console.home", "console.index", "console.contact", "console.asset"}
 # POSTs that write nothing, so are not declared `writes=True` and run as read-only transactions (whatever
 # they might write is never committed). Each is here for a reason, and a test below shows it:
 # - audit.verify_audit_chain_against_checkpoints: signed checkpoints go in a body, not a URL;
@@ -71,7 +73,7 @@ def test_every_route_declares_who_may_call_it(app):
     assert not missing, f"routes without roles=(...) or public=True: {', '.join(missing)}"
 
 
-def test_only_the_token_endpoint_and_the_health_check_are_public(app):
+def test_only_the_token_endpoint_the_health_check_and_the_consoles_files_are_public(app):
     found = public_routes(app)
     unexpected = sorted(found - PUBLIC_ENDPOINTS)
     assert not unexpected, f"routes declared public that should not be: {', '.join(unexpected)}"

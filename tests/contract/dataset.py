@@ -23,6 +23,7 @@ from tests.helpers import (
 )
 
 ACCOUNT_SECRET = "matrix secret, long enough"
+RESTRICTION_REASON = "The child's aunt works in the MASH; only the named worker may see it."
 RATIONALE = "The child is known to early help and the worries have escalated since the review."
 
 # Every kind of caller: (role, service, agency); the sub is the actor's name.
@@ -86,6 +87,26 @@ def _build_records(app):
         children=[{"given_name": "Finn", "family_name": "Reid", "date_of_birth": "2020-02-02",
                    "nhs_number": nhs_number_with_check_digit("401023235")}])
     decide(mash, sibling["id"], "early_help", "2026-11-20T08:45:00Z")
+    # Another record that may be the police contact's child (a day apart in age): staff may link
+    # that contact's child to it, or merge it into the police contact's child.
+    possible = record_contact(
+        mash, received_at="2026-11-20T08:50:00Z", consent={"status": "given", "given_by": "Mother"},
+        children=[{"given_name": "Amelia", "family_name": "Hughes", "date_of_birth": "2019-04-03",
+                   "nhs_number": nhs_number_with_check_digit("401023243")}])
+    # A child restricted to the MASH practitioner (and the MASH manager who restricted it), on a
+    # contact a practitioner took by phone: for other staff it is as if neither existed.
+    restricted = record_contact(
+        mash, received_at="2026-11-20T08:50:00Z", consent={"status": "given", "given_by": "Mother"},
+        children=[{"given_name": "Ruby", "family_name": "Vale", "date_of_birth": "2015-03-03",
+                   "nhs_number": nhs_number_with_check_digit("401023251")}])
+    with app.app_context():
+        create_account(system_actor("matrix"), name=sub_of("practitioner:mash"), kind="person",
+                       secret=ACCOUNT_SECRET, role="practitioner", service="mash",
+                       display_name="Matrix MASH practitioner")
+        session.commit()
+    restriction = created(client_for(app, "manager:mash").post("/api/v1/restrictions", json={
+        "entity_type": "child", "entity_id": restricted["children"][0]["id"],
+        "allowed": [sub_of("practitioner:mash")], "reason": RESTRICTION_REASON}))
     checkpoint = client_for(app, "auditor").get("/api/v1/audit/checkpoint")
     assert checkpoint.status_code == 200, checkpoint.get_json()
 
@@ -110,6 +131,12 @@ def _build_records(app):
         "early_help_child_id": sibling["children"][0]["id"],
         "checkpoint": checkpoint.get_json()["checkpoint"],
         "list": "section-47",  # an Annex A list
+        "folder": "js", "file": "api.js",  # a file of the console's own (always there)
+        "possible_child_id": possible["children"][0]["id"],
+        "n": 0,  # a contact's first child
+        "restriction_id": restriction["id"],
+        "restricted_child_id": restricted["children"][0]["id"],
+        "restricted_contact_id": restricted["id"],
     }
 
 
@@ -144,6 +171,8 @@ QUERIES = {
     "/api/v1/exports/decisions": {"from": "2026-11-01", "to": "2026-12-01"},
     '/api/v1/exports/annex-a/<any(contacts, referrals, "section-47"):list>': {
         "from": "2026-11-01", "to": "2026-12-01"},
+    "/api/v1/children": {"family_name": "Hughes", "given_name": "Amelia",
+                         "date_of_birth": "2019-04-02"},
 }
 
 
@@ -181,7 +210,19 @@ def valid_body(method, rule, actor, records):
         "/api/v1/transitions/<uuid:transition_id>/withdrawal": lambda: {
             "reason": "Raised for the wrong child."},
         "/api/v1/audit/verify": lambda: {"checkpoints": [records["checkpoint"]]},
+        "/api/v1/contacts/<uuid:contact_id>/children/<int:n>/link": lambda: {
+            "child": records["possible_child_id"], "reason": "Same child: the GP confirmed it."},
+        "/api/v1/children/<uuid:child_id>/merge": lambda: {
+            "duplicate": records["possible_child_id"], "reason": "Same child: the GP confirmed it."},
+        "/api/v1/children/<uuid:child_id>/unmerge": lambda: {"reason": "Not the same child."},
         "/api/v1/accounts/<uuid:account_id>/disable": lambda: {"reason": "Secret exposed."},
         "/api/v1/accounts/<uuid:account_id>/enable": lambda: {"reason": "Secret rotated."},
+        "/api/v1/restrictions": lambda: {
+            "entity_type": "contact", "entity_id": records["school_contact_id"],
+            "allowed": [sub_of("practitioner:mash")], "reason": RESTRICTION_REASON},
+        "/api/v1/restrictions/<uuid:restriction_id>/access": lambda: {
+            "reason": "The child has been admitted to hospital tonight; I am the duty manager."},
+        "/api/v1/restrictions/<uuid:restriction_id>/lifting": lambda: {
+            "reason": "The worker has left the MASH; the record is open to staff again."},
     }
     return bodies[rule]()

@@ -16,7 +16,7 @@ from api.db import session
 from api.models import AuditEvent
 from tests.contract import dataset
 from tests.contract.dataset import (
-    ACTORS, bare_app, client_for, path_to, valid_body,
+    ACTORS, PARAMETER, bare_app, client_for, path_to, valid_body,
 )
 from tests.contract.test_access_matrix import ROUTES, TABLE, expected
 from tests.helpers import assert_problem
@@ -51,7 +51,7 @@ def _schema(spec, reference):
 
 
 def _openapi_path(rule):
-    return rule.replace("<uuid:", "{").replace(">", "}")
+    return PARAMETER.sub(lambda match: "{" + match.group(1) + "}", rule)
 
 
 def fields_to_refuse(spec, rule):

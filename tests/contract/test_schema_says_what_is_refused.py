@@ -28,8 +28,11 @@ RULES_BETWEEN_FIELDS = {
     "POST /api/v1/strategy-meetings/{meeting_id}/icpc": {
         "held_on", "child_protection_plan", "not_required", "reason",
         "child_protection_plan[*].child_id"},
+    "GET /api/v1/contacts": {"order"},
     "GET /api/v1/exports/decisions": {"to"},
     "GET /api/v1/exports/annex-a/{list}": {"to"},
+    "GET /api/v1/children": {"nhs_number", "local_child_id", "family_name", "given_name",
+                             "date_of_birth"},
 }
 
 

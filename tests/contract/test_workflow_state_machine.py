@@ -271,6 +271,9 @@ def make_machine(app, connection):
             try:
                 verify = self.call("auditor", "GET", "/api/v1/audit/verify")
                 assert verify.status_code == 200 and verify.json["valid"] is True, verify.json
+                # Every write, in whatever order, leaves each record as its latest event says.
+                state = self.call("auditor", "GET", "/api/v1/audit/state")
+                assert state.status_code == 200 and state.json["valid"] is True, state.json
             finally:
                 self.savepoint.rollback()
 

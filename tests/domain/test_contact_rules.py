@@ -142,37 +142,55 @@ def test_an_unknown_contact_is_not_found():
         get_contact(PRACTITIONER, uuid.uuid4())
 
 
-def test_a_child_is_recorded_once_and_found_again_by_either_identifier():
+def _matches(contact):
+    from api.models import PossibleMatch
+
+    return [(m.position, m.candidate_id, m.evidence) for m in session.scalars(
+        select(PossibleMatch).where(PossibleMatch.contact_id == contact.id)
+        .order_by(PossibleMatch.position))]
+
+
+def test_a_child_is_linked_again_only_by_nhs_number_and_date_of_birth():
+    """Changed rule: a local id used to link a later contact and write its NHS number into the
+    record (child.identifiers_added)."""
     first = record_contact(PRACTITIONER, parsed(children=[child(local_child_id="LC-1")]))
     by_local = record_contact(PRACTITIONER, parsed(children=[child(local_child_id="LC-1",
                                                                     nhs_number="9434765919")]))
     by_nhs = record_contact(PRACTITIONER, parsed(children=[child(nhs_number="9434765919")]))
 
     [amelia] = first.children
-    assert by_local.children == [amelia]
-    assert by_nhs.children == [amelia]
-    assert amelia.nhs_number == "9434765919"
-    assert session.scalar(select(Child).where(Child.local_child_id == "LC-1")) is amelia
-    assert [e.entity_id for e in events("child.identifiers_added")] == [str(amelia.id)]
-    assert len(events("child.recorded")) == 1
+    [other] = by_local.children
+    assert other is not amelia
+    assert _matches(by_local) == [(0, amelia.id, ["local_child_id", "name_and_date_of_birth"])]
+    assert by_nhs.children == [other]  # the NHS number and date of birth are the new record's
+    assert amelia.nhs_number is None and amelia.local_child_id == "LC-1"
+    assert events("child.identifiers_added") == []
+    assert len(events("child.recorded")) == 2
 
 
-def test_identifiers_of_two_different_children_are_refused():
-    record_contact(PRACTITIONER, parsed(children=[child(nhs_number="9434765919")]))
-    record_contact(PRACTITIONER, parsed(children=[child(local_child_id="LC-2")]))
+def test_identifiers_of_two_different_children_link_by_nhs_number_and_leave_a_possible_match():
+    """Changed rule: once a RuleViolation naming both records."""
+    [amelia] = record_contact(PRACTITIONER, parsed(children=[child(nhs_number="9434765919")])).children
+    [ben] = record_contact(PRACTITIONER, parsed(children=[
+        child(given_name="Ben", date_of_birth="2018-08-08", local_child_id="LC-2")])).children
 
-    with pytest.raises(RuleViolation) as refused:
-        record_contact(PRACTITIONER, parsed(children=[child(nhs_number="9434765919",
-                                                             local_child_id="LC-2")]))
+    contact = record_contact(PRACTITIONER, parsed(children=[child(nhs_number="9434765919",
+                                                                  local_child_id="LC-2")]))
 
-    assert list(refused.value.errors) == ["children[0].local_child_id"]
+    assert contact.children == [amelia]
+    assert _matches(contact) == [(0, ben.id, ["local_child_id"])]
 
 
-def test_one_known_child_listed_twice_under_different_identifiers_is_refused():
+def test_nothing_a_partner_gives_is_refused_for_what_the_council_holds():
+    """The same post by an agency is accepted whatever the records hold (no RuleViolation naming
+    another child): known NHS number with another date of birth, known local id, both at once."""
     record_contact(PRACTITIONER, parsed(children=[child(nhs_number="9434765919", local_child_id="LC-3")]))
+    record_contact(PRACTITIONER, parsed(children=[child(given_name="Ben", date_of_birth="2018-08-08",
+                                                        local_child_id="LC-4")]))
 
-    with pytest.raises(RuleViolation) as refused:
-        record_contact(PRACTITIONER, parsed(children=[child(nhs_number="9434765919"),
-                                                      child(local_child_id="LC-3")]))
+    contact = record_contact(POLICE, parsed(children=[
+        child(nhs_number="9434765919", date_of_birth="2019-04-03", local_child_id="LC-4"),
+        child(given_name="Cara", local_child_id="LC-3")]))
 
-    assert list(refused.value.errors) == ["children[1].local_child_id"]
+    assert len(contact.children) == 2
+    assert {position for position, _, _ in _matches(contact)} == {0, 1}

@@ -16,15 +16,17 @@ from api.caller import Actor
 from api.domain.contacts import record_contact
 from api.domain.decisions import record_decision
 from schemas.contacts import ContactCreateSchema
-from tests.helpers import contact_body
+from tests.helpers import NHS_AMELIA, NHS_OTHER, contact_body
 
 PRACTITIONER = Actor(sub="pat.practitioner", role="practitioner", service="mash")
 RATIONALE = "Police report repeated domestic abuse incidents with the child present at home."
 OVERRIDDEN = {"status": "overridden", "reason": "Risk of harm: the mother was not told."}
+# Each later contact finds the same child by NHS number and date of birth (a local id alone is
+# only a possible match).
 AMELIA = {"given_name": "Amelia", "family_name": "Hughes", "date_of_birth": "2019-04-02",
-          "local_child_id": "LCS-100001"}
+          "nhs_number": NHS_AMELIA, "local_child_id": "LCS-100001"}
 BEN = {"given_name": "Ben", "family_name": "Hughes", "date_of_birth": "2017-08-14",
-       "local_child_id": "LCS-100002"}
+       "nhs_number": NHS_OTHER, "local_child_id": "LCS-100002"}
 
 
 def at(text):

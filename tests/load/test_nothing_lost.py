@@ -19,6 +19,7 @@ from api.db import session
 from api.domain import contacts as contacts_domain
 from bench.load import Site, app_config, check_records, contact_body, nothing_lost
 from schemas.contacts import ContactCreateSchema
+from tests.helpers import site_roles
 
 SECONDS = 5
 
@@ -29,7 +30,8 @@ def _failure(problems, facts):
 
 def test_concurrent_partners_and_retries_lose_nothing_and_duplicate_nothing(
         fresh_database_url, tmp_path):
-    site = Site(fresh_database_url, partners=5, practitioners=2, speed_clients=0)
+    site = Site(fresh_database_url, partners=5, practitioners=2, speed_clients=0,
+                **site_roles(fresh_database_url))
     problems, facts = nothing_lost(site, SECONDS, workers=2, log_dir=tmp_path)
     assert problems == [], _failure(problems, facts)
     # The run did what it claims: contacts acknowledged, retries replayed, decisions recorded.
@@ -40,7 +42,8 @@ def test_concurrent_partners_and_retries_lose_nothing_and_duplicate_nothing(
 
 
 def test_killed_workers_leave_no_partial_record_and_a_whole_chain(fresh_database_url, tmp_path):
-    site = Site(fresh_database_url, partners=5, practitioners=2, speed_clients=0)
+    site = Site(fresh_database_url, partners=5, practitioners=2, speed_clients=0,
+                **site_roles(fresh_database_url))
     problems, facts = nothing_lost(site, SECONDS + 5, workers=3, kill_every=0.3,
                                    log_dir=tmp_path, seed=7, preload=True)
     assert problems == [], _failure(problems, facts)

@@ -10,6 +10,7 @@ import bench.same_work
 from bench.load import (SPEED_ROWS, Site, check_same_work, contact_body, expected_rows,
                         verdicts, work_problems)
 from bench.same_work import PREFIX, create_same_work_app
+from tests.helpers import site_roles
 
 
 def _rows(**overrides):
@@ -65,7 +66,8 @@ def test_work_skipped_or_added_is_a_problem():
 
 @pytest.fixture
 def site(fresh_database_url):
-    return Site(fresh_database_url, partners=0, practitioners=0, speed_clients=1)
+    return Site(fresh_database_url, partners=0, practitioners=0, speed_clients=1,
+                **site_roles(fresh_database_url))
 
 
 def _post_and_read(site, references):

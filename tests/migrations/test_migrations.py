@@ -149,3 +149,52 @@ def test_0006_copies_each_decisions_contact_receipt_and_each_contacts_first_feed
         assert differences(app) == []
     finally:
         app.extensions["db"].engine.dispose()
+
+
+def test_0012_keeps_each_contacts_children_as_given_and_goes_down_and_up_again(fresh_database_url):
+    """Entries recorded before 0012 are each linked to the record they were (first_child_id),
+    one recorded without details (before 0002) takes them from its record; a merge that left one
+    contact naming one record twice goes down to the old key as one entry, and up again."""
+    from tests.helpers import ApiClient, build_app, child, contact_body, token_for
+
+    app = build_app(fresh_database_url)
+    try:
+        staff = ApiClient(app, token_for(app, "practitioner"))
+        made = staff.post("/api/v1/contacts", json=contact_body(children=[
+            child(), child("Ben", "4010232137", date_of_birth="2016-06-06", ethnicity="WBRI")]))
+        assert made.status_code == 201, made.get_json()
+        contact = made.get_json()
+        amelia, ben = (c["id"] for c in contact["children"])
+        merged = staff.post(f"/api/v1/children/{amelia}/merge",
+                            json={"duplicate": ben, "reason": "Recorded twice by mistake."})
+        assert merged.status_code == 201, merged.get_json()
+
+        command.downgrade(alembic_config(app), "0011")
+        with engine_of(app).begin() as connection:
+            rows = connection.execute(text(
+                "SELECT child_id, position FROM contact_children")).all()
+            assert [(str(UUID(str(r[0]))), r[1]) for r in rows] == [(amelia, 0)]
+            assert "child_merges" not in inspect(connection).get_table_names()
+            # An entry as 0001 recorded it: no details. (Ben is a record of his own again.)
+            connection.execute(text(
+                "INSERT INTO contact_children (contact_id, child_id, position, details) "
+                "SELECT contact_id, :ben, 1, NULL FROM contact_children"),
+                {"ben": UUID(ben).hex if connection.dialect.name == "sqlite" else ben})
+        upgrade(app)
+
+        with app.app_context():
+            from api.db import session
+            from api.models import Child, ContactChild
+
+            entries = session.scalars(select(ContactChild).order_by(ContactChild.position)).all()
+            assert [(str(e.child_id), str(e.first_child_id)) for e in entries] == [
+                (amelia, amelia), (ben, ben)]
+            assert entries[0].details["given_name"] == "Amelia"
+            assert entries[1].details == {
+                "given_name": "Ben", "family_name": "Hughes", "date_of_birth": "2016-06-06",
+                "sex": "female", "ethnicity": "WBRI", "nhs_number": "4010232137"}
+            assert session.get(Child, UUID(ben)).merged_into_id is None
+            session.remove()
+        assert differences(app) == []
+    finally:
+        app.extensions["db"].engine.dispose()

@@ -17,7 +17,8 @@ from api.db import Base
 from api.vocab import (
     ACCOUNT_KINDS, ACTOR_ROLES, AGENCY_KINDS, CHANNELS, CONCERN_CATEGORIES, CONSENT_STATUSES,
     CONTACT_STATUSES, DIRECTIONS, ETHNICITIES, FEEDBACK_METHODS, MEDICAL_DECISIONS,
-    MEETING_OUTCOMES, MEETING_STATUSES, OUTCOMES, REFERRAL_SOURCES, ROLES, SERVICES, SEXES,
+    MATCH_STATUSES, MEETING_OUTCOMES, MEETING_STATUSES, OUTCOMES, REFERRAL_SOURCES,
+    RESTRICTED_RECORDS, ROLES, SERVICES, SEXES,
     SYSTEM_ROLE, TOKEN_STATES, TRANSITION_RESPONSES, TRANSITION_STATUSES,
 )
 from tests.helpers import FakeClock, app_config, audit_triggers, differences, only_on
@@ -55,6 +56,8 @@ COLUMNS = [
     ("audit_events", "actor_role", ACTOR_ROLES),
     ("audit_events", "actor_service", SERVICES),
     ("access_events", "token", TOKEN_STATES),
+    ("possible_matches", "status", MATCH_STATUSES),  # migration 0012
+    ("restrictions", "entity_type", RESTRICTED_RECORDS),
 ]
 # Constraints over a list or several columns, tested on their own below.
 OTHER_CONSTRAINTS = {("contacts", "ck_contacts_concern_categories"),
@@ -117,10 +120,17 @@ def valid_row(table, parents):
             "actor_role": "practitioner", "actor_service": "mash", "action": "test.written",
             "entity_type": "test", "entity_id": unique, "data": "{}", "prev_hash": "0" * 64,
             "hash": uuid.uuid4().hex * 2},
+        "possible_matches": lambda: {
+            "id": _id(), "contact_id": parents["contact"], "position": 0,
+            "candidate_id": parents["child"], "by_nhs_number": True, "by_local_child_id": False,
+            "by_name_and_date_of_birth": False, "status": "open", "found_at": AT},
         "access_events": lambda: {
             "at": AT, "token": "valid", "method": "GET", "endpoint": "contacts.get_contact",
             "path": "/api/v1/contacts/x", "status": 200, "entity_type": "contact",
             "child_ids": []},
+        "restrictions": lambda: {
+            "id": _id(), "entity_type": "child", "entity_id": _id(), "reason": "Reasons.",
+            "restricted_at": AT, "restricted_by_sub": "test"},
     }
     return rows[table]()
 
@@ -143,12 +153,15 @@ def assert_refused(connection, table, row, constraint):
 
 @pytest.fixture
 def parents(db):
-    """A contact with a decision, and a child, for the rows that refer to them."""
+    """A contact with a decision, and a child (its first), for the rows that refer to them."""
     made = {}
     for table, key in (("contacts", "contact"), ("decisions", "decision"), ("children", "child")):
         row = valid_row(table, made)
         db.execute(insert(Base.metadata.tables[table]), row)
         made[key] = row["id"]
+    db.execute(insert(Base.metadata.tables["contact_children"]), {
+        "contact_id": made["contact"], "position": 0, "child_id": made["child"],
+        "first_child_id": made["child"], "details": {"given_name": "Amelia"}})
     return made
 
 

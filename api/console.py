@@ -1,0 +1,115 @@
+"""The practitioners' console: its static pages and files, served under /console/ with the headers
+a page needs. A plain Flask blueprint on the app, not on the Api, so it is no part of the API's
+OpenAPI document; its pages talk to the API like any other client (console/js/api.js).
+
+The console's packages (GOV.UK Frontend, and the stylesheet compiled from it: `make console`)
+are not needed by the API: where they are not installed (an API-only deployment), the pages
+answer 503 with a page saying so, and the API runs as ever.
+"""
+
+from flask import Blueprint, abort, redirect, send_from_directory
+
+from .config import PROJECT_ROOT
+from .declarations import Declaration, declare
+
+CONSOLE_DIR = PROJECT_ROOT / "console"
+GOVUK_DIST = CONSOLE_DIR / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+# What the browser may fetch under /console/<folder>/...: the console's own scripts, its compiled
+# stylesheet, and GOV.UK Frontend's script and assets (images) from its package.
+FOLDERS = {
+    "js": CONSOLE_DIR / "js",
+    "css": CONSOLE_DIR / "build",
+    "govuk": GOVUK_DIST,
+}
+PAGES = {"index": "index.html", "contact": "contact.html"}
+
+# No inline script or style, nothing from another origin, never framed. The pages fetch the API
+# on the same origin (connect-src 'self').
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+
+NOT_INSTALLED = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Console not installed</title></head>
+<body><main><h1>The console is not installed on this server</h1>
+<p>This server answers the API (<code>/api/v1</code>) only. To serve the practitioners' console
+as well, install its packages with <code>make console</code> (Node.js 20+ and npm: it runs
+<code>npm ci</code> in <code>console/</code> and compiles its stylesheet), then restart.</p>
+</main></body></html>
+"""
+
+# Pages and files hold no case data (that comes from the API, never cached): a browser keeps
+# them and asks again whether they changed (ETag) before using them.
+REVALIDATE = "public, no-cache"
+
+blp = Blueprint("console", __name__)
+
+
+def installed():
+    return (CONSOLE_DIR / "build" / "console.css").is_file() and GOVUK_DIST.is_dir()
+
+
+AXE = CONSOLE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def browser_test_packages_installed():
+    """axe-core, which the browser tests run on every page (a development package: not served)."""
+    return AXE.is_file()
+
+
+def _public(view):
+    # Outside the rate limits: a whole office behind one address loads these files on every page.
+    return declare(view, Declaration(public=True, rate_limited=False))
+
+
+@blp.after_request
+def _page_headers(response):
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Frame-Options"] = "DENY"  # frame-ancestors for older browsers
+    if response.status_code in (200, 304):
+        response.headers["Cache-Control"] = REVALIDATE
+    return response
+
+
+def _page(name):
+    if not installed():
+        return NOT_INSTALLED, 503, {"Content-Type": "text/html; charset=utf-8",
+                                    "Cache-Control": "no-store", "Retry-After": "3600"}
+    return send_from_directory(CONSOLE_DIR, PAGES[name], max_age=None)
+
+
+@blp.route("/")
+def home():
+    return redirect("/console/", 302)
+
+
+@blp.route("/console/")
+def index():
+    """The front-door queue (and sign-in)."""
+    return _page("index")
+
+
+@blp.route("/console/contact")
+def contact():
+    """A contact (?id=)."""
+    return _page("contact")
+
+
+@blp.route("/console/<any(js, css, govuk):folder>/<path:file>")
+def asset(folder, file):
+    if not FOLDERS[folder].is_dir():
+        abort(404)
+    return send_from_directory(FOLDERS[folder], file, max_age=None)
+
+
+for _view in (home, index, contact, asset):
+    _public(_view)

@@ -1,0 +1,293 @@
+// A contact: its children, concerns, consent (with its history and a form for a new status),
+// threshold decisions (superseded ones shown as such, and the form to record one), and the
+// feedback given to the referrer (with its form). Each form's 422 is shown beside its fields.
+
+import { get, post, Problem } from "./api.js";
+import { currentRole, startSession } from "./sign-in.js";
+import {
+  CHANNELS, CONSENT, FEEDBACK_METHODS, OUTCOMES, childName, clear, date, dateTime, el,
+  markFrontendSupported, timeElement, timeLeft, words,
+} from "./dom.js";
+import {
+  activateBanner, button, clearErrors, radios, showProblem, successBanner, textInput, textarea,
+  values,
+} from "./forms.js";
+
+const contactId = new URLSearchParams(window.location.search).get("id");
+const agencies = {};
+let page;
+
+// ---- pieces ------------------------------------------------------------------------------------
+
+function summaryList(rows) {
+  return el("dl", { class: "govuk-summary-list" },
+    rows.filter(Boolean).map(([key, value]) => el("div", { class: "govuk-summary-list__row" },
+      el("dt", { class: "govuk-summary-list__key" }, key),
+      el("dd", { class: "govuk-summary-list__value" }, value ?? ""))));
+}
+
+// A table scrolls sideways on a narrow screen (a region the keyboard can reach) rather than
+// widening the page.
+function table(caption, headings, rows) {
+  return el("div", { class: "app-table-scroll", role: "region", tabindex: "0", "aria-label": caption },
+    el("table", { class: "govuk-table" },
+    el("caption", { class: "govuk-table__caption govuk-table__caption--s" }, caption),
+    el("thead", { class: "govuk-table__head" },
+      el("tr", { class: "govuk-table__row" },
+        headings.map((heading) => el("th", { class: "govuk-table__header", scope: "col" }, heading)))),
+    el("tbody", { class: "govuk-table__body" },
+      rows.map((cells) => el("tr", { class: "govuk-table__row" },
+        cells.map((cell) => el("td", { class: "govuk-table__cell" }, cell ?? "")))))));
+}
+
+function lines(...parts) {
+  const shown = parts.filter(Boolean);
+  return shown.flatMap((part, index) => (index ? [el("br"), part] : [part]));
+}
+
+function tag(text, colour) {
+  return el("strong", { class: `govuk-tag${colour ? ` govuk-tag--${colour}` : ""}` }, text);
+}
+
+const yesNo = (value) => (value === true ? "Yes" : value === false ? "No" : "");
+
+// ---- sections ----------------------------------------------------------------------------------
+
+function overview(contact) {
+  const awaiting = contact.status === "awaiting_decision";
+  const due = timeLeft(contact.decision_due_at);
+  const referrer = contact.referrer || {};
+  return [
+    el("span", { class: "govuk-caption-l" }, "Contact"),
+    el("h1", { class: "govuk-heading-l" }, contact.reference, " ",
+      awaiting ? tag("Awaiting decision", "yellow") : tag("Decided", "green")),
+    summaryList([
+      ["Received", timeElement(contact.received_at)],
+      ["Decision due", lines(timeElement(contact.decision_due_at),
+        awaiting && (due.overdue ? tag(due.text, "red") : due.text))],
+      ["Source agency", agencies[contact.source_agency] || contact.source_agency],
+      contact.source_reference && ["Their reference", contact.source_reference],
+      contact.channel && ["Received by", CHANNELS[contact.channel] || words(contact.channel)],
+      contact.referrer && ["Referrer", lines(referrer.name, referrer.role, referrer.phone,
+                                             referrer.email)],
+      contact.recorded_by && ["Recorded by", contact.recorded_by],
+    ]),
+  ];
+}
+
+function children(contact) {
+  return [
+    el("h2", { class: "govuk-heading-m" }, "Children"),
+    table("The children this contact is about", ["Name", "Date of birth", "Sex", "NHS number",
+                                                 "Local id", "Child reference"],
+      contact.children.map((child) => [
+        el("span", { class: "app-preserve" }, childName(child)),
+        child.date_of_birth ? date(child.date_of_birth)
+          : child.expected_date_of_birth ? `Expected ${date(child.expected_date_of_birth)}` : "",
+        words(child.sex), child.nhs_number, child.local_child_id, child.reference,
+      ])),
+  ];
+}
+
+function concerns(contact) {
+  const categories = contact.concerns?.categories || [];
+  return [
+    el("h2", { class: "govuk-heading-m" }, "Concerns"),
+    categories.length
+      ? el("ul", { class: "govuk-list govuk-list--bullet" },
+        categories.map((category) => el("li", {}, words(category))))
+      : null,
+    el("p", { class: "govuk-body app-preserve" }, contact.concerns?.summary || ""),
+  ];
+}
+
+function consent(contact, canWrite) {
+  const history = contact.consent_history || [];
+  const section = [
+    el("h2", { class: "govuk-heading-m" }, "Consent"),
+    summaryList([
+      ["Current status", CONSENT[contact.consent?.status] || words(contact.consent?.status)],
+      contact.consent?.given_by && ["Given, refused or asked by", contact.consent.given_by],
+      contact.consent?.reason && ["Reason", el("span", { class: "app-preserve" }, contact.consent.reason)],
+    ]),
+  ];
+  if (history.length) {
+    section.push(table("Consent history, oldest first", ["Recorded", "Status", "By", "Reason", "Recorded by"],
+      history.map((record) => [
+        timeElement(record.recorded_at), CONSENT[record.status] || words(record.status),
+        record.given_by, el("span", { class: "app-preserve" }, record.reason || ""), record.recorded_by,
+      ])));
+  }
+  if (canWrite) {
+    const form = el("form", { novalidate: true, "aria-labelledby": "consent-form-heading" },
+      el("h3", { class: "govuk-heading-s", id: "consent-form-heading" }, "Record a new consent status"),
+      radios({ id: "consent-status", name: "status", legend: "New consent status", items: CONSENT,
+               small: true }),
+      textInput({ id: "consent-given-by", name: "given_by", label: "Given, refused or asked by (optional)" }),
+      textarea({ id: "consent-reason", name: "reason", label: "Reason",
+                 hint: "Required unless consent is given.", rows: 3 }),
+      button("Record consent status", { class: "govuk-button govuk-button--secondary" }));
+    submitting(form, (data) => post(`/contacts/${contactId}/consent`, data),
+      { status: "consent-status", given_by: "consent-given-by", reason: "consent-reason" },
+      (data) => `Consent recorded: ${CONSENT[data.status] || data.status}.`);
+    section.push(form);
+  }
+  return section;
+}
+
+function decisionCard(decision, byId) {
+  const superseded = Boolean(decision.superseded_by);
+  const replacement = superseded ? byId[decision.superseded_by] : null;
+  const approval = decision.approval;
+  return el("div", { class: `govuk-summary-card${superseded ? " app-superseded" : ""}` },
+    el("div", { class: "govuk-summary-card__title-wrapper" },
+      el("h3", { class: "govuk-summary-card__title" }, OUTCOMES[decision.outcome] || words(decision.outcome)),
+      superseded ? tag("Superseded", "grey") : tag("Current", "blue")),
+    el("div", { class: "govuk-summary-card__content" }, summaryList([
+      ["Decided", lines(timeElement(decision.decided_at), decision.decided_by && `by ${decision.decided_by}`)],
+      ["Rationale", el("span", { class: "app-preserve" }, decision.rationale)],
+      ["Within 24 hours", yesNo(decision.within_24_hours)],
+      ["Within 1 working day", yesNo(decision.within_1_working_day)],
+      decision.supersedes && ["Why it replaced the earlier decision",
+                              el("span", { class: "app-preserve" }, decision.supersede_reason || "")],
+      superseded && ["Superseded by", replacement
+        ? `${OUTCOMES[replacement.outcome] || replacement.outcome}, decided ${dateTime(replacement.decided_at)}`
+        : "a later decision"],
+      ["Manager sign-off", approval
+        ? lines(`Signed off by ${approval.approved_by}`, timeElement(approval.approved_at),
+                approval.note && el("span", { class: "app-preserve" }, approval.note))
+        : "Not signed off yet"],
+    ])));
+}
+
+function decisions(items, canWrite) {
+  const byId = Object.fromEntries(items.map((decision) => [decision.id, decision]));
+  const current = items.find((decision) => !decision.superseded_by);
+  const section = [el("h2", { class: "govuk-heading-m" }, "Threshold decisions")];
+  section.push(items.length
+    ? el("div", {}, items.map((decision) => decisionCard(decision, byId)))
+    : el("p", { class: "govuk-body" }, "No decision has been recorded yet."));
+  if (canWrite) section.push(decisionForm(current));
+  return section;
+}
+
+function decisionForm(current) {
+  const form = el("form", { novalidate: true, "aria-labelledby": "decision-form-heading" },
+    el("h2", { class: "govuk-heading-m", id: "decision-form-heading" },
+      current ? "Record a new threshold decision" : "Record a threshold decision"),
+    current
+      ? el("div", { class: "govuk-inset-text" },
+        `This decision will supersede the current one (${OUTCOMES[current.outcome] || current.outcome}, ` +
+        `decided ${dateTime(current.decided_at)}).`)
+      : null,
+    radios({ id: "outcome", name: "outcome", legend: "Outcome", items: OUTCOMES }),
+    textarea({ id: "rationale", name: "rationale", label: "Rationale",
+               hint: "Why this outcome: at least 20 characters, and not a placeholder such as n/a.",
+               rows: 6 }),
+    current
+      ? textarea({ id: "supersede-reason", name: "supersede_reason",
+                   label: "Why does this decision supersede the current one?", rows: 3 })
+      : null,
+    button("Record decision"));
+  submitting(form, (data) => post(`/contacts/${contactId}/decisions`,
+    current ? { ...data, supersedes: current.id } : data),
+  { outcome: "outcome", rationale: "rationale", supersede_reason: "supersede-reason",
+    supersedes: "supersede-reason", decided_at: "rationale" },
+  (data) => `Decision recorded: ${OUTCOMES[data.outcome] || data.outcome}.`);
+  return form;
+}
+
+function localNow() {
+  const now = new Date();
+  now.setSeconds(0, 0);
+  return new Date(now.getTime() - now.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+}
+
+function feedback(contact, canWrite) {
+  const given = contact.feedback || [];
+  const section = [el("h2", { class: "govuk-heading-m" }, "Feedback to the referrer")];
+  section.push(given.length
+    ? table("Feedback given, oldest first", ["Given", "How", "What they were told"],
+      given.map((item) => [timeElement(item.given_at), FEEDBACK_METHODS[item.method] || words(item.method),
+                           el("span", { class: "app-preserve" }, item.summary)]))
+    : el("p", { class: "govuk-body" }, "No feedback has been recorded yet."));
+  if (canWrite) {
+    const form = el("form", { novalidate: true, "aria-labelledby": "feedback-form-heading" },
+      el("h3", { class: "govuk-heading-s", id: "feedback-form-heading" }, "Record feedback given"),
+      textInput({ id: "feedback-given-at", name: "given_at", label: "When it was given",
+                  type: "datetime-local", value: localNow(), hint: "Your local time." }),
+      radios({ id: "feedback-method", name: "method", legend: "How it was given",
+               items: FEEDBACK_METHODS, small: true }),
+      textarea({ id: "feedback-summary", name: "summary", label: "What the referrer was told", rows: 3 }),
+      button("Record feedback", { class: "govuk-button govuk-button--secondary" }));
+    submitting(form, (data) => post(`/contacts/${contactId}/feedback`, {
+      ...data, given_at: data.given_at ? new Date(data.given_at).toISOString() : undefined,
+    }), { given_at: "feedback-given-at", method: "feedback-method", summary: "feedback-summary" },
+    () => "Feedback recorded.");
+    section.push(form);
+  }
+  return section;
+}
+
+// A form that posts its values: 422 (or any problem) beside its fields, success re-reads the
+// contact and says what was recorded. Nothing typed is lost on a problem, or while signing in.
+function submitting(form, send, fields, said) {
+  let busy = false;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (busy) return;
+    busy = true;
+    const data = values(form);
+    try {
+      await send(data);
+      clearErrors(form);
+      await show(said(data));
+    } catch (error) {
+      if (!(error instanceof Problem)) throw error;
+      showProblem(form, error, fields);
+    } finally {
+      busy = false;
+    }
+  });
+}
+
+// ---- the page ----------------------------------------------------------------------------------
+
+async function show(message) {
+  const [contact, decided] = await Promise.all([
+    get(`/contacts/${contactId}`), get(`/contacts/${contactId}/decisions`),
+  ]);
+  const canWrite = ["practitioner", "manager"].includes(currentRole());
+  document.title = `Contact ${contact.reference} – MASH front door`;
+  const banner = message ? successBanner(message) : null;
+  clear(page).append(
+    el("a", { class: "govuk-back-link", href: "/console/" }, "Back to the queue"),
+    ...(banner ? [banner] : []),
+    ...overview(contact), ...children(contact), ...concerns(contact),
+    ...consent(contact, canWrite), ...decisions(decided.items, canWrite),
+    ...feedback(contact, canWrite));
+  if (banner) activateBanner(banner);
+}
+
+async function main() {
+  markFrontendSupported();
+  await startSession();
+  page = document.getElementById("page");
+  if (!contactId) {
+    page.append(el("h1", { class: "govuk-heading-l" }, "Contact not found"),
+      el("p", { class: "govuk-body" }, el("a", { class: "govuk-link", href: "/console/" }, "Back to the queue")));
+    return;
+  }
+  try {
+    for (const agency of (await get("/agencies", { limit: 500 })).items) agencies[agency.code] = agency.name;
+    await show();
+  } catch (error) {
+    if (!(error instanceof Problem)) throw error;
+    clear(page).append(
+      el("h1", { class: "govuk-heading-l" }, error.status === 404 ? "Contact not found" : "There is a problem"),
+      el("p", { class: "govuk-body" }, error.detail),
+      el("p", { class: "govuk-body" }, el("a", { class: "govuk-link", href: "/console/" }, "Back to the queue")));
+  }
+}
+
+main();

@@ -1,0 +1,117 @@
+// Building the page from the API's answers. Case data only ever enters the page as text: el()
+// turns every string child into a text node and sets attributes one by one; nothing here (or
+// anywhere in the console) assigns innerHTML.
+
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name === "class") node.className = value;
+    else if (name === "text") node.textContent = value;
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  append(node, children);
+  return node;
+}
+
+export function append(node, children) {
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function clear(node) {
+  node.replaceChildren();
+  return node;
+}
+
+// GOV.UK Frontend's scripts run only where this class is set (it would be an inline script in
+// their template; the Content-Security-Policy allows none).
+export function markFrontendSupported() {
+  if ("noModule" in HTMLScriptElement.prototype) {
+    document.body.classList.add("govuk-frontend-supported", "js-enabled");
+  }
+}
+
+// ---- words for the API's codes ---------------------------------------------------------------
+
+export const OUTCOMES = {
+  nfa: "No further action",
+  information_advice: "Information and advice",
+  universal_services: "Universal services",
+  early_help: "Early help",
+  existing_case: "Existing case",
+  assessment: "Assessment (section 17)",
+  strategy_discussion: "Strategy discussion (section 47)",
+};
+
+export const CONSENT = {
+  given: "Given",
+  refused: "Refused",
+  not_sought: "Not sought",
+  overridden: "Overridden",
+};
+
+export const FEEDBACK_METHODS = {
+  phone: "Phone",
+  email: "Email",
+  letter: "Letter",
+  secure_portal: "Secure portal",
+  in_person: "In person",
+};
+
+export const CHANNELS = { ...FEEDBACK_METHODS, api: "Partner system" };
+
+export function words(code) {
+  if (!code) return "";
+  const text = String(code).replaceAll("_", " ");
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+// ---- time ------------------------------------------------------------------------------------
+
+const LONDON = "Europe/London";
+
+export function dateTime(iso) {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat("en-GB", {
+    timeZone: LONDON, day: "numeric", month: "short", year: "numeric",
+    hour: "2-digit", minute: "2-digit",
+  }).format(new Date(iso));
+}
+
+export function date(iso) {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat("en-GB", {
+    timeZone: "UTC", day: "numeric", month: "short", year: "numeric",
+  }).format(new Date(iso));
+}
+
+export function timeElement(iso, text = dateTime(iso)) {
+  return el("time", { datetime: iso }, text);
+}
+
+function span(minutes) {
+  const days = Math.floor(minutes / (24 * 60));
+  const hours = Math.floor((minutes % (24 * 60)) / 60);
+  const mins = minutes % 60;
+  const parts = [];
+  if (days) parts.push(`${days} day${days === 1 ? "" : "s"}`);
+  if (hours) parts.push(`${hours} hour${hours === 1 ? "" : "s"}`);
+  if (!days && mins) parts.push(`${mins} minute${mins === 1 ? "" : "s"}`);
+  return parts.join(" ") || "less than a minute";
+}
+
+// "5 hours 20 minutes left" or "Overdue by 1 day 3 hours", and whether it is overdue.
+export function timeLeft(dueIso, now = Date.now()) {
+  const minutes = Math.round((new Date(dueIso).getTime() - now) / 60000);
+  if (minutes < 0) return { overdue: true, text: `Overdue by ${span(-minutes)}` };
+  return { overdue: false, text: `${span(minutes)} left` };
+}
+
+export function childName(child) {
+  return [child.given_name, child.family_name].filter(Boolean).join(" ");
+}

@@ -1,0 +1,232 @@
+"""The access log sealed into the audit chain: an access event removed or altered after its batch
+was sealed is found by verify (the API's and the command line's) and by a signed checkpoint."""
+
+import json
+import time
+
+import pytest
+from sqlalchemy import func, select, text
+
+from api import audit, sealing
+from api.db import session
+from api.models import AccessEvent, AuditEvent
+from tests.helpers import build_app, contact_body, drop_append_only_triggers, live_staff, read
+
+VERIFY = "/api/v1/audit/verify"
+ACCESS_LOG = ("access_events", "access_event_records")
+
+
+def last_access_id():
+    return session.scalar(select(func.max(AccessEvent.id)))
+
+
+def seal(clock, minutes=1):
+    """Seal what is old enough once `minutes` have passed (the lag is 30 seconds)."""
+    clock.advance(minutes=minutes)
+    sealed = sealing.seal()
+    session.commit()
+    return sealed
+
+
+def access_log_check(auditor):
+    response = auditor.get(VERIFY)
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def tamper(statement, **params):
+    drop_append_only_triggers(*ACCESS_LOG)
+    session.execute(text(statement), params)
+    session.commit()
+
+
+@pytest.fixture
+def sealed(staff, family, clock):
+    """Reads of the family's records, sealed: the seal event."""
+    for path in (f"/api/v1/contacts/{family.contact}", f"/api/v1/children/{family.amelia}"):
+        read(staff.mash, path)
+    event = seal(clock)
+    assert event is not None
+    return event
+
+
+# ---- sealing ----------------------------------------------------------------------------------
+
+
+def test_a_seal_covers_every_access_event_not_yet_sealed_and_is_an_event_of_the_chain(
+    staff, sealed,
+):
+    data = sealed.data_object
+    assert sealed.action == "access.sealed"
+    assert (sealed.entity_type, sealed.entity_id, sealed.actor_sub) == (
+        "access_log", "access_events", "system:access-seal")
+    assert data["after_id"] == 0
+    assert data["to_id"] == last_access_id()
+    assert data["count"] == session.scalar(select(func.count()).select_from(AccessEvent))
+    assert data["hash"] == sealing.digest_range(0, data["to_id"])[1]
+    result = access_log_check(staff.auditor)
+    assert result["valid"] is True
+    assert result["access_log"] == {"valid": True, "sealed_batches": 1,
+                                    "sealed_events": data["count"], "unsealed_events": 0,
+                                    "first_bad_seal_seq": None}
+
+
+def test_the_next_seal_follows_the_last_and_nothing_new_seals_nothing(staff, family, sealed, clock):
+    assert seal(clock) is None
+    read(staff.mash, f"/api/v1/contacts/{family.contact}")
+    later = seal(clock)
+    assert later.data_object["after_id"] == sealed.data_object["to_id"]
+    assert later.data_object["to_id"] == last_access_id()
+    assert later.data_object["count"] == 1
+    assert access_log_check(staff.auditor)["access_log"]["sealed_batches"] == 2
+
+
+def test_access_events_younger_than_the_lag_are_left_for_the_next_seal(staff, family, sealed, clock):
+    read(staff.mash, f"/api/v1/contacts/{family.contact}")
+    assert seal(clock, minutes=0) is None  # 0 seconds old: another reader may be writing below it
+    assert access_log_check(staff.auditor)["access_log"]["unsealed_events"] == 1
+
+
+# ---- what verify finds ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("statement", [
+    pytest.param("DELETE FROM access_event_records WHERE event_id = :id",
+                 id="the records an event touched, removed"),
+    pytest.param("UPDATE access_events SET actor_sub = 'someone.else' WHERE id = :id",
+                 id="who read, altered"),
+    pytest.param("UPDATE access_event_records SET record_id = 'elsewhere' WHERE event_id = :id",
+                 id="what was read, altered"),
+])
+def test_a_sealed_access_event_altered_is_found(staff, sealed, statement):
+    tamper(statement, id=sealed.data_object["to_id"])
+    result = access_log_check(staff.auditor)
+    assert result["valid"] is False
+    assert result["first_bad_seq"] is None  # the chain itself is intact
+    assert result["access_log"]["valid"] is False
+    assert result["access_log"]["first_bad_seal_seq"] == sealed.seq
+
+
+def test_a_sealed_access_event_deleted_is_found(staff, sealed):
+    target = sealed.data_object["to_id"]
+    tamper("DELETE FROM access_event_records WHERE event_id = :id", id=target)
+    tamper("DELETE FROM access_events WHERE id = :id", id=target)
+    result = access_log_check(staff.auditor)
+    assert (result["valid"], result["access_log"]["first_bad_seal_seq"]) == (False, sealed.seq)
+    assert result["access_log"]["sealed_events"] == sealed.data_object["count"] - 1
+
+
+def test_an_access_event_altered_before_it_was_sealed_is_not_claimed_to_be_caught(
+    staff, family, sealed, clock,
+):
+    """A seal vouches for the events as they were when it was taken, nothing earlier: this is
+    the window ACCESS_SEAL_SECONDS (plus the lag) leaves open, as the README says."""
+    read(staff.mash, f"/api/v1/contacts/{family.contact}")
+    tamper("UPDATE access_events SET actor_sub = 'someone.else' WHERE id = :id",
+           id=last_access_id())
+    seal(clock)
+    assert access_log_check(staff.auditor)["valid"] is True
+
+
+def test_the_audit_verify_command_seals_first_and_exits_one_when_a_sealed_event_was_removed(
+    app, staff, family, clock,
+):
+    read(staff.mash, f"/api/v1/contacts/{family.contact}")
+    clock.advance(minutes=1)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["audit", "verify"])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output)["access_log"]["unsealed_events"] == 0
+    tamper("DELETE FROM access_event_records WHERE event_id = :id", id=last_access_id())
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.output)["access_log"]["valid"] is False
+
+
+def test_the_audit_seal_command_prints_the_seal_or_null(app, staff, family, clock):
+    read(staff.mash, f"/api/v1/contacts/{family.contact}")
+    clock.advance(minutes=1)
+    runner = app.test_cli_runner()
+    printed = runner.invoke(args=["audit", "seal"])
+    assert printed.exit_code == 0, printed.output
+    assert json.loads(printed.output)["to_id"] == last_access_id()
+    again = runner.invoke(args=["audit", "seal"])
+    assert (again.exit_code, json.loads(again.output)) == (0, None)
+
+
+# ---- signed checkpoints cover the seals --------------------------------------------------------
+
+
+def rehash_from(seq):
+    """Re-hash event `seq` and every event after it, so the chain is consistent again."""
+    events = session.scalars(select(AuditEvent).where(AuditEvent.seq >= seq)
+                             .order_by(AuditEvent.seq)).all()
+    prev_hash = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == seq - 1))
+    for stored in events:
+        payload = audit._payload(stored.seq, stored.at, stored.actor, stored.action,
+                                 stored.entity_type, stored.entity_id,
+                                 json.loads(stored.data), stored.state_hash)
+        new_hash = audit.compute_hash(prev_hash, payload)
+        session.execute(text("UPDATE audit_events SET prev_hash = :p, hash = :h WHERE seq = :s"),
+                        {"p": prev_hash, "h": new_hash, "s": stored.seq})
+        prev_hash = new_hash
+
+
+def test_rewriting_the_seal_to_hide_a_deleted_access_event_fails_the_checkpoint_taken_after_it(
+    staff, sealed,
+):
+    checkpoint = staff.auditor.get("/api/v1/audit/checkpoint").json["checkpoint"]
+    target = sealed.data_object["to_id"]
+    tamper("DELETE FROM access_event_records WHERE event_id = :id", id=target)
+    tamper("DELETE FROM access_events WHERE id = :id", id=target)
+    after_id, to_id = sealed.data_object["after_id"], target - 1
+    count, digest = sealing.digest_range(after_id, to_id)
+    forged = audit.canonical_json({"after_id": after_id, "to_id": to_id, "count": count,
+                                   "hash": digest})
+    drop_append_only_triggers()
+    session.execute(text("UPDATE audit_events SET data = :d WHERE seq = :s"),
+                    {"d": forged, "s": sealed.seq})
+    rehash_from(sealed.seq)
+    session.commit()
+
+    assert access_log_check(staff.auditor)["valid"] is True  # consistent with itself again
+    checked = staff.auditor.post(VERIFY, json={"checkpoints": [checkpoint]}).json
+    assert checked["valid"] is False
+    assert checked["checkpoints"] == [
+        {"valid": False, "length": audit.chain_length(), "reason": "hash at length differs"}]
+
+
+# ---- the sealer thread ------------------------------------------------------------------------
+
+
+def test_no_sealer_runs_unless_configured(app):
+    assert "access_sealer" not in app.extensions
+
+
+def test_the_sealer_seals_on_its_own_with_no_request_coming(fresh_database_url):
+    app = build_app(fresh_database_url, ACCESS_SEAL_SECONDS=0.2, ACCESS_SEAL_LAG_SECONDS=0)
+    sealer = app.extensions["access_sealer"]
+    try:
+        staff = live_staff(app)
+        contact = staff.agency.post("/api/v1/contacts", json=contact_body()).json
+        assert staff.agency.get(f"/api/v1/contacts/{contact['id']}").status_code == 200
+        with app.app_context():
+            last = session.scalar(select(func.max(AccessEvent.id)))
+            session.remove()
+        # No request from here on: the thread alone seals the read.
+        deadline = time.monotonic() + 20
+        sealed_to = 0
+        while time.monotonic() < deadline and sealed_to < last:
+            time.sleep(0.1)
+            with app.app_context():
+                sealed_to = sealing._last_sealed_id()
+                session.remove()
+        assert sealed_to == last
+        with app.app_context():
+            assert audit.verify().valid is True
+            session.remove()
+    finally:
+        sealer.stop()
+        sealer.join(5)
+        app.extensions["db"].engine.dispose()
+

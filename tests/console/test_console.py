@@ -1,0 +1,263 @@
+"""A practitioner's day at the front door, in Chromium: sign in, the queue ordered by when each
+decision is due, a contact, a threshold decision (and the server's 422 beside its field), a
+contact whose details hold markup, and a sign-in that ends while a rationale is being typed.
+Each page and state walked is checked with axe (WCAG 2.2 AA) and screenshotted at two widths."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.helpers import new_nhs_number
+
+pytestmark = pytest.mark.needs_browser
+
+RATIONALE = ("Police attended a domestic incident; the child was present and frightened. "
+             "An assessment is needed to understand the risk at home.")
+MARKUP = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<b>bold</b>"]
+
+
+def iso(instant):
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def post_contact(site, *, hours_ago, given="Amelia", family="Hughes", summary=None,
+                 agency="wmp", consent="not_sought"):
+    body = {
+        "received_at": iso(datetime.now(UTC) - timedelta(hours=hours_ago)),
+        "source_agency": agency, "channel": "phone",
+        "referrer": {"name": "PC Jane Doe", "role": "Officer"},
+        "children": [{"given_name": given, "family_name": family, "date_of_birth": "2019-04-02",
+                      "nhs_number": new_nhs_number()}],
+        "concerns": {"categories": ["domestic_abuse"],
+                     "summary": summary or "Police attended a domestic incident at home."},
+        "consent": {"status": consent, "reason": "Seeking consent could place the child at risk."}
+        if consent != "given" else {"status": "given", "given_by": "Mother"},
+    }
+    answer = site.call("POST", "/contacts", json=body)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def sign_in(page, username="priya.mash", password="console-test-password"):
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def queue_references(page):
+    return page.get_by_role("region", name=re.compile("Contacts awaiting a decision")).get_by_role(
+        "row").get_by_role("link").all_inner_texts()
+
+
+def contact_status(site, contact):
+    return site.call("GET", f"/contacts/{contact['id']}").json()["status"]
+
+
+def test_a_practitioner_signs_in_decides_a_contact_and_it_leaves_the_queue(
+        site, watched, axe, snap):
+    page = watched.page
+    overdue = post_contact(site, hours_ago=24 * 9, given="Olivia", agency="oakfield-primary")
+    soon = post_contact(site, hours_ago=1, given="Noah")
+    middle = post_contact(site, hours_ago=24 * 4, given="Isla", consent="given")
+
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/console/$"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    axe(page, "sign-in")
+    snap(page, "sign-in")
+
+    sign_in(page, password="not the password")
+    expect(page.get_by_role("alert")).to_contain_text("Enter a correct username and password")
+    expect(page).to_have_title(re.compile("^Error: "))
+    axe(page, "sign-in refused")
+
+    sign_in(page)
+    expect(page.get_by_role("heading", name="Front-door queue")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.get_by_role("link", name=soon["reference"])).to_be_visible()
+    references = queue_references(page)
+    mine = [ref for ref in references if ref in
+            (overdue["reference"], middle["reference"], soon["reference"])]
+    assert mine == [overdue["reference"], middle["reference"], soon["reference"]]
+    overdue_row = page.get_by_role("row").filter(has_text=overdue["reference"])
+    expect(overdue_row).to_contain_text("Overdue by")
+    expect(overdue_row).to_contain_text("Oakfield")
+    expect(overdue_row).to_contain_text("Olivia Hughes")
+    expect(overdue_row).to_contain_text("Not sought")
+    expect(page.get_by_role("row").filter(has_text=soon["reference"])).to_contain_text("left")
+    expect(page.get_by_role("row").filter(has_text=middle["reference"])).to_contain_text("Given")
+    axe(page, "queue")
+    snap(page, "queue")
+
+    # Filters: the overdue only, then one agency.
+    page.get_by_label("Only overdue contacts").check()
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.get_by_role("link", name=soon["reference"])).to_have_count(0)
+    expect(page.get_by_role("link", name=overdue["reference"])).to_be_visible()
+    page.get_by_label("Only overdue contacts").uncheck()
+    page.get_by_label("Source agency").select_option(label="Oakfield Primary School")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.get_by_role("link", name=middle["reference"])).to_have_count(0)
+    expect(page.get_by_role("link", name=overdue["reference"])).to_be_visible()
+    axe(page, "queue filtered")
+    page.get_by_label("Source agency").select_option(label="All agencies")
+    page.get_by_role("button", name="Apply filters").click()
+
+    page.get_by_role("link", name=middle["reference"]).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(middle["reference"])
+    expect(page.get_by_role("table", name=re.compile("children"))).to_contain_text("Isla Hughes")
+    expect(page.get_by_text("Police attended a domestic incident at home.")).to_be_visible()
+    expect(page.get_by_role("table", name=re.compile("Consent history"))).to_contain_text("Given")
+    expect(page.get_by_text("No decision has been recorded yet.")).to_be_visible()
+    axe(page, "contact awaiting a decision")
+    snap(page, "contact")
+
+    page.get_by_role("group", name="Outcome").get_by_label("Assessment (section 17)").check()
+    page.get_by_label("Rationale").fill(RATIONALE)
+    page.get_by_role("button", name="Record decision").click()
+    expect(page.get_by_role("alert")).to_contain_text("Decision recorded: Assessment (section 17).")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Decided")
+    expect(page.get_by_text(RATIONALE)).to_be_visible()
+    axe(page, "contact decided")
+    snap(page, "contact-decided")
+
+    assert contact_status(site, middle) == "decided"
+    decisions = site.call("GET", f"/contacts/{middle['id']}/decisions").json()["items"]
+    assert [(d["outcome"], d["rationale"], d["decided_by"]) for d in decisions] == [
+        ("assessment", RATIONALE, "priya.mash")]
+
+    # A second decision supersedes the first: the form asks why, and the first is kept, superseded.
+    page.get_by_role("group", name="Outcome").get_by_label("Strategy discussion (section 47)").check()
+    page.get_by_label("Rationale").fill(
+        "New information from the school: the child disclosed an injury this morning.")
+    page.get_by_label("Why does this decision supersede the current one?").fill(
+        "The school's disclosure changes the level of risk.")
+    page.get_by_role("button", name="Record decision").click()
+    expect(page.get_by_role("alert")).to_contain_text("Decision recorded: Strategy discussion")
+    superseded = page.locator(".govuk-summary-card").filter(has_text="Superseded")
+    expect(superseded).to_have_count(1)
+    expect(superseded).to_contain_text("Assessment (section 17)")
+    expect(superseded).to_contain_text("Superseded by")
+    axe(page, "contact with a superseded decision")
+    snap(page, "contact-superseded")
+
+    page.get_by_role("link", name="Back to the queue").click()
+    expect(page.get_by_role("heading", name="Front-door queue")).to_be_visible()
+    expect(page.get_by_role("link", name=overdue["reference"])).to_be_visible()
+    expect(page.get_by_role("link", name=middle["reference"])).to_have_count(0)
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert page.evaluate("() => sessionStorage.length") == 0
+    assert page.evaluate("() => localStorage.length") == 0
+    assert page.context.cookies() == []
+    assert watched.dialogs == [] and watched.errors == []
+
+
+def test_the_queue_refreshes_without_reloading_the_page(site, watched):
+    page = watched.page
+    page.clock.install()
+    page.goto("/console/")
+    sign_in(page)
+    expect(page.get_by_role("heading", name="Front-door queue")).to_be_visible()
+    page.evaluate("() => { window.notReloaded = true; }")
+
+    arrived = post_contact(site, hours_ago=2, given="Freya")
+    expect(page.get_by_role("link", name=arrived["reference"])).to_have_count(0)
+    page.clock.run_for(61_000)
+
+    expect(page.get_by_role("link", name=arrived["reference"])).to_be_visible()
+    assert page.evaluate("() => window.notReloaded") is True
+    assert watched.dialogs == [] and watched.errors == []
+
+
+def test_a_rationale_the_server_refuses_is_shown_beside_its_field_and_in_the_summary(
+        site, watched, axe, snap):
+    page = watched.page
+    contact = post_contact(site, hours_ago=3, given="Leo")
+    page.goto(f"/console/contact?id={contact['id']}")
+    sign_in(page)
+    page.get_by_role("group", name="Outcome").get_by_label("No further action").check()
+    page.get_by_label("Rationale").fill("n/a")
+    page.get_by_role("button", name="Record decision").click()
+
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link")).to_have_count(1)
+    message = page.locator("#rationale-error")
+    expect(message).to_be_visible()
+    server_says = message.inner_text().removeprefix("Error:").strip()
+    assert server_says, "no message beside the rationale"
+    expect(summary.get_by_role("link", name=server_says)).to_have_attribute("href", "#rationale")
+    expect(page.get_by_label("Rationale")).to_have_attribute(
+        "aria-describedby", re.compile(r"\brationale-error\b"))
+    expect(page.get_by_label("Rationale")).to_have_value("n/a")
+    expect(page).to_have_title(re.compile("^Error: "))
+    axe(page, "decision refused (422)")
+    snap(page, "decision-422")
+
+    summary.get_by_role("link").click()
+    expect(page.get_by_label("Rationale")).to_be_focused()
+    assert contact_status(site, contact) == "awaiting_decision"
+    assert watched.dialogs == []
+
+
+@pytest.mark.parametrize("markup", MARKUP)
+def test_markup_in_a_contact_is_shown_as_text_and_never_run(site, watched, axe, snap, markup):
+    page = watched.page
+    contact = post_contact(site, hours_ago=5, given=markup, family=markup,
+                           summary=f"The referrer wrote: {markup} and nothing else.")
+    page.goto("/console/")
+    sign_in(page)
+    row = page.get_by_role("row").filter(has_text=contact["reference"])
+    expect(row).to_contain_text(f"{markup} {markup}")
+    page.get_by_role("link", name=contact["reference"]).click()
+
+    expect(page.get_by_text(f"The referrer wrote: {markup} and nothing else.")).to_be_visible()
+    expect(page.get_by_role("table", name=re.compile("children"))).to_contain_text(
+        f"{markup} {markup}")
+    # Nothing of it became an element.
+    assert page.locator("main script, main img, main b").count() == 0
+    axe(page, f"contact holding {markup}")
+    if markup == MARKUP[1]:
+        snap(page, "contact-markup")
+    page.wait_for_timeout(300)  # an onerror would have fired by now
+    assert watched.dialogs == []
+    assert watched.errors == []
+
+
+def test_a_sign_in_that_ends_mid_form_asks_again_and_keeps_the_rationale(site, watched, axe, snap):
+    page = watched.page
+    contact = post_contact(site, hours_ago=6, given="Maya", consent="given")  # early help needs it
+    page.goto(f"/console/contact?id={contact['id']}")
+    sign_in(page)
+    page.get_by_role("group", name="Outcome").get_by_label("Early help").check()
+    page.get_by_label("Rationale").fill(RATIONALE)
+
+    # Meanwhile an admin disables the account and enables it again: the token the page holds is
+    # refused from now on (tokens issued before a disable stay dead), as an expired one is.
+    account = site.account_ids["priya.mash"]
+    for action in ("disable", "enable"):
+        answer = site.call("POST", f"/accounts/{account}/{action}", name="ada.admin",
+                           json={"reason": "Console test: the token must be refused."})
+        assert answer.status_code == 200, answer.text
+    site.tokens.pop("priya.mash")
+
+    page.get_by_role("button", name="Record decision").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_text("Your sign-in has ended")).to_be_visible()
+    expect(page.get_by_role("button", name="Record decision")).to_be_hidden()
+    assert page.locator("#rationale").input_value() == RATIONALE  # kept, while hidden
+    axe(page, "signing in again")
+    snap(page, "sign-in-again")
+
+    sign_in(page)
+    expect(page.get_by_role("alert")).to_contain_text("Decision recorded: Early help.")
+    expect(page.get_by_text(RATIONALE)).to_be_visible()
+    assert contact_status(site, contact) == "decided"
+    decisions = site.call("GET", f"/contacts/{contact['id']}/decisions").json()["items"]
+    assert [(d["outcome"], d["rationale"]) for d in decisions] == [("early_help", RATIONALE)]
+    assert watched.dialogs == []
