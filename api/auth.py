@@ -13,13 +13,13 @@ from flask_jwt_extended import JWTManager, create_access_token
 from .caller import GENERATION_CLAIM, current_caller
 from .errors import BEARER_CHALLENGE, Forbidden, Unauthorized, problem_response
 from .keys import configure_keys
-from .vocab import ROLES, SERVICES
+from .vocab import ROLES, SERVICES, STAFF_ROLES
 
 # The groups of roles routes are declared with (API.md, "Authentication and roles").
 ADMINS = ("admin",)
 AUDITORS = ("auditor",)
 MANAGERS = ("manager",)
-STAFF = ("practitioner", "manager")
+STAFF = STAFF_ROLES
 CASE_READERS = (*STAFF, "auditor")
 OVERSEERS = ("auditor", "manager")  # metrics' and exports' readers beyond the case workers
 CONTACT_READERS = ("agency", *CASE_READERS)  # an agency reads only the contacts it posted

@@ -106,43 +106,37 @@ def _kinds(*kinds):
     return {kind.entity_type: kind for kind in kinds}
 
 
+def _part(name, model, key, *order):
+    """Part `name`: the rows of `model` whose `key` column names the record, in `order`."""
+    columns = model.__table__.c
+    return Part(name, model.__table__, columns[key], tuple(columns[column] for column in order))
+
+
 RECORDS = _kinds(
     RecordKind("agency", Agency),
     RecordKind("account", Account),
     # A child merged into another holds its merges (and their undoing) as the duplicate.
     RecordKind("child", Child, (
-        Part("merges", ChildMerge.__table__, ChildMerge.__table__.c.duplicate_id,
-             (ChildMerge.__table__.c.merged_at, ChildMerge.__table__.c.id)),
+        _part("merges", ChildMerge, "duplicate_id", "merged_at", "id"),
     )),
     RecordKind("contact", Contact, (
-        Part("children", ContactChild.__table__, ContactChild.__table__.c.contact_id,
-             (ContactChild.__table__.c.position,)),
-        Part("consent_history", ConsentRecord.__table__, ConsentRecord.__table__.c.contact_id,
-             (ConsentRecord.__table__.c.recorded_at, ConsentRecord.__table__.c.id)),
-        Part("possible_matches", PossibleMatch.__table__, PossibleMatch.__table__.c.contact_id,
-             (PossibleMatch.__table__.c.position, PossibleMatch.__table__.c.candidate_id)),
-        Part("link_decisions", ChildLinkDecision.__table__,
-             ChildLinkDecision.__table__.c.contact_id,
-             (ChildLinkDecision.__table__.c.decided_at, ChildLinkDecision.__table__.c.id)),
+        _part("children", ContactChild, "contact_id", "position"),
+        _part("consent_history", ConsentRecord, "contact_id", "recorded_at", "id"),
+        _part("possible_matches", PossibleMatch, "contact_id", "position", "candidate_id"),
+        _part("link_decisions", ChildLinkDecision, "contact_id", "decided_at", "id"),
     )),
     RecordKind("restriction", Restriction, (
-        Part("allowed", RestrictionMember.__table__, RestrictionMember.__table__.c.restriction_id,
-             (RestrictionMember.__table__.c.sub,)),
-        Part("grants", RestrictionGrant.__table__, RestrictionGrant.__table__.c.restriction_id,
-             (RestrictionGrant.__table__.c.granted_at, RestrictionGrant.__table__.c.id)),
+        _part("allowed", RestrictionMember, "restriction_id", "sub"),
+        _part("grants", RestrictionGrant, "restriction_id", "granted_at", "id"),
     )),
     RecordKind("decision", Decision),
     RecordKind("feedback", Feedback),
-    RecordKind("strategy_meeting", StrategyMeeting, tuple(
-        Part(name, model.__table__, model.__table__.c.meeting_id,
-             tuple(model.__table__.c[column] for column in order))
-        for name, model, order in (
-            ("children", MeetingChild, ("position",)),
-            ("invitations", Invitation, ("position",)),
-            ("attendance", Attendance, ("position",)),
-            ("actions", MeetingAction, ("position",)),
-            ("icpc_children", IcpcChild, ("child_id",)),
-        )
+    RecordKind("strategy_meeting", StrategyMeeting, (
+        _part("children", MeetingChild, "meeting_id", "position"),
+        _part("invitations", Invitation, "meeting_id", "position"),
+        _part("attendance", Attendance, "meeting_id", "position"),
+        _part("actions", MeetingAction, "meeting_id", "position"),
+        _part("icpc_children", IcpcChild, "meeting_id", "child_id"),
     )),
     RecordKind("transition", Transition),
 )

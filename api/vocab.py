@@ -61,6 +61,8 @@ MATCH_STATUSES = ("open", "confirmed", "rejected")
 # tokens. The system role is the CLI's and the seeds' actor (api/auth.py system_actor), never a
 # token's; records written by either name the actor's role.
 ROLES = ("agency", "practitioner", "manager", "auditor", "admin")
+# The roles of the council's staff who work on cases (practitioners and managers of a service).
+STAFF_ROLES = ("practitioner", "manager")
 SYSTEM_ROLE = "system"
 ACTOR_ROLES = (*ROLES, SYSTEM_ROLE)
 SERVICES = ("mash", "early_help", "social_care")

@@ -11,6 +11,7 @@ from ..transactions import reading_session
 from ..errors import Conflict, NotFound, Unauthorized
 from ..models import Account
 from ..pages import filtered, keyset_page
+from ..vocab import STAFF_ROLES
 from ..timescales import now
 
 # Checked when the account does not exist, so a wrong name costs the same time as a wrong secret.
@@ -61,7 +62,7 @@ def create_account(actor, *, name, kind, secret, role, display_name, service=Non
         display_name=display_name,
         secret_hash=generate_password_hash(secret),
         role=role,
-        service=service if role in ("practitioner", "manager") else None,
+        service=service if role in STAFF_ROLES else None,
         agency_code=agency if role == "agency" else None,
         active=True,
         created_at=now(),

@@ -34,13 +34,14 @@ from ..models import (
 )
 from ..pages import filtered, keyset_page
 from ..timescales import now
+from ..vocab import STAFF_ROLES, SYSTEM_ROLE
 from .rationale import check_rationale
 
 log = logging.getLogger(__name__)
 
-# Roles a restriction never hides from (see the module's docstring).
-NOT_HIDDEN_FROM = ("auditor", "system", "admin")
-STAFF_ROLES = ("practitioner", "manager")
+# Roles a restriction never hides from (see the module's docstring): auditors, the system, admins
+# (who read no case data), and a partner agency (which reads only what its own system posted).
+NOT_HIDDEN_FROM = ("auditor", SYSTEM_ROLE, "admin", "agency")
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def _allowed(actor, at):
 
 def hidden(actor, at=None):
     """What `actor` may not see now."""
-    if actor.role in NOT_HIDDEN_FROM or actor.role == "agency":
+    if actor.role in NOT_HIDDEN_FROM:
         return NOTHING_HIDDEN
     rows = session.execute(
         select(Restriction.entity_type, Restriction.entity_id)
@@ -198,7 +199,7 @@ def break_glass(actor, restriction_id, data):
         granted_at=current,
         expires_at=current + timedelta(minutes=current_app.config["RESTRICTION_GRANT_MINUTES"]),
     )
-    session.add(grant)
+    restriction.grants.append(grant)
     session.flush()
     audit.record(actor, "restriction.glass_broken", "restriction", restriction.id, {
         "grant_id": grant.id, "entity_type": restriction.entity_type,
@@ -208,7 +209,6 @@ def break_glass(actor, restriction_id, data):
     log.warning("break-glass access by %s to restricted %s %s until %s: %s", actor.sub,
                 restriction.entity_type, restriction.entity_id, grant.expires_at.isoformat(),
                 reason, extra={"event": "restriction.glass_broken"})
-    session.refresh(restriction)
     return restriction
 
 
