@@ -7,7 +7,9 @@ are not needed by the API: where they are not installed (an API-only deployment)
 answer 503 with a page saying so, and the API runs as ever.
 """
 
-from flask import Blueprint, abort, redirect, send_from_directory
+from html import escape
+
+from flask import Blueprint, Response, abort, redirect, request, send_from_directory
 
 from .config import PROJECT_ROOT
 from .declarations import Declaration, declare
@@ -21,7 +23,14 @@ FOLDERS = {
     "css": CONSOLE_DIR / "build",
     "govuk": GOVUK_DIST,
 }
-PAGES = {"index": "index.html", "contact": "contact.html"}
+# Every page is the one shell (console/page.html: the GOV.UK template, the navigation, the sign-in
+# panel) with its own title and script; the script builds the page from the API's answers.
+# name (the path under /console/): (title, script in console/js/)
+PAGES = {
+    "": ("Front-door queue", "queue.js"),
+    "contact": ("Contact", "contact.js"),
+}
+SHELL = CONSOLE_DIR / "page.html"
 
 # No inline script or style, nothing from another origin, never framed. The pages fetch the API
 # on the same origin (connect-src 'self').
@@ -84,7 +93,12 @@ def _page(name):
     if not installed():
         return NOT_INSTALLED, 503, {"Content-Type": "text/html; charset=utf-8",
                                     "Cache-Control": "no-store", "Retry-After": "3600"}
-    return send_from_directory(CONSOLE_DIR, PAGES[name], max_age=None)
+    title, script = PAGES[name]
+    html = (SHELL.read_text(encoding="utf-8")
+            .replace("{{title}}", escape(title)).replace("{{script}}", escape(script)))
+    response = Response(html, mimetype="text/html")
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @blp.route("/")
@@ -92,16 +106,13 @@ def home():
     return redirect("/console/", 302)
 
 
-@blp.route("/console/")
-def index():
-    """The front-door queue (and sign-in)."""
-    return _page("index")
+def page(name):
+    """A page of the console: the queue (and sign-in) at /console/, the others by name."""
+    return _page(name)
 
 
-@blp.route("/console/contact")
-def contact():
-    """A contact (?id=)."""
-    return _page("contact")
+for _name in PAGES:
+    blp.add_url_rule(f"/console/{_name}", endpoint="page", view_func=page, defaults={"name": _name})
 
 
 @blp.route("/console/<any(js, css, govuk):folder>/<path:file>")
@@ -111,5 +122,5 @@ def asset(folder, file):
     return send_from_directory(FOLDERS[folder], file, max_age=None)
 
 
-for _view in (home, index, contact, asset):
+for _view in (home, page, asset):
     _public(_view)

@@ -3,53 +3,19 @@
 // feedback given to the referrer (with its form). Each form's 422 is shown beside its fields.
 
 import { get, post, Problem } from "./api.js";
-import { currentRole, startSession } from "./sign-in.js";
+import { currentRole } from "./sign-in.js";
+import { startPage } from "./layout.js";
 import {
-  CHANNELS, CONSENT, FEEDBACK_METHODS, OUTCOMES, childName, clear, date, dateTime, el,
-  markFrontendSupported, timeElement, timeLeft, words,
+  CHANNELS, CONSENT, FEEDBACK_METHODS, OUTCOMES, childName, clear, date, dateTime, el, lines,
+  summaryList, table, tag, timeElement, timeLeft, words, yesNo,
 } from "./dom.js";
 import {
-  activateBanner, button, clearErrors, radios, showProblem, successBanner, textInput, textarea,
-  values,
+  activateBanner, button, radios, submitting as submittingForm, successBanner, textInput, textarea,
 } from "./forms.js";
 
 const contactId = new URLSearchParams(window.location.search).get("id");
 const agencies = {};
 let page;
-
-// ---- pieces ------------------------------------------------------------------------------------
-
-function summaryList(rows) {
-  return el("dl", { class: "govuk-summary-list" },
-    rows.filter(Boolean).map(([key, value]) => el("div", { class: "govuk-summary-list__row" },
-      el("dt", { class: "govuk-summary-list__key" }, key),
-      el("dd", { class: "govuk-summary-list__value" }, value ?? ""))));
-}
-
-// A table scrolls sideways on a narrow screen (a region the keyboard can reach) rather than
-// widening the page.
-function table(caption, headings, rows) {
-  return el("div", { class: "app-table-scroll", role: "region", tabindex: "0", "aria-label": caption },
-    el("table", { class: "govuk-table" },
-    el("caption", { class: "govuk-table__caption govuk-table__caption--s" }, caption),
-    el("thead", { class: "govuk-table__head" },
-      el("tr", { class: "govuk-table__row" },
-        headings.map((heading) => el("th", { class: "govuk-table__header", scope: "col" }, heading)))),
-    el("tbody", { class: "govuk-table__body" },
-      rows.map((cells) => el("tr", { class: "govuk-table__row" },
-        cells.map((cell) => el("td", { class: "govuk-table__cell" }, cell ?? "")))))));
-}
-
-function lines(...parts) {
-  const shown = parts.filter(Boolean);
-  return shown.flatMap((part, index) => (index ? [el("br"), part] : [part]));
-}
-
-function tag(text, colour) {
-  return el("strong", { class: `govuk-tag${colour ? ` govuk-tag--${colour}` : ""}` }, text);
-}
-
-const yesNo = (value) => (value === true ? "Yes" : value === false ? "No" : "");
 
 // ---- sections ----------------------------------------------------------------------------------
 
@@ -229,26 +195,9 @@ function feedback(contact, canWrite) {
   return section;
 }
 
-// A form that posts its values: 422 (or any problem) beside its fields, success re-reads the
-// contact and says what was recorded. Nothing typed is lost on a problem, or while signing in.
+// A form on this page: on success the contact is read again and the banner says what was recorded.
 function submitting(form, send, fields, said) {
-  let busy = false;
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (busy) return;
-    busy = true;
-    const data = values(form);
-    try {
-      await send(data);
-      clearErrors(form);
-      await show(said(data));
-    } catch (error) {
-      if (!(error instanceof Problem)) throw error;
-      showProblem(form, error, fields);
-    } finally {
-      busy = false;
-    }
-  });
+  submittingForm(form, send, fields, (data) => show(said(data)));
 }
 
 // ---- the page ----------------------------------------------------------------------------------
@@ -270,9 +219,7 @@ async function show(message) {
 }
 
 async function main() {
-  markFrontendSupported();
-  await startSession();
-  page = document.getElementById("page");
+  page = await startPage();
   if (!contactId) {
     page.append(el("h1", { class: "govuk-heading-l" }, "Contact not found"),
       el("p", { class: "govuk-body" }, el("a", { class: "govuk-link", href: "/console/" }, "Back to the queue")));

@@ -36,6 +36,40 @@ export function markFrontendSupported() {
   }
 }
 
+// ---- pieces of a page -------------------------------------------------------------------------
+
+export function summaryList(rows) {
+  return el("dl", { class: "govuk-summary-list" },
+    rows.filter(Boolean).map(([key, value]) => el("div", { class: "govuk-summary-list__row" },
+      el("dt", { class: "govuk-summary-list__key" }, key),
+      el("dd", { class: "govuk-summary-list__value" }, value ?? ""))));
+}
+
+// A table scrolls sideways on a narrow screen (a region the keyboard can reach) rather than
+// widening the page.
+export function table(caption, headings, rows) {
+  return el("div", { class: "app-table-scroll", role: "region", tabindex: "0", "aria-label": caption },
+    el("table", { class: "govuk-table" },
+    el("caption", { class: "govuk-table__caption govuk-table__caption--s" }, caption),
+    el("thead", { class: "govuk-table__head" },
+      el("tr", { class: "govuk-table__row" },
+        headings.map((heading) => el("th", { class: "govuk-table__header", scope: "col" }, heading)))),
+    el("tbody", { class: "govuk-table__body" },
+      rows.map((cells) => el("tr", { class: "govuk-table__row" },
+        cells.map((cell) => el("td", { class: "govuk-table__cell" }, cell ?? "")))))));
+}
+
+export function lines(...parts) {
+  const shown = parts.filter(Boolean);
+  return shown.flatMap((part, index) => (index ? [el("br"), part] : [part]));
+}
+
+export function tag(text, colour) {
+  return el("strong", { class: `govuk-tag${colour ? ` govuk-tag--${colour}` : ""}` }, text);
+}
+
+export const yesNo = (value) => (value === true ? "Yes" : value === false ? "No" : "");
+
 // ---- words for the API's codes ---------------------------------------------------------------
 
 export const OUTCOMES = {

@@ -3,6 +3,7 @@
 // names) are mapped to the form's fields by each form's `fields` table.
 
 import { ErrorSummary, NotificationBanner } from "/console/govuk/govuk-frontend.min.js";
+import { Problem } from "./api.js";
 import { el } from "./dom.js";
 
 const TITLE_ERROR = "Error: ";
@@ -154,4 +155,28 @@ export function values(form) {
     if (trimmed !== "") data[name] = trimmed;
   }
   return data;
+}
+
+// A form that posts its values with `send(data)`: a problem (422 or any other) is shown beside its
+// fields (`fields` maps the problem's keys to field ids), and `after(data, answer)` runs on
+// success. Nothing typed is lost on a problem, or while signing in again; a second submit while
+// one is being sent is ignored.
+export function submitting(form, send, fields, after) {
+  let busy = false;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (busy) return;
+    busy = true;
+    const data = values(form);
+    try {
+      const answer = await send(data);
+      clearErrors(form);
+      await after(data, answer);
+    } catch (error) {
+      if (!(error instanceof Problem)) throw error;
+      showProblem(form, error, fields);
+    } finally {
+      busy = false;
+    }
+  });
 }

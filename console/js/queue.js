@@ -3,9 +3,9 @@
 // refreshed every minute without reloading the page.
 
 import { get } from "./api.js";
-import { startSession } from "./sign-in.js";
+import { startPage } from "./layout.js";
 import {
-  CONSENT, childName, clear, dateTime, el, markFrontendSupported, timeElement, timeLeft,
+  CONSENT, childName, clear, dateTime, el, timeElement, timeLeft,
 } from "./dom.js";
 
 const REFRESH_MS = 60 * 1000;
@@ -100,9 +100,7 @@ function filtersForm(agencies) {
 }
 
 async function main() {
-  markFrontendSupported();
-  await startSession();
-  const page = document.getElementById("page");
+  const page = await startPage("/console/");
   const agencies = (await get("/agencies", { limit: 500 })).items;
   for (const agency of agencies) state.agencies[agency.code] = agency.name;
 

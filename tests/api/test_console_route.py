@@ -70,3 +70,27 @@ def test_without_its_packages_the_console_says_the_server_is_api_only(
     assert response.mimetype == "text/html"
     assert "make console" in response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.skipif(not console.installed(), reason="the console's packages are not installed")
+@pytest.mark.parametrize("name", sorted(console.PAGES))
+def test_each_page_is_the_shell_with_its_own_title_and_script_and_is_revalidated(
+        browser_client, name):
+    title, script = console.PAGES[name]
+
+    response = browser_client.get(f"/console/{name}")
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert f"<title>{title} – MASH front door</title>" in html
+    assert f'<script type="module" src="/console/js/{script}"></script>' in html
+    assert "{{" not in html
+    assert (console.CONSOLE_DIR / "js" / script).is_file()
+    assert response.headers["Cache-Control"] == "public, no-cache"
+    again = browser_client.get(f"/console/{name}", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize("path", ["/console/page.html", "/console/queue", "/console/contact/x"])
+def test_a_page_the_console_does_not_have_is_not_found(browser_client, path):
+    assert browser_client.get(path).status_code == 404

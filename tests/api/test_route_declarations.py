@@ -13,7 +13,7 @@ from api.vocab import ROLES
 
 PUBLIC_ENDPOINTS = {"auth.issue_token", "health.health",
                     # the console's static pages and files (api/console.py): no case data
-                    "console.home", "console.index", "console.contact", "console.asset"}
+                    "console.home", "console.page", "console.asset"}
 # POSTs that write nothing, so are not declared `writes=True` and run as read-only transactions (whatever
 # they might write is never committed). Each is here for a reason, and a test below shows it:
 # - audit.verify_audit_chain_against_checkpoints: signed checkpoints go in a body, not a URL;

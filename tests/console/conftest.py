@@ -31,6 +31,10 @@ PASSWORD = "console-test-password"
 # name: (role, service)
 ACCOUNTS = {
     "priya.mash": ("practitioner", "mash"),
+    "mo.manager": ("manager", "mash"),
+    "sam.social": ("manager", "social_care"),
+    "eli.earlyhelp": ("practitioner", "early_help"),
+    "ava.auditor": ("auditor", None),
     "ada.admin": ("admin", None),
 }
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]

@@ -47,8 +47,7 @@ TABLE = {
     ("GET", "/api/v1/openapi.json"): ANYONE,
     # the practitioners' console: static pages and files, no case data (that is the API's)
     ("GET", "/"): ANYONE,
-    ("GET", "/console/"): ANYONE,
-    ("GET", "/console/contact"): ANYONE,
+    **{("GET", f"/console/{name}"): ANYONE for name in console.PAGES},
     ("GET", "/console/<any(js, css, govuk):folder>/<path:file>"): ANYONE,
     # reference data: everyone with a token
     ("GET", "/api/v1/agencies"): may("agency", *CASE_READERS, "admin"),
@@ -119,8 +118,7 @@ TABLE = {
 # pages are 503 (saying so) where its packages are not installed, an API-only deployment.
 OTHER_ANSWERS = {
     ("GET", "/"): 302,
-    ("GET", "/console/"): 200 if console.installed() else 503,
-    ("GET", "/console/contact"): 200 if console.installed() else 503,
+    **{("GET", f"/console/{name}"): 200 if console.installed() else 503 for name in console.PAGES},
 }
 
 

@@ -1,0 +1,48 @@
+"""Steps the console tests share: records set up through the API as a partner or a practitioner
+would make them, and signing in on the page."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from tests.helpers import new_nhs_number
+
+RATIONALE = ("Police attended a domestic incident; the child was present and frightened. "
+             "An assessment is needed to understand the risk at home.")
+MARKUP = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<b>bold</b>"]
+
+
+def iso(instant):
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def post_contact(site, *, hours_ago, given="Amelia", family="Hughes", summary=None,
+                 agency="wmp", consent="not_sought"):
+    body = {
+        "received_at": iso(datetime.now(UTC) - timedelta(hours=hours_ago)),
+        "source_agency": agency, "channel": "phone",
+        "referrer": {"name": "PC Jane Doe", "role": "Officer"},
+        "children": [{"given_name": given, "family_name": family, "date_of_birth": "2019-04-02",
+                      "nhs_number": new_nhs_number()}],
+        "concerns": {"categories": ["domestic_abuse"],
+                     "summary": summary or "Police attended a domestic incident at home."},
+        "consent": {"status": consent, "reason": "Seeking consent could place the child at risk."}
+        if consent != "given" else {"status": "given", "given_by": "Mother"},
+    }
+    answer = site.call("POST", "/contacts", json=body)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def sign_in(page, username="priya.mash", password="console-test-password"):
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def queue_references(page):
+    return page.get_by_role("region", name=re.compile("Contacts awaiting a decision")).get_by_role(
+        "row").get_by_role("link").all_inner_texts()
+
+
+def contact_status(site, contact):
+    return site.call("GET", f"/contacts/{contact['id']}").json()["status"]
