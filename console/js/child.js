@@ -116,11 +116,11 @@ function chronologySection(items, references) {
   return [
     el("h2", { class: "govuk-heading-m" }, "Chronology"),
     newestFirst.length
-      ? table("Chronology, newest first", ["When", "What happened", "By", "Contact"],
+      ? table("Chronology, newest first", ["When", "What happened", "Contact"],
         newestFirst.map((item) => [
           timeElement(item.at),
-          el("span", { class: "app-preserve" }, summaryText(item)),
-          item.by || "",
+          [el("span", { class: "app-summary" }, summaryText(item)),
+           item.by ? el("span", { class: "govuk-body-s app-by" }, `By ${item.by}`) : null],
           item.contact_id ? contactLink(item.contact_id, references[item.contact_id] || "Open the contact") : "",
         ]))
       : el("p", { class: "govuk-body" }, "Nothing has been recorded about this child yet."),

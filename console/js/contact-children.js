@@ -57,13 +57,13 @@ function matchCard(contactId, child, position, submitting) {
       tag("To check", "yellow")),
     el("div", { class: "govuk-summary-card__content" },
       el("p", { class: "govuk-body" }, "As the referrer gave them:"),
-      summaryList([
+      el("div", { class: "govuk-!-margin-bottom-6" }, summaryList([
         ["Name", el("span", { class: "app-preserve" }, childName(given))],
         ["Date of birth", born(given) || "Not given"],
         ["NHS number", given.nhs_number || "Not given"],
         ["Local child id", given.local_child_id || "Not given"],
         ["Linked now to", lines(childLink(child), child.reference)],
-      ]),
+      ])),
       table(`Records ${childName(given) || "this child"} may be`,
         ["Record", "Date of birth", "NHS number", "Local child id", "What matched"],
         matches.map((match) => [

@@ -188,7 +188,7 @@ def test_a_childs_page_shows_their_contacts_and_chronology_each_event_opening_it
     assert received == [3, 4], texts  # the second contact's receipt is the newer
     assert "(domestic abuse)." in texts[3]
     decision = rows.filter(has_text="Threshold decision: Assessment (section 17).")
-    expect(decision).to_contain_text("priya.mash")
+    expect(decision).to_contain_text("By priya.mash")
     expect(decision.get_by_role("link")).to_have_text(first["reference"])
     expect(rows.filter(has_text="Consent given")).to_have_count(2)
     expect(rows.nth(3).get_by_role("link")).to_have_text(second["reference"])
