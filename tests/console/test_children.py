@@ -335,8 +335,20 @@ def test_possible_matches_rejected_with_a_reason_keep_the_childs_record(site, wa
     family, known, weak = possible_match(site)
     made = weak["children"][0]["id"]
 
-    page.goto(f"/console/contact?id={weak['id']}")
+    # The child on record shows the possible match to check, with the contact it is on.
+    page.goto(f"/console/child?id={known['id']}")
     sign_in(page)
+    matches = page.get_by_role("table", name="Possible matches to check")
+    expect(matches.locator("tbody tr")).to_have_count(1)
+    expect(matches).to_contain_text("This record")
+    expect(matches).to_contain_text("Name and date of birth")
+    expect(matches.get_by_role("link", name="Another record")).to_have_attribute(
+        "href", f"/console/child?id={made}")
+    axe(page, "child with a possible match to check")
+    snap(page, "child-possible-match")
+    matches.get_by_role("link", name="Open the contact").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(weak["reference"])
+
     card = page.locator(".govuk-summary-card").filter(has_text="Possible match:")
     card.get_by_role("group", name="Which record is this child?").get_by_label(
         re.compile("None of these")).check()
@@ -353,4 +365,40 @@ def test_possible_matches_rejected_with_a_reason_keep_the_childs_record(site, wa
     assert entry["id"] == made
     assert [m["status"] for m in entry["possible_matches"]] == ["rejected"]
     assert read(site, f"/children/{known['id']}")["possible_matches"] == []
+    page.goto(f"/console/child?id={known['id']}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Amelia {family}")
+    expect(page.get_by_role("table", name="Possible matches to check")).to_have_count(0)
     assert watched.dialogs == [] and watched.errors == []
+
+
+def test_a_merged_childs_page_sends_the_reader_to_the_record_it_was_merged_into(
+        site, watched, axe, snap):
+    page = watched.page
+    family = unique_name()
+    survivor = contact_about(site, {"given_name": "Freya", "family_name": family,
+                                    "nhs_number": new_nhs_number()}, hours_ago=20)["children"][0]
+    duplicate = contact_about(site, {"given_name": "Freya", "family_name": family,
+                                     "nhs_number": new_nhs_number(),
+                                     "date_of_birth": "2019-04-03"})["children"][0]
+    merged = site.call("POST", f"/children/{survivor['id']}/merge",
+                       json={"duplicate": duplicate["id"], "reason": REASON})
+    assert merged.status_code == 201, merged.text
+
+    page.goto(f"/console/child?id={duplicate['id']}")
+    sign_in(page)
+    expect(page.get_by_role("region", name="Important")).to_contain_text(
+        "The record you opened was merged into this one")
+    expect(page).to_have_url(re.compile(rf"/console/child\?id={survivor['id']}$"))
+    expect(page.locator(".govuk-summary-list")).to_contain_text(survivor["reference"])
+    expect(page.get_by_role("table", name="Contacts about this child, oldest first").get_by_role(
+        "link")).to_have_count(2)
+    merge = page.get_by_role("table", name="Chronology, newest first").locator("tbody tr").filter(
+        has_text="merged")
+    expect(merge).to_contain_text(f"Child {duplicate['reference']} into {survivor['reference']} merged")
+    expect(merge).to_contain_text(REASON)
+    axe(page, "merged child's page, on the record it is now")
+    snap(page, "child-merged")
+    # The API's 404s naming the record it is now (the child, its chronology) are handled.
+    not_found = re.compile(r"console: Failed to load resource: .* status of 404 ")
+    assert [error for error in watched.errors if not not_found.match(error)] == []
+    assert watched.dialogs == []
