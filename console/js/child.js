@@ -24,7 +24,7 @@ let page;
 const agencies = {};
 
 function childLink(id, text) {
-  return el("a", { class: "govuk-link app-preserve", href: `/console/child?id=${encodeURIComponent(id)}` }, text);
+  return el("a", { class: "govuk-link app-name", href: `/console/child?id=${encodeURIComponent(id)}` }, text);
 }
 
 function contactLink(id, text) {

@@ -4,6 +4,7 @@
 // back from a child's page shows the same results.
 
 import { Problem, get } from "./api.js";
+import { currentRole } from "./sign-in.js";
 import { startPage } from "./layout.js";
 import { childName, clear, date, el, tag, table } from "./dom.js";
 import { button, showProblem, submitting, textInput } from "./forms.js";
@@ -57,7 +58,7 @@ function query(data) {
 
 function rows(items) {
   return items.map((child) => [
-    el("a", { class: "govuk-link app-preserve", href: `/console/child?id=${encodeURIComponent(child.id)}` },
+    el("a", { class: "govuk-link app-name", href: `/console/child?id=${encodeURIComponent(child.id)}` },
       childName(child) || "Name not known"),
     child.date_of_birth ? date(child.date_of_birth)
       : child.expected_date_of_birth ? `Expected ${date(child.expected_date_of_birth)}` : "",
@@ -106,6 +107,14 @@ async function search(criteria) {
 
 async function main() {
   const page = await startPage("/console/children");
+  if (!["practitioner", "manager"].includes(currentRole())) {
+    // The API answers this role's searches 403: say so rather than offer a form that fails.
+    page.append(el("h1", { class: "govuk-heading-l" }, "Find a child"),
+      el("p", { class: "govuk-body" }, "Only practitioners and managers can search for children. " +
+        "You can read a child's page from a link to it."),
+      el("p", { class: "govuk-body" }, el("a", { class: "govuk-link", href: "/console/" }, "Back to the queue")));
+    return;
+  }
   const initial = Object.fromEntries(new URLSearchParams(window.location.search));
   const form = el("form", { novalidate: true, "aria-label": "Search for a child" },
     textInput({ id: "nhs-number", name: "nhs_number", label: "NHS number", width: 10,

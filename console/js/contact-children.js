@@ -21,7 +21,7 @@ function born(child) {
 }
 
 function childLink(child) {
-  return el("a", { class: "govuk-link app-preserve", href: `/console/child?id=${encodeURIComponent(child.id)}` },
+  return el("a", { class: "govuk-link app-name", href: `/console/child?id=${encodeURIComponent(child.id)}` },
     childName(child) || "Name not known");
 }
 

@@ -223,6 +223,10 @@ def test_an_auditor_reads_a_childs_page_but_is_not_offered_the_search(site, watc
     expect(menu.get_by_role("link", name="Find a child")).to_have_count(0)
     expect(page.get_by_role("link", name="Back to the queue")).to_be_visible()
     axe(page, "child read by an auditor")
+    page.goto("/console/children")
+    expect(page.get_by_text("Only practitioners and managers can search for children.")).to_be_visible()
+    expect(page.get_by_label("NHS number")).to_have_count(0)
+    axe(page, "find a child, as an auditor")
     assert watched.dialogs == [] and watched.errors == []
 
 
@@ -398,6 +402,18 @@ def test_a_merged_childs_page_sends_the_reader_to_the_record_it_was_merged_into(
     expect(merge).to_contain_text(REASON)
     axe(page, "merged child's page, on the record it is now")
     snap(page, "child-merged")
+
+    # Found by a search, marked as merged; its link leads to the record it is now.
+    page.get_by_role("main").get_by_role("link", name="Find a child").click()
+    page.get_by_label("NHS number").fill(duplicate["nhs_number"])
+    page.get_by_role("button", name="Search").click()
+    row = page.get_by_role("table", name="Children matching the search").locator("tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(f"{duplicate['reference']} Merged")
+    axe(page, "find a child: a merged record found")
+    row.get_by_role("link", name=f"Freya {family}").click()
+    expect(page).to_have_url(re.compile(rf"/console/child\?id={survivor['id']}$"))
+    expect(page.get_by_role("region", name="Important")).to_be_visible()
     # The API's 404s naming the record it is now (the child, its chronology) are handled.
     not_found = re.compile(r"console: Failed to load resource: .* status of 404 ")
     assert [error for error in watched.errors if not not_found.match(error)] == []
