@@ -29,6 +29,8 @@ FOLDERS = {
 PAGES = {
     "": ("Front-door queue", "queue.js"),
     "contact": ("Contact", "contact.js"),
+    "children": ("Find a child", "children.js"),
+    "child": ("Child", "child.js"),
 }
 SHELL = CONSOLE_DIR / "page.html"
 

@@ -21,6 +21,10 @@ class ChronologyItemSchema(Schema):
     summary = fields.String()
     by = fields.String(allow_none=True, metadata={"description": "Who recorded or did it (token sub)."})
     ref = fields.Nested(RefSchema)
+    contact_id = fields.UUID(allow_none=True, metadata={
+        "description": "The contact this event belongs to (GET /contacts/{id}): the contact "
+        "itself, its consent, decisions and feedback, its strategy meetings, and the decisions "
+        "linking its children; null for step-up/step-down requests and merges."})
 
 
 class ChronologySchema(Schema):

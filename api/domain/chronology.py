@@ -17,9 +17,10 @@ from .contacts import child_fields, get_contact, match_view
 from .services import current_service
 
 
-def _item(at, kind, summary, by, ref_type, ref_id):
+def _item(at, kind, summary, by, ref_type, ref_id, contact_id=None):
     return {"at": at, "kind": kind, "summary": summary, "by": by,
-            "ref": {"type": ref_type, "id": str(ref_id)}}
+            "ref": {"type": ref_type, "id": str(ref_id)},
+            "contact_id": str(contact_id) if contact_id is not None else None}
 
 
 def _contact_items(contact_ids):
@@ -31,23 +32,23 @@ def _contact_items(contact_ids):
         categories = ", ".join(c.concern_categories) or "no category"
         items.append(_item(c.received_at, "contact_received",
                            f"Contact {c.reference} received from {agencies.get(c.source_agency, c.source_agency)} "
-                           f"({categories}).", c.recorded_by_sub, "contact", c.id))
+                           f"({categories}).", c.recorded_by_sub, "contact", c.id, c.id))
     for r in session.scalars(select(ConsentRecord).where(ConsentRecord.contact_id.in_(contact_ids))):
         reason = f": {r.reason}" if r.reason else ""
         items.append(_item(r.recorded_at, "consent_recorded", f"Consent {r.status}{reason}",
-                           r.recorded_by_sub, "contact", r.contact_id))
+                           r.recorded_by_sub, "contact", r.contact_id, r.contact_id))
     for d in session.scalars(select(Decision).where(Decision.contact_id.in_(contact_ids))):
         superseding = " (supersedes an earlier decision)" if d.supersedes_id else ""
         items.append(_item(d.decided_at, "decision_recorded",
                            f"Threshold decision: {d.outcome}{superseding}.", d.decided_by_sub,
-                           "decision", d.id))
+                           "decision", d.id, d.contact_id))
         if d.approved_at is not None:
             items.append(_item(d.approved_at, "decision_approved",
                                f"Decision ({d.outcome}) approved by a manager.", d.approved_by_sub,
-                               "decision", d.id))
+                               "decision", d.id, d.contact_id))
     for f in session.scalars(select(Feedback).where(Feedback.contact_id.in_(contact_ids))):
         items.append(_item(f.given_at, "feedback_given", f"Feedback to the referrer by {f.method}.",
-                           f.recorded_by_sub, "feedback", f.id))
+                           f.recorded_by_sub, "feedback", f.id, f.contact_id))
     return items
 
 
@@ -56,18 +57,18 @@ def _meeting_items(meetings):
     for m in meetings:
         items.append(_item(m.convened_at, "strategy_meeting_convened",
                            f"Strategy meeting {m.reference} convened (chair {m.chair}).",
-                           m.recorded_by_sub, "strategy_meeting", m.id))
+                           m.recorded_by_sub, "strategy_meeting", m.id, m.contact_id))
         if m.held_at is not None:
             items.append(_item(m.held_at, "strategy_meeting_held",
                                f"Strategy meeting held: {m.outcome}.", m.outcome_recorded_by_sub,
-                               "strategy_meeting", m.id))
+                               "strategy_meeting", m.id, m.contact_id))
         if m.minutes_recorded_at is not None:
             items.append(_item(m.minutes_recorded_at, "strategy_meeting_minutes_recorded",
                                "Strategy meeting minutes recorded.", m.minutes_recorded_by_sub,
-                               "strategy_meeting", m.id))
+                               "strategy_meeting", m.id, m.contact_id))
         if m.icpc_recorded_at is not None:
             items.append(_item(m.icpc_recorded_at, "icpc_recorded", _icpc_summary(m),
-                               m.icpc_recorded_by_sub, "strategy_meeting", m.id))
+                               m.icpc_recorded_by_sub, "strategy_meeting", m.id, m.contact_id))
     return items
 
 
@@ -124,12 +125,12 @@ def _link_items(decisions):
             items.append(_item(d.decided_at, "possible_matches_rejected",
                                f"{entry}: possible matches rejected, still "
                                f"{references.get(d.from_child_id)}: {d.reason}",
-                               d.decided_by_sub, "contact", d.contact_id))
+                               d.decided_by_sub, "contact", d.contact_id, d.contact_id))
         else:
             items.append(_item(d.decided_at, "child_linked",
                                f"{entry} linked to {references.get(d.to_child_id)} (was "
                                f"{references.get(d.from_child_id)}): {d.reason}",
-                               d.decided_by_sub, "contact", d.contact_id))
+                               d.decided_by_sub, "contact", d.contact_id, d.contact_id))
     return items
 
 

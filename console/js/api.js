@@ -13,6 +13,7 @@ export class Problem extends Error {
     this.title = body?.title;
     this.detail = body?.detail || this.message;
     this.errors = body?.errors || {};
+    this.body = body || {};  // the whole problem: its other members (a merged child's merged_into)
   }
 }
 

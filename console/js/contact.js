@@ -5,8 +5,9 @@
 import { get, post, Problem } from "./api.js";
 import { currentRole } from "./sign-in.js";
 import { startPage } from "./layout.js";
+import { childrenSection } from "./contact-children.js";
 import {
-  CHANNELS, CONSENT, FEEDBACK_METHODS, OUTCOMES, childName, clear, date, dateTime, el, lines,
+  CHANNELS, CONSENT, FEEDBACK_METHODS, OUTCOMES, clear, dateTime, el, lines,
   summaryList, table, tag, timeElement, timeLeft, words, yesNo,
 } from "./dom.js";
 import {
@@ -39,20 +40,6 @@ function overview(contact) {
                                              referrer.email)],
       contact.recorded_by && ["Recorded by", contact.recorded_by],
     ]),
-  ];
-}
-
-function children(contact) {
-  return [
-    el("h2", { class: "govuk-heading-m" }, "Children"),
-    table("The children this contact is about", ["Name", "Date of birth", "Sex", "NHS number",
-                                                 "Local id", "Child reference"],
-      contact.children.map((child) => [
-        el("span", { class: "app-preserve" }, childName(child)),
-        child.date_of_birth ? date(child.date_of_birth)
-          : child.expected_date_of_birth ? `Expected ${date(child.expected_date_of_birth)}` : "",
-        words(child.sex), child.nhs_number, child.local_child_id, child.reference,
-      ])),
   ];
 }
 
@@ -207,7 +194,8 @@ async function show(message) {
   clear(page).append(
     el("a", { class: "govuk-back-link", href: "/console/" }, "Back to the queue"),
     ...(banner ? [banner] : []),
-    ...overview(contact), ...children(contact), ...concerns(contact),
+    ...overview(contact),
+    ...childrenSection(contact, { contactId, canWrite, submitting }), ...concerns(contact),
     ...consent(contact, canWrite), ...decisions(decided.items, canWrite),
     ...feedback(contact, canWrite));
   if (banner) activateBanner(banner);

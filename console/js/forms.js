@@ -163,6 +163,8 @@ function describe(node, id) {
 function markField(form, fieldId, messages) {
   const field = form.querySelector(`#${CSS.escape(fieldId)}`);
   if (!field) return false;
+  const dateInput = field.closest(".govuk-date-input");
+  if (dateInput) return markDate(form, dateInput, messages);
   const group = field.closest(".govuk-form-group");
   const errorId = `${fieldId}-error`;
   if (form.querySelector(`#${CSS.escape(errorId)}`)) return true;  // two keys, one field
@@ -187,6 +189,20 @@ function markField(form, fieldId, messages) {
     field.classList.add(field.tagName === "TEXTAREA" ? "govuk-textarea--error" : "govuk-input--error");
     describe(field, errorId);
   }
+  return true;
+}
+
+// A GOV.UK date input (its day, month and year in one fieldset): the message above the three
+// fields, each of them marked.
+function markDate(form, dateInput, messages) {
+  const errorId = `${dateInput.id}-error`;
+  if (form.querySelector(`#${CSS.escape(errorId)}`)) return true;
+  const fieldset = dateInput.closest("fieldset");
+  fieldset.closest(".govuk-form-group").classList.add("govuk-form-group--error");
+  dateInput.before(el("p", { class: "govuk-error-message", id: errorId },
+    el("span", { class: "govuk-visually-hidden" }, "Error: "), messages.join(" ")));
+  for (const input of dateInput.querySelectorAll("input")) input.classList.add("govuk-input--error");
+  describe(fieldset, errorId);
   return true;
 }
 

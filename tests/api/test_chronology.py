@@ -12,7 +12,7 @@ from tests.helpers import (
 )
 
 
-ITEM_KEYS = {"at", "kind", "summary", "by", "ref"}
+ITEM_KEYS = {"at", "kind", "summary", "by", "ref", "contact_id"}
 
 
 def hold(client, meeting_id, held_at, **extra):
@@ -93,6 +93,7 @@ def test_a_contacts_history_lists_every_event_about_it_in_the_order_it_happened(
         ("2026-11-20T12:30:00Z", "strategy_meeting_minutes_recorded", "sam", "strategy_meeting",
          meeting["id"]),
     ]
+    assert {item["contact_id"] for item in items} == {contact_id}
     summaries = {item["kind"]: item["summary"] for item in items}
     assert contact["reference"] in summaries["contact_received"]
     assert "overridden" in items[2]["summary"]
@@ -217,6 +218,9 @@ def test_a_childs_chronology_spans_its_contacts_meetings_and_transitions(staff, 
         ("transition_requested", refused["id"]),
         ("transition_refused", refused["id"]),
     ]
+    # Each event names the contact it belongs to (a link to it); transitions belong to none.
+    assert [item["contact_id"] for item in items] == [
+        first["id"]] * 6 + [None] * 2 + [second["id"]] * 3 + [None] * 4
     by = [item["by"] for item in items]
     assert by == ["wmp-case-system", "wmp-case-system", "priya", "priya", "mark", "sam", "sam", "emma",
                   "priya", "priya", "priya", "erin", "erin", "erin", "sara"]
