@@ -7,7 +7,7 @@ import { Problem, get } from "./api.js";
 import { currentRole } from "./sign-in.js";
 import { startPage } from "./layout.js";
 import { childName, clear, date, el, tag, table } from "./dom.js";
-import { button, showProblem, submitting, textInput } from "./forms.js";
+import { button, dateInput, dateOf, showProblem, submitting, textInput } from "./forms.js";
 
 const CRITERIA = ["nhs_number", "local_child_id", "family_name", "given_name", "date_of_birth"];
 const FIELDS = {
@@ -18,40 +18,9 @@ const PAGE_SIZE = 50;
 
 let results;
 
-// GOV.UK date input: day, month and year in one fieldset, read as YYYY-MM-DD (the API judges it).
-export function dateInput({ id, legend, hint, value }) {
-  const [year, month, day] = value ? value.split("-") : [];
-  const part = (name, label, width, initial) => {
-    const input = el("input", {
-      class: `govuk-input govuk-date-input__input govuk-input--width-${width}`,
-      id: `${id}-${name}`, name: `${id}-${name}`, type: "text", inputmode: "numeric",
-    });
-    if (initial) input.value = initial;
-    return el("div", { class: "govuk-date-input__item" },
-      el("div", { class: "govuk-form-group" },
-        el("label", { class: "govuk-label govuk-date-input__label", for: `${id}-${name}` }, label),
-        input));
-  };
-  return el("div", { class: "govuk-form-group" },
-    el("fieldset", { class: "govuk-fieldset", role: "group",
-                     "aria-describedby": hint ? `${id}-hint` : null },
-      el("legend", { class: "govuk-fieldset__legend" }, legend),
-      hint ? el("div", { class: "govuk-hint", id: `${id}-hint` }, hint) : null,
-      el("div", { class: "govuk-date-input", id },
-        part("day", "Day", 2, day), part("month", "Month", 2, month), part("year", "Year", 4, year))));
-}
-
-// The three parts as the API's date: blank if all are blank, else as typed (a 422 if not a date).
-export function dateValue(data, id) {
-  const parts = ["year", "month", "day"].map((name) => data[`${id}-${name}`] || "");
-  for (const name of ["year", "month", "day"]) delete data[`${id}-${name}`];
-  if (parts.every((part) => part === "")) return undefined;
-  const [year, month, day] = parts;
-  return `${year}-${month.padStart(2, "0")}-${day.padStart(2, "0")}`;
-}
-
 function query(data) {
-  const dateOfBirth = dateValue(data, "date-of-birth");
+  const dateOfBirth = dateOf(data, "date-of-birth");
+  for (const part of ["day", "month", "year"]) delete data[`date-of-birth-${part}`];
   return Object.fromEntries(Object.entries({ ...data, date_of_birth: dateOfBirth })
     .filter(([name, value]) => CRITERIA.includes(name) && value !== undefined && value !== ""));
 }

@@ -170,7 +170,7 @@ function feedback(contact, canWrite) {
       button("Record feedback", { class: "govuk-button govuk-button--secondary" }));
     submitting(form, (data) => post(`/contacts/${contactId}/feedback`, {
       method: data.method, summary: data.summary, given_at: instantOf(data, "given_at"),
-    }), { given_at: "feedback-given-at", method: "feedback-method", summary: "feedback-summary" },
+    }), { given_at: "feedback-given-at-day", method: "feedback-method", summary: "feedback-summary" },
     () => "Feedback recorded.");
     section.push(form);
   }

@@ -48,27 +48,28 @@ export function radios({ id, name, legend, hint, items, small = false }) {
                   "data-module": "govuk-radios" }, options)));
 }
 
-// GOV.UK Frontend's date input (day, month, year in a fieldset; its first field's id is `id`, so an
-// error summary's link lands on it), and with `time` a 24-hour time field beside it. The values
-// come back through values() as `<name>-day`, `-month`, `-year` (and `-time`): dateOf() and
-// instantOf() put them together for the API, which judges them.
-export function dateInput({ id, name, legend, hint, time = false, value }) {
-  const parts = value ? londonParts(value) : {};
+// GOV.UK Frontend's date input, as its own template builds it: day, month and year in a fieldset,
+// the group's id `id` and its fields `<id>-day`, `-month`, `-year` (an error summary's link lands
+// on the day), and with `time` a 24-hour time field beside them. `value`: a date (YYYY-MM-DD) or an
+// instant, shown in London time. The values come back through values() as `<name>-day`, `-month`,
+// `-year` (and `-time`): dateOf() and instantOf() put them together for the API, which judges them.
+export function dateInput({ id, name = id, legend, hint, time = false, value }) {
+  const parts = !value ? {} : /^\d{4}-\d{2}-\d{2}$/.test(value)
+    ? Object.fromEntries(["year", "month", "day"].map((part, index) => [part, value.split("-")[index]]))
+    : londonParts(value);
   const item = (part, label, width, extra = {}) => el("div", { class: "govuk-date-input__item" },
     el("div", { class: "govuk-form-group" },
-      el("label", { class: "govuk-label govuk-date-input__label", for: part === "day" ? id : `${id}-${part}` },
-        label),
+      el("label", { class: "govuk-label govuk-date-input__label", for: `${id}-${part}` }, label),
       fieldWithValue(el("input", {
         class: `govuk-input govuk-date-input__input govuk-input--width-${width}`,
-        id: part === "day" ? id : `${id}-${part}`, name: `${name}-${part}`, type: "text",
-        inputmode: "numeric", ...extra,
+        id: `${id}-${part}`, name: `${name}-${part}`, type: "text", inputmode: "numeric", ...extra,
       }), parts[part])));
   return el("div", { class: "govuk-form-group" },
-    el("fieldset", { class: "govuk-fieldset", role: "group", id: `${id}-fieldset`,
+    el("fieldset", { class: "govuk-fieldset", role: "group",
                      "aria-describedby": hint ? `${id}-hint` : null },
       el("legend", { class: "govuk-fieldset__legend govuk-fieldset__legend--s" }, legend),
       hintFor(id, hint),
-      el("div", { class: "govuk-date-input", "data-date-input": id },
+      el("div", { class: "govuk-date-input", id },
         item("day", "Day", 2), item("month", "Month", 2), item("year", "Year", 4),
         time ? item("time", "Time (24-hour)", 4, { inputmode: null, spellcheck: "false" }) : null)));
 }
@@ -171,19 +172,10 @@ function markField(form, fieldId, messages) {
   const message = el("p", { class: "govuk-error-message", id: errorId },
     el("span", { class: "govuk-visually-hidden" }, "Error: "), messages.join(" "));
   group.classList.add("govuk-form-group--error");
-  const dateInputs = field.closest(".govuk-date-input");
   if (field.type === "radio") {
     const fieldset = field.closest("fieldset");
     fieldset.querySelector(".govuk-radios").before(message);
     describe(fieldset, errorId);
-  } else if (dateInputs) {
-    // The message above the date's fields, every one of them marked, the fieldset described by it.
-    const outer = dateInputs.closest("fieldset").closest(".govuk-form-group");
-    outer.classList.add("govuk-form-group--error");
-    group.classList.remove("govuk-form-group--error");
-    dateInputs.before(message);
-    for (const input of dateInputs.querySelectorAll("input")) input.classList.add("govuk-input--error");
-    describe(dateInputs.closest("fieldset"), errorId);
   } else {
     field.before(message);
     field.classList.add(field.tagName === "TEXTAREA" ? "govuk-textarea--error" : "govuk-input--error");

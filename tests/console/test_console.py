@@ -244,9 +244,9 @@ def test_feedback_is_recorded_with_a_govuk_date_input_in_london_time(site, watch
     message = page.locator("#feedback-given-at-error")
     expect(message).to_be_visible()
     expect(page.locator(".govuk-error-summary").get_by_role("link")).to_have_attribute(
-        "href", "#feedback-given-at")
+        "href", "#feedback-given-at-day")
     expect(when).to_have_attribute("aria-describedby", re.compile(r"feedback-given-at-error"))
-    assert page.locator("[data-date-input='feedback-given-at'] .govuk-input--error").count() == 4
+    assert page.locator("#feedback-given-at .govuk-input--error").count() == 4
     axe(page, "feedback with a date that does not exist")
     snap(page, "feedback-422")
 
