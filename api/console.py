@@ -29,6 +29,8 @@ FOLDERS = {
 PAGES = {
     "": ("Front-door queue", "queue.js"),
     "contact": ("Contact", "contact.js"),
+    "sign-off": ("Decisions awaiting sign-off", "sign-off.js"),
+    "transitions": ("Step-up and step-down requests", "transitions.js"),
 }
 SHELL = CONSOLE_DIR / "page.html"
 

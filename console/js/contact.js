@@ -4,6 +4,8 @@
 
 import { get, post, Problem } from "./api.js";
 import { currentRole } from "./sign-in.js";
+import { signOffForm } from "./contact-sign-off.js";
+import { transitionsSection } from "./contact-transitions.js";
 import { startPage } from "./layout.js";
 import {
   CHANNELS, CONSENT, FEEDBACK_METHODS, OUTCOMES, childName, clear, date, dateTime, el, lines,
@@ -133,6 +135,7 @@ function decisions(items, canWrite) {
   section.push(items.length
     ? el("div", {}, items.map((decision) => decisionCard(decision, byId)))
     : el("p", { class: "govuk-body" }, "No decision has been recorded yet."));
+  if (current && !current.approval && currentRole() === "manager") section.push(signOffForm(current, show));
   if (canWrite) section.push(decisionForm(current));
   return section;
 }
@@ -214,7 +217,7 @@ async function show(message) {
     ...(banner ? [banner] : []),
     ...overview(contact), ...children(contact), ...concerns(contact),
     ...consent(contact, canWrite), ...decisions(decided.items, canWrite),
-    ...feedback(contact, canWrite));
+    ...feedback(contact, canWrite), ...transitionsSection(contact, canWrite, show));
   if (banner) activateBanner(banner);
 }
 

@@ -13,6 +13,8 @@ const STAFF = ["practitioner", "manager"];
 const CASE_READERS = [...STAFF, "auditor"];
 export const NAVIGATION = [
   ["/console/", "Front-door queue", CASE_READERS],
+  ["/console/sign-off", "Decisions awaiting sign-off", ["manager"]],
+  ["/console/transitions", "Step-up and step-down requests", STAFF],
 ];
 
 function navigation(current) {
