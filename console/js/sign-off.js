@@ -63,8 +63,9 @@ function filtersForm() {
                             "aria-label": "Filter the decisions awaiting sign-off" },
     el("div", { class: "govuk-form-group" },
       el("label", { class: "govuk-label", for: "service" }, "Decided by staff of"), select),
-    textInput({ id: "decided-from", name: "from", label: "Decided on or after", type: "date" }),
-    textInput({ id: "decided-to", name: "to", label: "Decided before", type: "date" }),
+    textInput({ id: "decided-from", name: "from", label: "Decided on or after", type: "date",
+                width: 10 }),
+    textInput({ id: "decided-to", name: "to", label: "Decided before", type: "date", width: 10 }),
     el("button", { type: "submit", class: "govuk-button govuk-button--secondary",
                    "data-module": "govuk-button" }, "Apply filters"));
   form.addEventListener("submit", (event) => {

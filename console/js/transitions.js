@@ -62,7 +62,7 @@ function plan(transition) {
 function responseForm(transition) {
   const id = (name) => `response-${transition.id}-${name}`;
   const form = el("form", { novalidate: true, "aria-labelledby": id("heading") },
-    el("h3", { class: "govuk-heading-s", id: id("heading") },
+    el("h3", { class: "govuk-heading-s govuk-!-margin-top-6", id: id("heading") },
       `Respond to ${transition.reference}`),
     radios({ id: id("decision"), name: "decision", legend: "Your response", items: RESPONSES,
              small: true }),
@@ -82,7 +82,7 @@ function openCard(transition, canAnswer) {
     el("div", { class: "govuk-summary-card__title-wrapper" },
       el("h3", { class: "govuk-summary-card__title" },
         `${transition.reference}: ${WORDS[transition.direction] || words(transition.direction)}`),
-      due.overdue ? tag("Overdue", "red") : tag("Awaiting a response", "yellow")),
+      due.overdue ? tag("Overdue", "red") : tag("Open", "blue")),
     el("div", { class: "govuk-summary-card__content" },
       summaryList([
         ["Child", childOf(transition)],
@@ -121,7 +121,8 @@ async function show(message) {
   ]);
   const answered = recent.items.filter((transition) => transition.status !== "requested");
   await readChildren([...open.items, ...answered]);
-  const waiting = [...open.items].sort((a, b) => a.response_due_at.localeCompare(b.response_due_at));
+  const waiting = [...open.items].sort((a, b) => a.response_due_at.localeCompare(b.response_due_at)
+    || a.requested_at.localeCompare(b.requested_at));
   const canAnswer = (transition) => currentRole() === "manager" && service === transition.to_service;
   const banner = message ? successBanner(message) : null;
   clear(page).append(

@@ -180,11 +180,15 @@ def test_a_step_up_requested_on_a_contact_is_refused_with_reasons_and_another_ac
     expect(page.get_by_text(re.compile("into social care"))).to_be_visible()
     ruby = page.locator(".govuk-summary-card").filter(has_text="Ruby Hughes")
     theo = page.locator(".govuk-summary-card").filter(has_text="Theo Hughes")
-    expect(ruby).to_contain_text("Awaiting a response")
+    expect(ruby).to_contain_text("Open")
     expect(ruby).to_contain_text(STEP_UP_WHY)
     expect(ruby).to_contain_text("by eli.earlyhelp")
     expect(ruby).to_contain_text(re.compile(r"\d+ days?( \d+ hours?)? left"))
     expect(theo).to_be_visible()
+    # Both are due the same day: the one requested first comes first.
+    cards = page.locator(".govuk-summary-card").filter(
+        has_text=re.compile("Ruby Hughes|Theo Hughes")).all_inner_texts()
+    assert ["Ruby" in card for card in cards] == [True, False]
     axe(page, "transitions awaiting a response")
     snap(page, "transitions-inbox")
 
