@@ -168,9 +168,10 @@ def test_a_step_up_requested_on_a_contact_is_refused_with_reasons_and_another_ac
     axe(page, "contact, step-up requested")
     snap(page, "contact-step-up-requested")
     child_of_refused = refused["children"][0]["id"]
+    # Another, requested ten days ago (as recorded late): its response is overdue.
     other = site.call("POST", "/transitions", name="eli.earlyhelp", json={
         "child_id": accepted["children"][0]["id"], "direction": "step_up",
-        "rationale": STEP_UP_WHY})
+        "rationale": STEP_UP_WHY, "requested_at": iso(datetime.now(UTC) - timedelta(days=10))})
     assert other.status_code == 201, other.text
 
     page.get_by_role("button", name="Sign out").click()
@@ -184,11 +185,13 @@ def test_a_step_up_requested_on_a_contact_is_refused_with_reasons_and_another_ac
     expect(ruby).to_contain_text(STEP_UP_WHY)
     expect(ruby).to_contain_text("by eli.earlyhelp")
     expect(ruby).to_contain_text(re.compile(r"\d+ days?( \d+ hours?)? left"))
-    expect(theo).to_be_visible()
-    # Both are due the same day: the one requested first comes first.
+    expect(theo).to_contain_text("Overdue")
+    expect(theo.locator(".govuk-tag--red")).to_have_count(2)  # the card's, and "Overdue by ..."
+    expect(theo).to_contain_text(re.compile(r"Overdue by \d+ days?"))
+    # The soonest due first: the overdue one above the one requested today.
     cards = page.locator(".govuk-summary-card").filter(
         has_text=re.compile("Ruby Hughes|Theo Hughes")).all_inner_texts()
-    assert ["Ruby" in card for card in cards] == [True, False]
+    assert ["Theo" in card for card in cards] == [True, False]
     axe(page, "transitions awaiting a response")
     snap(page, "transitions-inbox")
 
