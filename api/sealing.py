@@ -227,11 +227,15 @@ class Sealer(threading.Thread):
 
 def init_app(app):
     """Start the sealer thread when ACCESS_SEAL_SECONDS > 0 (TestConfig: 0), except in `flask`
-    commands (each process serving requests runs one; `flask audit seal` seals on demand)."""
+    commands (each process serving requests runs one; `flask audit seal` seals on demand). A
+    `flask` command is known by the ScriptInfo its group puts in the click context: the app built
+    inside another click program (mutmut running the tests, say) still seals."""
     import click
+    from flask.cli import ScriptInfo
 
     interval = app.config.get("ACCESS_SEAL_SECONDS", 0)
-    if interval <= 0 or click.get_current_context(silent=True) is not None:
+    context = click.get_current_context(silent=True)
+    if interval <= 0 or (context is not None and context.find_object(ScriptInfo) is not None):
         return None
     sealer = Sealer(app, interval)
     sealer.start()

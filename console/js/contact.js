@@ -12,7 +12,8 @@ import {
   summaryList, table, tag, timeElement, timeLeft, words, yesNo,
 } from "./dom.js";
 import {
-  activateBanner, button, radios, submitting as submittingForm, successBanner, textInput, textarea,
+  activateBanner, button, dateInput, instantOf, radios, submitting as submittingForm, successBanner,
+  textInput, textarea,
 } from "./forms.js";
 
 const contactId = new URLSearchParams(window.location.search).get("id");
@@ -166,12 +167,6 @@ function decisionForm(current) {
   return form;
 }
 
-function localNow() {
-  const now = new Date();
-  now.setSeconds(0, 0);
-  return new Date(now.getTime() - now.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
-}
-
 function feedback(contact, canWrite) {
   const given = contact.feedback || [];
   const section = [el("h2", { class: "govuk-heading-m" }, "Feedback to the referrer")];
@@ -183,14 +178,14 @@ function feedback(contact, canWrite) {
   if (canWrite) {
     const form = el("form", { novalidate: true, "aria-labelledby": "feedback-form-heading" },
       el("h3", { class: "govuk-heading-s", id: "feedback-form-heading" }, "Record feedback given"),
-      textInput({ id: "feedback-given-at", name: "given_at", label: "When it was given",
-                  type: "datetime-local", value: localNow(), hint: "Your local time." }),
+      dateInput({ id: "feedback-given-at", name: "given_at", legend: "When it was given", time: true,
+                  value: new Date().toISOString(), hint: "UK time, for example 27 3 2026 and 14:30." }),
       radios({ id: "feedback-method", name: "method", legend: "How it was given",
                items: FEEDBACK_METHODS, small: true }),
       textarea({ id: "feedback-summary", name: "summary", label: "What the referrer was told", rows: 3 }),
       button("Record feedback", { class: "govuk-button govuk-button--secondary" }));
     submitting(form, (data) => post(`/contacts/${contactId}/feedback`, {
-      ...data, given_at: data.given_at ? new Date(data.given_at).toISOString() : undefined,
+      method: data.method, summary: data.summary, given_at: instantOf(data, "given_at"),
     }), { given_at: "feedback-given-at", method: "feedback-method", summary: "feedback-summary" },
     () => "Feedback recorded.");
     section.push(form);

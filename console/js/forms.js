@@ -48,6 +48,86 @@ export function radios({ id, name, legend, hint, items, small = false }) {
                   "data-module": "govuk-radios" }, options)));
 }
 
+// GOV.UK Frontend's date input (day, month, year in a fieldset; its first field's id is `id`, so an
+// error summary's link lands on it), and with `time` a 24-hour time field beside it. The values
+// come back through values() as `<name>-day`, `-month`, `-year` (and `-time`): dateOf() and
+// instantOf() put them together for the API, which judges them.
+export function dateInput({ id, name, legend, hint, time = false, value }) {
+  const parts = value ? londonParts(value) : {};
+  const item = (part, label, width, extra = {}) => el("div", { class: "govuk-date-input__item" },
+    el("div", { class: "govuk-form-group" },
+      el("label", { class: "govuk-label govuk-date-input__label", for: part === "day" ? id : `${id}-${part}` },
+        label),
+      fieldWithValue(el("input", {
+        class: `govuk-input govuk-date-input__input govuk-input--width-${width}`,
+        id: part === "day" ? id : `${id}-${part}`, name: `${name}-${part}`, type: "text",
+        inputmode: "numeric", ...extra,
+      }), parts[part])));
+  return el("div", { class: "govuk-form-group" },
+    el("fieldset", { class: "govuk-fieldset", role: "group", id: `${id}-fieldset`,
+                     "aria-describedby": hint ? `${id}-hint` : null },
+      el("legend", { class: "govuk-fieldset__legend govuk-fieldset__legend--s" }, legend),
+      hintFor(id, hint),
+      el("div", { class: "govuk-date-input", "data-date-input": id },
+        item("day", "Day", 2), item("month", "Month", 2), item("year", "Year", 4),
+        time ? item("time", "Time (24-hour)", 4, { inputmode: null, spellcheck: "false" }) : null)));
+}
+
+function fieldWithValue(input, value) {
+  if (value !== undefined) input.value = value;
+  return input;
+}
+
+const pad = (number) => String(number).padStart(2, "0");
+
+// The London calendar date and time of an instant, as a date input shows them.
+function londonParts(instant) {
+  const named = {};
+  for (const { type, value } of new Intl.DateTimeFormat("en-GB", {
+    timeZone: "Europe/London", day: "numeric", month: "numeric", year: "numeric",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  }).formatToParts(new Date(instant))) named[type] = value;
+  return { day: named.day, month: named.month, year: named.year, time: `${named.hour}:${named.minute}` };
+}
+
+// "YYYY-MM-DD" from a date input's values, or the parts as typed when they are not a date (the API
+// then says what is wrong), or undefined when all are blank.
+export function dateOf(data, name) {
+  const [day, month, year] = ["day", "month", "year"].map((part) => data[`${name}-${part}`] || "");
+  if (!day && !month && !year) return undefined;
+  if (/^\d{1,2}$/.test(day) && /^\d{1,2}$/.test(month) && /^\d{4}$/.test(year)) {
+    return `${year}-${pad(month)}-${pad(day)}`;
+  }
+  return `${year}-${month}-${day}`;
+}
+
+// An ISO 8601 instant with London's offset on that date (GMT or BST) from a date input with a
+// time, e.g. 2026-07-01T14:30:00+01:00; what was typed, as it was, when it is not a date and time.
+export function instantOf(data, name) {
+  const day = dateOf(data, name);
+  const time = (data[`${name}-time`] || "").replace(".", ":");
+  if (day === undefined && !time) return undefined;
+  const match = /^(\d{1,2}):(\d{2})$/.exec(time);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day || "") || !match) return `${day || ""}T${time}`;
+  const local = `${day}T${pad(match[1])}:${match[2]}:00`;
+  const offset = londonOffsetMinutes(local);
+  const sign = offset < 0 ? "-" : "+";
+  return `${local}${sign}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
+}
+
+// London's offset from UTC, in minutes, at a London wall-clock time.
+function londonOffsetMinutes(local) {
+  const asUtc = new Date(`${local}Z`).getTime();
+  const offsetAt = (instant) => {
+    const p = londonParts(instant);
+    const wall = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day),
+                          ...p.time.split(":").map(Number));
+    return Math.round((wall - instant) / 60000);
+  };
+  const first = offsetAt(asUtc);
+  return offsetAt(asUtc - first * 60000);
+}
+
 export function button(text, attributes = {}) {
   return el("button", { type: "submit", class: "govuk-button", "data-module": "govuk-button",
                         ...attributes }, text);
@@ -89,10 +169,19 @@ function markField(form, fieldId, messages) {
   const message = el("p", { class: "govuk-error-message", id: errorId },
     el("span", { class: "govuk-visually-hidden" }, "Error: "), messages.join(" "));
   group.classList.add("govuk-form-group--error");
+  const dateInputs = field.closest(".govuk-date-input");
   if (field.type === "radio") {
     const fieldset = field.closest("fieldset");
     fieldset.querySelector(".govuk-radios").before(message);
     describe(fieldset, errorId);
+  } else if (dateInputs) {
+    // The message above the date's fields, every one of them marked, the fieldset described by it.
+    const outer = dateInputs.closest("fieldset").closest(".govuk-form-group");
+    outer.classList.add("govuk-form-group--error");
+    group.classList.remove("govuk-form-group--error");
+    dateInputs.before(message);
+    for (const input of dateInputs.querySelectorAll("input")) input.classList.add("govuk-input--error");
+    describe(dateInputs.closest("fieldset"), errorId);
   } else {
     field.before(message);
     field.classList.add(field.tagName === "TEXTAREA" ? "govuk-textarea--error" : "govuk-input--error");

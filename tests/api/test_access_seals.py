@@ -230,3 +230,20 @@ def test_the_sealer_seals_on_its_own_with_no_request_coming(fresh_database_url):
         sealer.join(5)
         app.extensions["db"].engine.dispose()
 
+
+
+def test_a_flask_command_starts_no_sealer_and_another_click_program_does(app):
+    import click
+    from flask.cli import ScriptInfo
+
+    app.config["ACCESS_SEAL_SECONDS"] = 60
+    with click.Context(click.Command("flask"), obj=ScriptInfo()):
+        assert sealing.init_app(app) is None
+    with click.Context(click.Command("another-program")):
+        sealer = sealing.init_app(app)
+    try:
+        assert sealer is not None and sealer.is_alive()
+    finally:
+        sealer.stop()
+        sealer.join(5)
+        app.extensions.pop("access_sealer", None)

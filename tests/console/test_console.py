@@ -4,6 +4,8 @@ contact whose details hold markup, and a sign-in that ends while a rationale is 
 Each page and state walked is checked with axe (WCAG 2.2 AA) and screenshotted at two widths."""
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -220,3 +222,73 @@ def test_a_sign_in_that_ends_mid_form_asks_again_and_keeps_the_rationale(site, w
     decisions = site.call("GET", f"/contacts/{contact['id']}/decisions").json()["items"]
     assert [(d["outcome"], d["rationale"]) for d in decisions] == [("early_help", RATIONALE)]
     assert watched.dialogs == []
+
+
+def test_feedback_is_recorded_with_a_govuk_date_input_in_london_time(site, watched, axe, snap):
+    page = watched.page
+    contact = post_contact(site, hours_ago=24 * 3, given="Ruby")
+    page.goto(f"/console/contact?id={contact['id']}")
+    sign_in(page)
+    form = page.get_by_role("form", name="Record feedback given")
+    when = form.get_by_role("group", name="When it was given")
+    expect(when.get_by_label("Day")).not_to_have_value("")  # today, now, as a starting point
+
+    # Not a date: the server's message beside the date, every part of it marked.
+    when.get_by_label("Day").fill("31")
+    when.get_by_label("Month").fill("2")
+    when.get_by_label("Year").fill("2026")
+    when.get_by_label("Time (24-hour)").fill("10:00")
+    form.get_by_label("Phone").check()
+    form.get_by_label("What the referrer was told").fill("Told the officer an assessment will start.")
+    form.get_by_role("button", name="Record feedback").click()
+    message = page.locator("#feedback-given-at-error")
+    expect(message).to_be_visible()
+    expect(page.locator(".govuk-error-summary").get_by_role("link")).to_have_attribute(
+        "href", "#feedback-given-at")
+    expect(when).to_have_attribute("aria-describedby", re.compile(r"feedback-given-at-error"))
+    assert page.locator("[data-date-input='feedback-given-at'] .govuk-input--error").count() == 4
+    axe(page, "feedback with a date that does not exist")
+    snap(page, "feedback-422")
+
+    # Yesterday at 09:05, London time.
+    yesterday = page.evaluate("""() => {
+        const parts = new Intl.DateTimeFormat("en-GB", {timeZone: "Europe/London", day: "numeric",
+            month: "numeric", year: "numeric"}).formatToParts(new Date(Date.now() - 86400000));
+        return Object.fromEntries(parts.map((p) => [p.type, p.value]));
+    }""")
+    when.get_by_label("Day").fill(yesterday["day"])
+    when.get_by_label("Month").fill(yesterday["month"])
+    when.get_by_label("Year").fill(yesterday["year"])
+    when.get_by_label("Time (24-hour)").fill("09:05")
+    form.get_by_role("button", name="Record feedback").click()
+    expect(page.get_by_role("alert")).to_contain_text("Feedback recorded.")
+    feedback = site.call("GET", f"/contacts/{contact['id']}").json()["feedback"]
+    assert len(feedback) == 1
+    given = datetime.fromisoformat(feedback[0]["given_at"].replace("Z", "+00:00"))
+    london = given.astimezone(ZoneInfo("Europe/London"))
+    assert (london.day, london.month, london.year, london.hour, london.minute) == (
+        int(yesterday["day"]), int(yesterday["month"]), int(yesterday["year"]), 9, 5)
+    expect(page.get_by_role("table", name=re.compile("Feedback given"))).to_contain_text(
+        "Told the officer an assessment will start.")
+    axe(page, "feedback recorded")
+    assert watched.dialogs == [] and watched.errors == []
+
+
+@pytest.mark.parametrize("typed, sent", [
+    ({"day": "1", "month": "7", "year": "2026", "time": "14:30"}, "2026-07-01T14:30:00+01:00"),
+    ({"day": "15", "month": "1", "year": "2026", "time": "9.05"}, "2026-01-15T09:05:00+00:00"),
+    ({"day": "25", "month": "10", "year": "2026", "time": "00:30"}, "2026-10-25T00:30:00+01:00"),
+    ({"day": "25", "month": "10", "year": "2026", "time": "03:00"}, "2026-10-25T03:00:00+00:00"),
+    ({"day": "31", "month": "2", "year": "2026", "time": "10:00"}, "2026-02-31T10:00:00+00:00"),  # the API refuses it
+    ({"day": "", "month": "", "year": "", "time": ""}, None),
+])
+def test_a_date_input_is_sent_with_londons_offset_on_that_date(site, watched, typed, sent):
+    page = watched.page
+    page.goto("/console/")
+    data = {f"given_at-{part}": value for part, value in typed.items() if value}
+    got = page.evaluate("""async (data) => {
+        const forms = await import("/console/js/forms.js");
+        return forms.instantOf(data, "given_at") ?? null;
+    }""", data)
+    assert got == sent
+    assert watched.errors == []
