@@ -5,7 +5,7 @@
 import { get, Problem } from "./api.js";
 import { startPage } from "./layout.js";
 import { OUTCOMES, SERVICES, clear, dateTime, el, timeElement, waited, words } from "./dom.js";
-import { clearErrors, showProblem, textInput } from "./forms.js";
+import { clearErrors, dateInput, dateOf, showProblem, values } from "./forms.js";
 
 const PAGE_SIZE = 50;
 const HREF = "/console/sign-off";
@@ -63,19 +63,15 @@ function filtersForm() {
                             "aria-label": "Filter the decisions awaiting sign-off" },
     el("div", { class: "govuk-form-group" },
       el("label", { class: "govuk-label", for: "service" }, "Decided by staff of"), select),
-    textInput({ id: "decided-from", name: "from", label: "Decided on or after", type: "date",
-                width: 10 }),
-    textInput({ id: "decided-to", name: "to", label: "Decided before", type: "date", width: 10 }),
+    dateInput({ id: "decided-from", name: "from", legend: "Decided on or after",
+                hint: "For example, 27 3 2026." }),
+    dateInput({ id: "decided-to", name: "to", legend: "Decided before" }),
     el("button", { type: "submit", class: "govuk-button govuk-button--secondary",
                    "data-module": "govuk-button" }, "Apply filters"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const data = new FormData(form);
-    state.filters = {
-      service: data.get("service") || undefined,
-      from: data.get("from") || undefined,
-      to: data.get("to") || undefined,
-    };
+    const data = values(form);
+    state.filters = { service: data.service, from: dateOf(data, "from"), to: dateOf(data, "to") };
     load();
   });
   return form;
