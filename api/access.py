@@ -70,6 +70,13 @@ def children_read(entity_type, entity_id, child_ids):
     g.children_read = (entity_type, str(entity_id), sorted({str(child) for child in child_ids}))
 
 
+def records_shown(ids):
+    """Hand this request's access event the records (of the kind the route declares) a list
+    showed, when its items are not those records themselves: GET /decisions lists decisions, and
+    what it read is their contacts."""
+    g.records_shown = sorted({str(record_id) for record_id in ids})
+
+
 def _children_handed_over(entity_type, entity_id):
     """The children the route found for this very record, or None (a refused read, for one)."""
     handed = g.get("children_read")
@@ -119,7 +126,11 @@ def record_access(response):
     caller = current_caller()
     entity_id = _entity_id()
     # The items of a list of case records were read too (not those of the access log itself).
-    record_ids = None if entity_id or entity_type not in CHILDREN_OF else _items_shown(response)
+    record_ids = None
+    if not entity_id and entity_type in CHILDREN_OF and response.status_code == 200:
+        record_ids = g.get("records_shown")
+        if record_ids is None:
+            record_ids = _items_shown(response)
     event = dict(
         at=now(),
         **claimed_actor(caller),

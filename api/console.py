@@ -31,6 +31,8 @@ PAGES = {
     "contact": ("Contact", "contact.js"),
     "children": ("Find a child", "children.js"),
     "child": ("Child", "child.js"),
+    "sign-off": ("Decisions awaiting sign-off", "sign-off.js"),
+    "transitions": ("Step-up and step-down requests", "transitions.js"),
 }
 SHELL = CONSOLE_DIR / "page.html"
 

@@ -35,7 +35,8 @@ class AccessEventSchema(Schema):
     entity_id = fields.String(allow_none=True, metadata={
         "description": "The record named in the path; null for a list."})
     record_ids = fields.List(fields.String(), allow_none=True, metadata={
-        "description": "For a list: the ids of the records it showed; otherwise null."})
+        "description": "For a list: the ids of the records it showed (GET /decisions: the "
+        "contacts of the decisions it showed); otherwise null."})
     child_ids = fields.List(fields.String(), metadata={
         "description": "The children the record(s) read are about."})
 

@@ -1,10 +1,13 @@
 """Threshold decisions, approval and feedback."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.vocab import FEEDBACK_METHODS, OUTCOMES
+from api.vocab import FEEDBACK_METHODS, OUTCOMES, SERVICES
 
-from .common import NOT_BLANK, Characters, Text, Timestamp
+from .common import NOT_BLANK, Characters, Day, PageArgsSchema, Text, Timestamp
+
+# GET /decisions?approval=: awaiting a manager's sign-off, or signed off.
+APPROVAL_STATES = ("pending", "given")
 
 RATIONALE_HELP = (
     "Required: at least 20 characters once trimmed, and not a placeholder (n/a, see notes, "
@@ -51,6 +54,33 @@ class DecisionSchema(Schema):
 class DecisionListSchema(Schema):
     items = fields.List(fields.Nested(DecisionSchema),
                         metadata={"description": "Every decision, superseded ones included, oldest first."})
+
+
+class ListedDecisionSchema(DecisionSchema):
+    """A decision as GET /decisions lists it: with the contact it is about and the decider's
+    service, so that a manager's inbox can show and link each one."""
+
+    contact_reference = fields.String(metadata={
+        "description": "The contact's human reference, e.g. C-2026-000123."})
+    decided_by_service = fields.String(allow_none=True, metadata={
+        "description": "The service of the person who decided (mash, early_help, social_care)."})
+
+
+class DecisionListArgsSchema(PageArgsSchema):
+    approval = fields.String(validate=validate.OneOf(APPROVAL_STATES), metadata={
+        "description": "pending: not signed off yet (a manager's inbox); given: signed off."})
+    service = fields.String(validate=validate.OneOf(SERVICES), metadata={
+        "description": "Only decisions made by staff of this service."})
+    from_ = Day(data_key="from", metadata={
+        "description": "Decided on or after this London date (inclusive)."})
+    to = Day(metadata={"description": "Decided before this London date (exclusive): after "
+                       "`from` when both are given."})
+
+    @validates_schema
+    def _to_after_from(self, data, **_kwargs):
+        if "from_" in data and "to" in data and data["to"] <= data["from_"]:
+            raise ValidationError("Must be after from (the period is from inclusive, to exclusive).",
+                                  "to")
 
 
 class ApprovalCreateSchema(Schema):

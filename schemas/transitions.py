@@ -4,6 +4,9 @@ from marshmallow import Schema, fields, validate
 
 from api.vocab import DIRECTIONS, TRANSITION_RESPONSES, TRANSITION_STATUSES
 
+# The services a transition moves a child between (DIRECTIONS' ends).
+TRANSITION_SERVICES = sorted({service for ends in DIRECTIONS.values() for service in ends})
+
 from .common import Characters, PageArgsSchema, Text, Timestamp, UniqueList
 from .decisions import RATIONALE_HELP, RATIONALE_SAYS
 
@@ -66,3 +69,8 @@ class TransitionListArgsSchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(TRANSITION_STATUSES))
     direction = fields.String(validate=validate.OneOf(list(DIRECTIONS)))
     overdue = fields.Boolean(metadata={"description": "true: still requested and past response_due_at."})
+    to_service = fields.String(validate=validate.OneOf(TRANSITION_SERVICES), metadata={
+        "description": "Only requests into this service (a manager's inbox: the requests their "
+        "service must answer)."})
+    from_service = fields.String(validate=validate.OneOf(TRANSITION_SERVICES), metadata={
+        "description": "Only requests out of this service."})

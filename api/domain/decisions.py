@@ -7,9 +7,11 @@ from sqlalchemy import select
 from .. import audit
 from ..db import lock, session
 from ..errors import Conflict, NotFound, RuleViolation
-from ..models import ContactChild, Decision, Feedback
-from ..timescales import now, twelve_months_before
+from ..models import Contact, ContactChild, Decision, Feedback
+from ..pages import filtered, keyset_page
+from ..timescales import now, start_of_london_day, twelve_months_before
 from ..vocab import REFERRAL_OUTCOMES
+from . import restrictions
 from .contacts import get_contact
 from .rationale import check_not_future, check_rationale
 
@@ -144,6 +146,48 @@ def list_decisions(actor, contact_id):
         .where(Decision.contact_id == contact.id)
         .order_by(Decision.recorded_at, Decision.id)
     ).all()
+
+
+class ListedDecision:
+    """A decision with its contact's reference, as GET /decisions lists it."""
+
+    def __init__(self, decision, contact_reference):
+        self._decision = decision
+        self.contact_reference = contact_reference
+
+    def __getattr__(self, name):
+        return getattr(self._decision, name)
+
+
+APPROVAL_FILTERS = {
+    "pending": Decision.approved_at.is_(None),
+    "given": Decision.approved_at.is_not(None),
+}
+
+
+def list_current_decisions(actor, args):
+    """Current (not superseded) decisions, oldest decided first: the managers' sign-off inbox with
+    approval=pending. A superseded decision is never signed off, so it is never listed here (the
+    contact's own list and the export keep it). Decisions of contacts restricted from `actor` are
+    left out, like the contacts themselves."""
+    shut = restrictions.hidden(actor)
+    stmt = (
+        select(Decision, Contact.reference)
+        .join(Contact, Contact.id == Decision.contact_id)
+        .where(Decision.superseded_by_id.is_(None), shut.contacts_clause(Decision.contact_id))
+    )
+    if "approval" in args:
+        stmt = stmt.where(APPROVAL_FILTERS[args["approval"]])
+    if "from_" in args:
+        stmt = stmt.where(Decision.decided_at >= start_of_london_day(args["from_"]))
+    if "to" in args:
+        stmt = stmt.where(Decision.decided_at < start_of_london_day(args["to"]))
+    stmt = filtered(stmt, args, equal={"service": Decision.decided_by_service})
+    page = keyset_page(stmt, [Decision.decided_at, Decision.id], limit=args["limit"],
+                       cursor=args.get("cursor"), rows=True,
+                       values_of=lambda row: (row.Decision.decided_at, row.Decision.id))
+    page["items"] = [ListedDecision(row.Decision, row.reference) for row in page["items"]]
+    return page
 
 
 def approve_decision(actor, decision_id, data):

@@ -144,7 +144,9 @@ def withdraw_transition(actor, transition_id, data):
 def list_transitions(actor, args):
     shut = restrictions.hidden(actor)
     stmt = filtered(select(Transition).where(shut.children_clause(Transition.child_id)), args,
-                    equal={"status": Transition.status, "direction": Transition.direction})
+                    equal={"status": Transition.status, "direction": Transition.direction,
+                           "to_service": Transition.to_service,
+                           "from_service": Transition.from_service})
     if "overdue" in args:
         overdue = and_(Transition.status == "requested", Transition.response_due_at < now())
         stmt = stmt.where(overdue if args["overdue"] else not_(overdue))

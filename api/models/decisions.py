@@ -41,6 +41,11 @@ class Decision(Base):
             postgresql_where=text("superseded_by_id IS NULL"),
             sqlite_where=text("superseded_by_id IS NULL"),
         ),
+        # The managers' sign-off inbox (GET /decisions?approval=pending), oldest decided first:
+        # partial, so it holds only what awaits sign-off, however many were signed off before.
+        Index("ix_decisions_awaiting_sign_off", "decided_at", "id",
+              postgresql_where=text("superseded_by_id IS NULL AND approved_at IS NULL"),
+              sqlite_where=text("superseded_by_id IS NULL AND approved_at IS NULL")),
         one_of("outcome", OUTCOMES),
         one_of("decided_by_role", ACTOR_ROLES),
         one_of("decided_by_service", SERVICES),

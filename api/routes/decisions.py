@@ -1,12 +1,14 @@
+from ..access import records_shown
 from ..auth import CASE_READERS, MANAGERS, STAFF
 from ..caller import current_actor
 from ..domain import chronology, decisions
 from . import Blueprint, located
 from .contacts import if_contact_matches
 from schemas.chronology import ChronologySchema
+from schemas.common import page_of
 from schemas.decisions import (
-    ApprovalCreateSchema, DecisionCreateSchema, DecisionListSchema, DecisionSchema,
-    FeedbackCreateSchema, FeedbackSchema,
+    ApprovalCreateSchema, DecisionCreateSchema, DecisionListArgsSchema, DecisionListSchema,
+    DecisionSchema, FeedbackCreateSchema, FeedbackSchema, ListedDecisionSchema,
 )
 
 blp = Blueprint("decisions", __name__, description="Threshold decisions, sign-off, feedback, history")
@@ -27,6 +29,16 @@ def record_decision(data, contact_id):
 def list_decisions(contact_id):
     """List a contact's decisions, superseded ones included, oldest first."""
     return {"items": decisions.list_decisions(current_actor(), contact_id)}
+
+
+@blp.route("/decisions", roles=CASE_READERS, logs_access="contact")
+@blp.arguments(DecisionListArgsSchema, location="query")
+@blp.response(200, page_of(ListedDecisionSchema))
+def list_current_decisions(args):
+    """List current decisions, oldest decided first; approval=pending is the managers' sign-off inbox."""
+    page = decisions.list_current_decisions(current_actor(), args)
+    records_shown([decision.contact_id for decision in page["items"]])
+    return page
 
 
 @blp.route("/decisions/<uuid:decision_id>/approval", methods=["POST"], roles=MANAGERS, writes=True)

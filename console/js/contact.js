@@ -4,6 +4,8 @@
 
 import { get, post, Problem } from "./api.js";
 import { currentRole } from "./sign-in.js";
+import { signOffForm } from "./contact-sign-off.js";
+import { transitionsSection } from "./contact-transitions.js";
 import { startPage } from "./layout.js";
 import { childrenSection } from "./contact-children.js";
 import {
@@ -121,6 +123,7 @@ function decisions(items, canWrite) {
   section.push(items.length
     ? el("div", {}, items.map((decision) => decisionCard(decision, byId)))
     : el("p", { class: "govuk-body" }, "No decision has been recorded yet."));
+  if (current && !current.approval && currentRole() === "manager") section.push(signOffForm(current, show));
   if (canWrite) section.push(decisionForm(current));
   return section;
 }
@@ -197,7 +200,7 @@ async function show(message) {
     ...overview(contact),
     ...childrenSection(contact, { contactId, canWrite, submitting }), ...concerns(contact),
     ...consent(contact, canWrite), ...decisions(decided.items, canWrite),
-    ...feedback(contact, canWrite));
+    ...feedback(contact, canWrite), ...transitionsSection(contact, canWrite, show));
   if (banner) activateBanner(banner);
 }
 

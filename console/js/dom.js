@@ -146,6 +146,22 @@ export function timeLeft(dueIso, now = Date.now()) {
   return { overdue: false, text: `${span(minutes)} left` };
 }
 
+// "2 days 3 hours": how long since `sinceIso` (a decision awaiting sign-off, say).
+export function waited(sinceIso, now = Date.now()) {
+  return span(Math.max(0, Math.round((now - new Date(sinceIso).getTime()) / 60000)));
+}
+
+export const SERVICES = {
+  mash: "MASH",
+  early_help: "Early help",
+  social_care: "Social care",
+};
+
+export const DIRECTIONS = {
+  step_up: "Step-up (early help to social care)",
+  step_down: "Step-down (social care to early help)",
+};
+
 export function childName(child) {
   return [child.given_name, child.family_name].filter(Boolean).join(" ");
 }

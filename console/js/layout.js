@@ -13,6 +13,8 @@ const STAFF = ["practitioner", "manager"];
 const CASE_READERS = [...STAFF, "auditor"];
 export const NAVIGATION = [
   ["/console/", "Front-door queue", CASE_READERS],
+  ["/console/sign-off", "Sign-off", ["manager"]],
+  ["/console/transitions", "Step-up and step-down", STAFF],
   ["/console/children", "Find a child", STAFF],
 ];
 

@@ -29,13 +29,27 @@ export function currentToken() {
 }
 
 // The role the token names, to leave out forms the API would refuse this person (the API decides).
-export function currentRole() {
+function claims() {
   try {
     const payload = session.access_token.split(".")[1].replaceAll("-", "+").replaceAll("_", "/");
-    return JSON.parse(atob(payload)).role || null;
+    return JSON.parse(atob(payload)) || {};
   } catch {
-    return null;
+    return {};
   }
+}
+
+export function currentRole() {
+  return claims().role || null;
+}
+
+// The staff member's service (mash, early_help, social_care), to show what is theirs to answer.
+export function currentService() {
+  return claims().service || null;
+}
+
+// Who is signed in (the account's name), to tell their own records from others'.
+export function currentUser() {
+  return claims().sub || null;
 }
 
 export function forgetToken() {

@@ -97,12 +97,20 @@ def test_transitions_filter_by_status_and_direction(staff, clock):
     assert ids("&direction=step_up") == {refused["id"], withdrawn["id"], accepted["id"], open_up["id"]}
     assert ids("&direction=step_up&status=requested") == {open_up["id"]}
     assert ids("") == {refused["id"], withdrawn["id"], accepted["id"], open_down["id"], open_up["id"]}
+    # A manager's inbox: the requests into their service (step-ups into social care, step-downs
+    # into early help), and those out of a service.
+    assert ids("&to_service=social_care") == {refused["id"], withdrawn["id"], accepted["id"],
+                                               open_up["id"]}
+    assert ids("&to_service=early_help&status=requested") == {open_down["id"]}
+    assert ids("&from_service=social_care") == {open_down["id"]}
+    assert ids("&from_service=early_help&to_service=early_help") == set()
 
 
 @pytest.mark.parametrize("query, field", [
     ("status=pending", "status"), ("direction=across", "direction"), ("overdue=maybe", "overdue"),
     ("limit=0", "limit"), ("limit=501", "limit"), ("cursor=not-a-cursor", "cursor"),
-    ("colour=blue", "colour"),
+    ("colour=blue", "colour"), ("to_service=mash", "to_service"),
+    ("from_service=police", "from_service"),
 ])
 def test_a_bad_list_filter_is_rejected_naming_it(staff, query, field):
     assert_problem(staff.auditor.get(f"/api/v1/transitions?{query}"), 422, field)

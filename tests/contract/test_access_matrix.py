@@ -59,6 +59,8 @@ TABLE = {
     ("POST", "/api/v1/contacts/<uuid:contact_id>/consent"): may(*STAFF),
     ("POST", "/api/v1/contacts/<uuid:contact_id>/decisions"): may(*STAFF),
     ("GET", "/api/v1/contacts/<uuid:contact_id>/decisions"): may(*CASE_READERS),
+    # the managers' sign-off inbox: a read of case records, as the contact's own decisions are
+    ("GET", "/api/v1/decisions"): may(*CASE_READERS),
     ("POST", "/api/v1/decisions/<uuid:decision_id>/approval"): may("manager"),
     ("POST", "/api/v1/contacts/<uuid:contact_id>/feedback"): may(*STAFF),
     ("GET", "/api/v1/contacts/<uuid:contact_id>/history"): may(*CASE_READERS),
