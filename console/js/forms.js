@@ -48,6 +48,34 @@ export function radios({ id, name, legend, hint, items, small = false }) {
                   "data-module": "govuk-radios" }, options)));
 }
 
+// GOV.UK's date input: day, month and year in a fieldset. The day's id is `${id}-day`, so an
+// error summary's link to the date lands on it; readDate() gives the date as YYYY-MM-DD.
+export function dateInput({ id, legend, hint, value }) {
+  const [year, month, day] = (value || "").split("-");
+  const part = (name, label, width, initial) => el("div", { class: "govuk-date-input__item" },
+    el("div", { class: "govuk-form-group" },
+      el("label", { class: "govuk-label govuk-date-input__label", for: `${id}-${name}` }, label),
+      el("input", { class: `govuk-input govuk-date-input__input govuk-input--width-${width}`,
+                    id: `${id}-${name}`, name: `${id}-${name}`, type: "text", inputmode: "numeric",
+                    value: initial ? String(Number(initial)) : null })));
+  return el("div", { class: "govuk-form-group" },
+    el("fieldset", { class: "govuk-fieldset", role: "group", id: `${id}-fieldset`,
+                     "aria-describedby": hint ? `${id}-hint` : null },
+      el("legend", { class: "govuk-fieldset__legend govuk-fieldset__legend--s" }, legend),
+      hintFor(id, hint),
+      el("div", { class: "govuk-date-input", id },
+        part("day", "Day", 2, day), part("month", "Month", 2, month), part("year", "Year", 4, year))));
+}
+
+// The date typed into dateInput(`id`) as YYYY-MM-DD (the API checks it; blank parts stay blank).
+export function readDate(form, id) {
+  const value = (name) => form.querySelector(`#${CSS.escape(`${id}-${name}`)}`).value.trim();
+  const [day, month, year] = [value("day"), value("month"), value("year")];
+  if (!day && !month && !year) return "";
+  const two = (text) => (/^\d$/.test(text) ? `0${text}` : text);
+  return `${year}-${two(month)}-${two(day)}`;
+}
+
 export function button(text, attributes = {}) {
   return el("button", { type: "submit", class: "govuk-button", "data-module": "govuk-button",
                         ...attributes }, text);
@@ -88,6 +116,17 @@ function markField(form, fieldId, messages) {
   if (form.querySelector(`#${CSS.escape(errorId)}`)) return true;  // two keys, one field
   const message = el("p", { class: "govuk-error-message", id: errorId },
     el("span", { class: "govuk-visually-hidden" }, "Error: "), messages.join(" "));
+  if (field.classList.contains("govuk-date-input__input")) {  // a date: day, month, year
+    const fieldset = field.closest("fieldset");
+    const parts = fieldset.querySelector(".govuk-date-input");
+    message.id = `${parts.id}-error`;
+    if (form.querySelector(`#${CSS.escape(message.id)}`)) return true;
+    fieldset.parentElement.classList.add("govuk-form-group--error");
+    parts.before(message);
+    for (const part of parts.querySelectorAll("input")) part.classList.add("govuk-input--error");
+    describe(fieldset, message.id);
+    return true;
+  }
   group.classList.add("govuk-form-group--error");
   if (field.type === "radio") {
     const fieldset = field.closest("fieldset");
