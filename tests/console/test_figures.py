@@ -152,7 +152,7 @@ def test_the_figures_show_each_months_decisions_within_24_hours_in_a_chart_and_a
     assert "4 of 6 (66.7%)" in row_cells(by_month, "Whole period")
 
     # The chart: an image with a name, drawn on its canvas, and no CSP or script error.
-    chart = page.get_by_role("img", name=re.compile("Line chart: the share of contacts decided"))
+    chart = page.get_by_role("img", name=re.compile("Bar chart: the share of contacts decided"))
     expect(chart).to_be_visible()
     assert chart.bounding_box()["height"] > 200
     assert drawn_pixels(page) > 2000
