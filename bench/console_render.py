@@ -36,9 +36,15 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.console.conftest import ACCOUNTS, PASSWORD, Site, _free_port  # noqa: E402
-from tests.helpers import (  # noqa: E402
-    CHROMIUM, CHROMIUM_ARGS, PRIVATE_KEY, PUBLIC_KEY, build_app, new_nhs_number, own_database,
+from tests.console.conftest import ACCOUNTS, PASSWORD, Site, _free_port
+from tests.helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PRIVATE_KEY,
+    PUBLIC_KEY,
+    build_app,
+    new_nhs_number,
+    own_database,
 )
 
 ROOT = Path(__file__).resolve().parent.parent

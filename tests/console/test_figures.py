@@ -8,7 +8,7 @@ import csv
 import json
 import re
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,7 +29,7 @@ def decide(site, contact, outcome="information_advice"):
 
 
 def london_month(iso):
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(LONDON).strftime("%Y-%m")
+    return datetime.fromisoformat(iso).astimezone(LONDON).strftime("%Y-%m")
 
 
 def month_words(key):
