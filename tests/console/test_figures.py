@@ -128,6 +128,7 @@ def test_the_figures_show_each_months_decisions_within_24_hours_in_a_chart_and_a
         assert row_cells(by_month, last_whole.strftime("%B %Y"))[:3] == ["0", "0", "None decided"]
     expect(page.locator("#figures")).to_have_attribute("data-figures-loaded", "")
     axe(page, "figures, the last six months")
+    snap(page, "figures-last-six-months")
 
     first, last = this_and_last_month()
     choose_period(page, first, last)
@@ -243,6 +244,7 @@ def test_an_auditor_downloads_the_decision_export_and_an_annex_a_list(site, watc
         f"Downloaded Threshold decisions (CSV, for a spreadsheet) as {name}.")
     expect(page.locator(".govuk-error-message")).to_have_count(0)
     axe(page, "audit, downloaded")
+    snap(page, "audit-downloaded")
 
     page.get_by_label("Threshold decisions (NDJSON, for another system)").check()
     with page.expect_download() as downloaded:
