@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test fuzz mutate install install-dev migrate seed console openapi lint-openapi bench load clean
+.PHONY: run test fuzz mutate install install-dev migrate seed console openapi lint-openapi bench bench-console load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,12 @@ $(LINT)/node_modules/.installed: $(LINT)/package.json $(LINT)/package-lock.json
 
 bench: install
 	$(BIN)/python -m bench.metrics --contacts $(or $(BENCH_CONTACTS),100000) $(if $(BENCH_DATABASE_URL),--engine postgresql --url $(BENCH_DATABASE_URL),--engine sqlite)
+
+# The console's busiest pages in headless Chromium (bench/console_render.py; needs the console's
+# packages and Chromium, as the browser tests do). BENCH_DATABASE_URL: a PostgreSQL database to
+# make the bench's own database beside (else a SQLite file).
+bench-console: install-dev console
+	$(BIN)/python -m bench.console_render
 
 # Nothing lost under concurrent partners, retries and killed workers; POST/GET speed against the
 # same-work and bare baselines (bench/load.py). LOAD_DATABASE_URL: a PostgreSQL database named

@@ -17,12 +17,16 @@ from .declarations import Declaration, declare
 CONSOLE_DIR = PROJECT_ROOT / "console"
 GOVUK_DIST = CONSOLE_DIR / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 # What the browser may fetch under /console/<folder>/...: the console's own scripts, its compiled
-# stylesheet, and GOV.UK Frontend's script and assets (images) from its package.
+# stylesheet, GOV.UK Frontend's script and assets (images) from its package, and Chart.js's
+# build (dist/chart.umd.min.js, loaded as a module: see console/js/figures.js) for the figures page.
 FOLDERS = {
     "js": CONSOLE_DIR / "js",
     "css": CONSOLE_DIR / "build",
     "govuk": GOVUK_DIST,
+    "chart": CONSOLE_DIR / "node_modules" / "chart.js" / "dist",
 }
+# The rule of the route that serves them (also named in tests/contract/test_access_matrix.py).
+ASSET_RULE = f"/console/<any({', '.join(FOLDERS)}):folder>/<path:file>"
 # Every page is the one shell (console/page.html: the GOV.UK template, the navigation, the sign-in
 # panel) with its own title and script; the script builds the page from the API's answers.
 # name (the path under /console/): (title, script in console/js/)
@@ -33,6 +37,8 @@ PAGES = {
     "child": ("Child", "child.js"),
     "sign-off": ("Decisions awaiting sign-off", "sign-off.js"),
     "transitions": ("Step-up and step-down requests", "transitions.js"),
+    "figures": ("Figures", "figures.js"),
+    "audit": ("Audit", "audit.js"),
 }
 SHELL = CONSOLE_DIR / "page.html"
 
@@ -119,7 +125,7 @@ for _name in PAGES:
     blp.add_url_rule(f"/console/{_name}", endpoint="page", view_func=page, defaults={"name": _name})
 
 
-@blp.route("/console/<any(js, css, govuk):folder>/<path:file>")
+@blp.route(ASSET_RULE)
 def asset(folder, file):
     if not FOLDERS[folder].is_dir():
         abort(404)

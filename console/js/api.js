@@ -45,3 +45,28 @@ export async function request(method, path, { body, query } = {}) {
 
 export const get = (path, query) => request("GET", path, { query });
 export const post = (path, body = {}) => request("POST", path, { body });
+
+// A file the API answers (an export: CSV, NDJSON), fetched with the bearer token as `request`
+// does: resolves to { blob, filename }, the name from Content-Disposition (else `fallbackName`).
+// A problem (a 422 for a bad period) is thrown as a Problem.
+export async function download(path, { query, accept, fallbackName = "download" } = {}) {
+  const url = new URL(BASE + path, window.location.origin);
+  for (const [name, value] of Object.entries(query || {})) {
+    if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
+  }
+  for (let attempt = 0; ; attempt += 1) {
+    if (!currentToken()) await signIn("expired");
+    const response = await fetch(url, {
+      headers: { Accept: accept || "*/*", Authorization: `Bearer ${currentToken()}` },
+      cache: "no-store", credentials: "omit",
+    });
+    if (response.status === 401 && attempt < 2) {
+      forgetToken();
+      continue;
+    }
+    if (!response.ok) throw new Problem(response.status, await response.json().catch(() => null));
+    const disposition = response.headers.get("Content-Disposition") || "";
+    const named = /filename="?([^";]+)"?/i.exec(disposition);
+    return { blob: await response.blob(), filename: named ? named[1] : fallbackName };
+  }
+}

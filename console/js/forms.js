@@ -116,6 +116,15 @@ export function instantOf(data, name) {
   return `${local}${sign}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
 }
 
+// The date typed into dateInput(`id`) as YYYY-MM-DD, as dateOf() gives it ("" when blank).
+export function readDate(form, id) {
+  const data = {};
+  for (const part of ["day", "month", "year"]) {
+    data[`${id}-${part}`] = form.querySelector(`#${CSS.escape(`${id}-${part}`)}`).value.trim();
+  }
+  return dateOf(data, id) ?? "";
+}
+
 // London's offset from UTC, in minutes, at a London wall-clock time.
 function londonOffsetMinutes(local) {
   const asUtc = new Date(`${local}Z`).getTime();
@@ -171,6 +180,17 @@ function markField(form, fieldId, messages) {
   if (form.querySelector(`#${CSS.escape(errorId)}`)) return true;  // two keys, one field
   const message = el("p", { class: "govuk-error-message", id: errorId },
     el("span", { class: "govuk-visually-hidden" }, "Error: "), messages.join(" "));
+  if (field.classList.contains("govuk-date-input__input")) {  // a date: day, month, year
+    const fieldset = field.closest("fieldset");
+    const parts = fieldset.querySelector(".govuk-date-input");
+    message.id = `${parts.id}-error`;
+    if (form.querySelector(`#${CSS.escape(message.id)}`)) return true;
+    fieldset.parentElement.classList.add("govuk-form-group--error");
+    parts.before(message);
+    for (const part of parts.querySelectorAll("input")) part.classList.add("govuk-input--error");
+    describe(fieldset, message.id);
+    return true;
+  }
   group.classList.add("govuk-form-group--error");
   if (field.type === "radio") {
     const fieldset = field.closest("fieldset");

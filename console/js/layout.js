@@ -11,11 +11,14 @@ import { el, markFrontendSupported } from "./dom.js";
 // href: (text, the roles it is shown to)
 const STAFF = ["practitioner", "manager"];
 const CASE_READERS = [...STAFF, "auditor"];
+const OVERSEERS = ["auditor", "manager"];
 export const NAVIGATION = [
   ["/console/", "Front-door queue", CASE_READERS],
   ["/console/sign-off", "Sign-off", ["manager"]],
   ["/console/transitions", "Step-up and step-down", STAFF],
   ["/console/children", "Find a child", STAFF],
+  ["/console/figures", "Figures", CASE_READERS],
+  ["/console/audit", "Audit", OVERSEERS],
 ];
 
 function navigation(current) {

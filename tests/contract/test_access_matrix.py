@@ -48,7 +48,7 @@ TABLE = {
     # the practitioners' console: static pages and files, no case data (that is the API's)
     ("GET", "/"): ANYONE,
     **{("GET", f"/console/{name}"): ANYONE for name in console.PAGES},
-    ("GET", "/console/<any(js, css, govuk):folder>/<path:file>"): ANYONE,
+    ("GET", console.ASSET_RULE): ANYONE,
     # reference data: everyone with a token
     ("GET", "/api/v1/agencies"): may("agency", *CASE_READERS, "admin"),
     # contacts: agencies post their own and read only what they posted
