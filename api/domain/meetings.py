@@ -47,6 +47,19 @@ def required_invitees(contact, child_ids):
     return required
 
 
+def invitees_for_contact(actor, contact_id):
+    """The contact and who a meeting about all its children must invite (or excuse), for a form."""
+    contact = get_contact(actor, contact_id)
+    child_ids = [link.child_id for link in contact.child_links]
+    required = required_invitees(contact, child_ids)
+    return {
+        "contact_id": contact.id,
+        "children": child_ids,
+        "required": [{"key": key, "is_kind": key in AGENCY_KINDS, "description": description}
+                     for key, description in required.items()],
+    }
+
+
 def _reason_agencies(reasons):
     """The agencies named by code among the reasons' keys (the others must be agency kinds)."""
     codes = [key for key in reasons if key not in AGENCY_KINDS]
@@ -306,7 +319,8 @@ def record_icpc(actor, meeting_id, data):
 def list_meetings(actor, args):
     shut = restrictions.hidden(actor)
     stmt = filtered(select(StrategyMeeting).where(shut.contacts_clause(StrategyMeeting.contact_id)),
-                    args, equal={"status": StrategyMeeting.status},
+                    args, equal={"status": StrategyMeeting.status,
+                                 "contact_id": StrategyMeeting.contact_id},
                     since={"from_": StrategyMeeting.convened_at},
                     before={"to": StrategyMeeting.convened_at})
     return keyset_page(
