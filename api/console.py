@@ -29,6 +29,7 @@ FOLDERS = {
 PAGES = {
     "": ("Front-door queue", "queue.js"),
     "contact": ("Contact", "contact.js"),
+    "meeting": ("Strategy meeting", "meeting.js"),
 }
 SHELL = CONSOLE_DIR / "page.html"
 

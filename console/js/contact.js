@@ -5,6 +5,7 @@
 import { get, post, Problem } from "./api.js";
 import { currentRole } from "./sign-in.js";
 import { startPage } from "./layout.js";
+import { strategyMeetingSection } from "./contact-meetings.js";
 import {
   CHANNELS, CONSENT, FEEDBACK_METHODS, OUTCOMES, childName, clear, date, dateTime, el, lines,
   summaryList, table, tag, timeElement, timeLeft, words, yesNo,
@@ -209,12 +210,13 @@ async function show(message) {
   const canWrite = ["practitioner", "manager"].includes(currentRole());
   document.title = `Contact ${contact.reference} – MASH front door`;
   const banner = message ? successBanner(message) : null;
+  const meeting = await strategyMeetingSection({ contactId, contact, decisions: decided.items, canWrite, after: show });
   clear(page).append(
     el("a", { class: "govuk-back-link", href: "/console/" }, "Back to the queue"),
     ...(banner ? [banner] : []),
     ...overview(contact), ...children(contact), ...concerns(contact),
     ...consent(contact, canWrite), ...decisions(decided.items, canWrite),
-    ...feedback(contact, canWrite));
+    ...meeting, ...feedback(contact, canWrite));
   if (banner) activateBanner(banner);
 }
 
