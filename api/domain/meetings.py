@@ -30,9 +30,14 @@ def _agencies(codes, field):
     return found
 
 
+def _an(words):
+    return f"{'an' if words[0] in 'aeiou' else 'a'} {words}"
+
+
 def required_invitees(contact, child_ids):
     """{key: description}: agency kinds from configuration, the referrer, and early help if open."""
-    required = {kind: f"an agency of kind {kind}" for kind in current_app.config["STRATEGY_REQUIRED_KINDS"]}
+    required = {kind: _an(f"{kind} agency")
+                for kind in current_app.config["STRATEGY_REQUIRED_KINDS"]}
     source = session.get(Agency, contact.source_agency)
     # The referring agency itself, even when another agency of its kind is invited; not children's
     # social care (it convenes the meeting), nor a member of the public (not an agency).
@@ -85,7 +90,8 @@ def _check_invitations(required, invited_agencies, reasons):
         left_out += bool(excused and not satisfied)
         if not satisfied and not excused:
             missing[f"not_invited_reasons.{key}"] = [
-                f"{description} must be invited, or a reason recorded for leaving it out."
+                f"{description[0].upper()}{description[1:]} must be invited, or a reason recorded "
+                "for leaving it out."
             ]
     if missing:  # name every agency left out, not only the first
         raise DomainError(

@@ -70,7 +70,7 @@ export function londonIso(value) {
 // so that a record made at once is not a minute earlier than what came just before it.
 export function whenField({ id, name, label, hint }) {
   const shown = londonValue();
-  const group = textInput({ id, name, label, type: "datetime-local", value: shown,
+  const group = textInput({ id, name, label, type: "datetime-local", value: shown, width: 20,
                             hint: hint || "London time. Now, unless you change it." });
   group.querySelector("input").dataset.shown = shown;
   return group;
@@ -167,8 +167,8 @@ function conveneForm({ contactId, contact, required, agencies, usual, after }) {
     el("p", { class: "govuk-body" }, `About: ${childNames.join(", ")}.`),
     whenField({ id: "convened-at", name: "convened_at", label: "When was it decided to hold the meeting?" }),
     textInput({ id: "scheduled-for", name: "scheduled_for", label: "When is it to be held?",
-                type: "datetime-local", hint: "London time." }),
-    textInput({ id: "chair", name: "chair", label: "Who chairs it?", autocomplete: "off" }),
+                type: "datetime-local", hint: "London time.", width: 20 }),
+    textInput({ id: "chair", name: "chair", label: "Who chairs it?", autocomplete: "off", width: 20 }),
     el("div", { class: "govuk-form-group" },
       el("fieldset", { class: "govuk-fieldset", "aria-describedby": "invited-hint" },
         el("legend", { class: "govuk-fieldset__legend govuk-fieldset__legend--s" }, "Agencies invited"),

@@ -8,7 +8,7 @@ import { get, post, Problem } from "./api.js";
 import { currentRole } from "./sign-in.js";
 import { startPage } from "./layout.js";
 import {
-  childName, clear, date, el, lines, summaryList, table, tag, timeElement, words, yesNo,
+  append, childName, clear, date, el, lines, summaryList, table, tag, timeElement, words, yesNo,
 } from "./dom.js";
 import {
   activateBanner, button, submitting, successBanner, textInput, textarea,
@@ -75,8 +75,6 @@ function posting(form, send, fields, said) {
 function overview(meeting, contact) {
   const names = Object.fromEntries(contact.children.map((child) => [child.id, childName(child)]));
   return [
-    el("a", { class: "govuk-back-link", href: `/console/contact?id=${encodeURIComponent(contact.id)}` },
-      `Back to contact ${contact.reference}`),
     el("span", { class: "govuk-caption-l" }, "Strategy meeting"),
     el("h1", { class: "govuk-heading-l" }, meeting.reference, " ", statusTag(meeting)),
     summaryList([
@@ -139,7 +137,7 @@ function outcome(meeting) {
         meeting.actions.map((action) => [preserve(action.description), agencyName(action.owner_agency),
                                          date(action.due_date)]))
       : null,
-  ];
+  ].filter(Boolean);
 }
 
 function minutes(meeting) {
@@ -161,7 +159,8 @@ function icpc(meeting, names) {
   return [
     summaryList([
       ["Held on", date(conference.held_on)],
-      ["Within 15 working days", conference.within_timescale ? yesNo(true) : tag("No: late", "red")],
+      ["Within the timescale", lines(conference.within_timescale ? yesNo(true) : tag("No: late", "red"),
+        `Due by ${date(meeting.icpc_due_date)}`)],
     ]),
     table("Child protection plans", ["Child", "Subject to a child protection plan"],
       conference.children.map((child) => [preserve(names[child.child_id] || child.child_id),
@@ -176,10 +175,11 @@ function outcomeForm(meeting) {
     choice({ id: `attended-${index}`, name: `attended-${index}`, inline: true, small: true,
              legend: `Did ${agencyName(invitation.agency)} attend?`,
              items: [["yes", "Attended"], ["no", "Did not attend"]] }),
-    textInput({ id: `attendee-${index}`, name: `attendee-${index}`, label: "Who attended for them (optional)",
-                autocomplete: "off" }),
-    textInput({ id: `attendee-role-${index}`, name: `attendee-role-${index}`, label: "Their role (optional)",
-                autocomplete: "off" })));
+    textInput({ id: `attendee-${index}`, name: `attendee-${index}`, autocomplete: "off", width: 20,
+                label: `Who attended for ${agencyName(invitation.agency)} (optional)` }),
+    textInput({ id: `attendee-role-${index}`, name: `attendee-role-${index}`, autocomplete: "off", width: 20,
+                label: ["Their role", el("span", { class: "govuk-visually-hidden" },
+                  ` at ${agencyName(invitation.agency)}`), " (optional)"] })));
   const form = el("form", { novalidate: true, "aria-labelledby": "outcome-heading" },
     el("h2", { class: "govuk-heading-m", id: "outcome-heading" }, "Record the outcome"),
     whenField({ id: "held-at", name: "held_at", label: "When was the meeting held?" }),
@@ -305,7 +305,10 @@ async function show(message) {
   const held = meeting.status === "held";
   document.title = `Strategy meeting ${meeting.reference} – MASH front door`;
   const banner = message ? successBanner(message) : null;
-  const parts = [...(banner ? [banner] : []), ...overview(meeting, contact), ...invitations(meeting)];
+  const parts = [
+    el("a", { class: "govuk-back-link", href: `/console/contact?id=${encodeURIComponent(contact.id)}` },
+      `Back to contact ${contact.reference}`),
+    ...(banner ? [banner] : []), ...overview(meeting, contact), ...invitations(meeting)];
   if (held) parts.push(...outcome(meeting));
   else if (canWrite) parts.push(outcomeForm(meeting));
   else parts.push(el("h2", { class: "govuk-heading-m" }, "Outcome"),
@@ -324,18 +327,18 @@ async function show(message) {
     if (meeting.icpc) parts.push(...[icpc(meeting, names)].flat());
     else {
       parts.push(el("p", { class: "govuk-body" }, "Not recorded yet. Due by ",
-        el("strong", {}, date(meeting.icpc_due_date)), " (15 working days after the meeting)."));
+        el("strong", {}, date(meeting.icpc_due_date)), "."));
       if (canWrite) parts.push(icpcForm(meeting, names));
     }
   }
-  clear(page).append(...parts);
+  append(clear(page), parts);
   if (banner) activateBanner(banner);
 }
 
 function notFound(heading, detail) {
-  clear(page).append(el("h1", { class: "govuk-heading-l" }, heading),
+  append(clear(page), [el("h1", { class: "govuk-heading-l" }, heading),
     detail ? el("p", { class: "govuk-body" }, detail) : null,
-    el("p", { class: "govuk-body" }, el("a", { class: "govuk-link", href: "/console/" }, "Back to the queue")));
+    el("p", { class: "govuk-body" }, el("a", { class: "govuk-link", href: "/console/" }, "Back to the queue"))]);
 }
 
 async function main() {

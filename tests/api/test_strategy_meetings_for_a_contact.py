@@ -18,8 +18,8 @@ def test_a_police_contact_must_invite_police_health_and_the_police_force_itself(
     assert answer.json["contact_id"] == case.contact_id
     assert answer.json["children"] == case.child_ids
     assert answer.json["required"] == [
-        {"key": "police", "is_kind": True, "description": "an agency of kind police"},
-        {"key": "health", "is_kind": True, "description": "an agency of kind health"},
+        {"key": "police", "is_kind": True, "description": "a police agency"},
+        {"key": "health", "is_kind": True, "description": "a health agency"},
         {"key": "wmp", "is_kind": False, "description": "the referring agency (West Midlands Police)"},
     ]
 

@@ -79,7 +79,8 @@ def test_a_strategy_discussion_is_convened_held_minuted_and_its_conference_recor
     expect(reason).to_be_visible()
     form.get_by_role("button", name="Convene meeting").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("There is a problem")
-    expect(page.locator("#reason-health-error")).to_contain_text("must be invited")
+    expect(page.locator("#reason-health-error")).to_contain_text(
+        "A health agency must be invited, or a reason recorded for leaving it out.")
     expect(reason).to_have_attribute("aria-describedby", re.compile("reason-health-error"))
     expect(page).to_have_title(re.compile("^Error: "))
     assert site.call("GET", "/strategy-meetings", params={"contact_id": contact["id"]}).json()["items"] == []
@@ -127,8 +128,8 @@ def test_a_strategy_discussion_is_convened_held_minuted_and_its_conference_recor
     held = london_field(now - timedelta(minutes=30))
     outcome.get_by_label("When was the meeting held?").fill(held)
     outcome.get_by_role("group", name="Did West Midlands Police attend?").get_by_label("Attended").check()
-    outcome.get_by_label("Who attended for them (optional)").first.fill("DS Lee")
-    outcome.get_by_label("Their role (optional)").first.fill("Detective Sergeant")
+    outcome.get_by_label("Who attended for West Midlands Police (optional)").fill("DS Lee")
+    outcome.get_by_label("Their role at West Midlands Police (optional)").fill("Detective Sergeant")
     outcome.get_by_role("group", name="Did Health Visiting Service attend?").get_by_label("Did not attend").check()
     outcome.get_by_role("group", name="Did Oakfield Primary School attend?").get_by_label("Attended").check()
     outcome.get_by_role("group", name="Outcome").get_by_label("Section 47 enquiry").check()
@@ -198,6 +199,9 @@ def test_a_strategy_discussion_is_convened_held_minuted_and_its_conference_recor
     assert icpc["held_on"] == datetime.now(LONDON).date().isoformat()
     assert icpc["within_timescale"] is True and icpc["not_required"] is False
     assert icpc["children"] == [{"child_id": contact["children"][0]["id"], "child_protection_plan": True}]
+    expect(page.locator(".govuk-summary-list").filter(has_text="Held on")).to_contain_text(
+        re.compile(r"Within the timescale\s*Yes\s*Due by"))
+    expect(page.locator("#page")).not_to_contain_text("null")
     axe(page, "meeting with its conference")
     snap(page, "meeting-complete")
 
