@@ -30,6 +30,7 @@ PAGES = {
     "": ("Front-door queue", "queue.js"),
     "contact": ("Contact", "contact.js"),
     "meeting": ("Strategy meeting", "meeting.js"),
+    "meetings": ("Strategy meetings", "meetings.js"),
 }
 SHELL = CONSOLE_DIR / "page.html"
 

@@ -13,6 +13,7 @@ const STAFF = ["practitioner", "manager"];
 const CASE_READERS = [...STAFF, "auditor"];
 export const NAVIGATION = [
   ["/console/", "Front-door queue", CASE_READERS],
+  ["/console/meetings", "Strategy meetings", STAFF],
 ];
 
 function navigation(current) {

@@ -233,3 +233,46 @@ def test_an_auditor_reads_a_meeting_and_is_offered_no_form(site, watched, axe, s
     axe(page, "meeting as an auditor")
     snap(page, "meeting-auditor")
     assert watched.dialogs == [] and watched.errors == []
+
+
+def test_staff_see_meetings_waiting_for_their_outcome_soonest_first_then_those_held(
+        site, watched, axe, snap):
+    page = watched.page
+    now = datetime.now(UTC)
+    meetings = {}
+    for given, convened_hours_ago in (("Later", 1), ("Sooner", 2), ("Done", 4)):
+        contact = post_contact(site, hours_ago=6, given=given)
+        decide_strategy_discussion(site, contact, decided_at=now - timedelta(hours=5))
+        # To be held an hour after it was convened: Sooner before Later.
+        meetings[given] = convene_meeting_through_api(
+            site, contact, convened_at=now - timedelta(hours=convened_hours_ago),
+            invited=("wmp", "hilltop-gp"))
+    held = site.call("POST", f"/strategy-meetings/{meetings['Done']['id']}/outcome", json={
+        "held_at": (now - timedelta(hours=3)).isoformat(), "outcome": "s47_enquiry",
+        "rationale": MEETING_RATIONALE, "medical_examination": {"decision": "required"},
+        "attendance": [{"agency": "wmp", "attended": True}]})
+    assert held.status_code == 201, held.text
+
+    page.goto("/console/")
+    sign_in(page)
+    page.get_by_role("link", name="Strategy meetings").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Strategy meetings")
+    waiting = page.get_by_role("table", name=re.compile("waiting for their outcome"))
+    expect(waiting.get_by_role("link", name=meetings["Sooner"]["reference"])).to_be_visible()
+    references = waiting.get_by_role("link", name=re.compile(r"^SM-")).all_inner_texts()
+    assert references.index(meetings["Sooner"]["reference"]) < references.index(meetings["Later"]["reference"])
+    assert meetings["Done"]["reference"] not in references
+    sooner = waiting.get_by_role("row").filter(has_text=meetings["Sooner"]["reference"])
+    expect(sooner).to_contain_text("Sooner Hughes")
+    expect(sooner).to_contain_text("Mark Evans")
+    done = page.get_by_role("table", name=re.compile("Held meetings")).get_by_role("row").filter(
+        has_text=meetings["Done"]["reference"])
+    expect(done).to_contain_text("Section 47 enquiry")
+    expect(done).to_contain_text("Not recorded")  # the minutes
+    expect(done).to_contain_text("Due")  # the conference
+    axe(page, "strategy meetings")
+    snap(page, "meetings-list")
+
+    done.get_by_role("link", name=meetings["Done"]["reference"]).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(meetings["Done"]["reference"])
+    assert watched.dialogs == [] and watched.errors == []
