@@ -197,6 +197,9 @@ class RequiredInviteeSchema(Schema):
     is_kind = fields.Boolean(metadata={
         "description": "true: any invited agency of this kind will do; false: this agency itself."})
     description = fields.String(metadata={"description": "Who must be invited, in words."})
+    usual_agency = fields.String(allow_none=True, metadata={
+        "description": "For a kind: the code of the agency of that kind invited to the most strategy "
+        "meetings, a form's starting choice; null for an agency, or when none has been invited yet."})
 
 
 class RequiredInviteesSchema(Schema):

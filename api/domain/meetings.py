@@ -2,7 +2,7 @@
 
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import audit
 from ..db import lock, session
@@ -60,9 +60,20 @@ def invitees_for_contact(actor, contact_id):
     return {
         "contact_id": contact.id,
         "children": child_ids,
-        "required": [{"key": key, "is_kind": key in AGENCY_KINDS, "description": description}
+        "required": [{"key": key, "is_kind": key in AGENCY_KINDS, "description": description,
+                      "usual_agency": _usual_agency(key) if key in AGENCY_KINDS else None}
                      for key, description in required.items()],
     }
+
+
+def _usual_agency(kind):
+    """The agency of `kind` invited to the most meetings (the first by code on a tie), or None:
+    counts of agencies only, no meeting's details."""
+    return session.scalar(
+        select(Invitation.agency).join(Agency, Agency.code == Invitation.agency)
+        .where(Agency.kind == kind).group_by(Invitation.agency)
+        .order_by(func.count().desc(), Invitation.agency).limit(1)
+    )
 
 
 def _reason_agencies(reasons):

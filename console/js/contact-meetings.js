@@ -110,19 +110,17 @@ function invitable(agencies, requiredKinds) {
           ...byName.filter((agency) => !requiredKinds.includes(agency.kind))];
 }
 
-function conveneForm({ contactId, contact, required, agencies, usual, after }) {
+function conveneForm({ contactId, contact, required, agencies, after }) {
   const requiredKinds = required.filter((item) => item.is_kind).map((item) => item.key);
   const list = invitable(agencies, requiredKinds);
   // Ticked to start with: each required agency, and for each required kind (unless a required
-  // agency is of it already) the agency of that kind invited most often to recent meetings, or
-  // the first by name.
+  // agency is of it already) the agency of that kind invited to most meetings, or the first by name.
   const ticked = new Set(required.filter((item) => !item.is_kind).map((item) => item.key));
-  for (const kind of requiredKinds) {
-    if ([...ticked].some((code) => agencies[code]?.kind === kind)) continue;
-    const ofKind = list.filter((agency) => agency.kind === kind);
-    const best = ofKind.reduce((chosen, agency) =>
-      ((usual[agency.code] || 0) > (usual[chosen.code] || 0) ? agency : chosen), ofKind[0]);
-    if (best) ticked.add(best.code);
+  for (const item of required.filter((r) => r.is_kind)) {
+    if ([...ticked].some((code) => agencies[code]?.kind === item.key)) continue;
+    const usual = agencies[item.usual_agency] ? item.usual_agency
+      : list.find((agency) => agency.kind === item.key)?.code;
+    if (usual) ticked.add(usual);
   }
   // Where each reason field sits: under its agency, or for a kind under the agency ticked for it.
   const placeOf = {};
@@ -255,14 +253,8 @@ export async function strategyMeetingSection({ contactId, contact, decisions, ca
     section.push(el("p", { class: "govuk-body" }, "No strategy meeting has been convened yet."));
     return section;
   }
-  const [invitees, recent] = await Promise.all([
-    get(`/contacts/${contactId}/strategy-meeting-invitees`), get("/strategy-meetings", { limit: 100 }),
-  ]);
-  const usual = {};  // agency code: how many of the recent meetings invited it
-  for (const meeting of recent.items) {
-    for (const invitation of meeting.invited) usual[invitation.agency] = (usual[invitation.agency] || 0) + 1;
-  }
+  const invitees = await get(`/contacts/${contactId}/strategy-meeting-invitees`);
   section.push(el("p", { class: "govuk-body" }, "No strategy meeting has been convened yet."),
-    conveneForm({ contactId, contact, required: invitees.required, agencies, usual, after }));
+    conveneForm({ contactId, contact, required: invitees.required, agencies, after }));
   return section;
 }

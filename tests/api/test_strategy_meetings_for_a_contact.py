@@ -18,10 +18,23 @@ def test_a_police_contact_must_invite_police_health_and_the_police_force_itself(
     assert answer.json["contact_id"] == case.contact_id
     assert answer.json["children"] == case.child_ids
     assert answer.json["required"] == [
-        {"key": "police", "is_kind": True, "description": "a police agency"},
-        {"key": "health", "is_kind": True, "description": "a health agency"},
-        {"key": "wmp", "is_kind": False, "description": "the referring agency (West Midlands Police)"},
+        {"key": "police", "is_kind": True, "description": "a police agency", "usual_agency": None},
+        {"key": "health", "is_kind": True, "description": "a health agency", "usual_agency": None},
+        {"key": "wmp", "is_kind": False, "description": "the referring agency (West Midlands Police)",
+         "usual_agency": None},
     ]
+
+
+def test_the_usual_agency_of_a_kind_is_the_one_invited_to_most_meetings(practitioner, clock):
+    clock.set(utc("2026-11-20T10:00:00Z"))
+    cases = [strategy_case(practitioner, decided_at="2026-11-20T08:30:00Z") for _ in range(3)]
+    convene(practitioner, cases[0], invited=[{"agency": "btp"}, {"agency": "camhs"},
+                                             {"agency": "wmp"}])
+    convene(practitioner, cases[1], invited=[{"agency": "wmp"}, {"agency": "hilltop-gp"}])
+    usual = {item["key"]: item["usual_agency"]
+             for item in invitees(practitioner, cases[2].contact_id).json["required"]}
+    # wmp twice; camhs and hilltop-gp once each: the first by code.
+    assert usual == {"police": "wmp", "health": "camhs", "wmp": None}
 
 
 def test_what_it_says_is_what_convening_requires(practitioner, case):
@@ -34,7 +47,7 @@ def test_a_child_open_to_early_help_adds_early_help(practitioner, case):
     early_help_case(practitioner, received_at="2026-11-20T08:40:00Z",
                     decided_at="2026-11-20T08:50:00Z")
     required = invitees(practitioner, case.contact_id).json["required"]
-    assert {"key": "early_help", "is_kind": True,
+    assert {"key": "early_help", "is_kind": True, "usual_agency": None,
             "description": "early help (a child is open to early help)"} in required
 
 
