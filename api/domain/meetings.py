@@ -100,9 +100,9 @@ def _check_invitations(required, invited_agencies, reasons):
         )
         left_out += bool(excused and not satisfied)
         if not satisfied and not excused:
+            sentence = f"{description[0].upper()}{description[1:]}"
             missing[f"not_invited_reasons.{key}"] = [
-                f"{description[0].upper()}{description[1:]} must be invited, or a reason recorded "
-                "for leaving it out."
+                f"{sentence} must be invited, or a reason recorded for leaving it out."
             ]
     if missing:  # name every agency left out, not only the first
         raise DomainError(

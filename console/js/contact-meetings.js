@@ -141,8 +141,8 @@ function conveneForm({ contactId, contact, required, agencies, after }) {
         el("div", { class: "govuk-form-group" },
           el("label", { class: "govuk-label", for: fieldId }, reasonLabel(item)),
           el("div", { class: "govuk-hint", id: `${fieldId}-hint` },
-            item.is_kind ? `A ${words(item.key).toLowerCase()} agency must be invited, or a reason recorded.`
-              : "The agency that made the contact must be invited, or a reason recorded."),
+            item.is_kind ? `Or tick another ${words(item.key).toLowerCase()} agency.`
+              : "The agency that made the contact is invited unless there is a reason not to."),
           el("textarea", { class: "govuk-textarea", id: fieldId, rows: 2, "data-reason": item.key,
                            "aria-describedby": `${fieldId}-hint` })));
       reasonFields[item.key] = group;

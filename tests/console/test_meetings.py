@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.console.steps import (
-    RATIONALE, convene_meeting_through_api, decide_strategy_discussion, post_contact, sign_in,
+    convene_meeting_through_api, decide_strategy_discussion, post_contact, sign_in,
 )
 
 pytestmark = pytest.mark.needs_browser
@@ -177,7 +177,7 @@ def test_a_strategy_discussion_is_convened_held_minuted_and_its_conference_recor
     assert minuted["minutes_recorded_at"] == api_time(minutes_at)
     assert minuted["minutes_within_1_working_day"] is True
     expect(page.locator(".govuk-summary-list").nth(2)).to_contain_text(
-        re.compile(r"Minutes written.*Within 1 working day of the meeting\s*Yes", re.S))
+        re.compile(r"Minutes written.*Within 1 working day of the meeting\s*Yes", re.DOTALL))
 
     # The ICPC: held, but no answer for the child's plan first.
     conference = page.locator("form", has=page.get_by_role("heading", name="Record the conference"))
