@@ -39,6 +39,8 @@ PAGES = {
     "transitions": ("Step-up and step-down requests", "transitions.js"),
     "figures": ("Figures", "figures.js"),
     "audit": ("Audit", "audit.js"),
+    "meeting": ("Strategy meeting", "meeting.js"),
+    "meetings": ("Strategy meetings", "meetings.js"),
 }
 SHELL = CONSOLE_DIR / "page.html"
 

@@ -185,5 +185,29 @@ class MeetingSchema(Schema):
 
 class MeetingListArgsSchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(MEETING_STATUSES))
+    contact_id = fields.UUID(metadata={"description": "The meetings of this contact only."})
     from_ = Timestamp(data_key="from", metadata={"description": "Convened at or after."})
     to = Timestamp(metadata={"description": "Convened strictly before."})
+
+
+class RequiredInviteeSchema(Schema):
+    key = fields.String(metadata={
+        "description": "An agency kind (police, health, early_help) or an agency's code (the referrer): "
+        "the key of `not_invited_reasons` when it is left out."})
+    is_kind = fields.Boolean(metadata={
+        "description": "true: any invited agency of this kind will do; false: this agency itself."})
+    description = fields.String(metadata={"description": "Who must be invited, in words."})
+    usual_agency = fields.String(allow_none=True, metadata={
+        "description": "For a kind: the code of the agency of that kind invited to the most strategy "
+        "meetings, a form's starting choice; null for an agency, or when none has been invited yet."})
+
+
+class RequiredInviteesSchema(Schema):
+    contact_id = fields.UUID()
+    children = fields.List(fields.UUID(), metadata={
+        "description": "The contact's children: the required invitees of a meeting about all of them."})
+    required = fields.List(fields.Nested(RequiredInviteeSchema), metadata={
+        "description": "Who a strategy meeting on this contact must invite or excuse (POST "
+        "/strategy-meetings answers 422 naming `not_invited_reasons.<key>` otherwise): the "
+        "configured kinds (police and health by default), the referring agency (unless children's "
+        "social care or a member of the public), and early help when a child is open to it."})

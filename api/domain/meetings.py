@@ -2,7 +2,7 @@
 
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import audit
 from ..db import lock, session
@@ -30,9 +30,14 @@ def _agencies(codes, field):
     return found
 
 
+def _an(words):
+    return f"{'an' if words[0] in 'aeiou' else 'a'} {words}"
+
+
 def required_invitees(contact, child_ids):
     """{key: description}: agency kinds from configuration, the referrer, and early help if open."""
-    required = {kind: f"an agency of kind {kind}" for kind in current_app.config["STRATEGY_REQUIRED_KINDS"]}
+    required = {kind: _an(f"{kind} agency")
+                for kind in current_app.config["STRATEGY_REQUIRED_KINDS"]}
     source = session.get(Agency, contact.source_agency)
     # The referring agency itself, even when another agency of its kind is invited; not children's
     # social care (it convenes the meeting), nor a member of the public (not an agency).
@@ -45,6 +50,30 @@ def required_invitees(contact, child_ids):
            for child_id in child_ids):
         required.setdefault("early_help", "early help (a child is open to early help)")
     return required
+
+
+def invitees_for_contact(actor, contact_id):
+    """The contact and who a meeting about all its children must invite (or excuse), for a form."""
+    contact = get_contact(actor, contact_id)
+    child_ids = [link.child_id for link in contact.child_links]
+    required = required_invitees(contact, child_ids)
+    return {
+        "contact_id": contact.id,
+        "children": child_ids,
+        "required": [{"key": key, "is_kind": key in AGENCY_KINDS, "description": description,
+                      "usual_agency": _usual_agency(key) if key in AGENCY_KINDS else None}
+                     for key, description in required.items()],
+    }
+
+
+def _usual_agency(kind):
+    """The agency of `kind` invited to the most meetings (the first by code on a tie), or None:
+    counts of agencies only, no meeting's details."""
+    return session.scalar(
+        select(Invitation.agency).join(Agency, Agency.code == Invitation.agency)
+        .where(Agency.kind == kind).group_by(Invitation.agency)
+        .order_by(func.count().desc(), Invitation.agency).limit(1)
+    )
 
 
 def _reason_agencies(reasons):
@@ -71,8 +100,9 @@ def _check_invitations(required, invited_agencies, reasons):
         )
         left_out += bool(excused and not satisfied)
         if not satisfied and not excused:
+            sentence = f"{description[0].upper()}{description[1:]}"
             missing[f"not_invited_reasons.{key}"] = [
-                f"{description} must be invited, or a reason recorded for leaving it out."
+                f"{sentence} must be invited, or a reason recorded for leaving it out."
             ]
     if missing:  # name every agency left out, not only the first
         raise DomainError(
@@ -306,7 +336,8 @@ def record_icpc(actor, meeting_id, data):
 def list_meetings(actor, args):
     shut = restrictions.hidden(actor)
     stmt = filtered(select(StrategyMeeting).where(shut.contacts_clause(StrategyMeeting.contact_id)),
-                    args, equal={"status": StrategyMeeting.status},
+                    args, equal={"status": StrategyMeeting.status,
+                                 "contact_id": StrategyMeeting.contact_id},
                     since={"from_": StrategyMeeting.convened_at},
                     before={"to": StrategyMeeting.convened_at})
     return keyset_page(

@@ -5,7 +5,7 @@ from . import Blueprint, honours_if_match, locator
 from schemas.common import page_of
 from schemas.meetings import (
     IcpcCreateSchema, MeetingCreateSchema, MeetingListArgsSchema, MeetingOutcomeCreateSchema, MeetingSchema,
-    MinutesCreateSchema,
+    MinutesCreateSchema, RequiredInviteesSchema,
 )
 
 blp = Blueprint("strategy_meetings", __name__, description="Strategy meetings (s47 concerns)")
@@ -34,6 +34,13 @@ def convene_meeting(data):
 def list_meetings(args):
     """List strategy meetings, most recently convened first."""
     return meetings.list_meetings(current_actor(), args)
+
+
+@blp.route("/contacts/<uuid:contact_id>/strategy-meeting-invitees", roles=STAFF, logs_access="contact")
+@blp.response(200, RequiredInviteesSchema)
+def required_invitees(contact_id):
+    """Who a strategy meeting on this contact must invite, or give a reason for leaving out."""
+    return meetings.invitees_for_contact(current_actor(), contact_id)
 
 
 @blp.route("/strategy-meetings/<uuid:meeting_id>",

@@ -8,6 +8,7 @@ import { signOffForm } from "./contact-sign-off.js";
 import { transitionsSection } from "./contact-transitions.js";
 import { startPage } from "./layout.js";
 import { childrenSection } from "./contact-children.js";
+import { strategyMeetingSection } from "./contact-meetings.js";
 import {
   CHANNELS, CONSENT, FEEDBACK_METHODS, OUTCOMES, clear, dateTime, el, lines,
   summaryList, table, tag, timeElement, timeLeft, words, yesNo,
@@ -194,13 +195,14 @@ async function show(message) {
   const canWrite = ["practitioner", "manager"].includes(currentRole());
   document.title = `Contact ${contact.reference} – MASH front door`;
   const banner = message ? successBanner(message) : null;
+  const meeting = await strategyMeetingSection({ contactId, contact, decisions: decided.items, canWrite, after: show });
   clear(page).append(
     el("a", { class: "govuk-back-link", href: "/console/" }, "Back to the queue"),
     ...(banner ? [banner] : []),
     ...overview(contact),
     ...childrenSection(contact, { contactId, canWrite, submitting }), ...concerns(contact),
     ...consent(contact, canWrite), ...decisions(decided.items, canWrite),
-    ...feedback(contact, canWrite), ...transitionsSection(contact, canWrite, show));
+    ...meeting, ...feedback(contact, canWrite), ...transitionsSection(contact, canWrite, show));
   if (banner) activateBanner(banner);
 }
 

@@ -15,6 +15,7 @@ const OVERSEERS = ["auditor", "manager"];
 export const NAVIGATION = [
   ["/console/", "Front-door queue", CASE_READERS],
   ["/console/sign-off", "Sign-off", ["manager"]],
+  ["/console/meetings", "Strategy meetings", STAFF],
   ["/console/transitions", "Step-up and step-down", STAFF],
   ["/console/children", "Find a child", STAFF],
   ["/console/figures", "Figures", CASE_READERS],

@@ -46,3 +46,25 @@ def queue_references(page):
 
 def contact_status(site, contact):
     return site.call("GET", f"/contacts/{contact['id']}").json()["status"]
+
+
+# ---- strategy meetings (tests/console/test_meetings.py) ----------------------------------------
+
+def decide_strategy_discussion(site, contact, *, decided_at, name="priya.mash"):
+    answer = site.call("POST", f"/contacts/{contact['id']}/decisions", name=name, json={
+        "outcome": "strategy_discussion", "rationale": RATIONALE, "decided_at": iso(decided_at)})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def convene_meeting_through_api(site, contact, *, convened_at, invited=("wmp",),
+                                not_invited_reasons=None, name="priya.mash"):
+    """A meeting on a contact decided strategy_discussion, to be held an hour after convened_at."""
+    answer = site.call("POST", "/strategy-meetings", name=name, json={
+        "contact_id": contact["id"], "children": [child["id"] for child in contact["children"]],
+        "convened_at": iso(convened_at), "scheduled_for": iso(convened_at + timedelta(hours=1)),
+        "chair": "Mark Evans", "invited": [{"agency": code} for code in invited],
+        "not_invited_reasons": not_invited_reasons or {},
+    })
+    assert answer.status_code == 201, answer.text
+    return answer.json()

@@ -76,6 +76,7 @@ TABLE = {
     ("POST", "/api/v1/strategy-meetings"): may(*STAFF),
     ("GET", "/api/v1/strategy-meetings"): may(*CASE_READERS),
     ("GET", "/api/v1/strategy-meetings/<uuid:meeting_id>"): may(*CASE_READERS),
+    ("GET", "/api/v1/contacts/<uuid:contact_id>/strategy-meeting-invitees"): may(*STAFF),
     ("POST", "/api/v1/strategy-meetings/<uuid:meeting_id>/outcome"): may(*STAFF),
     ("POST", "/api/v1/strategy-meetings/<uuid:meeting_id>/minutes"): may(*STAFF),
     ("POST", "/api/v1/strategy-meetings/<uuid:meeting_id>/icpc"): may(*STAFF),
