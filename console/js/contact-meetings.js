@@ -6,7 +6,7 @@
 
 import { get, post } from "./api.js";
 import { el, summaryList, tag, timeElement, words } from "./dom.js";
-import { button, submitting, textInput } from "./forms.js";
+import { button, dateInput, instantOf, submitting, textInput, values } from "./forms.js";
 
 export const MEETING_OUTCOMES = {
   s47_enquiry: "Section 47 enquiry",
@@ -25,61 +25,28 @@ export function statusTag(meeting) {
   return meeting.status === "held" ? tag("Held", "green") : tag("Convened", "blue");
 }
 
-// ---- London time: the pages show and take times as they are in Europe/London -----------------
-
-const LONDON_PARTS = new Intl.DateTimeFormat("en-GB", {
-  timeZone: "Europe/London", year: "numeric", month: "2-digit", day: "2-digit",
-  hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
-});
-
-function londonWallClock(instant) {
-  const parts = Object.fromEntries(LONDON_PARTS.formatToParts(new Date(instant))
-    .map((part) => [part.type, part.value]));
-  return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour,
-           minute: parts.minute, second: parts.second };
-}
-
-// "2026-12-06T14:30": the value of a datetime-local field showing `instant` in London.
-export function londonValue(instant = Date.now()) {
-  const p = londonWallClock(instant);
-  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
-}
-
-// "2026-12-06": today's date in London.
-export function londonToday(instant = Date.now()) {
-  return londonValue(instant).slice(0, 10);
-}
-
-// A datetime-local value read as London time -> an ISO timestamp (UTC, "Z"); undefined if it is
-// not one (the API then names the field as missing).
-export function londonIso(value) {
-  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value || "");
-  if (!match) return undefined;
-  const [year, month, day, hour, minute, second] = match.slice(1).map((part) => Number(part || 0));
-  const asUtc = Date.UTC(year, month - 1, day, hour, minute, second);
-  const offset = (instant) => {
-    const p = londonWallClock(instant);
-    return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - instant;
-  };
-  let instant = asUtc - offset(asUtc);
-  instant = asUtc - offset(instant);  // the offset at the time itself (the clocks may change between)
-  return new Date(instant).toISOString();
-}
+// ---- when: GOV.UK's date input with a time, in London time ------------------------------------
 
 // A "when" field filled with the time now; sent as the exact time of sending if left as it was,
 // so that a record made at once is not a minute earlier than what came just before it.
 export function whenField({ id, name, label, hint }) {
-  const shown = londonValue();
-  const group = textInput({ id, name, label, type: "datetime-local", value: shown, width: 20,
-                            hint: hint || "London time. Now, unless you change it." });
-  group.querySelector("input").dataset.shown = shown;
+  const now = new Date().toISOString();
+  const group = dateInput({ id, name, legend: label, time: true, value: now,
+                            hint: hint || "UK time. Now, unless you change it." });
+  group.dataset.shown = instantOf(fieldValues(group), name);
   return group;
 }
 
+function fieldValues(node) {
+  const data = {};
+  for (const input of node.querySelectorAll("input[name]")) data[input.name] = input.value.trim();
+  return data;
+}
+
 export function whenValue(form, name) {
-  const input = form.querySelector(`[name="${name}"]`);
-  if (input.value && input.value === input.dataset.shown) return new Date().toISOString();
-  return londonIso(input.value);
+  const group = form.querySelector(`[name="${name}-day"]`).closest("[data-shown]");
+  const typed = instantOf(values(form), name);
+  return typed === group.dataset.shown ? new Date().toISOString() : typed;
 }
 
 // ---- the section ---------------------------------------------------------------------------------
@@ -164,8 +131,8 @@ function conveneForm({ contactId, contact, required, agencies, after }) {
     el("h3", { class: "govuk-heading-s", id: "convene-heading" }, "Convene a strategy meeting"),
     el("p", { class: "govuk-body" }, `About: ${childNames.join(", ")}.`),
     whenField({ id: "convened-at", name: "convened_at", label: "When was it decided to hold the meeting?" }),
-    textInput({ id: "scheduled-for", name: "scheduled_for", label: "When is it to be held?",
-                type: "datetime-local", hint: "London time.", width: 20 }),
+    dateInput({ id: "scheduled-for", name: "scheduled_for", legend: "When is it to be held?", time: true,
+                hint: "UK time, for example 7 12 2026 and 10:00." }),
     textInput({ id: "chair", name: "chair", label: "Who chairs it?", autocomplete: "off", width: 20 }),
     el("div", { class: "govuk-form-group" },
       el("fieldset", { class: "govuk-fieldset", "aria-describedby": "invited-hint" },
@@ -200,7 +167,7 @@ function conveneForm({ contactId, contact, required, agencies, after }) {
   // The API's field names -> this form's fields (a reason not shown: the one that covers it).
   const fields = () => {
     const shown = visibleReasons();
-    const map = { convened_at: "convened-at", scheduled_for: "scheduled-for", chair: "chair",
+    const map = { convened_at: "convened-at-day", scheduled_for: "scheduled-for-day", chair: "chair",
                   invited: "invited", contact_id: "convened-at", children: "convened-at" };
     list.forEach((agency, index) => { map[`invited[${index}].agency`] = "invited"; });
     for (const item of required) {
@@ -225,7 +192,7 @@ function conveneForm({ contactId, contact, required, agencies, after }) {
       contact_id: contactId,
       children: contact.children.map((child) => child.id),
       convened_at: whenValue(form, "convened_at"),
-      scheduled_for: londonIso(form.querySelector("#scheduled-for").value),
+      scheduled_for: instantOf(values(form), "scheduled_for"),
       chair: chair || undefined,
       invited: [...tickedCodes()].map((code) => ({ agency: code })),
       not_invited_reasons: reasons,

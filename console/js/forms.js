@@ -55,7 +55,7 @@ export function radios({ id, name, legend, hint, items, small = false }) {
 // `-year` (and `-time`): dateOf() and instantOf() put them together for the API, which judges them.
 export function dateInput({ id, name = id, legend, hint, time = false, value }) {
   const parts = !value ? {} : /^\d{4}-\d{2}-\d{2}$/.test(value)
-    ? Object.fromEntries(["year", "month", "day"].map((part, index) => [part, value.split("-")[index]]))
+    ? Object.fromEntries(["year", "month", "day"].map((part, index) => [part, String(Number(value.split("-")[index]))]))
     : londonParts(value);
   const item = (part, label, width, extra = {}) => el("div", { class: "govuk-date-input__item" },
     el("div", { class: "govuk-form-group" },

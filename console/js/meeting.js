@@ -11,11 +11,10 @@ import {
   append, childName, clear, date, el, lines, summaryList, table, tag, timeElement, words, yesNo,
 } from "./dom.js";
 import {
-  activateBanner, button, submitting, successBanner, textInput, textarea,
+  activateBanner, button, dateInput, dateOf, submitting, successBanner, textInput, textarea, values,
 } from "./forms.js";
-import {
-  MEDICAL_DECISIONS, MEETING_OUTCOMES, londonToday, statusTag, whenField, whenValue,
-} from "./contact-meetings.js";
+import { MEDICAL_DECISIONS, MEETING_OUTCOMES, statusTag, whenField, whenValue } from "./contact-meetings.js";
+import { londonToday } from "./period.js";
 
 const meetingId = new URLSearchParams(window.location.search).get("id");
 const agencies = {};
@@ -200,7 +199,7 @@ function outcomeForm(meeting) {
     button("Record outcome"));
   let sentAttendance = [];  // the invitation index of each attendance entry sent
   const fields = () => {
-    const map = { held_at: "held-at", outcome: "meeting-outcome", rationale: "rationale",
+    const map = { held_at: "held-at-day", outcome: "meeting-outcome", rationale: "rationale",
                   medical_examination: "medical-decision", "medical_examination.decision": "medical-decision",
                   "medical_examination.reason": "medical-reason", attendance: "attended-0" };
     sentAttendance.forEach((index, position) => {
@@ -243,7 +242,7 @@ function minutesForm() {
     button("Record minutes", { class: "govuk-button govuk-button--secondary" }));
   posting(form, () => post(`/strategy-meetings/${meetingId}/minutes`, {
     minutes_recorded_at: whenValue(form, "minutes_recorded_at"),
-  }), { minutes_recorded_at: "minutes-at" }, "Minutes recorded.");
+  }), { minutes_recorded_at: "minutes-at-day" }, "Minutes recorded.");
   return form;
 }
 
@@ -258,8 +257,8 @@ function icpcForm(meeting, names) {
     choice({ id: "icpc-held", name: "icpc", legend: "Was an initial child protection conference held?",
              items: [
                ["held", "Yes, it was held", [
-                 textInput({ id: "icpc-held-on", name: "held_on", label: "Date it was held", type: "date",
-                             value: londonToday(), hint: "London date." }),
+                 dateInput({ id: "icpc-held-on", name: "held_on", legend: "Date it was held",
+                             value: londonToday(), hint: "For example, 27 3 2026." }),
                  ...plans]],
                ["not_required", "No, a conference is not needed", [
                  textarea({ id: "icpc-reason", name: "icpc_reason", rows: 3,
@@ -269,7 +268,7 @@ function icpcForm(meeting, names) {
   const fields = () => {
     const held = checked(form, "icpc") === "held";
     const map = { not_required: "icpc-held", reason: "icpc-reason",
-                  held_on: held ? "icpc-held-on" : "icpc-held",
+                  held_on: held ? "icpc-held-on-day" : "icpc-held",
                   child_protection_plan: held ? "plan-0" : "icpc-held" };
     meeting.children.forEach((childId, index) => {
       map[`child_protection_plan[${index}].plan`] = `plan-${index}`;
@@ -289,7 +288,7 @@ function icpcForm(meeting, names) {
       return plan ? { child_id: childId, plan: plan === "yes" } : { child_id: childId };
     });
     return post(`/strategy-meetings/${meetingId}/icpc`, {
-      held_on: typed(form, "icpc-held-on"), child_protection_plan: childPlans,
+      held_on: dateOf(values(form), "held_on"), child_protection_plan: childPlans,
     });
   }, fields, "Initial child protection conference recorded.");
   return form;

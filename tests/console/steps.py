@@ -3,6 +3,7 @@ would make them, and signing in on the page."""
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from tests.helpers import new_nhs_number
 
@@ -68,3 +69,13 @@ def convene_meeting_through_api(site, contact, *, convened_at, invited=("wmp",),
     })
     assert answer.status_code == 201, answer.text
     return answer.json()
+
+
+def fill_when(scope, legend, instant):
+    """Types `instant` in London time into the date input (with a time) named `legend`."""
+    local = instant.astimezone(ZoneInfo("Europe/London"))
+    group = scope.get_by_role("group", name=legend)
+    group.get_by_label("Day").fill(str(local.day))
+    group.get_by_label("Month").fill(str(local.month))
+    group.get_by_label("Year").fill(str(local.year))
+    group.get_by_label("Time (24-hour)").fill(local.strftime("%H:%M"))

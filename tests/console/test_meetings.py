@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.console.steps import (
-    convene_meeting_through_api, decide_strategy_discussion, post_contact, sign_in,
+    convene_meeting_through_api, decide_strategy_discussion, fill_when, post_contact, sign_in,
 )
 
 pytestmark = pytest.mark.needs_browser
@@ -23,14 +23,9 @@ MEETING_RATIONALE = ("Disclosure to the teacher of being hit with a belt; police
                      "the threshold for a section 47 enquiry is met.")
 
 
-def london_field(instant):
-    """The datetime-local value showing `instant` in London."""
-    return instant.astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
-
-
-def api_time(field):
-    """What the API answers for a London datetime-local value."""
-    local = datetime.strptime(field, "%Y-%m-%dT%H:%M").replace(tzinfo=LONDON)
+def api_time(instant):
+    """What the API answers for `instant` typed to the minute in London time."""
+    local = instant.astimezone(LONDON).replace(second=0, microsecond=0)
     return local.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -67,10 +62,10 @@ def test_a_strategy_discussion_is_convened_held_minuted_and_its_conference_recor
     axe(page, "contact with the convene form")
     snap(page, "meeting-convene-form")
 
-    convened = london_field(now - timedelta(hours=1))
-    scheduled = london_field(now + timedelta(days=1))
-    form.get_by_label("When was it decided to hold the meeting?").fill(convened)
-    form.get_by_label("When is it to be held?").fill(scheduled)
+    convened = now - timedelta(hours=1)
+    scheduled = now + timedelta(days=1)
+    fill_when(form, "When was it decided to hold the meeting?", convened)
+    fill_when(form, "When is it to be held?", scheduled)
     form.get_by_label("Who chairs it?").fill("Mark Evans")
 
     # Unticking the health agency asks why; sent without a reason, the server's 422 is beside it.
@@ -125,8 +120,8 @@ def test_a_strategy_discussion_is_convened_held_minuted_and_its_conference_recor
 
     # The outcome: attendance per agency, s47; "no medical examination" without a reason first.
     outcome = page.locator("form", has=page.get_by_role("heading", name="Record the outcome"))
-    held = london_field(now - timedelta(minutes=30))
-    outcome.get_by_label("When was the meeting held?").fill(held)
+    held = now - timedelta(minutes=30)
+    fill_when(outcome, "When was the meeting held?", held)
     outcome.get_by_role("group", name="Did West Midlands Police attend?").get_by_label("Attended").check()
     outcome.get_by_label("Who attended for West Midlands Police (optional)").fill("DS Lee")
     outcome.get_by_label("Their role at West Midlands Police (optional)").fill("Detective Sergeant")
@@ -168,8 +163,8 @@ def test_a_strategy_discussion_is_convened_held_minuted_and_its_conference_recor
     snap(page, "meeting-held")
 
     # The minutes.
-    minutes_at = london_field(now - timedelta(minutes=10))
-    page.get_by_label("When were the minutes written?").fill(minutes_at)
+    minutes_at = now - timedelta(minutes=10)
+    fill_when(page, "When were the minutes written?", minutes_at)
     page.get_by_role("button", name="Record minutes").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Minutes recorded.")
     expect(page.get_by_role("button", name="Record minutes")).to_have_count(0)
@@ -182,8 +177,10 @@ def test_a_strategy_discussion_is_convened_held_minuted_and_its_conference_recor
     # The ICPC: held, but no answer for the child's plan first.
     conference = page.locator("form", has=page.get_by_role("heading", name="Record the conference"))
     conference.get_by_label("Yes, it was held").check()
-    held_on = conference.get_by_label("Date it was held")
-    expect(held_on).to_have_value(datetime.now(LONDON).date().isoformat())
+    held_on = conference.get_by_role("group", name="Date it was held")
+    today = datetime.now(LONDON).date()
+    for part, value in (("Day", today.day), ("Month", today.month), ("Year", today.year)):
+        expect(held_on.get_by_label(part)).to_have_value(str(value))
     conference.get_by_role("button", name="Record conference").click()
     expect(page.locator("#plan-0-error")).to_contain_text("Missing data for required field")
     axe(page, "conference refused: no answer for the child's plan")
