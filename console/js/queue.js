@@ -38,10 +38,13 @@ function row(contact) {
       CONSENT[contact.consent?.status] || contact.consent?.status || ""));
 }
 
-function render() {
+// `added`: only these rows are new, below those shown ("Show more"); otherwise every row is built
+// again (a refresh or a filter: contacts leave, arrive and move).
+function render(added = null) {
   // A refresh must not take the keyboard user's place: focus returns to the same contact's link.
   const focusedId = document.activeElement?.dataset?.contactId;
-  clear(tbody).append(...state.items.map(row));
+  if (added) tbody.append(...added.map(row));
+  else clear(tbody).append(...state.items.map(row));
   table.hidden = state.items.length === 0;
   empty.hidden = state.items.length !== 0;
   more.hidden = !state.nextCursor;
@@ -51,22 +54,30 @@ function render() {
   if (focusedId) tbody.querySelector(`[data-contact-id="${CSS.escape(focusedId)}"]`)?.focus();
 }
 
-async function load({ append = false } = {}) {
+// Each read is numbered: an answer that arrives after a later read was started (a filter applied
+// while the first page or a refresh was still on its way) is dropped, never shown over it.
+let reads = 0;
+
+async function read(query) {
+  const number = ++reads;
   const page = await get("/contacts", {
-    status: "awaiting_decision", order: "due", limit: PAGE_SIZE, ...state.filters,
-    cursor: append ? state.nextCursor : undefined,
+    status: "awaiting_decision", order: "due", ...state.filters, ...query,
   });
+  return number === reads ? page : null;
+}
+
+async function load({ append = false } = {}) {
+  const page = await read({ limit: PAGE_SIZE, cursor: append ? state.nextCursor : undefined });
+  if (!page) return;
   state.items = append ? [...state.items, ...page.items] : page.items;
   state.nextCursor = page.next_cursor;
-  render();
+  render(append ? page.items : null);
 }
 
 async function refresh() {
   // As many as are shown, from the top: a contact decided meanwhile leaves, a new one arrives.
-  const limit = Math.min(500, Math.max(PAGE_SIZE, state.items.length));
-  const page = await get("/contacts", {
-    status: "awaiting_decision", order: "due", limit, ...state.filters,
-  });
+  const page = await read({ limit: Math.min(500, Math.max(PAGE_SIZE, state.items.length)) });
+  if (!page) return;
   state.items = page.items;
   state.nextCursor = page.next_cursor;
   render();

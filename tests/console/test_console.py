@@ -292,3 +292,27 @@ def test_a_date_input_is_sent_with_londons_offset_on_that_date(site, watched, ty
     }""", data)
     assert got == sent
     assert watched.errors == []
+
+
+def test_show_more_adds_the_next_page_below_the_rows_already_shown(site, watched):
+    page = watched.page
+    made = [post_contact(site, hours_ago=80 - n, given=f"Child{n:02d}", agency="hilltop-gp")
+            for n in range(51)]
+    page.goto("/console/")
+    sign_in(page)
+    page.get_by_label("Source agency").select_option(label="Hill Top Medical Practice")
+    page.get_by_role("button", name="Apply filters").click()
+    rows = page.get_by_role("region", name=re.compile("Contacts awaiting a decision")).locator("tbody tr")
+    expect(rows.filter(has_text="Hill Top Medical Practice")).to_have_count(50)
+    expect(rows).to_have_count(50)
+    expect(page.get_by_role("status")).to_contain_text("50 or more contacts")
+    page.evaluate("() => { document.querySelector('#page tbody tr').keptFromBefore = true; }")
+
+    page.get_by_role("button", name="Show more contacts").click()
+
+    expect(rows).to_have_count(51)
+    assert sorted(queue_references(page)) == sorted(contact["reference"] for contact in made)
+    assert page.evaluate("() => document.querySelector('#page tbody tr').keptFromBefore") is True
+    expect(page.get_by_role("button", name="Show more contacts")).to_be_hidden()
+    expect(page.get_by_role("status")).to_contain_text("51 contacts")
+    assert watched.dialogs == [] and watched.errors == []
