@@ -316,3 +316,57 @@ def test_show_more_adds_the_next_page_below_the_rows_already_shown(site, watched
     expect(page.get_by_role("button", name="Show more contacts")).to_be_hidden()
     expect(page.get_by_role("status")).to_contain_text("51 contacts")
     assert watched.dialogs == [] and watched.errors == []
+
+
+FOCUS_SHOWN = """() => {
+    const node = document.activeElement;
+    if (node === document.body) return "left the page";  // past the last stop, in the browser's own
+    const style = getComputedStyle(node);
+    return (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0)
+        || style.boxShadow !== "none";
+}"""
+
+
+def tab_to(page, test, limit=80):
+    """Presses Tab until `test` (a script given the focused element) holds; every stop shows focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        shown = page.evaluate(FOCUS_SHOWN)
+        assert shown, f"focus not shown on {page.evaluate('() => document.activeElement.outerHTML')}"
+        if shown == "left the page":
+            continue
+        if page.evaluate(f"(node) => ({test})(node)", page.evaluate_handle("document.activeElement")):
+            return
+    raise AssertionError(f"Tab never reached {test}")
+
+
+def test_a_practitioner_decides_a_contact_with_the_keyboard_alone_and_sees_where_focus_is(
+        site, watched):
+    page = watched.page
+    contact = post_contact(site, hours_ago=24 * 20, given="Keira", consent="given")  # first in line
+    page.goto("/console/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_focused()
+
+    tab_to(page, "(node) => node.id === 'username'")
+    page.keyboard.type("priya.mash")
+    tab_to(page, "(node) => node.id === 'password'")
+    page.keyboard.type("console-test-password")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Front-door queue")).to_be_visible()
+
+    tab_to(page, f"(node) => node.textContent === {contact['reference']!r}")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(contact["reference"])
+
+    tab_to(page, "(node) => node.name === 'outcome'")
+    for _ in range(5):  # the arrow keys move through a radio group, choosing as they go
+        page.keyboard.press("ArrowDown")
+    expect(page.get_by_role("group", name="Outcome").get_by_label("Assessment (section 17)")).to_be_checked()
+    tab_to(page, "(node) => node.id === 'rationale'")
+    page.keyboard.type(RATIONALE)
+    tab_to(page, "(node) => node.textContent === 'Record decision'")
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("alert")).to_contain_text("Decision recorded: Assessment (section 17).")
+    assert contact_status(site, contact) == "decided"
+    assert watched.dialogs == [] and watched.errors == []
