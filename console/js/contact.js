@@ -10,7 +10,7 @@ import { startPage } from "./layout.js";
 import { childrenSection } from "./contact-children.js";
 import { strategyMeetingSection } from "./contact-meetings.js";
 import {
-  CHANNELS, CONSENT, FEEDBACK_METHODS, OUTCOMES, clear, dateTime, el, lines,
+  CHANNELS, CONSENT, FEEDBACK_METHODS, OUTCOMES, clear, dateTime, details, el, lines,
   summaryList, table, tag, timeElement, timeLeft, words, yesNo,
 } from "./dom.js";
 import {
@@ -76,8 +76,7 @@ function consent(contact, canWrite) {
       ])));
   }
   if (canWrite) {
-    const form = el("form", { novalidate: true, "aria-labelledby": "consent-form-heading" },
-      el("h3", { class: "govuk-heading-s", id: "consent-form-heading" }, "Record a new consent status"),
+    const form = el("form", { novalidate: true, "aria-label": "Record a new consent status" },
       radios({ id: "consent-status", name: "status", legend: "New consent status", items: CONSENT,
                small: true }),
       textInput({ id: "consent-given-by", name: "given_by", label: "Given, refused or asked by (optional)" }),
@@ -87,7 +86,7 @@ function consent(contact, canWrite) {
     submitting(form, (data) => post(`/contacts/${contactId}/consent`, data),
       { status: "consent-status", given_by: "consent-given-by", reason: "consent-reason" },
       (data) => `Consent recorded: ${CONSENT[data.status] || data.status}.`);
-    section.push(form);
+    section.push(details("Record a new consent status", form));
   }
   return section;
 }
@@ -125,14 +124,17 @@ function decisions(items, canWrite) {
     ? el("div", {}, items.map((decision) => decisionCard(decision, byId)))
     : el("p", { class: "govuk-body" }, "No decision has been recorded yet."));
   if (current && !current.approval && currentRole() === "manager") section.push(signOffForm(current, show));
-  if (canWrite) section.push(decisionForm(current));
+  // A decided contact's form to supersede its decision stays folded until asked for.
+  if (canWrite) section.push(current ? details("Record a new threshold decision", decisionForm(current))
+                                     : decisionForm(current));
   return section;
 }
 
 function decisionForm(current) {
   const form = el("form", { novalidate: true, "aria-labelledby": "decision-form-heading" },
-    el("h2", { class: "govuk-heading-m", id: "decision-form-heading" },
-      current ? "Record a new threshold decision" : "Record a threshold decision"),
+    el(current ? "h3" : "h2", { class: current ? "govuk-heading-s" : "govuk-heading-m",
+                               id: "decision-form-heading" },
+      current ? "A new decision, superseding the current one" : "Record a threshold decision"),
     current
       ? el("div", { class: "govuk-inset-text" },
         `This decision will supersede the current one (${OUTCOMES[current.outcome] || current.outcome}, ` +

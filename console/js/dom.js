@@ -59,6 +59,14 @@ export function table(caption, headings, rows) {
         cells.map((cell) => el("td", { class: "govuk-table__cell" }, cell ?? "")))))));
 }
 
+// GOV.UK Frontend's details: a form or text shown when its summary is opened.
+export function details(summary, ...content) {
+  return el("details", { class: "govuk-details" },
+    el("summary", { class: "govuk-details__summary" },
+      el("span", { class: "govuk-details__summary-text" }, summary)),
+    el("div", { class: "govuk-details__text" }, content));
+}
+
 export function lines(...parts) {
   const shown = parts.filter(Boolean);
   return shown.flatMap((part, index) => (index ? [el("br"), part] : [part]));

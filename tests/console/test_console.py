@@ -89,7 +89,10 @@ def test_a_practitioner_signs_in_decides_a_contact_and_it_leaves_the_queue(
     assert [(d["outcome"], d["rationale"], d["decided_by"]) for d in decisions] == [
         ("assessment", RATIONALE, "priya.mash")]
 
-    # A second decision supersedes the first: the form asks why, and the first is kept, superseded.
+    # A second decision supersedes the first: its form is folded until opened, asks why, and the
+    # first is kept, superseded.
+    expect(page.get_by_label("Rationale")).to_be_hidden()
+    page.get_by_text("Record a new threshold decision").click()
     page.get_by_role("group", name="Outcome").get_by_label("Strategy discussion (section 47)").check()
     page.get_by_label("Rationale").fill(
         "New information from the school: the child disclosed an injury this morning.")
@@ -369,4 +372,35 @@ def test_a_practitioner_decides_a_contact_with_the_keyboard_alone_and_sees_where
 
     expect(page.get_by_role("alert")).to_contain_text("Decision recorded: Assessment (section 17).")
     assert contact_status(site, contact) == "decided"
+    assert watched.dialogs == [] and watched.errors == []
+
+
+def test_a_new_consent_status_is_recorded_and_joins_the_history(site, watched, axe, snap):
+    page = watched.page
+    contact = post_contact(site, hours_ago=4, given="Ellis")
+    page.goto(f"/console/contact?id={contact['id']}")
+    sign_in(page)
+    history = page.get_by_role("table", name=re.compile("Consent history"))
+    expect(history.locator("tbody tr")).to_have_count(1)
+    form = page.get_by_role("form", name="Record a new consent status")
+    expect(form).to_be_hidden()
+    page.get_by_text("Record a new consent status").click()
+
+    # Refused needs a reason: the server's message beside it.
+    form.get_by_label("Refused", exact=True).check()
+    form.get_by_label("Given, refused or asked by (optional)").fill("Mother")
+    form.get_by_role("button", name="Record consent status").click()
+    expect(page.locator("#consent-reason-error")).to_be_visible()
+    axe(page, "consent refused without a reason")
+    snap(page, "consent-422")
+
+    form.get_by_label("Reason").fill("Mother does not want the school told; she was told why we ask.")
+    form.get_by_role("button", name="Record consent status").click()
+    expect(page.get_by_role("alert")).to_contain_text("Consent recorded: Refused.")
+    expect(history.locator("tbody tr")).to_have_count(2)
+    expect(history.locator("tbody tr").last).to_contain_text("Mother does not want the school told")
+    answer = site.call("GET", f"/contacts/{contact['id']}").json()
+    assert answer["consent"]["status"] == "refused"
+    assert answer["consent"]["given_by"] == "Mother"
+    axe(page, "consent recorded")
     assert watched.dialogs == [] and watched.errors == []
