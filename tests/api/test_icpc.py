@@ -289,6 +289,7 @@ def test_the_chronologies_show_the_icpc_when_it_was_recorded(practitioner, api_a
         "summary": "Initial child protection conference held on 2026-12-14 (outside timescale): "
                    "1 of 2 children made subject to a child protection plan.",
         "by": "mark", "ref": {"type": "strategy_meeting", "id": meeting["id"]},
+        "contact_id": meeting["contact_id"],
     }
     history = practitioner.get(f"/api/v1/contacts/{meeting['contact_id']}/history").json["items"]
     assert history[-1] == expected
