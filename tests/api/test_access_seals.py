@@ -232,11 +232,11 @@ def test_the_sealer_seals_on_its_own_with_no_request_coming(fresh_database_url):
 
 
 
-def test_a_flask_command_starts_no_sealer_and_another_click_program_does(app):
+def test_a_flask_command_starts_no_sealer_and_another_click_program_does(app, monkeypatch):
     import click
     from flask.cli import ScriptInfo
 
-    app.config["ACCESS_SEAL_SECONDS"] = 60
+    monkeypatch.setitem(app.config, "ACCESS_SEAL_SECONDS", 60)
     with click.Context(click.Command("flask"), obj=ScriptInfo()):
         assert sealing.init_app(app) is None
     with click.Context(click.Command("another-program")):
