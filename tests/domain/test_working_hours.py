@@ -2,7 +2,7 @@
 bank holidays and both clock changes, the out-of-hours starts, then properties against a naive
 minute-by-minute count."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import holidays
 import pytest
