@@ -7,6 +7,7 @@ Nov); unrated keeps the statutory first working day.
 """
 
 import uuid
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -320,3 +321,30 @@ def test_the_metrics_count_decisions_within_their_rag_deadline_and_ratings(
     assert [(g["key"], g["contacts"]["decided_within_rag"], g["contacts"]["rag"])
             for g in by_agency] == [("wmp", {"count": 2, "of": 3, "percent": 66.7},
                                      {"red": 2, "amber": 1, "green": 1, "unrated": 1})]
+
+
+# ---- a newly announced bank holiday (`flask timescales recompute`) ----------------------------
+
+
+def test_recompute_keeps_each_contacts_rating_and_moves_only_working_day_deadlines(
+    police, practitioner, clock, recompute, announce_holiday,
+):
+    red = record_contact(police)
+    green = record_contact(police)
+    created(rate(practitioner, red["id"], "red"))
+    created(rate(practitioner, green["id"], "green"))
+    clock.set(clock().replace(day=26))  # Thu 26 Nov, 10:00: late for green's Wed 25
+    decision = decided(practitioner, green["id"])
+    forget_loaded_records()
+    assert session.get(Decision, uuid.UUID(decision["id"])).within_rag_deadline is False
+
+    announce_holiday(date(2026, 11, 23))  # Monday: green's third working day becomes Thu 26
+    recompute()
+
+    forget_loaded_records()
+    assert read(practitioner, f"{CONTACTS}/{red['id']}")["decision_due_at"] == \
+        "2026-11-20T13:00:00Z"
+    assert read(practitioner, f"{CONTACTS}/{green['id']}")["decision_due_at"] == \
+        "2026-11-26T23:59:59.999999Z"
+    stored = session.get(Decision, uuid.UUID(decision["id"]))
+    assert (stored.within_rag_deadline, stored.within_1_working_day) == (True, False)
