@@ -109,6 +109,16 @@ class Config:
     TRANSITION_RESPONSE_WORKING_DAYS = _int("TRANSITION_RESPONSE_WORKING_DAYS", 5)
     ICPC_WORKING_DAYS = _int("ICPC_WORKING_DAYS", 15)
     MINUTES_WORKING_DAYS = _int("MINUTES_WORKING_DAYS", 1)
+    # Working hours (London wall-clock, HH:MM, on working days) for timescales counted in them.
+    WORKING_DAY_OPENS = os.environ.get("WORKING_DAY_OPENS", "09:00")
+    WORKING_DAY_CLOSES = os.environ.get("WORKING_DAY_CLOSES", "17:00")
+    # A contact's RAG rating sets its decision_due_at: red so many clock hours after receipt,
+    # amber and green so many working days after it (the end of that London day). An unrated
+    # contact keeps DECISION_WORKING_DAYS (the statutory deadline, which the 1-working-day
+    # figure always measures against).
+    RAG_RED_HOURS = _int("RAG_RED_HOURS", 4)
+    RAG_AMBER_WORKING_DAYS = _int("RAG_AMBER_WORKING_DAYS", 1)
+    RAG_GREEN_WORKING_DAYS = _int("RAG_GREEN_WORKING_DAYS", 3)
     # Agency kinds that must be invited to every strategy meeting unless a reason is recorded
     # (the referring agency, and early help for a child open to it, are added per meeting).
     STRATEGY_REQUIRED_KINDS = _list("STRATEGY_REQUIRED_KINDS", ["police", "health"])

@@ -28,7 +28,8 @@ from .db import session
 from .models import (
     Account, Agency, Attendance, AuditEvent, Child, ChildLinkDecision, ChildMerge, ConsentRecord,
     Contact, ContactChild, Decision, Feedback, IcpcChild, Invitation, MeetingAction, MeetingChild,
-    PossibleMatch, Restriction, RestrictionGrant, RestrictionMember, StrategyMeeting, Transition,
+    PossibleMatch, RagRating, Restriction, RestrictionGrant, RestrictionMember, StrategyMeeting,
+    Transition,
 )
 
 # Events about these entity types describe no stored record: no state is recorded or checked.
@@ -124,6 +125,7 @@ RECORDS = _kinds(
         _part("consent_history", ConsentRecord, "contact_id", "recorded_at", "id"),
         _part("possible_matches", PossibleMatch, "contact_id", "position", "candidate_id"),
         _part("link_decisions", ChildLinkDecision, "contact_id", "decided_at", "id"),
+        _part("rag_history", RagRating, "contact_id", "position"),
     )),
     RecordKind("restriction", Restriction, (
         _part("allowed", RestrictionMember, "restriction_id", "sub"),

@@ -2,9 +2,15 @@
 
 "N working days after D" is the N-th working day strictly after the London date of D; the
 deadline falls at the end of that London day (its last microsecond, expressed in UTC).
+
+"N working hours after T" counts only the working hours (by default 09:00-17:00 London wall-clock
+time) of working days: a start out of hours counts from the next opening (09:00 that day if
+before it, else 09:00 on the next working day; exactly 17:00 is out of hours). Wall-clock hours:
+the clocks change at night, never inside the working day, so an hour counted is an hour elapsed.
 """
 
 from datetime import UTC, datetime, time, timedelta
+from numbers import Real
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -92,3 +98,66 @@ def configured_deadline_after(instant, working_days):
         instant, working_days, config["HOLIDAY_COUNTRY"], config["HOLIDAY_SUBDIVISION"]
     )
 
+
+
+OPENS, CLOSES = time(9), time(17)
+
+
+def _next_opening(local, opens, closes, country, subdivision):
+    """The London wall-clock instant (naive) from which working hours count for `local`."""
+    day = local.date()
+    if is_working_day(day, country, subdivision):
+        if local.time() < opens:
+            return datetime.combine(day, opens)
+        if local.time() < closes:
+            return local
+    return datetime.combine(working_days_after(day, 1, country, subdivision), opens)
+
+
+def working_hours_after(instant, hours, country="GB", subdivision="ENG", opens=OPENS,
+                        closes=CLOSES):
+    """The instant (UTC) `hours` working hours after `instant`: counted from 09:00 on the next
+    working day when `instant` is out of hours; the end of a working day is kept (17:00), not
+    rolled to the next morning."""
+    if not isinstance(hours, Real) or isinstance(hours, bool) or hours <= 0:
+        raise ValueError("hours must be a positive number")
+    if not opens < closes:
+        raise ValueError("the working day must open before it closes")
+    local = instant.astimezone(LONDON).replace(tzinfo=None)
+    position = _next_opening(local, opens, closes, country, subdivision)
+    remaining = timedelta(hours=hours)
+    while True:
+        closing = datetime.combine(position.date(), closes)
+        if remaining <= closing - position:
+            return (position + remaining).replace(tzinfo=LONDON).astimezone(UTC)
+        remaining -= closing - position
+        position = datetime.combine(
+            working_days_after(position.date(), 1, country, subdivision), opens)
+
+
+def _clock_time(text):
+    return time.fromisoformat(text)
+
+
+def configured_working_hours_after(instant, hours):
+    config = current_app.config
+    return working_hours_after(
+        instant, hours, config["HOLIDAY_COUNTRY"], config["HOLIDAY_SUBDIVISION"],
+        _clock_time(config["WORKING_DAY_OPENS"]), _clock_time(config["WORKING_DAY_CLOSES"]),
+    )
+
+
+def rag_decision_due_at(received_at, rating):
+    """When a contact received at `received_at` and rated `rating` (None: unrated) must be
+    decided: red a number of clock hours after receipt, amber and green working days after it
+    (the end of that London day), unrated the statutory working days."""
+    config = current_app.config
+    if rating == "red":
+        return received_at.astimezone(UTC) + timedelta(hours=config["RAG_RED_HOURS"])
+    days = {"amber": config["RAG_AMBER_WORKING_DAYS"], "green": config["RAG_GREEN_WORKING_DAYS"],
+            None: config["DECISION_WORKING_DAYS"]}[rating]
+    return configured_deadline_after(received_at, days)
+
+
+def statutory_decision_due_at(received_at):
+    return configured_deadline_after(received_at, current_app.config["DECISION_WORKING_DAYS"])

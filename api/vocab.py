@@ -23,6 +23,8 @@ CONCERN_CATEGORIES = (
 )
 CONSENT_STATUSES = ("given", "refused", "not_sought", "overridden")
 CONTACT_STATUSES = ("awaiting_decision", "decided")
+# A contact's RAG rating: how fast it must be decided (red the fastest; api/timescales.py).
+RAG_RATINGS = ("red", "amber", "green")
 
 # A child's sex as the referrer gives it (Annex A's gender column is read from it).
 SEXES = ("female", "male", "unknown")
@@ -91,7 +93,7 @@ RESTRICTED_RECORDS = ("child", "contact")
 
 # The events of a chronology, in the order things happen in a case at the same instant.
 CHRONOLOGY_KINDS = (
-    "contact_received", "consent_recorded", "decision_recorded", "decision_approved",
+    "contact_received", "consent_recorded", "rag_rated", "decision_recorded", "decision_approved",
     "feedback_given", "strategy_meeting_convened", "strategy_meeting_held",
     "strategy_meeting_minutes_recorded", "icpc_recorded", "transition_requested",
     "transition_accepted", "transition_refused", "transition_withdrawn", "child_linked",

@@ -4,10 +4,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from api.vocab import (
     CHANNELS, CONCERN_CATEGORIES, CONSENT_STATUSES, CONTACT_STATUSES, ETHNICITIES, MATCH_EVIDENCE,
-    MATCH_STATUSES, SEXES, nhs_number_is_valid,
+    MATCH_STATUSES, RAG_RATINGS, SEXES, nhs_number_is_valid,
 )
 
-from .common import Characters, PageArgsSchema, Text, Timestamp, UniqueList
+from .common import NOT_BLANK, Characters, PageArgsSchema, Text, Timestamp, UniqueList
 
 # How GET /contacts may be ordered (api/domain/contacts.py LIST_ORDERS says by what).
 CONTACT_ORDERS = ("received", "due")
@@ -221,6 +221,30 @@ class ChildLinkSchema(Schema):
         "description": "Why: shown in the contact's history and the children's chronologies."})
 
 
+class RagInSchema(Schema):
+    """A RAG rating for a contact awaiting its decision (staff only; 409 once it is decided)."""
+
+    rating = fields.String(required=True, validate=validate.OneOf(RAG_RATINGS), metadata={
+        "description": "How fast the contact must be decided; it sets decision_due_at from the "
+        "contact's received_at. Defaults (each configurable): red, 4 clock hours (immediate "
+        "risk); amber, the end of the first working day (the statutory deadline); green, the "
+        "end of the third working day. A new rating replaces the current one and is kept with "
+        "the earlier ones."})
+    reason = Characters(required=True, validate=validate.Length(max=5_000), metadata={
+        "description": "Why this rating: required, at least 20 characters once trimmed, and not "
+        "a placeholder (n/a, see notes, tbc and the like), as a decision's rationale; otherwise "
+        "422 naming reason.", "minLength": 20, "pattern": NOT_BLANK})
+
+
+class RagSchema(Schema):
+    """A RAG rating as given."""
+
+    rating = fields.String(metadata={"description": " | ".join(RAG_RATINGS)})
+    reason = fields.String()
+    by = fields.String(metadata={"description": "Who rated it (the account's name)."})
+    at = Timestamp(metadata={"description": "When it was rated."})
+
+
 class ConsentSchema(Schema):
     status = fields.String()
     given_by = fields.String(allow_none=True)
@@ -234,7 +258,8 @@ class ConsentRecordSchema(ConsentSchema):
 
 class ContactSchema(Schema):
     """A contact. An `agency` client sees only what it sent, the status, decision_due_at, the
-    current outcome with its time, and the feedback (no consent history, no recorded_by)."""
+    current outcome with its time, and the feedback (no consent history, no RAG rating, no
+    recorded_by)."""
 
     id = fields.UUID()
     reference = fields.String(metadata={"description": "Human reference, e.g. C-2026-000123."})
@@ -242,9 +267,12 @@ class ContactSchema(Schema):
     received_at = Timestamp()
     recorded_at = Timestamp()
     decision_due_at = Timestamp(
-        metadata={"description": "End (23:59:59.999999 London time, in UTC) of the configured "
-                  "number of working days (default 1) after the London date of receipt; "
-                  "weekends and England bank holidays excluded."}
+        metadata={"description": "When the contact must be decided, set by its RAG rating: red, "
+                  "received_at plus the configured clock hours (default 4); amber and green, "
+                  "the end (23:59:59.999999 London time, in UTC) of the configured number of "
+                  "working days (defaults 1 and 3) after the London date of receipt. Unrated: "
+                  "the statutory deadline, the end of the configured number of working days "
+                  "(default 1) after it. Weekends and England bank holidays excluded."}
     )
     source_agency = fields.String()
     source_reference = fields.String(allow_none=True)
@@ -268,6 +296,11 @@ class ContactSchema(Schema):
         fields.Nested(ConsentRecordSchema),
         metadata={"description": "Every consent status recorded, oldest first."},
     )
+    rag = fields.Nested(RagSchema, allow_none=True, metadata={"description": (
+        "Staff and auditors only: the current RAG rating (the latest given), or null while "
+        "the contact is unrated. Set with POST /contacts/{id}/rag.")})
+    rag_history = fields.List(fields.Nested(RagSchema), metadata={"description": (
+        "Staff and auditors only: every RAG rating given, oldest first.")})
     recorded_by = fields.String(attribute="recorded_by_sub")
     current_outcome = fields.Nested(
         "CurrentOutcomeSchema", allow_none=True,

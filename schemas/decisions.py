@@ -44,7 +44,11 @@ class DecisionSchema(Schema):
     recorded_at = Timestamp()
     decided_by = fields.String(attribute="decided_by_sub")
     within_24_hours = fields.Boolean(metadata={"description": "Decided within 24 clock hours of received_at."})
-    within_1_working_day = fields.Boolean(metadata={"description": "Decided by the contact's decision_due_at."})
+    within_1_working_day = fields.Boolean(metadata={"description": "Decided by the statutory deadline: "
+        "the end of the configured working days (default 1) after the London date of receipt, "
+        "whatever the contact's RAG rating."})
+    within_rag_deadline = fields.Boolean(metadata={"description": "Decided by the contact's "
+        "decision_due_at as its RAG rating set it (unrated: the statutory deadline)."})
     supersedes = fields.UUID(attribute="supersedes_id", allow_none=True)
     supersede_reason = fields.String(allow_none=True)
     superseded_by = fields.UUID(attribute="superseded_by_id", allow_none=True)

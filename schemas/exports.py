@@ -52,7 +52,9 @@ class DecisionExportSchema(Schema):
     decided_at = Timestamp()
     recorded_at = Timestamp()
     within_24_hours = fields.Boolean(metadata={"description": "Decided within 24 clock hours of receipt."})
-    within_1_working_day = fields.Boolean(metadata={"description": "Decided by decision_due_at."})
+    within_1_working_day = fields.Boolean(metadata={"description": "Decided by the statutory "
+        "deadline (the end of the first working day after the London date of receipt, by "
+        "default), whatever the contact's RAG rating."})
     approval = fields.Nested(ExportApprovalSchema, allow_none=True, metadata={
         "description": "Management sign-off, or null."})
     current = fields.Boolean(metadata={"description": "False when a later decision superseded it."})

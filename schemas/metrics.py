@@ -24,7 +24,10 @@ DEFINITIONS = {
         'Contacts whose first decision (the one that superseded nothing) came within 24 clock hours of received_at; of decided.'
     ),
     'contacts.decided_within_1_working_day': (
-        'Contacts whose first decision came by decision_due_at (the end of the first working day after the London date of receipt); of decided.'
+        'Contacts whose first decision came by the statutory deadline (the end of the first working day after the London date of receipt), whatever their RAG rating; of decided.'
+    ),
+    'contacts.decided_within_rag': (
+        'Contacts whose first decision came by the decision_due_at their RAG rating set (red 4 clock hours after received_at, amber 1 working day, green 3 working days, by default); unrated contacts count against the statutory deadline; of decided.'
     ),
     'contacts.hours_to_first_decision': (
         'Median and 90th percentile of the hours from received_at to the first decision, over decided contacts (continuous percentiles, as percentile_cont, two decimal places; null when none).'
@@ -34,6 +37,9 @@ DEFINITIONS = {
     ),
     'contacts.consent': (
         'Contacts received in the period by current consent status; every status is listed.'
+    ),
+    'contacts.rag': (
+        'Contacts received in the period by current RAG rating (red, amber, green) and unrated.'
     ),
     'contacts.approved': (
         'Decided contacts whose current decision a manager signed off; of decided.'
@@ -144,12 +150,16 @@ class ContactFiguresSchema(Schema):
         RatioSchema, metadata=_defined("contacts.decided_within_24_hours"))
     decided_within_1_working_day = fields.Nested(
         RatioSchema, metadata=_defined("contacts.decided_within_1_working_day"))
+    decided_within_rag = fields.Nested(
+        RatioSchema, metadata=_defined("contacts.decided_within_rag"))
     hours_to_first_decision = fields.Nested(
         PercentilesSchema, metadata=_defined("contacts.hours_to_first_decision"))
     outcomes = fields.Dict(keys=fields.String(validate=validate.OneOf(OUTCOMES)),
                            values=fields.Integer(), metadata=_defined("contacts.outcomes"))
     consent = fields.Dict(keys=fields.String(), values=fields.Integer(),
                           metadata=_defined("contacts.consent"))
+    rag = fields.Dict(keys=fields.String(validate=validate.OneOf(("red", "amber", "green", "unrated"))),
+                      values=fields.Integer(), metadata=_defined("contacts.rag"))
     approved = fields.Nested(RatioSchema, metadata=_defined("contacts.approved"))
     feedback_given = fields.Nested(RatioSchema, metadata=_defined("contacts.feedback_given"))
 

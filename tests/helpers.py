@@ -844,15 +844,23 @@ def consent(given=0, refused=0, not_sought=0, overridden=0):
 
 def contacts(received=0, decided=0, awaiting_decision=0, overdue=0, within_24=NO_RATIO,
              within_day=NO_RATIO, median=None, p90=None, by_outcome=None, by_consent=None,
-             approved=NO_RATIO, feedback_given=NO_RATIO):
+             approved=NO_RATIO, feedback_given=NO_RATIO, within_rag=None, by_rag=None):
+    # Unless told, every contact is unrated: its RAG deadline is the statutory one.
     return {
         "received": received, "decided": decided, "awaiting_decision": awaiting_decision,
         "overdue": overdue, "decided_within_24_hours": within_24,
         "decided_within_1_working_day": within_day,
+        "decided_within_rag": within_day if within_rag is None else within_rag,
         "hours_to_first_decision": {"median": median, "p90": p90},
         "outcomes": by_outcome or outcomes(), "consent": by_consent or consent(),
+        "rag": by_rag or rag(unrated=received),
         "approved": approved, "feedback_given": feedback_given,
     }
+
+
+def rag(red=0, amber=0, green=0, unrated=0):
+    """contacts.rag: counts by current RAG rating."""
+    return {"red": red, "amber": amber, "green": green, "unrated": unrated}
 
 
 def referrals(count=0, re_referrals=NO_RATIO):

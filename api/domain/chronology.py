@@ -8,7 +8,7 @@ from sqlalchemy.orm import lazyload
 from ..db import session
 from ..models import (
     Agency, Child, ChildLinkDecision, ChildMerge, ConsentRecord, Contact, ContactChild, Decision,
-    Feedback, MeetingChild, StrategyMeeting, Transition,
+    Feedback, MeetingChild, RagRating, StrategyMeeting, Transition,
 )
 from ..vocab import CHRONOLOGY_KINDS
 from . import restrictions
@@ -37,6 +37,9 @@ def _contact_items(contact_ids):
         reason = f": {r.reason}" if r.reason else ""
         items.append(_item(r.recorded_at, "consent_recorded", f"Consent {r.status}{reason}",
                            r.recorded_by_sub, "contact", r.contact_id, r.contact_id))
+    for r in session.scalars(select(RagRating).where(RagRating.contact_id.in_(contact_ids))):
+        items.append(_item(r.rated_at, "rag_rated", f"RAG rated {r.rating}: {r.reason}",
+                           r.rated_by_sub, "contact", r.contact_id, r.contact_id))
     for d in session.scalars(select(Decision).where(Decision.contact_id.in_(contact_ids))):
         superseding = " (supersedes an earlier decision)" if d.supersedes_id else ""
         items.append(_item(d.decided_at, "decision_recorded",

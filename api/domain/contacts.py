@@ -1,23 +1,22 @@
-"""Recording contacts and their consent; what each actor may see of them."""
+"""Recording contacts, their consent and their RAG rating; what each actor may see of them."""
 
 import uuid
 from datetime import date, timedelta
 from functools import cache
 
-from flask import current_app
 from sqlalchemy import and_, bindparam, inspect, not_, select
 from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
 from ..db import insert_records, lock, session
-from ..errors import Forbidden, NotFound, RuleViolation
-from ..models import Agency, ConsentRecord, Contact, ContactChild
+from ..errors import Conflict, Forbidden, NotFound, RuleViolation
+from ..models import Agency, ConsentRecord, Contact, ContactChild, RagRating
 from ..pages import filtered, keyset_page
-from ..timescales import configured_deadline_after, london_date, now
+from ..timescales import london_date, now, rag_decision_due_at
 from . import restrictions
 from .children import identify_child, matches_of_contacts, possible_matches_for
-from .rationale import check_not_future
+from .rationale import check_not_future, check_rationale
 from .references import next_reference
 
 # An unborn child's expected date is at most this long after the contact (a full pregnancy).
@@ -85,9 +84,8 @@ def record_contact(actor, data):
         consent_given_by=consent.get("given_by"),
         consent_reason=consent.get("reason"),
         status="awaiting_decision",
-        decision_due_at=configured_deadline_after(
-            data["received_at"], current_app.config["DECISION_WORKING_DAYS"]
-        ),
+        decision_due_at=rag_decision_due_at(data["received_at"], None),
+        rag_rating=None,
         feedback_given_at=None,
         recorded_by_sub=actor.sub,
         recorded_by_role=actor.role,
@@ -105,7 +103,7 @@ def record_contact(actor, data):
     # A new contact has its first consent record and its child links, and no decisions or
     # feedback yet: shown as written, without reading anything back.
     for collection, value in (("child_links", links), ("consent_history", [first_consent]),
-                              ("decisions", []), ("feedback", [])):
+                              ("rag_history", []), ("decisions", []), ("feedback", [])):
         set_committed_value(contact, collection, value)
     insert_records(contact, first_consent, *links, *matches)
     audit.record(
@@ -167,6 +165,39 @@ def record_consent(actor, contact_id, data):
     return contact
 
 
+def record_rag(actor, contact_id, data):
+    """A new RAG rating for a contact awaiting its decision: it sets decision_due_at from the
+    contact's receipt (api/timescales.py rag_decision_due_at); the earlier ratings are kept."""
+    contact = lock_contact(actor, contact_id)
+    if contact.status != "awaiting_decision":
+        raise Conflict(
+            "The contact has a threshold decision: a RAG rating sets how fast it must be "
+            "decided, so it is given only before the decision.",
+            errors={"rating": ["The contact is decided; it can no longer be rated."]},
+        )
+    reason = check_rationale("reason", data.get("reason"), explains="the rating")
+    current = now()
+    record = RagRating(
+        id=uuid.uuid4(), contact_id=contact.id, position=len(contact.rag_history),
+        rating=data["rating"], reason=reason, rated_at=current, rated_by_sub=actor.sub,
+        rated_by_role=actor.role,
+    )
+    contact.rag_history.append(record)
+    before = contact.decision_due_at
+    contact.rag_rating = record.rating
+    contact.decision_due_at = rag_decision_due_at(contact.received_at, record.rating)
+    session.flush()
+    audit.record(
+        actor,
+        "contact.rag_rated",
+        "contact",
+        contact.id,
+        {"rag_rating_id": record.id, "rating": record.rating, "reason": record.reason,
+         "decision_due_at": {"from": before, "to": contact.decision_due_at}},
+    )
+    return contact
+
+
 def _posted_by_agency(agency):
     return and_(Contact.recorded_by_role == "agency", Contact.source_agency == agency)
 
@@ -204,6 +235,7 @@ def _contact_to_show(agency_reader):
     return stmt.options(
         joinedload(Contact.child_links), joinedload(Contact.consent_history),
         lazyload(Contact.decisions), lazyload(Contact.feedback),
+        *([lazyload(Contact.rag_history)] if agency_reader else []),
     )
 
 
@@ -300,12 +332,20 @@ def match_view(match, linked_child_id):
     }
 
 
+def rag_view(record):
+    return {"rating": record.rating, "reason": record.reason, "by": record.rated_by_sub,
+            "at": record.rated_at}
+
+
 class StaffView:
     """A contact as staff see it: each child entry is the record it is linked to, with the details
-    as the referrer gave them (`as_given`) and the entry's possible matches."""
+    as the referrer gave them (`as_given`) and the entry's possible matches; its RAG rating and
+    every rating given (never shown to an agency)."""
 
     def __init__(self, contact, matches, shut=restrictions.NOTHING_HIDDEN):
         self._contact = contact
+        self.rag_history = [rag_view(record) for record in contact.rag_history]
+        self.rag = self.rag_history[-1] if self.rag_history else None
         self.children = [
             {**child_fields(link.child), "as_given": given_details(link),
              "possible_matches": [match_view(m, link.child_id)

@@ -9,7 +9,9 @@ from ..db import lock, session
 from ..errors import Conflict, NotFound, RuleViolation
 from ..models import Contact, ContactChild, Decision, Feedback
 from ..pages import filtered, keyset_page
-from ..timescales import now, start_of_london_day, twelve_months_before
+from ..timescales import (
+    now, start_of_london_day, statutory_decision_due_at, twelve_months_before,
+)
 from ..vocab import REFERRAL_OUTCOMES
 from . import restrictions
 from .contacts import get_contact
@@ -106,7 +108,9 @@ def record_decision(actor, contact_id, data):
         decided_by_role=actor.role,
         decided_by_service=actor.service,
         within_24_hours=decided_at - contact.received_at <= timedelta(hours=24),
-        within_1_working_day=decided_at <= contact.decision_due_at,
+        # The statutory figure whatever the rating; the RAG figure by the rated deadline.
+        within_1_working_day=decided_at <= statutory_decision_due_at(contact.received_at),
+        within_rag_deadline=decided_at <= contact.decision_due_at,
         seconds_from_receipt=int((decided_at - contact.received_at).total_seconds()),
         re_referral=_is_re_referral(contact, decided_at) if outcome in REFERRAL_OUTCOMES else None,
         supersedes_id=previous.id if previous else None,

@@ -16,7 +16,12 @@ from ..models import (
     Contact, Decision, IcpcChild, StrategyMeeting, Transition,
 )
 from ..timescales import now, start_of_london_day
-from ..vocab import CONSENT_STATUSES, DIRECTIONS, OUTCOMES, REFERRAL_OUTCOMES, TRANSITION_RESPONSES
+from ..vocab import (
+    CONSENT_STATUSES, DIRECTIONS, OUTCOMES, RAG_RATINGS, REFERRAL_OUTCOMES, TRANSITION_RESPONSES,
+)
+
+# contacts.rag: each rating, and contacts never rated.
+RAG_KEYS = (*RAG_RATINGS, "unrated")
 
 MAX_PERIOD_DAYS = 3660  # ten years
 
@@ -63,8 +68,10 @@ def _empty_figures(with_transitions=True):
         "contacts": {
             "received": 0, "decided": 0, "awaiting_decision": 0, "overdue": 0,
             "decided_within_24_hours": ratio(0, 0), "decided_within_1_working_day": ratio(0, 0),
+            "decided_within_rag": ratio(0, 0),
             "hours_to_first_decision": {"median": None, "p90": None},
             "outcomes": dict.fromkeys(OUTCOMES, 0), "consent": dict.fromkeys(CONSENT_STATUSES, 0),
+            "rag": dict.fromkeys(RAG_KEYS, 0),
             "approved": ratio(0, 0), "feedback_given": ratio(0, 0),
         },
         "referrals": {"count": 0, "re_referrals": ratio(0, 0)},
@@ -165,16 +172,20 @@ def timeliness(args):
 
     # One range of the covering index on contacts (received_at, status, consent_status, ...).
     with_feedback = {}
-    for key, received, n_decided, waiting, overdue, fed_back, *consent in session.execute(
+    n_consent = len(CONSENT_STATUSES)
+    for key, received, n_decided, waiting, overdue, fed_back, *by_status in session.execute(
         select(contact_key, func.count(), _count(decided), _count(awaiting),
                _count(and_(awaiting, Contact.decision_due_at < current)),
                _count(and_(decided, Contact.feedback_given_at.is_not(None))),
-               *[_count(Contact.consent_status == status) for status in CONSENT_STATUSES])
+               *[_count(Contact.consent_status == status) for status in CONSENT_STATUSES],
+               *[_count(Contact.rag_rating == rating) for rating in RAG_RATINGS],
+               _count(Contact.rag_rating.is_(None)))
         .select_from(Contact).where(in_period).group_by(contact_key)
     ):
         c = group(key)["contacts"]
         c.update(received=received, decided=n_decided, awaiting_decision=waiting, overdue=overdue)
-        c["consent"] = dict(zip(CONSENT_STATUSES, consent))
+        c["consent"] = dict(zip(CONSENT_STATUSES, by_status[:n_consent], strict=True))
+        c["rag"] = dict(zip(RAG_KEYS, by_status[n_consent:], strict=True))
         with_feedback[key] = fed_back
 
     # Decisions are read by their own copy of the contact's receipt, through partial covering
@@ -197,11 +208,13 @@ def timeliness(args):
         if on_postgresql else []
     key, stmt, where = decisions_of(
         first_decision, func.count(), _count(Decision.within_24_hours == true()),
-        _count(Decision.within_1_working_day == true()), *percentiles)
-    for k, n, within_24, within_day, *points in session.execute(stmt.group_by(key)):
+        _count(Decision.within_1_working_day == true()),
+        _count(Decision.within_rag_deadline == true()), *percentiles)
+    for k, n, within_24, within_day, within_rag, *points in session.execute(stmt.group_by(key)):
         c = group(k)["contacts"]
         c["decided_within_24_hours"] = ratio(within_24, n)
         c["decided_within_1_working_day"] = ratio(within_day, n)
+        c["decided_within_rag"] = ratio(within_rag, n)
         if points:
             c["hours_to_first_decision"] = {"median": _rounded(points[0]), "p90": _rounded(points[1])}
     if not on_postgresql:

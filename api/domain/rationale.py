@@ -52,8 +52,9 @@ def check_not_future(field, instant, current):
         raise RuleViolation(field, "Must not be in the future.")
 
 
-def check_rationale(field, text, *, required=True):
-    """Required, at least 20 characters once trimmed, and not a placeholder."""
+def check_rationale(field, text, *, required=True, explains="the decision"):
+    """Required, at least 20 characters once trimmed, and not a placeholder. `explains`: what it
+    is the reason for, as its message says (a RAG rating's reason is judged the same way)."""
     text = (text or "").strip()
     if not text:
         if required:
@@ -61,7 +62,7 @@ def check_rationale(field, text, *, required=True):
         return None
     if len(text) < MIN_LENGTH:
         raise RuleViolation(
-            field, f"A rationale must explain the decision: at least {MIN_LENGTH} characters."
+            field, f"A rationale must explain {explains}: at least {MIN_LENGTH} characters."
         )
     if is_placeholder(text):
         raise RuleViolation(

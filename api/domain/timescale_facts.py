@@ -17,6 +17,8 @@ from ..models import Contact, Decision, StrategyMeeting, Transition
 from ..timescales import (
     configured_deadline_after,
     london_date,
+    rag_decision_due_at,
+    statutory_decision_due_at,
     working_days_after,
     working_days_between,
 )
@@ -30,11 +32,15 @@ def recompute_working_day_facts(actor, batch_size=BATCH_SIZE):
     calendar = (config["HOLIDAY_COUNTRY"], config["HOLIDAY_SUBDIVISION"])
 
     def contact_facts(contact):
-        return {"decision_due_at": configured_deadline_after(
-            contact.received_at, config["DECISION_WORKING_DAYS"])}
+        # The deadline its current RAG rating sets (unrated: the statutory one).
+        return {"decision_due_at": rag_decision_due_at(contact.received_at, contact.rag_rating)}
 
     def decision_facts(decision, decision_due_at):
-        return {"within_1_working_day": decision.decided_at <= decision_due_at}
+        # The RAG deadline is the contact's as it now stands: a rating is given only before the
+        # decision, so it is the one the decision was made under.
+        return {"within_1_working_day":
+                decision.decided_at <= statutory_decision_due_at(decision.contact_received_at),
+                "within_rag_deadline": decision.decided_at <= decision_due_at}
 
     def transition_facts(transition):
         facts = {"response_due_at": configured_deadline_after(

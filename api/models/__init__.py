@@ -5,7 +5,9 @@ from .accounts import Account, SignInFailures
 from .agencies import Agency
 from .audit import AuditEvent
 from .children import Child, ChildMerge
-from .contacts import ChildLinkDecision, ConsentRecord, Contact, ContactChild, PossibleMatch
+from .contacts import (
+    ChildLinkDecision, ConsentRecord, Contact, ContactChild, PossibleMatch, RagRating,
+)
 from .counters import ReferenceCounter
 from .decisions import Decision, Feedback
 from .idempotency import IdempotencyRecord
@@ -38,6 +40,7 @@ __all__ = [
     "Contact",
     "ContactChild",
     "PossibleMatch",
+    "RagRating",
     "IdempotencyRecord",
     "ReferenceCounter",
     "Restriction",

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..db import Base, UTCDateTime
 from ..vocab import (
     ACTOR_ROLES, CHANNELS, CONCERN_CATEGORIES, CONSENT_STATUSES, CONTACT_STATUSES, MATCH_EVIDENCE,
-    MATCH_STATUSES,
+    MATCH_STATUSES, RAG_RATINGS,
 )
 from .checks import list_of, one_of
 
@@ -27,13 +27,14 @@ class Contact(Base):
         # Covering for the metrics: a period's contact figures are one index range, no table reads.
         Index(
             "ix_contacts_received_at_figures", "received_at", "status", "consent_status",
-            "decision_due_at", "feedback_given_at", "source_agency",
+            "decision_due_at", "feedback_given_at", "source_agency", "rag_rating",
         ),
         one_of("channel", CHANNELS),
         list_of("concern_categories", CONCERN_CATEGORIES),
         one_of("consent_status", CONSENT_STATUSES),
         one_of("status", CONTACT_STATUSES),
         one_of("recorded_by_role", ACTOR_ROLES),
+        one_of("rag_rating", RAG_RATINGS),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -50,7 +51,11 @@ class Contact(Base):
     consent_given_by: Mapped[str | None] = mapped_column(String(200))
     consent_reason: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))
+    # When the contact must be decided: set by its RAG rating (api/timescales.py
+    # rag_decision_due_at), the statutory working day while it is unrated.
     decision_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The current RAG rating (null: unrated); every rating given is a row of rag_ratings.
+    rag_rating: Mapped[str | None] = mapped_column(String(5))
     # When feedback was first given to the referrer (the metrics count it without reading feedback).
     feedback_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recorded_by_sub: Mapped[str] = mapped_column(String(100))
@@ -63,6 +68,9 @@ class Contact(Base):
     )
     consent_history: Mapped[list["ConsentRecord"]] = relationship(
         order_by="ConsentRecord.recorded_at", lazy="selectin"
+    )
+    rag_history: Mapped[list["RagRating"]] = relationship(
+        order_by="RagRating.position", lazy="selectin"
     )
 
     decisions = relationship(
@@ -196,3 +204,26 @@ class ConsentRecord(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by_sub: Mapped[str] = mapped_column(String(100))
     recorded_by_role: Mapped[str] = mapped_column(String(20))
+
+
+class RagRating(Base):
+    """One RAG rating given to a contact (the current one is the latest): how fast it must be
+    decided, with the practitioner's reason."""
+
+    __tablename__ = "rag_ratings"
+    __table_args__ = (
+        # The contact's ratings in the order given (0 the first): written under the contact's
+        # row lock, so two ratings never take the same place, even at the same instant.
+        UniqueConstraint("contact_id", "position"),
+        one_of("rating", RAG_RATINGS),
+        one_of("rated_by_role", ACTOR_ROLES),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    rating: Mapped[str] = mapped_column(String(5))
+    reason: Mapped[str] = mapped_column(Text)
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rated_by_sub: Mapped[str] = mapped_column(String(100))
+    rated_by_role: Mapped[str] = mapped_column(String(20))

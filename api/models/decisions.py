@@ -32,7 +32,7 @@ class Decision(Base):
         # index range on either engine whatever the size of the table.
         Index(
             "ix_decisions_first_by_receipt", "contact_received_at", "within_24_hours",
-            "within_1_working_day", "seconds_from_receipt",
+            "within_1_working_day", "seconds_from_receipt", "within_rag_deadline",
             postgresql_where=text("supersedes_id IS NULL"), sqlite_where=text("supersedes_id IS NULL"),
         ),
         Index(
@@ -64,7 +64,11 @@ class Decision(Base):
     decided_by_role: Mapped[str] = mapped_column(String(20))
     decided_by_service: Mapped[str | None] = mapped_column(String(20))
     within_24_hours: Mapped[bool]
+    # By the statutory deadline (DECISION_WORKING_DAYS after receipt), whatever the rating.
     within_1_working_day: Mapped[bool]
+    # By the contact's decision_due_at as its RAG rating set it when decided (unrated: the
+    # statutory deadline).
+    within_rag_deadline: Mapped[bool]
     # Stored when written, so the metrics compare columns: exact seconds from the contact's
     # receipt, and (for a referral) whether a child had another referral in the 12 months before.
     seconds_from_receipt: Mapped[int] = mapped_column(BigInteger)

@@ -5,6 +5,7 @@ from ..domain import children, contacts
 from . import Blueprint, honours_if_match, located, locator
 from schemas.contacts import (
     ChildLinkSchema, ConsentInSchema, ContactCreateSchema, ContactListArgsSchema, ContactSchema,
+    RagInSchema,
 )
 from schemas.common import page_of
 
@@ -62,6 +63,17 @@ def record_consent(data, contact_id):
     """Record a new consent status for a contact; every earlier status is kept."""
     actor = current_actor()
     return _located(contacts.view_for(actor, contacts.record_consent(actor, contact_id, data)))
+
+
+@blp.route("/contacts/<uuid:contact_id>/rag", methods=["POST"], roles=STAFF, writes=True)
+@if_contact_matches
+@blp.arguments(RagInSchema)
+@blp.response(201, ContactSchema)
+def record_rag(data, contact_id):
+    """RAG rate a contact awaiting its decision: the rating sets its decision_due_at; every
+    earlier rating is kept (rag_history). After the decision: 409."""
+    actor = current_actor()
+    return _located(contacts.view_for(actor, contacts.record_rag(actor, contact_id, data)))
 
 
 @blp.route("/contacts/<uuid:contact_id>/children/<int:n>/link", methods=["POST"], roles=STAFF,

@@ -8,6 +8,7 @@ import { signOffForm } from "./contact-sign-off.js";
 import { transitionsSection } from "./contact-transitions.js";
 import { startPage } from "./layout.js";
 import { childrenSection } from "./contact-children.js";
+import { ragSection } from "./contact-rag.js";
 import { strategyMeetingSection } from "./contact-meetings.js";
 import {
   CHANNELS, CONSENT, FEEDBACK_METHODS, OUTCOMES, clear, dateTime, details, el, lines,
@@ -202,6 +203,7 @@ async function show(message) {
     el("a", { class: "govuk-back-link", href: "/console/" }, "Back to the queue"),
     ...(banner ? [banner] : []),
     ...overview(contact),
+    ...ragSection(contact, { contactId, canWrite, submitting }),
     ...childrenSection(contact, { contactId, canWrite, submitting }), ...concerns(contact),
     ...consent(contact, canWrite), ...decisions(decided.items, canWrite),
     ...meeting, ...feedback(contact, canWrite), ...transitionsSection(contact, canWrite, show));

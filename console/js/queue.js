@@ -7,6 +7,7 @@ import { startPage } from "./layout.js";
 import {
   CONSENT, childName, clear, dateTime, el, timeElement, timeLeft,
 } from "./dom.js";
+import { ragTag } from "./contact-rag.js";
 
 const REFRESH_MS = 60 * 1000;
 const PAGE_SIZE = 50;
@@ -30,6 +31,7 @@ function row(contact) {
         ? el("strong", { class: "govuk-tag govuk-tag--red" }, due.text)
         : el("span", { class: "app-nowrap" }, due.text),
       el("br"), el("span", { class: "govuk-body-s" }, "Due ", timeElement(contact.decision_due_at))),
+    el("td", { class: "govuk-table__cell" }, ragTag(contact.rag)),
     el("td", { class: "govuk-table__cell" }, agencyName(contact.source_agency)),
     el("td", { class: "govuk-table__cell" },
       el("ul", { class: "govuk-list" },
@@ -123,7 +125,7 @@ async function main() {
         "Contacts awaiting a decision, soonest due first"),
       el("thead", { class: "govuk-table__head" },
         el("tr", { class: "govuk-table__row" },
-          ["Contact", "Received", "Decision due", "Source agency", "Children", "Consent"].map(
+          ["Contact", "Received", "Decision due", "RAG rating", "Source agency", "Children", "Consent"].map(
             (heading) => el("th", { class: "govuk-table__header", scope: "col" }, heading)))),
       tbody));
   empty = el("p", { class: "govuk-body", hidden: true }, "No contacts are awaiting a decision.");

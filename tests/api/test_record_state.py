@@ -68,6 +68,8 @@ def test_a_whole_case_through_every_write_leaves_each_record_in_the_state_its_la
     amelia, ben = (c["id"] for c in contact["children"])
     created(staff.mash.post(f"/api/v1/contacts/{contact['id']}/consent", json={
         "status": "overridden", "reason": "Risk of significant harm: shared without consent."}))
+    created(staff.mash.post(f"/api/v1/contacts/{contact['id']}/rag", json={
+        "rating": "red", "reason": "Disclosure of harm today; the child is afraid to go home."}))
     first = decide(staff.mash, contact["id"], "assessment")
     second = decide(staff.mash, contact["id"], "strategy_discussion", supersedes=first["id"],
                     supersede_reason="The police added a disclosure.")

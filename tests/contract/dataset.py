@@ -187,6 +187,8 @@ def valid_body(method, rule, actor, records):
         "/api/v1/contacts": lambda: contact_body(source_agency=agency or "wmp"),
         "/api/v1/contacts/<uuid:contact_id>/consent": lambda: {
             "status": "given", "given_by": "Mother"},
+        "/api/v1/contacts/<uuid:contact_id>/rag": lambda: {
+            "rating": "red", "reason": "Bruising seen today; the child is afraid to go home."},
         "/api/v1/contacts/<uuid:contact_id>/decisions": lambda: {
             "outcome": "nfa", "rationale": DECISION_RATIONALE,
             "decided_at": "2026-11-20T09:45:00Z", "supersedes": records["decision_id"],

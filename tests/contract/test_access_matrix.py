@@ -57,6 +57,7 @@ TABLE = {
     ("GET", "/api/v1/contacts/<uuid:contact_id>"): may(
         "agency", *CASE_READERS, hidden_from=("other agency",)),
     ("POST", "/api/v1/contacts/<uuid:contact_id>/consent"): may(*STAFF),
+    ("POST", "/api/v1/contacts/<uuid:contact_id>/rag"): may(*STAFF),
     ("POST", "/api/v1/contacts/<uuid:contact_id>/decisions"): may(*STAFF),
     ("GET", "/api/v1/contacts/<uuid:contact_id>/decisions"): may(*CASE_READERS),
     # the managers' sign-off inbox: a read of case records, as the contact's own decisions are
@@ -130,6 +131,7 @@ STATE_CONFLICTS = {
     ("POST", "/api/v1/strategy-meetings/<uuid:meeting_id>/outcome"): "the outcome is recorded",
     ("POST", "/api/v1/accounts/<uuid:account_id>/enable"): "the account is enabled",
     ("POST", "/api/v1/children/<uuid:child_id>/unmerge"): "the child is not merged",
+    ("POST", "/api/v1/contacts/<uuid:contact_id>/rag"): "the contact is decided",
 }
 
 

@@ -223,8 +223,10 @@ def test_each_changed_record_gets_one_audit_event_saying_from_what_to_what(
         ("contact.timescales_recomputed", "contact", records.other_friday["id"],
          {"decision_due_at": {"from": "2026-11-23T23:59:59.999999Z",
                               "to": "2026-11-24T23:59:59.999999Z"}}),
+        # Unrated: its RAG deadline is the statutory one, so both facts move together.
         ("decision.timescales_recomputed", "decision", records.second_decision["id"],
-         {"within_1_working_day": {"from": False, "to": True}}),
+         {"within_1_working_day": {"from": False, "to": True},
+          "within_rag_deadline": {"from": False, "to": True}}),
         ("transition.timescales_recomputed", "transition", records.step_up["id"],
          {"response_due_at": {"from": "2026-11-27T23:59:59.999999Z",
                               "to": "2026-11-30T23:59:59.999999Z"},

@@ -198,3 +198,49 @@ def test_0012_keeps_each_contacts_children_as_given_and_goes_down_and_up_again(f
         assert differences(app) == []
     finally:
         app.extensions["db"].engine.dispose()
+
+
+def test_0015_judges_earlier_decisions_by_the_statutory_deadline_and_goes_down_and_up_again(
+        fresh_database_url):
+    """Decisions written before 0015 were judged by the statutory deadline, which was then every
+    contact's: their RAG fact is that one. Going down drops the ratings; up again, none is left."""
+    from tests.helpers import ApiClient, build_app, contact_body, token_for
+
+    app = build_app(fresh_database_url)
+    try:
+        staff = ApiClient(app, token_for(app, "practitioner"))
+        late = staff.post("/api/v1/contacts", json=contact_body(received_at="2026-11-16T09:00:00Z"))
+        rated = staff.post("/api/v1/contacts", json=contact_body(received_at="2026-11-19T09:00:00Z"))
+        assert late.status_code == rated.status_code == 201
+        late_id, rated_id = late.get_json()["id"], rated.get_json()["id"]
+        # Received Monday, decided Thursday: late for the statutory Tuesday.
+        decided = staff.post(f"/api/v1/contacts/{late_id}/decisions", json={
+            "outcome": "nfa", "rationale": "No role for children's services.",
+            "decided_at": "2026-11-19T10:00:00Z"})
+        assert decided.status_code == 201, decided.get_json()
+        assert staff.post(f"/api/v1/contacts/{rated_id}/rag", json={
+            "rating": "red", "reason": "Disclosure of harm today; the child is afraid to go home.",
+        }).status_code == 201
+
+        command.downgrade(alembic_config(app), "0014")
+        assert "rag_ratings" not in tables(app)
+        with engine_of(app).connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("decisions")}
+            # What 0014's code holds as true or false of a decision, left for the backfill.
+            connection.execute(text("UPDATE decisions SET within_1_working_day = :no"), {"no": False})
+            connection.commit()
+        assert "within_rag_deadline" not in columns
+        upgrade(app)
+
+        with app.app_context():
+            from api.db import session
+            from api.models import Contact, Decision, RagRating
+
+            decision = session.scalar(select(Decision).where(Decision.contact_id == UUID(late_id)))
+            assert (decision.within_1_working_day, decision.within_rag_deadline) == (False, False)
+            assert session.get(Contact, UUID(rated_id)).rag_rating is None
+            assert session.scalars(select(RagRating)).all() == []
+            session.remove()
+        assert differences(app) == []
+    finally:
+        app.extensions["db"].engine.dispose()

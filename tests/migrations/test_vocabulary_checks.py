@@ -18,7 +18,7 @@ from api.vocab import (
     ACCOUNT_KINDS, ACTOR_ROLES, AGENCY_KINDS, CHANNELS, CONCERN_CATEGORIES, CONSENT_STATUSES,
     CONTACT_STATUSES, DIRECTIONS, ETHNICITIES, FEEDBACK_METHODS, MEDICAL_DECISIONS,
     MATCH_STATUSES, MEETING_OUTCOMES, MEETING_STATUSES, OUTCOMES, REFERRAL_SOURCES,
-    RESTRICTED_RECORDS, ROLES, SERVICES, SEXES,
+    RAG_RATINGS, RESTRICTED_RECORDS, ROLES, SERVICES, SEXES,
     SYSTEM_ROLE, TOKEN_STATES, TRANSITION_RESPONSES, TRANSITION_STATUSES,
 )
 from tests.helpers import FakeClock, app_config, audit_triggers, differences, only_on
@@ -58,6 +58,9 @@ COLUMNS = [
     ("access_events", "token", TOKEN_STATES),
     ("possible_matches", "status", MATCH_STATUSES),  # migration 0012
     ("restrictions", "entity_type", RESTRICTED_RECORDS),
+    ("contacts", "rag_rating", RAG_RATINGS),  # migration 0015
+    ("rag_ratings", "rating", RAG_RATINGS),
+    ("rag_ratings", "rated_by_role", ACTOR_ROLES),
 ]
 # Constraints over a list or several columns, tested on their own below.
 OTHER_CONSTRAINTS = {("contacts", "ck_contacts_concern_categories"),
@@ -97,7 +100,7 @@ def valid_row(table, parents):
                               "decided_at": AT, "recorded_at": AT, "decided_by_sub": "test",
                               "decided_by_role": "practitioner", "decided_by_service": "mash",
                               "within_24_hours": True, "within_1_working_day": True,
-                              "seconds_from_receipt": 0},
+                              "within_rag_deadline": True, "seconds_from_receipt": 0},
         "feedback": lambda: {"id": _id(), "contact_id": parents["contact"], "given_at": AT,
                              "method": "phone", "summary": "Told.", "recorded_at": AT,
                              "recorded_by_sub": "test"},
@@ -128,6 +131,10 @@ def valid_row(table, parents):
             "at": AT, "token": "valid", "method": "GET", "endpoint": "contacts.get_contact",
             "path": "/api/v1/contacts/x", "status": 200, "entity_type": "contact",
             "child_ids": []},
+        "rag_ratings": lambda: {
+            "id": _id(), "contact_id": parents["contact"], "position": 0, "rating": "red",
+            "reason": "Reasons.", "rated_at": AT, "rated_by_sub": "test",
+            "rated_by_role": "practitioner"},
         "restrictions": lambda: {
             "id": _id(), "entity_type": "child", "entity_id": _id(), "reason": "Reasons.",
             "restricted_at": AT, "restricted_by_sub": "test"},
