@@ -86,6 +86,9 @@ def test_a_row_carries_the_contact_the_decision_its_approval_supersession_and_fe
     assert second["supersede_reason"] == "The school nurse can offer support."
     assert second["within_24_hours"] is False
     assert second["approval"]["approved_by"] == "mark" and second["approval"]["note"] == "Agreed."
+    signed_off = next(d for d in staff.auditor.get(
+        f"/api/v1/contacts/{history.contact['id']}/decisions").json["items"] if d["id"] == second["id"])
+    assert second["approval"]["approved_at"] == signed_off["approval"]["approved_at"] is not None
     # Feedback belongs to the contact: both decisions show all of it, oldest first.
     for row in (first, second):
         assert [f["given_at"] for f in row["feedback"]] == ["2026-10-06T10:00:00Z",

@@ -289,3 +289,24 @@ def test_records_are_streamed_in_batches_with_the_same_result(records, announce_
     assert counts == {"contacts": 2, "decisions": 1, "transitions": 1, "strategy_meetings": 1}
     assert len(recomputed_events()) == 5
     assert audit.verify().valid
+
+
+def test_a_decision_made_at_the_last_instant_of_its_deadline_stays_on_time(api_as, clock, recompute):
+    """The deadline is the end of the working day (23:59:59.999999 London): a decision at that
+    instant is on time when written and stays so when recomputed."""
+    agency = api_as("agency", agency="wmp")
+    mash = api_as("practitioner", sub="priya", service="mash")
+    clock.set(utc("2026-11-20T10:00:00Z"))
+    contact = agency.post("/api/v1/contacts", json=contact_body(
+        received_at="2026-11-20T09:00:00Z", children=[child("Ella", "401023248")])).json
+    assert contact["decision_due_at"] == "2026-11-23T23:59:59.999999Z"  # Monday, GMT
+    clock.set(utc("2026-11-24T10:00:00Z"))
+    decided = mash.post(f"/api/v1/contacts/{contact['id']}/decisions", json={
+        "outcome": "information_advice", "rationale": RATIONALE,
+        "decided_at": "2026-11-23T23:59:59.999999Z"})
+    assert decided.status_code == 201, decided.json
+    assert decided.json["within_1_working_day"] is True
+
+    assert recompute() == NO_CHANGE
+    stored = session.get(Decision, uuid.UUID(decided.json["id"]))
+    assert stored.within_1_working_day is True and stored.within_rag_deadline is True
