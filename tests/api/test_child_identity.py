@@ -8,7 +8,7 @@ from api.models import AccessEvent
 from tests.helpers import (
     CONTACTS, DROP, NHS_AMELIA, NHS_OTHER, NHS_THIRD, assert_problem, audit_actions, child,
     contact_body, created, forget_loaded_records, last_event_id, new_nhs_number, only_event_after,
-    read, record_contact, step_up,
+    convene, read, record_contact, step_up, strategy_case,
 )
 
 CHILDREN = "/api/v1/children"
@@ -173,6 +173,28 @@ def test_confirming_a_possible_match_links_the_child_and_retires_the_record_made
     assert any(i["kind"] == "child_linked" and REASON in i["summary"] for i in history)
 
 
+@pytest.mark.parametrize("whose", ["the record made for it", "another child"])
+def test_a_record_a_strategy_meeting_names_is_kept_when_its_entry_is_linked_away(
+        practitioner, whose):
+    amelia = record_contact(practitioner)["children"][0]["id"]
+    # A contact giving Amelia's NHS number with another date of birth: a record of its own is made.
+    case = strategy_case(practitioner, children=[
+        child("Amelia", NHS_AMELIA, date_of_birth="2019-04-03")])
+    made = case.child_ids[0]
+    if whose == "the record made for it":
+        convene(practitioner, case)
+    else:
+        convene(practitioner, strategy_case(practitioner, children=[child("Noah", new_nhs_number())]))
+
+    created(link(practitioner, case.contact_id, 0, amelia))
+
+    answer = practitioner.get(f"{CHILDREN}/{made}")
+    if whose == "the record made for it":  # still named by its meeting: not retired
+        assert answer.status_code == 200 and answer.json["merged_into"] is None
+    else:  # another child's meeting does not keep it: retired into Amelia
+        assert assert_problem(answer, 404)["merged_into"] == amelia
+
+
 def test_rejecting_the_possible_matches_keeps_the_link_and_is_recorded(
     weak, practitioner, auditor
 ):
@@ -284,6 +306,27 @@ def test_every_search_is_an_access_event_with_its_query_and_the_children_shown(p
     refused = only_event_after(before)
     assert (refused.status, refused.record_ids) == (422, None)
     assert isinstance(refused, AccessEvent)
+
+
+def test_a_search_by_names_needs_all_three_to_match_and_pages_by_cursor(practitioner):
+    def recorded(**fields):
+        contact = record_contact(practitioner, children=[child(nhs_number=new_nhs_number(), **fields)])
+        return contact["children"][0]["id"]
+
+    # Two records of an Amelia Hughes born 2 April 2019 (two NHS numbers: not linked), and three
+    # children who differ from her in one of the three only.
+    amelias = [recorded(), recorded()]
+    recorded(date_of_birth="2018-01-01")
+    recorded(given_name="Ava")
+    recorded(family_name="Jones")
+
+    query = f"{CHILDREN}?family_name=HUGHES&given_name=amelia&date_of_birth=2019-04-02"
+    first = read(practitioner, f"{query}&limit=1")
+    assert len(first["items"]) == 1 and first["next_cursor"]
+    second = read(practitioner, f"{query}&limit=1&cursor={first['next_cursor']}")
+    assert len(second["items"]) == 1 and second["next_cursor"] is None
+    assert [item["id"] for item in first["items"] + second["items"]] == amelias
+    assert [item["id"] for item in read(practitioner, query)["items"]] == amelias
 
 
 # ---- merging duplicates, and undoing it ------------------------------------------------------------
