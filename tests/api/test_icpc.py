@@ -379,3 +379,24 @@ def test_the_icpc_figures_by_source_agency(auditor, icpcs):
 def test_a_period_without_icpcs_gives_zeros_and_a_null_percent(auditor, icpcs):
     body = auditor.get("/api/v1/metrics/timeliness?from=2026-12-01&to=2027-01-01").json
     assert icpc_figures(body["strategy_meetings"]) == figures(0, 0, 0, 0, None, 0)
+
+
+@pytest.mark.parametrize("subdivision, due", [("ENG", "2026-12-11"), ("SCT", "2026-12-14")])
+def test_the_icpc_due_date_counts_the_configured_subdivisions_holidays_and_recompute_agrees(
+        practitioner, app, monkeypatch, recompute, subdivision, due):
+    # Monday 30 November 2026 is St Andrew's Day: a bank holiday in Scotland, not in England.
+    monkeypatch.setitem(app.config, "HOLIDAY_SUBDIVISION", subdivision)
+    meeting = s47_meeting(practitioner)
+    assert meeting["icpc_due_date"] == due
+    assert recompute()["strategy_meetings"] == 0
+
+
+def test_minutes_written_at_the_last_instant_of_their_deadline_are_on_time_and_stay_so(
+        practitioner, clock, recompute):
+    meeting = s47_meeting(practitioner)  # held Friday 20 November 2026, 09:30Z
+    clock.set(utc("2026-11-24T09:00:00Z"))
+    minuted = practitioner.post(f"/api/v1/strategy-meetings/{meeting['id']}/minutes",
+                                json={"minutes_recorded_at": "2026-11-23T23:59:59.999999Z"})
+    assert minuted.status_code == 201, minuted.json
+    assert minuted.json["minutes_within_1_working_day"] is True  # the end of Monday, London
+    assert recompute()["strategy_meetings"] == 0
