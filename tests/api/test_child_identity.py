@@ -173,6 +173,22 @@ def test_confirming_a_possible_match_links_the_child_and_retires_the_record_made
     assert any(i["kind"] == "child_linked" and REASON in i["summary"] for i in history)
 
 
+def test_a_record_another_contacts_entry_still_names_is_kept_when_one_entry_is_linked_away(
+        weak, police, practitioner):
+    amelia, contact_id, made = weak
+    # A second police contact with the same details, whose entry a practitioner links to the
+    # record made for the first.
+    again = created(police.post(CONTACTS, json=contact_body(children=[
+        child("Amelia", NHS_AMELIA, date_of_birth="2019-04-03")])))
+    created(link(practitioner, again["id"], 0, made))
+    assert read(practitioner, f"{CONTACTS}/{again['id']}")["children"][0]["id"] == made
+
+    created(link(practitioner, contact_id, 0, amelia))
+
+    kept = practitioner.get(f"{CHILDREN}/{made}")
+    assert kept.status_code == 200 and kept.json["merged_into"] is None
+
+
 @pytest.mark.parametrize("whose", ["the record made for it", "another child"])
 def test_a_record_a_strategy_meeting_names_is_kept_when_its_entry_is_linked_away(
         practitioner, whose):
