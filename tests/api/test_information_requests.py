@@ -10,7 +10,7 @@ unrated as amber.
 import pytest
 
 from tests.helpers import (
-    CONTACTS, assert_problem, audit_actions, created, decide, field_errors, make_account, read,
+    CONTACTS, assert_problem, audit_actions, created, decide, make_account, read,
     record_contact,
 )
 
@@ -339,3 +339,66 @@ def test_a_keyed_request_is_made_once(police, practitioner):
     assert first.status_code == again.status_code == 201
     assert first.json["id"] == again.json["id"]
     assert len(listed(practitioner)) == 1
+
+
+# ---- on the contact -----------------------------------------------------------------------------
+
+
+def test_staff_see_the_contacts_requests_in_order_and_the_agency_never_does(
+        police, practitioner, auditor, school, clock):
+    contact = record_contact(police)
+    first = created(ask(practitioner, contact))
+    clock.advance(minutes=5)
+    second = created(ask(practitioner, contact, agency="hilltop-gp"))
+    created(answer(school, first["id"], known=False))
+
+    for who in (practitioner, auditor):
+        shown = read(who, f"{CONTACTS}/{contact['id']}")["information_requests"]
+        assert [(r["id"], r["agency"], r["status"]) for r in shown] == [
+            (first["id"], "oakfield-primary", "answered"), (second["id"], "hilltop-gp", "open")]
+        assert shown[0]["response"]["known"] is False
+    assert "information_requests" not in read(police, f"{CONTACTS}/{contact['id']}")
+    # The list shows the same.
+    listed_contact = read(practitioner, CONTACTS)["items"][0]
+    assert [r["id"] for r in listed_contact["information_requests"]] == [first["id"], second["id"]]
+    assert "information_requests" not in read(police, CONTACTS)["items"][0]
+
+
+# ---- a decision made while requests are open ---------------------------------------------------
+
+
+def test_a_decision_withdraws_the_open_requests_and_lists_them(police, practitioner, school, gp,
+                                                               auditor):
+    contact = record_contact(police)
+    answered = created(ask(practitioner, contact))
+    created(answer(school, answered["id"], known=False))
+    still_open = created(ask(practitioner, contact, agency="hilltop-gp"))
+
+    decision = decide(practitioner, contact["id"], "nfa")
+
+    assert [(r["id"], r["status"], r["withdrawal_reason"])
+            for r in decision["open_information_requests"]] == [
+        (still_open["id"], "withdrawn", "decided without it")]
+    assert read(gp, f"{REQUESTS}/{still_open['id']}")["status"] == "withdrawn"
+    assert_problem(answer(gp, still_open["id"], known=False), 409)
+    assert read(school, f"{REQUESTS}/{answered['id']}")["status"] == "answered"
+    assert audit_actions(auditor, still_open["id"])[-1] == "information_request.withdrawn"
+    # Listed decisions do not carry the list (it belongs to the answer of the write).
+    listed_decision = read(practitioner, f"{CONTACTS}/{contact['id']}/decisions")["items"][0]
+    assert "open_information_requests" not in listed_decision
+
+
+def test_the_decider_may_keep_them_open(police, practitioner, gp):
+    contact = record_contact(police)
+    asked = created(ask(practitioner, contact, agency="hilltop-gp"))
+
+    decision = decide(practitioner, contact["id"], "nfa", keep_information_requests_open=True)
+
+    assert [(r["id"], r["status"]) for r in decision["open_information_requests"]] == [
+        (asked["id"], "open")]
+    created(answer(gp, asked["id"], known=True, information="Registered; no concerns recorded."))
+
+
+def test_a_decision_with_nothing_open_lists_none(police, practitioner):
+    contact = record_contact(police)
+    assert decide(practitioner, contact["id"], "nfa")["open_information_requests"] == []
