@@ -48,6 +48,9 @@ class InformationAnswerSchema(Schema):
     recorded_at = Timestamp(metadata={"description": "When the answer reached the API."})
     by = fields.String(metadata={"description": "Who answered (token sub)."})
     within_deadline = fields.Boolean(metadata={"description": "responded_at at or before due_at."})
+    after_decision = fields.Boolean(metadata={"description": (
+        "The answer arrived after the contact's threshold decision (flagged for the decider). "
+        "Staff and auditors only: absent from an agency's view.")})
 
 
 STAFF_ONLY = "Staff and auditors only: absent from an agency's view."

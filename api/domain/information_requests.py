@@ -17,7 +17,7 @@ from sqlalchemy import and_, not_, select, update
 from .. import audit
 from ..db import session
 from ..errors import Conflict, NotFound, RuleViolation
-from ..models import Agency, InformationRequest, InformationRequestChild, Restriction
+from ..models import Agency, Contact, InformationRequest, InformationRequestChild, Restriction
 from ..pages import filtered, keyset_page
 from ..timescales import information_due_at, now
 from . import restrictions
@@ -118,10 +118,12 @@ def respond(actor, request_id, data):
         "status": "answered", "known": data["known"], "information": information,
         "responded_at": responded_at, "response_recorded_at": current,
         "responded_by_sub": actor.sub, "within_deadline": responded_at <= record.due_at,
+        "after_decision": session.scalar(select(Contact.status).where(
+            Contact.id == record.contact_id)) == "decided",
     })
     audit.record(actor, "information_request.answered", "information_request", record.id, {
         "known": record.known, "information": record.information, "responded_at": responded_at,
-        "within_deadline": record.within_deadline})
+        "within_deadline": record.within_deadline, "after_decision": record.after_decision})
     return record
 
 
@@ -196,6 +198,11 @@ def _response(record):
             "by": record.responded_by_sub, "within_deadline": record.within_deadline}
 
 
+def _staff_response(record):
+    shown = _response(record)
+    return shown and {**shown, "after_decision": record.after_decision}
+
+
 def view_for(actor, record):
     shown = {
         "id": record.id, "agency": record.agency, "question": record.question,
@@ -206,6 +213,6 @@ def view_for(actor, record):
     }
     if actor.role == "agency":
         return shown
-    return {**shown, "contact_id": record.contact_id, "rag_rating": record.rag_rating,
+    return {**shown, "response": _staff_response(record), "contact_id": record.contact_id, "rag_rating": record.rag_rating,
             "requested_by": record.requested_by_sub, "withdrawn_by": record.withdrawn_by_sub,
             "withdrawal_reason": record.withdrawal_reason}

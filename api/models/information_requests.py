@@ -49,6 +49,8 @@ class InformationRequest(Base):
     response_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     responded_by_sub: Mapped[str | None] = mapped_column(String(100))
     within_deadline: Mapped[bool | None] = mapped_column(Boolean)
+    # The answer arrived after the contact's threshold decision: flagged for the decider.
+    after_decision: Mapped[bool | None] = mapped_column(Boolean)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_by_sub: Mapped[str | None] = mapped_column(String(100))
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)

@@ -6,7 +6,8 @@ Create Date: 2026-12-06 05:00:00
 
 Staff ask an agency about some of a contact's children (POST /contacts/{id}/information-requests);
 the request is due by a time the contact's RAG rating set when it was asked (red 2 clock hours,
-amber 4 working hours, green 1 working day, unrated as amber), and the agency answers once. One
+amber 4 working hours, green 1 working day, unrated as amber), and the agency answers once; an answer
+after the contact's decision is flagged (after_decision). One
 open request per agency per contact (a partial unique index). The children asked about are rows
 of information_request_children, in the order asked. Nothing to backfill: there were none.
 """
@@ -55,6 +56,7 @@ def upgrade():
     sa.Column('response_recorded_at', api.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('responded_by_sub', sa.String(length=100), nullable=True),
     sa.Column('within_deadline', sa.Boolean(), nullable=True),
+    sa.Column('after_decision', sa.Boolean(), nullable=True),
     sa.Column('withdrawn_at', api.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('withdrawn_by_sub', sa.String(length=100), nullable=True),
     sa.Column('withdrawal_reason', sa.Text(), nullable=True),

@@ -212,6 +212,7 @@ def test_the_agency_answers_once(police, practitioner, school, clock):
         "known": True, "information": "Attendance 82%; two welfare concerns logged in October.",
         "responded_at": "2026-11-20T11:00:00Z", "recorded_at": "2026-11-20T11:00:00Z",
         "by": "oakfield-system", "within_deadline": True}
+    assert read(practitioner, f"{REQUESTS}/{asked['id']}")["response"]["after_decision"] is False
     assert_problem(answer(school, asked["id"], known=False), 409)
     assert read(practitioner, f"{REQUESTS}/{asked['id']}")["response"]["known"] is True
     assert listed(school, "?status=answered") == [asked["id"]]
@@ -396,7 +397,11 @@ def test_the_decider_may_keep_them_open(police, practitioner, gp):
 
     assert [(r["id"], r["status"]) for r in decision["open_information_requests"]] == [
         (asked["id"], "open")]
-    created(answer(gp, asked["id"], known=True, information="Registered; no concerns recorded."))
+    late = created(answer(gp, asked["id"], known=True, information="Registered; no concerns."))
+    assert "after_decision" not in late["response"]
+    # The answer came after the decision: flagged on the contact for the decider.
+    shown = read(practitioner, f"{CONTACTS}/{contact['id']}")["information_requests"]
+    assert shown[0]["response"]["after_decision"] is True
 
 
 def test_a_decision_with_nothing_open_lists_none(police, practitioner):
