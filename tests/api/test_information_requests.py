@@ -108,6 +108,8 @@ def test_the_children_must_be_the_contacts_own(police, practitioner):
     assert_problem(ask(practitioner, contact, child_ids=[other["children"][0]["id"]]), 422,
                    "child_ids")
     assert_problem(ask(practitioner, contact, child_ids=[]), 422, "child_ids")
+    twice = [contact["children"][0]["id"]] * 2
+    assert_problem(ask(practitioner, contact, child_ids=twice), 422, "child_ids[1]", "twice")
 
 
 def test_an_unknown_agency_or_a_blank_question_is_refused(police, practitioner):
@@ -165,7 +167,7 @@ def test_staff_see_every_request(police, practitioner, auditor, manager):
 
 
 def test_an_agency_no_longer_sees_a_request_once_the_contact_is_restricted(
-        police, practitioner, school, staff):
+        police, practitioner, school, staff, auditor):
     contact = record_contact(police)
     asked = created(ask(practitioner, contact))
     make_account("priya", "person", "practitioner", service="mash")
@@ -177,7 +179,11 @@ def test_an_agency_no_longer_sees_a_request_once_the_contact_is_restricted(
     assert_problem(school.get(f"{REQUESTS}/{asked['id']}"), 404)
     assert_problem(answer(school, asked["id"], known=False), 404)
     assert listed(staff.eh) == []
+    assert_problem(staff.eh.get(f"{REQUESTS}/{asked['id']}"), 404)
+    assert_problem(staff.eh.post(f"{REQUESTS}/{asked['id']}/withdrawal", json={"reason": "No."}),
+                   404)
     assert listed(staff.mash) == [asked["id"]]
+    assert listed(auditor) == [asked["id"]]
 
 
 def test_overdue_is_a_filter_for_staff_and_agency(police, practitioner, school, clock):

@@ -72,12 +72,12 @@ def test_a_whole_case_through_every_write_leaves_each_record_in_the_state_its_la
         "rating": "red", "reason": "Disclosure of harm today; the child is afraid to go home."}))
     asks = [created(staff.mash.post(f"/api/v1/contacts/{contact['id']}/information-requests", json={
         "agency": agency, "question": "What do you know of the family?", "child_ids": [amelia]}))
-        for agency in ("wmp", "hilltop-gp")]
+        for agency in ("wmp", "hilltop-gp", "oakfield-primary")]
     created(police.post(f"/api/v1/information-requests/{asks[0]['id']}/response", json={
         "known": True, "information": "Two call-outs in October."}))
     created(staff.mash.post(f"/api/v1/information-requests/{asks[1]['id']}/withdrawal",
                             json={"reason": "The GP attends the strategy meeting."}))
-    first = decide(staff.mash, contact["id"], "assessment")
+    first = decide(staff.mash, contact["id"], "assessment")  # withdraws the school's request
     second = decide(staff.mash, contact["id"], "strategy_discussion", supersedes=first["id"],
                     supersede_reason="The police added a disclosure.")
     created(staff.mash_manager.post(f"/api/v1/decisions/{second['id']}/approval", json={}))
