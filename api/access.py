@@ -20,7 +20,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from .caller import current_caller
 from .declarations import CASE_RECORDS, current_declaration
 from .errors import problem_response
-from .models import AccessEvent, AccessEventRecord, ContactChild, MeetingChild, Transition
+from .models import (
+    AccessEvent, AccessEventRecord, ContactChild, InformationRequestChild, MeetingChild, Transition,
+)
 from .pages import filtered, keyset_page
 from .timescales import now
 from .transactions import appending_after_read
@@ -61,6 +63,8 @@ CHILDREN_OF = {
     "contact": lambda ids: select(ContactChild.child_id).where(ContactChild.contact_id.in_(ids)),
     "strategy_meeting": lambda ids: select(MeetingChild.child_id).where(MeetingChild.meeting_id.in_(ids)),
     "transition": lambda ids: select(Transition.child_id).where(Transition.id.in_(ids)),
+    "information_request": lambda ids: select(InformationRequestChild.child_id).where(
+        InformationRequestChild.request_id.in_(ids)),
 }
 
 

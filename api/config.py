@@ -119,6 +119,12 @@ class Config:
     RAG_RED_HOURS = _int("RAG_RED_HOURS", 4)
     RAG_AMBER_WORKING_DAYS = _int("RAG_AMBER_WORKING_DAYS", 1)
     RAG_GREEN_WORKING_DAYS = _int("RAG_GREEN_WORKING_DAYS", 3)
+    # An information request to a partner agency is due, from when it is asked, by the contact's
+    # rating: red so many clock hours, amber so many working hours (WORKING_DAY_OPENS/CLOSES),
+    # green so many working days (the end of that London day); an unrated contact as amber.
+    INFORMATION_RED_HOURS = _int("INFORMATION_RED_HOURS", 2)
+    INFORMATION_AMBER_WORKING_HOURS = _int("INFORMATION_AMBER_WORKING_HOURS", 4)
+    INFORMATION_GREEN_WORKING_DAYS = _int("INFORMATION_GREEN_WORKING_DAYS", 1)
     # Agency kinds that must be invited to every strategy meeting unless a reason is recorded
     # (the referring agency, and early help for a child open to it, are added per meeting).
     STRATEGY_REQUIRED_KINDS = _list("STRATEGY_REQUIRED_KINDS", ["police", "health"])

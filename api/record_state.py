@@ -27,7 +27,8 @@ from sqlalchemy.orm import aliased
 from .db import session
 from .models import (
     Account, Agency, Attendance, AuditEvent, Child, ChildLinkDecision, ChildMerge, ConsentRecord,
-    Contact, ContactChild, Decision, Feedback, IcpcChild, Invitation, MeetingAction, MeetingChild,
+    Contact, ContactChild, Decision, Feedback, IcpcChild, InformationRequest,
+    InformationRequestChild, Invitation, MeetingAction, MeetingChild,
     PossibleMatch, RagRating, Restriction, RestrictionGrant, RestrictionMember, StrategyMeeting,
     Transition,
 )
@@ -141,6 +142,9 @@ RECORDS = _kinds(
         _part("icpc_children", IcpcChild, "meeting_id", "child_id"),
     )),
     RecordKind("transition", Transition),
+    RecordKind("information_request", InformationRequest, (
+        _part("children", InformationRequestChild, "request_id", "position"),
+    )),
 )
 
 

@@ -159,5 +159,16 @@ def rag_decision_due_at(received_at, rating):
     return configured_deadline_after(received_at, days)
 
 
+def information_due_at(asked_at, rating):
+    """When an information request asked at `asked_at` about a contact rated `rating` (None:
+    unrated, as amber) must be answered: red clock hours, amber working hours, green working days."""
+    config = current_app.config
+    if rating == "red":
+        return asked_at.astimezone(UTC) + timedelta(hours=config["INFORMATION_RED_HOURS"])
+    if rating == "green":
+        return configured_deadline_after(asked_at, config["INFORMATION_GREEN_WORKING_DAYS"])
+    return configured_working_hours_after(asked_at, config["INFORMATION_AMBER_WORKING_HOURS"])
+
+
 def statutory_decision_due_at(received_at):
     return configured_deadline_after(received_at, current_app.config["DECISION_WORKING_DAYS"])

@@ -25,6 +25,8 @@ CONSENT_STATUSES = ("given", "refused", "not_sought", "overridden")
 CONTACT_STATUSES = ("awaiting_decision", "decided")
 # A contact's RAG rating: how fast it must be decided (red the fastest; api/timescales.py).
 RAG_RATINGS = ("red", "amber", "green")
+# An information request to a partner agency: open until the agency answers or staff withdraw it.
+INFORMATION_REQUEST_STATUSES = ("open", "answered", "withdrawn")
 
 # A child's sex as the referrer gives it (Annex A's gender column is read from it).
 SEXES = ("female", "male", "unknown")
@@ -97,7 +99,8 @@ CHRONOLOGY_KINDS = (
     "feedback_given", "strategy_meeting_convened", "strategy_meeting_held",
     "strategy_meeting_minutes_recorded", "icpc_recorded", "transition_requested",
     "transition_accepted", "transition_refused", "transition_withdrawn", "child_linked",
-    "possible_matches_rejected", "child_merged", "child_unmerged",
+    "possible_matches_rejected", "child_merged", "child_unmerged", "information_requested",
+    "information_answered", "information_request_withdrawn",
 )
 
 # DfE Children in Need census codes with their labels: Ofsted's Annex A lists are filled in with

@@ -9,7 +9,7 @@ from .contacts import ChildSchema, NHSNumber, PossibleMatchSchema
 
 
 class RefSchema(Schema):
-    type = fields.String(metadata={"description": "contact, decision, feedback, strategy_meeting, "
+    type = fields.String(metadata={"description": "contact, decision, feedback, strategy_meeting, information_request, "
                                    "transition, child (a merge: the duplicate's id)"})
     id = fields.String()
 

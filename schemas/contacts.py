@@ -7,6 +7,7 @@ from api.vocab import (
     MATCH_STATUSES, RAG_RATINGS, SEXES, nhs_number_is_valid,
 )
 
+from .information_requests import InformationRequestSchema
 from .common import NOT_BLANK, Characters, PageArgsSchema, Text, Timestamp, UniqueList
 
 # How GET /contacts may be ordered (api/domain/contacts.py LIST_ORDERS says by what).
@@ -301,6 +302,10 @@ class ContactSchema(Schema):
         "the contact is unrated. Set with POST /contacts/{id}/rag.")})
     rag_history = fields.List(fields.Nested(RagSchema), metadata={"description": (
         "Staff and auditors only: every RAG rating given, oldest first.")})
+    information_requests = fields.List(fields.Nested(InformationRequestSchema), metadata={
+        "description": "Staff and auditors only: every information request asked of a partner "
+        "agency about the contact (POST /contacts/{id}/information-requests) and its answer, "
+        "in the order asked. Never in an agency's view of its contact."})
     recorded_by = fields.String(attribute="recorded_by_sub")
     current_outcome = fields.Nested(
         "CurrentOutcomeSchema", allow_none=True,

@@ -5,6 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from api.vocab import FEEDBACK_METHODS, OUTCOMES, SERVICES
 
 from .common import NOT_BLANK, Characters, Day, PageArgsSchema, Text, Timestamp
+from .information_requests import InformationRequestSchema
 
 # GET /decisions?approval=: awaiting a manager's sign-off, or signed off.
 APPROVAL_STATES = ("pending", "given")
@@ -27,6 +28,9 @@ class DecisionCreateSchema(Schema):
                                        "current decision (otherwise 409): its id."})
     supersede_reason = Text(max_length=5_000, metadata={"description": "Why the earlier decision "
                                                          "is superseded; required with supersedes."})
+    keep_information_requests_open = fields.Boolean(load_default=False, metadata={
+        "description": "The information requests still open on the contact are withdrawn with "
+        "the reason \"decided without it\" unless this is true (they then stay open)."})
 
 
 class ApprovalSchema(Schema):
@@ -37,6 +41,11 @@ class ApprovalSchema(Schema):
 
 class DecisionSchema(Schema):
     id = fields.UUID()
+    open_information_requests = fields.List(
+        fields.Nested(InformationRequestSchema), metadata={"description": (
+            "Only in the answer of the POST that recorded it: the information requests that were "
+            "open on the contact, each now withdrawn (\"decided without it\") or, with "
+            "keep_information_requests_open, still open.")})
     contact_id = fields.UUID()
     outcome = fields.String()
     rationale = fields.String()

@@ -8,7 +8,7 @@ from sqlalchemy.orm import lazyload
 from ..db import session
 from ..models import (
     Agency, Child, ChildLinkDecision, ChildMerge, ConsentRecord, Contact, ContactChild, Decision,
-    Feedback, MeetingChild, RagRating, StrategyMeeting, Transition,
+    Feedback, InformationRequest, MeetingChild, RagRating, StrategyMeeting, Transition,
 )
 from ..vocab import CHRONOLOGY_KINDS
 from . import restrictions
@@ -40,6 +40,22 @@ def _contact_items(contact_ids):
     for r in session.scalars(select(RagRating).where(RagRating.contact_id.in_(contact_ids))):
         items.append(_item(r.rated_at, "rag_rated", f"RAG rated {r.rating}: {r.reason}",
                            r.rated_by_sub, "contact", r.contact_id, r.contact_id))
+    for r in session.scalars(select(InformationRequest).where(
+            InformationRequest.contact_id.in_(contact_ids)).options(lazyload("*"))):
+        name = agencies.get(r.agency, r.agency)
+        items.append(_item(r.requested_at, "information_requested",
+                           f"Information requested from {name}: {r.question}",
+                           r.requested_by_sub, "information_request", r.id, r.contact_id))
+        if r.status == "answered":
+            said = r.information if r.known else "Not known to the agency."
+            late = "" if r.within_deadline else " (late)"
+            items.append(_item(r.responded_at, "information_answered",
+                               f"{name} answered{late}: {said}", r.responded_by_sub,
+                               "information_request", r.id, r.contact_id))
+        elif r.status == "withdrawn":
+            items.append(_item(r.withdrawn_at, "information_request_withdrawn",
+                               f"Request to {name} withdrawn: {r.withdrawal_reason}",
+                               r.withdrawn_by_sub, "information_request", r.id, r.contact_id))
     for d in session.scalars(select(Decision).where(Decision.contact_id.in_(contact_ids))):
         superseding = " (supersedes an earlier decision)" if d.supersedes_id else ""
         items.append(_item(d.decided_at, "decision_recorded",

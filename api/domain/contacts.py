@@ -342,8 +342,10 @@ class StaffView:
     as the referrer gave them (`as_given`) and the entry's possible matches; its RAG rating and
     every rating given (never shown to an agency)."""
 
-    def __init__(self, contact, matches, shut=restrictions.NOTHING_HIDDEN):
+    def __init__(self, contact, matches, shut=restrictions.NOTHING_HIDDEN, requests=None):
         self._contact = contact
+        if requests is not None:
+            self.information_requests = requests
         self.rag_history = [rag_view(record) for record in contact.rag_history]
         self.rag = self.rag_history[-1] if self.rag_history else None
         self.children = [
@@ -359,13 +361,19 @@ class StaffView:
 
 
 def views_for(actor, contacts):
-    """Each contact as this actor may see it (one query for the possible matches of them all)."""
+    """Each contact as this actor may see it (one query for the possible matches of them all,
+    and, for staff, one for their information requests)."""
     if actor.role == "agency":
         return [ReferrerView(contact) for contact in contacts]
+    from .information_requests import of_contacts, view_for as request_view
+
     matches = matches_of_contacts([contact.id for contact in contacts])
     # A possible match is shown only if it shows no record restricted from this actor.
     shut = restrictions.hidden(actor) if matches else restrictions.NOTHING_HIDDEN
-    return [StaffView(contact, matches, shut) for contact in contacts]
+    requests = of_contacts([contact.id for contact in contacts])
+    return [StaffView(contact, matches, shut,
+                      [request_view(actor, r) for r in requests.get(contact.id, [])])
+            for contact in contacts]
 
 
 def view_for(actor, contact):

@@ -132,6 +132,16 @@ def record_decision(actor, contact_id, data):
     if first:
         audit.record(actor, "contact.decided", "contact", contact.id,
                      {"status": contact.status, "decision_id": decision.id})
+    # The information requests still open: each withdrawn ("decided without it") unless the
+    # decider keeps them open; the decision's answer lists them either way.
+    from . import information_requests
+
+    if data.get("keep_information_requests_open"):
+        still_open = information_requests.open_on(contact.id)
+    else:
+        still_open = information_requests.withdraw_open(actor, contact.id)
+    decision.open_information_requests = [
+        information_requests.view_for(actor, record) for record in still_open]
     return decision
 
 

@@ -11,6 +11,7 @@ from .contacts import (
 from .counters import ReferenceCounter
 from .decisions import Decision, Feedback
 from .idempotency import IdempotencyRecord
+from .information_requests import InformationRequest, InformationRequestChild
 from .meetings import (
     Attendance, IcpcChild, Invitation, MeetingAction, MeetingChild, StrategyMeeting,
 )
@@ -18,6 +19,8 @@ from .restrictions import Restriction, RestrictionGrant, RestrictionMember
 from .transitions import Transition
 
 __all__ = [
+    "InformationRequest",
+    "InformationRequestChild",
     "AccessEvent",
     "AccessEventRecord",
     "Account",

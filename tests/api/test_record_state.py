@@ -70,7 +70,14 @@ def test_a_whole_case_through_every_write_leaves_each_record_in_the_state_its_la
         "status": "overridden", "reason": "Risk of significant harm: shared without consent."}))
     created(staff.mash.post(f"/api/v1/contacts/{contact['id']}/rag", json={
         "rating": "red", "reason": "Disclosure of harm today; the child is afraid to go home."}))
-    first = decide(staff.mash, contact["id"], "assessment")
+    asks = [created(staff.mash.post(f"/api/v1/contacts/{contact['id']}/information-requests", json={
+        "agency": agency, "question": "What do you know of the family?", "child_ids": [amelia]}))
+        for agency in ("wmp", "hilltop-gp", "oakfield-primary")]
+    created(police.post(f"/api/v1/information-requests/{asks[0]['id']}/response", json={
+        "known": True, "information": "Two call-outs in October."}))
+    created(staff.mash.post(f"/api/v1/information-requests/{asks[1]['id']}/withdrawal",
+                            json={"reason": "The GP attends the strategy meeting."}))
+    first = decide(staff.mash, contact["id"], "assessment")  # withdraws the school's request
     second = decide(staff.mash, contact["id"], "strategy_discussion", supersedes=first["id"],
                     supersede_reason="The police added a disclosure.")
     created(staff.mash_manager.post(f"/api/v1/decisions/{second['id']}/approval", json={}))
@@ -101,7 +108,8 @@ def test_a_whole_case_through_every_write_leaves_each_record_in_the_state_its_la
 
     appended = session.scalars(select(AuditEvent).where(AuditEvent.seq > before)).all()
     assert {e.entity_type for e in appended} >= {
-        "child", "contact", "decision", "feedback", "strategy_meeting", "transition", "account"}
+        "child", "contact", "decision", "feedback", "strategy_meeting", "transition", "account",
+        "information_request"}
     assert [e.action for e in appended if e.state_hash is None] == []
     report = check(staff.auditor)
     assert report["findings"] == []

@@ -99,6 +99,11 @@ def _build_records(app):
         mash, received_at="2026-11-20T08:50:00Z", consent={"status": "given", "given_by": "Mother"},
         children=[{"given_name": "Ruby", "family_name": "Vale", "date_of_birth": "2015-03-03",
                    "nhs_number": nhs_number_with_check_digit("401023251")}])
+    # The police are asked what they know about the police contact's child (still open).
+    information_request = created(mash.post(
+        f"/api/v1/contacts/{contact['id']}/information-requests", json={
+            "agency": "wmp", "question": "Any call-outs to the address this year?",
+            "child_ids": [contact["children"][0]["id"]]}))
     with app.app_context():
         create_account(system_actor("matrix"), name=sub_of("practitioner:mash"), kind="person",
                        secret=ACCOUNT_SECRET, role="practitioner", service="mash",
@@ -125,6 +130,7 @@ def _build_records(app):
         "decision_id": decision["id"],
         "meeting_id": meeting["id"],
         "transition_id": transition["id"],
+        "request_id": information_request["id"],
         "account_id": account_id,
         "school_contact_id": school_contact["id"],
         "phoned_in_contact_id": phoned_in["id"],
@@ -189,6 +195,13 @@ def valid_body(method, rule, actor, records):
             "status": "given", "given_by": "Mother"},
         "/api/v1/contacts/<uuid:contact_id>/rag": lambda: {
             "rating": "red", "reason": "Bruising seen today; the child is afraid to go home."},
+        "/api/v1/contacts/<uuid:contact_id>/information-requests": lambda: {
+            "agency": "hilltop-gp", "question": "Is the family registered with you?",
+            "child_ids": [records["child_id"]]},
+        "/api/v1/information-requests/<uuid:request_id>/response": lambda: {
+            "known": True, "information": "Two call-outs in October (domestic abuse)."},
+        "/api/v1/information-requests/<uuid:request_id>/withdrawal": lambda: {
+            "reason": "The police attended the strategy meeting."},
         "/api/v1/contacts/<uuid:contact_id>/decisions": lambda: {
             "outcome": "nfa", "rationale": DECISION_RATIONALE,
             "decided_at": "2026-11-20T09:45:00Z", "supersedes": records["decision_id"],

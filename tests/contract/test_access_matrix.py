@@ -90,6 +90,15 @@ TABLE = {
     # withdraw: the requester (an early help practitioner here), or a sending-service manager
     ("POST", "/api/v1/transitions/<uuid:transition_id>/withdrawal"): may(
         "practitioner:early_help", "manager:early_help"),
+    # information requests (issue 16): staff ask a partner agency; the agency asked reads and
+    # answers its own, and another agency's request does not exist for it
+    ("POST", "/api/v1/contacts/<uuid:contact_id>/information-requests"): may(*STAFF),
+    ("GET", "/api/v1/information-requests"): may("agency", *CASE_READERS),
+    ("GET", "/api/v1/information-requests/<uuid:request_id>"): may(
+        "agency", *CASE_READERS, hidden_from=("other agency",)),
+    ("POST", "/api/v1/information-requests/<uuid:request_id>/response"): may(
+        "agency", hidden_from=("other agency",)),
+    ("POST", "/api/v1/information-requests/<uuid:request_id>/withdrawal"): may(*STAFF),
     # performance figures (issue 4: practitioners, managers, auditors)
     ("GET", "/api/v1/metrics/timeliness"): may(*CASE_READERS),
     # audit and inspection: auditors; the decision export also managers (issue 5)

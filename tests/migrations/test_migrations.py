@@ -244,3 +244,34 @@ def test_0015_judges_earlier_decisions_by_the_statutory_deadline_and_goes_down_a
         assert differences(app) == []
     finally:
         app.extensions["db"].engine.dispose()
+
+
+def test_0016_adds_the_information_requests_and_goes_down_and_up_again(fresh_database_url):
+    """0016 is two new tables: going down drops them with their requests; up again, empty."""
+    from tests.helpers import ApiClient, build_app, contact_body, token_for
+
+    app = build_app(fresh_database_url)
+    try:
+        staff = ApiClient(app, token_for(app, "practitioner"))
+        contact = staff.post("/api/v1/contacts", json=contact_body(received_at="2026-11-19T09:00:00Z"))
+        assert contact.status_code == 201
+        body = contact.get_json()
+        asked = staff.post(f"/api/v1/contacts/{body['id']}/information-requests", json={
+            "agency": "hilltop-gp", "question": "Is the family registered with you?",
+            "child_ids": [body["children"][0]["id"]]})
+        assert asked.status_code == 201, asked.get_json()
+        assert {"information_requests", "information_request_children"} <= tables(app)
+
+        command.downgrade(alembic_config(app), "0015")
+        assert not {"information_requests", "information_request_children"} & tables(app)
+        upgrade(app)
+
+        with app.app_context():
+            from api.db import session
+            from api.models import InformationRequest
+
+            assert session.scalars(select(InformationRequest)).all() == []
+            session.remove()
+        assert differences(app) == []
+    finally:
+        app.extensions["db"].engine.dispose()

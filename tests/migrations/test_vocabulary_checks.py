@@ -18,7 +18,7 @@ from api.vocab import (
     ACCOUNT_KINDS, ACTOR_ROLES, AGENCY_KINDS, CHANNELS, CONCERN_CATEGORIES, CONSENT_STATUSES,
     CONTACT_STATUSES, DIRECTIONS, ETHNICITIES, FEEDBACK_METHODS, MEDICAL_DECISIONS,
     MATCH_STATUSES, MEETING_OUTCOMES, MEETING_STATUSES, OUTCOMES, REFERRAL_SOURCES,
-    RAG_RATINGS, RESTRICTED_RECORDS, ROLES, SERVICES, SEXES,
+    INFORMATION_REQUEST_STATUSES, RAG_RATINGS, RESTRICTED_RECORDS, ROLES, SERVICES, SEXES,
     SYSTEM_ROLE, TOKEN_STATES, TRANSITION_RESPONSES, TRANSITION_STATUSES,
 )
 from tests.helpers import FakeClock, app_config, audit_triggers, differences, only_on
@@ -61,6 +61,9 @@ COLUMNS = [
     ("contacts", "rag_rating", RAG_RATINGS),  # migration 0015
     ("rag_ratings", "rating", RAG_RATINGS),
     ("rag_ratings", "rated_by_role", ACTOR_ROLES),
+    ("information_requests", "status", INFORMATION_REQUEST_STATUSES),  # migration 0016
+    ("information_requests", "rag_rating", RAG_RATINGS),
+    ("information_requests", "requested_by_role", ACTOR_ROLES),
 ]
 # Constraints over a list or several columns, tested on their own below.
 OTHER_CONSTRAINTS = {("contacts", "ck_contacts_concern_categories"),
@@ -135,6 +138,11 @@ def valid_row(table, parents):
             "id": _id(), "contact_id": parents["contact"], "position": 0, "rating": "red",
             "reason": "Reasons.", "rated_at": AT, "rated_by_sub": "test",
             "rated_by_role": "practitioner"},
+        "information_requests": lambda: {
+            "id": _id(), "contact_id": parents["contact"], "agency": "wmp",
+            "question": "Known?", "rag_rating": "amber", "requested_at": AT,
+            "requested_by_sub": "test", "requested_by_role": "practitioner", "due_at": AT,
+            "status": "open"},
         "restrictions": lambda: {
             "id": _id(), "entity_type": "child", "entity_id": _id(), "reason": "Reasons.",
             "restricted_at": AT, "restricted_by_sub": "test"},
