@@ -99,7 +99,6 @@ def configured_deadline_after(instant, working_days):
     )
 
 
-
 OPENS, CLOSES = time(9), time(17)
 
 
@@ -135,15 +134,12 @@ def working_hours_after(instant, hours, country="GB", subdivision="ENG", opens=O
             working_days_after(position.date(), 1, country, subdivision), opens)
 
 
-def _clock_time(text):
-    return time.fromisoformat(text)
-
-
 def configured_working_hours_after(instant, hours):
     config = current_app.config
     return working_hours_after(
         instant, hours, config["HOLIDAY_COUNTRY"], config["HOLIDAY_SUBDIVISION"],
-        _clock_time(config["WORKING_DAY_OPENS"]), _clock_time(config["WORKING_DAY_CLOSES"]),
+        time.fromisoformat(config["WORKING_DAY_OPENS"]),
+        time.fromisoformat(config["WORKING_DAY_CLOSES"]),
     )
 
 

@@ -13,7 +13,7 @@ from ..timescales import (
     now, start_of_london_day, statutory_decision_due_at, twelve_months_before,
 )
 from ..vocab import REFERRAL_OUTCOMES
-from . import restrictions
+from . import information_requests, restrictions
 from .contacts import get_contact
 from .rationale import check_not_future, check_rationale
 
@@ -134,8 +134,6 @@ def record_decision(actor, contact_id, data):
                      {"status": contact.status, "decision_id": decision.id})
     # The information requests still open: each withdrawn ("decided without it") unless the
     # decider keeps them open; the decision's answer lists them either way.
-    from . import information_requests
-
     if data.get("keep_information_requests_open"):
         still_open = information_requests.open_on(contact.id)
     else:

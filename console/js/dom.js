@@ -127,6 +127,25 @@ const DATE = new Intl.DateTimeFormat("en-GB", {
   timeZone: "UTC", day: "numeric", month: "short", year: "numeric",
 });
 
+// A London calendar date and wall-clock time, by parts ({ year, month, day, hour, minute }: strings,
+// month and day without a leading zero), as a date input shows them.
+const LONDON_PARTS = new Intl.DateTimeFormat("en-GB", {
+  timeZone: LONDON, day: "numeric", month: "numeric", year: "numeric",
+  hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+});
+
+export function londonParts(instant) {
+  const named = {};
+  for (const { type, value } of LONDON_PARTS.formatToParts(new Date(instant))) named[type] = value;
+  return named;
+}
+
+// Today's London date as YYYY-MM-DD.
+export function londonToday(now = new Date()) {
+  const { year, month, day } = londonParts(now);
+  return `${year}-${month.padStart(2, "0")}-${day.padStart(2, "0")}`;
+}
+
 export function dateTime(iso) {
   if (!iso) return "";
   return DATE_TIME.format(new Date(iso));

@@ -4,7 +4,7 @@
 
 import { ErrorSummary, NotificationBanner } from "/console/govuk/govuk-frontend.min.js";
 import { Problem } from "./api.js";
-import { el } from "./dom.js";
+import { el, londonParts } from "./dom.js";
 
 const TITLE_ERROR = "Error: ";
 
@@ -56,7 +56,7 @@ export function radios({ id, name, legend, hint, items, small = false }) {
 export function dateInput({ id, name = id, legend, hint, time = false, value }) {
   const parts = !value ? {} : /^\d{4}-\d{2}-\d{2}$/.test(value)
     ? Object.fromEntries(["year", "month", "day"].map((part, index) => [part, String(Number(value.split("-")[index]))]))
-    : londonParts(value);
+    : londonInputParts(value);
   const item = (part, label, width, extra = {}) => el("div", { class: "govuk-date-input__item" },
     el("div", { class: "govuk-form-group" },
       el("label", { class: "govuk-label govuk-date-input__label", for: `${id}-${part}` }, label),
@@ -82,13 +82,9 @@ function fieldWithValue(input, value) {
 const pad = (number) => String(number).padStart(2, "0");
 
 // The London calendar date and time of an instant, as a date input shows them.
-function londonParts(instant) {
-  const named = {};
-  for (const { type, value } of new Intl.DateTimeFormat("en-GB", {
-    timeZone: "Europe/London", day: "numeric", month: "numeric", year: "numeric",
-    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-  }).formatToParts(new Date(instant))) named[type] = value;
-  return { day: named.day, month: named.month, year: named.year, time: `${named.hour}:${named.minute}` };
+function londonInputParts(instant) {
+  const { day, month, year, hour, minute } = londonParts(instant);
+  return { day, month, year, time: `${hour}:${minute}` };
 }
 
 // "YYYY-MM-DD" from a date input's values, or the parts as typed when they are not a date (the API
@@ -129,7 +125,7 @@ export function readDate(form, id) {
 function londonOffsetMinutes(local) {
   const asUtc = new Date(`${local}Z`).getTime();
   const offsetAt = (instant) => {
-    const p = londonParts(instant);
+    const p = londonInputParts(instant);
     const wall = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day),
                           ...p.time.split(":").map(Number));
     return Math.round((wall - instant) / 60000);

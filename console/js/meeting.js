@@ -8,13 +8,13 @@ import { get, post, Problem } from "./api.js";
 import { currentRole } from "./sign-in.js";
 import { startPage } from "./layout.js";
 import {
-  append, childName, clear, date, el, lines, summaryList, table, tag, timeElement, words, yesNo,
+  append, childName, clear, date, el, lines, londonToday, summaryList, table, tag, timeElement, words,
+  yesNo,
 } from "./dom.js";
 import {
   activateBanner, button, dateInput, dateOf, submitting, successBanner, textInput, textarea, values,
 } from "./forms.js";
 import { MEDICAL_DECISIONS, MEETING_OUTCOMES, statusTag, whenField, whenValue } from "./contact-meetings.js";
-import { londonToday } from "./period.js";
 
 const meetingId = new URLSearchParams(window.location.search).get("id");
 const agencies = {};

@@ -4,6 +4,7 @@
 // names `from` or `to`, shown beside that date by showPeriodProblem).
 
 import { Problem } from "./api.js";
+import { londonToday } from "./dom.js";
 import { dateInput, readDate, showProblem } from "./forms.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -18,13 +19,6 @@ function parts(iso) {
   const [year, month, day] = match.slice(1).map(Number);
   const time = Date.UTC(year, month - 1, day);
   return isoDay(time) === iso ? time : null;  // a real date (not 31 February)
-}
-
-// Today's London date as YYYY-MM-DD.
-export function londonToday(now = new Date()) {
-  return new Intl.DateTimeFormat("en-CA", {
-    timeZone: "Europe/London", year: "numeric", month: "2-digit", day: "2-digit",
-  }).format(now);
 }
 
 // The last `months` whole months before this one: { first, last } (the last day included).
