@@ -110,6 +110,30 @@ DEFINITIONS = {
     'transitions.median_working_days_to_response': (
         'Median working days from the London date of the request to that of the response, over accepted and refused requests (0 when answered the same day); null when none.'
     ),
+    'information_requests.requested': (
+        'Information requests asked of partner agencies in the period (by requested_at).'
+    ),
+    'information_requests.answered': (
+        'Of those, answered by the agency.'
+    ),
+    'information_requests.answered_in_time': (
+        'Answered requests whose answer (responded_at) came at or before due_at, the deadline the contact\'s RAG rating set when asked; of answered.'
+    ),
+    'information_requests.median_hours_to_answer': (
+        'Median clock hours from requested_at to responded_at, over answered requests (continuous, as percentile_cont, two decimal places; null when none).'
+    ),
+    'information_requests.open': (
+        'Of those, still awaiting the agency\'s answer.'
+    ),
+    'information_requests.overdue': (
+        'Of those, still awaiting the agency\'s answer and past due_at now.'
+    ),
+    'information_requests.withdrawn': (
+        'Of those, withdrawn by staff or by a threshold decision made without them.'
+    ),
+    'information_requests.by_agency': (
+        'The same figures for each agency asked in the period (agency: its code), ordered by code; agencies not asked are not listed.'
+    ),
 }
 
 
@@ -204,11 +228,36 @@ class TransitionFiguresSchema(Schema):
     step_down = fields.Nested(DirectionFiguresSchema)
 
 
+class RequestFiguresSchema(Schema):
+    requested = fields.Integer(metadata=_defined("information_requests.requested"))
+    answered = fields.Integer(metadata=_defined("information_requests.answered"))
+    answered_in_time = fields.Nested(
+        RatioSchema, metadata=_defined("information_requests.answered_in_time"))
+    median_hours_to_answer = fields.Float(
+        allow_none=True, metadata=_defined("information_requests.median_hours_to_answer"))
+    open = fields.Integer(metadata=_defined("information_requests.open"))
+    overdue = fields.Integer(metadata=_defined("information_requests.overdue"))
+    withdrawn = fields.Integer(metadata=_defined("information_requests.withdrawn"))
+
+
+class AgencyRequestFiguresSchema(RequestFiguresSchema):
+    agency = fields.String(metadata={"description": "The agency asked (its code: GET /agencies)."})
+
+
+class InformationRequestFiguresSchema(RequestFiguresSchema):
+    by_agency = fields.List(fields.Nested(AgencyRequestFiguresSchema),
+                            metadata=_defined("information_requests.by_agency"))
+
+
 class FiguresSchema(Schema):
     contacts = fields.Nested(ContactFiguresSchema)
     referrals = fields.Nested(ReferralFiguresSchema)
     strategy_meetings = fields.Nested(MeetingFiguresSchema)
     transitions = fields.Nested(TransitionFiguresSchema, allow_none=True)
+    information_requests = fields.Nested(InformationRequestFiguresSchema, metadata={"description": (
+        "The information requests' scorecard: requests asked of partner agencies in the period "
+        "(by requested_at), for all agencies and per agency asked. With group_by=source_agency, "
+        "under the source agency of the request's contact.")})
 
 
 GroupSchema = Schema.from_dict(

@@ -118,6 +118,7 @@ def respond(actor, request_id, data):
         "status": "answered", "known": data["known"], "information": information,
         "responded_at": responded_at, "response_recorded_at": current,
         "responded_by_sub": actor.sub, "within_deadline": responded_at <= record.due_at,
+        "seconds_to_response": int((responded_at - record.requested_at).total_seconds()),
         "after_decision": session.scalar(select(Contact.status).where(
             Contact.id == record.contact_id)) == "decided",
     })

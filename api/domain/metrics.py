@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, func, literal, or_, select, true
 from ..db import session
 from ..errors import RuleViolation
 from ..models import (
-    Contact, Decision, IcpcChild, StrategyMeeting, Transition,
+    Contact, Decision, IcpcChild, InformationRequest, StrategyMeeting, Transition,
 )
 from ..timescales import now, start_of_london_day
 from ..vocab import (
@@ -63,6 +63,11 @@ class _Grouping:
         return literal("all")
 
 
+def _empty_request_figures():
+    return {"requested": 0, "answered": 0, "answered_in_time": ratio(0, 0),
+            "median_hours_to_answer": None, "open": 0, "overdue": 0, "withdrawn": 0}
+
+
 def _empty_figures(with_transitions=True):
     return {
         "contacts": {
@@ -88,6 +93,7 @@ def _empty_figures(with_transitions=True):
             }
             for direction in DIRECTIONS
         } if with_transitions else None,
+        "information_requests": {**_empty_request_figures(), "by_agency": []},
     }
 
 
@@ -242,6 +248,7 @@ def timeliness(args):
                           "re_referrals": ratio(re_referrals.get(key, 0), referrals.get(key, 0))}
 
     _meeting_figures(grouping, group, start, end, first, last)
+    _request_figures(grouping, group, start, end, current)
     if group_by != "source_agency":
         _transition_figures(grouping, group, start, end, current)
 
@@ -319,3 +326,49 @@ def _transition_figures(grouping, group, start, end, current):
         [in_period, answered, status.in_(TRANSITION_RESPONSES)], [Fraction(1, 2)],
     ).items():
         group(k)["transitions"][direction]["median_working_days_to_response"] = _rounded(median)
+
+
+def _request_figures(grouping, group, start, end, current):
+    """The information requests' scorecard: per agency asked, and for all of them, from one range
+    of ix_information_requests_figures (the contacts table joined only when grouping by the
+    contact's source agency)."""
+    by_source = grouping.group_by == "source_agency"
+    key = grouping.key(InformationRequest.requested_at, Contact.source_agency)
+    agency, status = InformationRequest.agency, InformationRequest.status
+    in_period = [InformationRequest.requested_at >= start, InformationRequest.requested_at < end]
+    if by_source:
+        in_period.append(Contact.id == InformationRequest.contact_id)
+    per_agency = {}
+    for k, asked, requested, answered, in_time, still_open, overdue, withdrawn in session.execute(
+        select(key, agency, func.count(), _count(status == "answered"),
+               _count(InformationRequest.within_deadline == true()), _count(status == "open"),
+               _count(and_(status == "open", InformationRequest.due_at < current)),
+               _count(status == "withdrawn"))
+        .select_from(InformationRequest).where(*in_period).group_by(key, agency)
+    ):
+        per_agency.setdefault(k, {})[asked] = {
+            "requested": requested, "answered": answered, "in_time": in_time, "open": still_open,
+            "overdue": overdue, "withdrawn": withdrawn}
+    if not per_agency:
+        return
+    hours = InformationRequest.seconds_to_response / 3600.0
+    answered_in_period = [*in_period, status == "answered"]
+    medians = {keys: values[0] for keys, values in _percentiles(
+        hours, [key, agency], answered_in_period, [Fraction(1, 2)]).items()}
+    overall = {k: values[0] for (k,), values in _percentiles(
+        hours, [key], answered_in_period, [Fraction(1, 2)]).items()}
+
+    def figures(counts, median):
+        return {"requested": counts["requested"], "answered": counts["answered"],
+                "answered_in_time": ratio(counts["in_time"], counts["answered"]),
+                "median_hours_to_answer": _rounded(median), "open": counts["open"],
+                "overdue": counts["overdue"], "withdrawn": counts["withdrawn"]}
+
+    for k, agencies in per_agency.items():
+        totals = {name: sum(c[name] for c in agencies.values())
+                  for name in ("requested", "answered", "in_time", "open", "overdue", "withdrawn")}
+        group(k)["information_requests"] = {
+            **figures(totals, overall.get(k)),
+            "by_agency": [{"agency": code, **figures(agencies[code], medians.get((k, code)))}
+                          for code in sorted(agencies)],
+        }

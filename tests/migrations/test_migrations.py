@@ -275,3 +275,45 @@ def test_0016_adds_the_information_requests_and_goes_down_and_up_again(fresh_dat
         assert differences(app) == []
     finally:
         app.extensions["db"].engine.dispose()
+
+
+def test_0017_stores_each_answers_seconds_and_goes_down_and_up_again(fresh_database_url):
+    """0017 adds seconds_to_response: an answer given before it gets its seconds from its own two
+    times (not the clock), and going down and up again keeps the answer."""
+    from tests.helpers import ApiClient, FakeClock, build_app, contact_body, token_for
+
+    clock = FakeClock(datetime(2026, 11, 19, 10, 0, tzinfo=UTC))
+    app = build_app(fresh_database_url, clock=clock)
+    try:
+        staff = ApiClient(app, token_for(app, "practitioner"))
+        gp = ApiClient(app, token_for(app, "agency", agency="hilltop-gp", sub="hilltop-system"))
+        contact = staff.post("/api/v1/contacts", json=contact_body(received_at="2026-11-19T09:00:00Z"))
+        assert contact.status_code == 201
+        body = contact.get_json()
+        asked = staff.post(f"/api/v1/contacts/{body['id']}/information-requests", json={
+            "agency": "hilltop-gp", "question": "Is the family registered with you?",
+            "child_ids": [body["children"][0]["id"]]})
+        assert asked.status_code == 201, asked.get_json()
+        clock.advance(hours=5)
+        # Answered 1 hour, 2 minutes and 3 seconds after the request, recorded later still.
+        answered = gp.post(f"/api/v1/information-requests/{asked.get_json()['id']}/response", json={
+            "known": False, "responded_at": "2026-11-19T11:02:03+00:00"})
+        assert answered.status_code == 201, answered.get_json()
+
+        command.downgrade(alembic_config(app), "0016")
+        with engine_of(app).connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("information_requests")}
+        assert "seconds_to_response" not in columns
+        upgrade(app)
+
+        with app.app_context():
+            from api.db import session
+            from api.models import InformationRequest
+
+            (record,) = session.scalars(select(InformationRequest)).all()
+            assert record.status == "answered"
+            assert record.seconds_to_response == 3723
+            session.remove()
+        assert differences(app) == []
+    finally:
+        app.extensions["db"].engine.dispose()
