@@ -2,8 +2,11 @@
 
 Five years of contacts ending the day before NOW, in the order they arrived, each about one
 child (some children return, so re-referrals exist), with decisions, approvals, feedback,
-strategy meetings and step-up/step-down requests, and every stored timeliness fact worked out as
-the domain code works it out when it writes a record. Audit events are not written: the audit
+strategy meetings and step-up/step-down requests, RAG ratings (about half the contacts) and
+information requests to partner agencies (one to four per contact, answered in time or late,
+after the decision, withdrawn by it, or still open), and every stored timeliness fact worked out
+as the domain code works it out when it writes a record (api.timescales with the default
+timescales). Audit events are not written: the audit
 trail is not what the metrics read.
 
 Rows are written in batches of BATCH contacts (with everything that belongs to them), parents
@@ -44,8 +47,11 @@ from api.models import (
     Decision,
     Feedback,
     IcpcChild,
+    InformationRequest,
+    InformationRequestChild,
     Invitation,
     MeetingChild,
+    RagRating,
     ReferenceCounter,
     StrategyMeeting,
     Transition,
@@ -56,6 +62,7 @@ from api.timescales import (
     is_working_day,
     london_date,
     twelve_months_before,
+    working_hours_after,
     working_days_after,
     working_days_between,
 )
@@ -68,8 +75,9 @@ BATCH = 10_000
 
 # Parents before children, so every batch satisfies the foreign keys as it lands.
 TABLES = [t.__table__ for t in (
-    Child, Contact, ConsentRecord, ContactChild, Decision, Feedback,
+    Child, Contact, ConsentRecord, ContactChild, RagRating, Decision, Feedback,
     StrategyMeeting, MeetingChild, Invitation, Attendance, IcpcChild, Transition,
+    InformationRequest, InformationRequestChild,
 )]
 
 # Children's CIN ethnicity codes, some not recorded.
@@ -93,6 +101,18 @@ CONSENT_NEEDED = {"early_help": ("given",), "assessment": ("given", "overridden"
 MEETING_OUTCOMES = {"s47_enquiry": 50, "assessment": 25, "early_help": 15, "no_further_action": 10}
 MONTH_FACTOR = {1: 1.0, 2: 1.05, 3: 1.1, 4: 0.9, 5: 1.05, 6: 1.05, 7: 0.95, 8: 0.75, 9: 1.1,
                 10: 1.15, 11: 1.15, 12: 0.85}
+# RAG ratings (the rest unrated) and the default timescales (api/config.py): a rated contact's
+# decision is due red 4 clock hours after receipt, amber 1 working day, green 3; a request is due
+# red 2 clock hours after it is asked, amber (and unrated) 4 working hours, green 1 working day.
+RAG_SHARES = {"red": 10, "amber": 25, "green": 15, None: 50}
+RAG_DECISION = {"red": 4, "amber": 1, "green": 3, None: 1}  # red: hours; the rest working days
+INFORMATION_RED_HOURS, INFORMATION_AMBER_WORKING_HOURS, INFORMATION_GREEN_WORKING_DAYS = 2, 4, 1
+# Agencies the MASH asks (the codes of seeds/data.py), and how many a contact's asks go to.
+ASKED_AGENCIES = ("wmp", "hilltop-gp", "health-visiting", "oakfield-primary", "sandwell-academy",
+                  "housing", "probation", "camhs", "education-services", "city-hospital-ed")
+ASKED_COUNTS = {1: 25, 2: 35, 3: 25, 4: 15}
+QUESTION = "Is the child or family known to you, and is there anything we should know today?"
+DECIDED_WITHOUT_IT = "decided without it"  # api/domain/information_requests.py
 PRACTITIONERS = [f"mash-practitioner-{i:02d}" for i in range(1, 25)]
 MANAGERS = [f"mash-manager-{i}" for i in range(1, 6)]
 HOUR = 3600
@@ -313,6 +333,9 @@ class FrontDoor:
         self.agency_kinds = agency_codes
         self.outcomes = _Weighted(OUTCOME_SHARES)
         self.consents = _Weighted(CONSENT_SHARES)
+        self.rags = _Weighted(RAG_SHARES)
+        self.ask_counts = _Weighted(ASKED_COUNTS)
+        self.asked_agencies = [code for code in ASKED_AGENCIES if code in agency_codes]
         self.meeting_outcomes = _Weighted(MEETING_OUTCOMES)
         self.references = Counter()
         self.children = []           # child index -> id
@@ -423,6 +446,9 @@ class FrontDoor:
         categories, summary = _one_of(rng, DEMO_CONCERNS)
         consent = initial_consent = self.consents.pick(rng)
         due = self.calendar.deadline(day, 1)
+        rating = self.rags.pick(rng)
+        rag_due = received_at + timedelta(hours=RAG_DECISION["red"]) if rating == "red" \
+            else self.calendar.deadline(day, RAG_DECISION[rating])
         outcome = self.outcomes.pick(rng)
         delay = _lognormal_seconds(rng, 6, 1.1)
         decided_at = received_at + timedelta(seconds=int(delay))
@@ -442,7 +468,8 @@ class FrontDoor:
             "consent_status": consent,
             "consent_given_by": "Mother" if consent == "given" else None,
             "consent_reason": None if consent == "given" else "Recorded with the contact.",
-            "status": "decided" if decided else "awaiting_decision", "decision_due_at": due,
+            "status": "decided" if decided else "awaiting_decision", "decision_due_at": rag_due,
+            "rag_rating": rating,
             "recorded_by_sub": f"{agency}-client" if by_agency else _one_of(rng, PRACTITIONERS),
             "recorded_by_role": "agency" if by_agency else "practitioner",
             "version": version + (1 if decided else 0), "feedback_given_at": None,
@@ -460,10 +487,20 @@ class FrontDoor:
             "contact_id": contact_id, "child_id": child_id, "first_child_id": child_id,
             "position": 0, "details": details,
         })
+        if rating is not None:
+            contact["version"] += 1
+            writer.add("rag_ratings", {
+                "id": self._id(), "contact_id": contact_id, "position": 0, "rating": rating,
+                "reason": "Rated on the information the referrer gave.",
+                "rated_at": min(recorded_at + timedelta(seconds=_between(rng, 60, 1200)), NOW),
+                "rated_by_sub": _one_of(rng, PRACTITIONERS), "rated_by_role": "practitioner",
+            })
+        self._requests(writer, contact_id, child_id, rating, recorded_at,
+                       decided_at if decided else None)
         if not decided:
             return
-        decision = self._decisions(writer, contact_id, received_at, due, outcome, decided_at,
-                                   child_index)
+        decision = self._decisions(writer, contact_id, received_at, (due, rag_due), outcome,
+                                   decided_at, child_index)
         if rng.random() < 0.5:
             given_at = decision["decided_at"] + timedelta(seconds=_lognormal_seconds(rng, 4, 1))
             if given_at <= NOW:
@@ -481,8 +518,57 @@ class FrontDoor:
         if decision["outcome"] in ("early_help", "assessment") and rng.random() < 0.13:
             self._transition(writer, child_index, child_id, decision)
 
-    def _decision_row(self, contact_id, received_at, due, outcome, decided_at, re_referral):
+    def _requests(self, writer, contact_id, child_id, rating, recorded_at, decided_at):
+        """One to four agencies asked soon after the contact was recorded (before its decision):
+        answered in time or late, after the decision (kept open by the decider), withdrawn by the
+        decision ("decided without it"), or still open."""
         rng = self.rng
+        count = self.ask_counts.pick(rng)
+        for agency in rng.sample(self.asked_agencies, count):
+            asked_at = recorded_at + timedelta(seconds=_between(rng, 120, 90 * 60))
+            if asked_at > NOW or (decided_at is not None and asked_at >= decided_at):
+                continue
+            if rating == "red":
+                due_at = asked_at + timedelta(hours=INFORMATION_RED_HOURS)
+            elif rating == "green":
+                due_at = self.calendar.deadline(london_date(asked_at), INFORMATION_GREEN_WORKING_DAYS)
+            else:
+                due_at = working_hours_after(asked_at, INFORMATION_AMBER_WORKING_HOURS)
+            seconds = int(_lognormal_seconds(rng, 3, 1.2))
+            responded_at = asked_at + timedelta(seconds=seconds)
+            row = {
+                "id": self._id(), "contact_id": contact_id, "agency": agency, "question": QUESTION,
+                "rag_rating": rating, "requested_at": asked_at,
+                "requested_by_sub": _one_of(rng, PRACTITIONERS), "requested_by_role": "practitioner",
+                "due_at": due_at, "status": "open", "known": None, "information": None,
+                "responded_at": None, "response_recorded_at": None, "responded_by_sub": None,
+                "within_deadline": None, "seconds_to_response": None, "after_decision": None,
+                "withdrawn_at": None, "withdrawn_by_sub": None, "withdrawal_reason": None,
+            }
+            answered = responded_at <= NOW and (
+                decided_at is None or responded_at <= decided_at or rng.random() < 0.2)
+            if answered:
+                known = rng.random() < 0.6
+                row.update(
+                    status="answered", known=known,
+                    information="Known to us: seen in the last year; details attached." if known else None,
+                    responded_at=responded_at,
+                    response_recorded_at=min(responded_at + timedelta(seconds=_between(rng, 0, 600)), NOW),
+                    responded_by_sub=f"{agency}-client", within_deadline=responded_at <= due_at,
+                    seconds_to_response=seconds,
+                    after_decision=decided_at is not None and responded_at > decided_at)
+            elif decided_at is not None:
+                row.update(status="withdrawn", withdrawn_at=decided_at,
+                           withdrawn_by_sub=_one_of(rng, PRACTITIONERS),
+                           withdrawal_reason=DECIDED_WITHOUT_IT)
+            writer.add("information_requests", row)
+            writer.add("information_request_children",
+                       {"request_id": row["id"], "position": 0, "child_id": child_id})
+
+    def _decision_row(self, contact_id, received_at, due, outcome, decided_at, re_referral):
+        """`due`: (the statutory deadline, the RAG one)."""
+        rng = self.rng
+        due, rag_due = due
         return {
             "id": self._id(), "contact_id": contact_id, "contact_received_at": received_at,
             "outcome": outcome, "rationale": f"Threshold applied: {outcome.replace('_', ' ')}.",
@@ -492,6 +578,7 @@ class FrontDoor:
             "decided_by_service": "mash",
             "within_24_hours": decided_at - received_at <= timedelta(hours=24),
             "within_1_working_day": decided_at <= due,
+            "within_rag_deadline": decided_at <= rag_due,
             "seconds_from_receipt": int((decided_at - received_at).total_seconds()),
             "re_referral": re_referral, "supersedes_id": None, "supersede_reason": None,
             "superseded_by_id": None, "approved_by_sub": None, "approved_at": None,
@@ -710,6 +797,8 @@ def generate(url, contacts, seed=2026):
         # What autovacuum would do soon after a load of this size: planner statistics and the
         # visibility map (index-only scans).
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            # The app's statement timeout would cancel it at a million contacts.
+            connection.exec_driver_sql("SET statement_timeout = 0")
             connection.exec_driver_sql("VACUUM ANALYZE")
     else:
         raw = engine.raw_connection()  # outside a transaction (the app's connections BEGIN)

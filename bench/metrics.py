@@ -51,6 +51,15 @@ PI1_INDEXED = text("""
     WHERE d.supersedes_id IS NULL AND d.contact_received_at >= :start AND d.contact_received_at < :end
 """).bindparams(bindparam("start", type_=UTCDateTime), bindparam("end", type_=UTCDateTime))
 
+# The information requests' scorecard totals, hand-written: the endpoint must agree.
+REQUESTS_BASELINE = text("""
+    SELECT COUNT(*) AS requested,
+           SUM(CASE WHEN r.status = 'answered' THEN 1 ELSE 0 END) AS answered,
+           SUM(CASE WHEN r.within_deadline THEN 1 ELSE 0 END) AS in_time
+    FROM information_requests r
+    WHERE r.requested_at >= :start AND r.requested_at < :end
+""").bindparams(bindparam("start", type_=UTCDateTime), bindparam("end", type_=UTCDateTime))
+
 
 def _arguments(argv):
     parser = argparse.ArgumentParser(prog="python -m bench.metrics", description=__doc__.split("\n")[0])
@@ -197,6 +206,14 @@ def main(argv=None):
     agrees = "yes" if reported == (within, decided) == tuple(indexed.row)[::-1] else (
         f"NO (endpoint {reported}, indexed baseline {tuple(indexed.row)[::-1]})")
     print(f"\nPI1 baseline: {within:,} of {decided:,} decided within 24 hours; endpoint agrees: {agrees}")
+    requests = _Baseline(app.extensions["db"].engine, REQUESTS_BASELINE)
+    requests()
+    scorecard = ungrouped.body.get("information_requests") or {}
+    shown = (scorecard.get("requested"), scorecard.get("answered"),
+             (scorecard.get("answered_in_time") or {}).get("count"))
+    print(f"information requests: {requests.row[0]:,} asked in the period, {requests.row[1]:,} "
+          f"answered, {requests.row[2]:,} in time, across {len(scorecard.get('by_agency', []))} "
+          f"agencies; endpoint agrees: {'yes' if shown == tuple(requests.row) else f'NO ({shown})'}")
     print(f"peak RSS: {rss_before:.0f} MB with the app built, {rss_after:.0f} MB after the metrics "
           f"calls ({args.runs + 1} ungrouped, {args.runs + 1} grouped)")
     # The machine may be shared: a busy one slows every figure alike, not the ratio.

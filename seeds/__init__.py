@@ -18,7 +18,7 @@ from api.models import Account, Agency, Contact
 from api.timescales import now
 from api.vocab import SEXES, nhs_number_with_check_digit
 
-from .cases import advance_case
+from .cases import advance_case, clock_at, recording_time
 from .data import (
     AGENCIES, DEMO_ACCOUNTS, EARLIER_REFERRAL_SOURCES, DEMO_CONCERNS, DEMO_ETHNICITIES, DEMO_NAMES,
 )
@@ -109,7 +109,9 @@ def load_contacts(actor):
         data = _demo_contact(index, rng, current)
         if data["source_reference"] in existing:
             continue
-        advance_case(index, record_contact(actor, data), current)
+        with clock_at(recording_time(data["received_at"], current)):
+            contact = record_contact(actor, data)
+        advance_case(index, contact, current)
         added += 1
     return added
 

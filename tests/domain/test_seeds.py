@@ -154,3 +154,50 @@ def test_seeding_corrects_the_referral_sources_earlier_seeds_gave_and_nothing_el
     load_agencies(actor)
     assert session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "agency.referral_source_corrected")) == 1
+
+
+def test_the_demo_walks_the_mashs_own_work_ratings_and_information_requests(seeded):
+    """Rated contacts (each rating), and requests answered in time and late, withdrawn by staff
+    and by a decision made without them, kept open and answered after the decision, and open
+    past their deadline: each as the API records it, in the order things happen."""
+    from api.models import Decision, InformationRequest, RagRating
+    from api.domain.information_requests import DECIDED_WITHOUT_IT
+
+    app, _ = seeded
+    current = app.test_clock()
+    with app.app_context():
+        ratings = session.execute(select(RagRating, Contact).join(Contact)).all()
+        assert {rating.rating for rating, _c in ratings} == {"red", "amber", "green"}
+        for rating, contact in ratings:
+            assert contact.recorded_at <= rating.rated_at < current
+        requests = session.execute(select(InformationRequest, Contact).join(Contact)).all()
+        answered = [r for r, _c in requests if r.status == "answered"]
+        assert {r.within_deadline for r in answered} == {True, False}
+        assert {r.after_decision for r in answered} == {True, False}
+        withdrawn = {r.withdrawal_reason for r, _c in requests if r.status == "withdrawn"}
+        assert DECIDED_WITHOUT_IT in withdrawn and len(withdrawn) == 2
+        assert any(r.status == "open" and r.due_at < current for r, _c in requests)
+        for record, contact in requests:
+            assert contact.recorded_at <= record.requested_at
+            assert record.requested_at <= (record.responded_at or record.withdrawn_at or record.requested_at) < current
+            first = session.scalar(select(Decision).where(
+                Decision.contact_id == contact.id, Decision.supersedes_id.is_(None)))
+            if first is not None:
+                assert record.requested_at < first.decided_at <= first.recorded_at
+        # Each is in the audit trail, as any write is.
+        assert session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "information_request.requested")) == len(requests)
+        assert session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "information_request.answered")) == len(answered)
+
+
+def test_each_demo_record_was_recorded_after_what_it_follows_and_never_in_the_future(seeded):
+    from api.models import Decision
+
+    app, _ = seeded
+    current = app.test_clock()
+    with app.app_context():
+        for decision, contact in session.execute(select(Decision, Contact).join(Contact)).all():
+            assert contact.received_at <= contact.recorded_at <= decision.recorded_at < current
+            assert decision.decided_at <= decision.recorded_at
+        assert session.scalar(select(func.max(AuditEvent.at))) <= current
