@@ -8,7 +8,7 @@ facts are stored when records are written, so these queries compare columns.
 from datetime import date
 from fractions import Fraction
 
-from sqlalchemy import and_, case, func, literal, or_, select, true
+from sqlalchemy import and_, case, func, literal, or_, select, true, tuple_
 
 from ..db import session
 from ..errors import RuleViolation
@@ -331,44 +331,52 @@ def _transition_figures(grouping, group, start, end, current):
 def _request_figures(grouping, group, start, end, current):
     """The information requests' scorecard: per agency asked, and for all of them, from one range
     of ix_information_requests_figures (the contacts table joined only when grouping by the
-    contact's source agency)."""
+    contact's source agency). On PostgreSQL one statement: the counts and the medians of each
+    agency and of the whole (GROUPING SETS; the median skips the unanswered, whose
+    seconds_to_response is null). SQLite has neither: the counts, then its percentile query."""
     by_source = grouping.group_by == "source_agency"
     key = grouping.key(InformationRequest.requested_at, Contact.source_agency)
     agency, status = InformationRequest.agency, InformationRequest.status
     in_period = [InformationRequest.requested_at >= start, InformationRequest.requested_at < end]
     if by_source:
         in_period.append(Contact.id == InformationRequest.contact_id)
-    per_agency = {}
-    for k, asked, requested, answered, in_time, still_open, overdue, withdrawn in session.execute(
-        select(key, agency, func.count(), _count(status == "answered"),
-               _count(InformationRequest.within_deadline == true()), _count(status == "open"),
-               _count(and_(status == "open", InformationRequest.due_at < current)),
-               _count(status == "withdrawn"))
-        .select_from(InformationRequest).where(*in_period).group_by(key, agency)
-    ):
-        per_agency.setdefault(k, {})[asked] = {
-            "requested": requested, "answered": answered, "in_time": in_time, "open": still_open,
-            "overdue": overdue, "withdrawn": withdrawn}
-    if not per_agency:
-        return
     hours = InformationRequest.seconds_to_response / 3600.0
-    answered_in_period = [*in_period, status == "answered"]
-    medians = {keys: values[0] for keys, values in _percentiles(
-        hours, [key, agency], answered_in_period, [Fraction(1, 2)]).items()}
-    overall = {k: values[0] for (k,), values in _percentiles(
-        hours, [key], answered_in_period, [Fraction(1, 2)]).items()}
-
-    def figures(counts, median):
-        return {"requested": counts["requested"], "answered": counts["answered"],
-                "answered_in_time": ratio(counts["in_time"], counts["answered"]),
-                "median_hours_to_answer": _rounded(median), "open": counts["open"],
-                "overdue": counts["overdue"], "withdrawn": counts["withdrawn"]}
-
-    for k, agencies in per_agency.items():
-        totals = {name: sum(c[name] for c in agencies.values())
-                  for name in ("requested", "answered", "in_time", "open", "overdue", "withdrawn")}
+    on_postgresql = session.get_bind().dialect.name == "postgresql"
+    counts = [func.count(), _count(status == "answered"),
+              _count(InformationRequest.within_deadline == true()), _count(status == "open"),
+              _count(and_(status == "open", InformationRequest.due_at < current)),
+              _count(status == "withdrawn")]
+    if on_postgresql:
+        stmt = select(key, agency, *counts, func.percentile_cont(0.5).within_group(hours)) \
+            .group_by(func.grouping_sets(tuple_(key, agency), tuple_(key)))
+    else:
+        stmt = select(key, agency, *counts, literal(None)).group_by(key, agency)
+    found = {}  # group key -> {agency code, or None for all of them: figures}
+    for k, asked, requested, answered, in_time, still_open, overdue, withdrawn, median in \
+            session.execute(stmt.select_from(InformationRequest).where(*in_period)):
+        found.setdefault(k, {})[asked] = {
+            "requested": requested, "answered": answered,
+            "answered_in_time": ratio(in_time, answered), "median_hours_to_answer": median,
+            "open": still_open, "overdue": overdue, "withdrawn": withdrawn}
+    if not found:
+        return
+    if not on_postgresql:
+        answered_in_period = [*in_period, status == "answered"]
+        for (k, code), (median,) in _percentiles(
+                hours, [key, agency], answered_in_period, [Fraction(1, 2)]).items():
+            found[k][code]["median_hours_to_answer"] = median
+        for k, agencies in found.items():
+            agencies[None] = {name: sum(a[name] for a in agencies.values())
+                              for name in ("requested", "answered", "open", "overdue", "withdrawn")}
+            agencies[None]["answered_in_time"] = ratio(
+                sum(a["answered_in_time"]["count"] for c, a in agencies.items() if c is not None),
+                agencies[None]["answered"])
+        for (k,), (median,) in _percentiles(hours, [key], answered_in_period, [Fraction(1, 2)]).items():
+            found[k][None]["median_hours_to_answer"] = median
+    for k, agencies in found.items():
+        whole = agencies.pop(None)
+        whole["median_hours_to_answer"] = _rounded(whole.get("median_hours_to_answer"))
+        for figures in agencies.values():
+            figures["median_hours_to_answer"] = _rounded(figures["median_hours_to_answer"])
         group(k)["information_requests"] = {
-            **figures(totals, overall.get(k)),
-            "by_agency": [{"agency": code, **figures(agencies[code], medians.get((k, code)))}
-                          for code in sorted(agencies)],
-        }
+            **whole, "by_agency": [{"agency": code, **agencies[code]} for code in sorted(agencies)]}
