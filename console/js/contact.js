@@ -1,6 +1,7 @@
-// A contact: its children, concerns, consent (with its history and a form for a new status),
-// threshold decisions (superseded ones shown as such, and the form to record one), and the
-// feedback given to the referrer (with its form). Each form's 422 is shown beside its fields.
+// A contact: its children, concerns, consent (with its history and a form for a new status), its
+// information requests to partner agencies (contact-requests.js), threshold decisions (superseded
+// ones shown as such, and the form to record one), and the feedback given to the referrer (with
+// its form). Each form's 422 is shown beside its fields.
 
 import { get, post, Problem } from "./api.js";
 import { currentRole } from "./sign-in.js";
@@ -9,6 +10,7 @@ import { transitionsSection } from "./contact-transitions.js";
 import { startPage } from "./layout.js";
 import { childrenSection } from "./contact-children.js";
 import { ragSection } from "./contact-rag.js";
+import { keepOpenField, openRequestsOf, requestsSection } from "./contact-requests.js";
 import { strategyMeetingSection } from "./contact-meetings.js";
 import {
   CHANNELS, CONSENT, FEEDBACK_METHODS, OUTCOMES, clear, dateTime, details, el, lines,
@@ -21,6 +23,7 @@ import {
 
 const contactId = new URLSearchParams(window.location.search).get("id");
 const agencies = {};
+let agencyList = [];
 let page;
 
 // ---- sections ----------------------------------------------------------------------------------
@@ -117,7 +120,7 @@ function decisionCard(decision, byId) {
     ])));
 }
 
-function decisions(items, canWrite) {
+function decisions(items, canWrite, openRequests) {
   const byId = Object.fromEntries(items.map((decision) => [decision.id, decision]));
   const current = items.find((decision) => !decision.superseded_by);
   const section = [el("h2", { class: "govuk-heading-m" }, "Threshold decisions")];
@@ -126,12 +129,16 @@ function decisions(items, canWrite) {
     : el("p", { class: "govuk-body" }, "No decision has been recorded yet."));
   if (current && !current.approval && currentRole() === "manager") section.push(signOffForm(current, show));
   // A decided contact's form to supersede its decision stays folded until asked for.
-  if (canWrite) section.push(current ? details("Record a new threshold decision", decisionForm(current))
-                                     : decisionForm(current));
+  if (canWrite) {
+    section.push(current ? details("Record a new threshold decision", decisionForm(current, openRequests))
+                         : decisionForm(current, openRequests));
+  }
   return section;
 }
 
-function decisionForm(current) {
+// With information requests still open, the decider says whether to keep them open; otherwise the
+// decision withdraws them ("decided without it").
+function decisionForm(current, openRequests) {
   const form = el("form", { novalidate: true, "aria-labelledby": "decision-form-heading" },
     el(current ? "h3" : "h2", { class: current ? "govuk-heading-s" : "govuk-heading-m",
                                id: "decision-form-heading" },
@@ -149,12 +156,26 @@ function decisionForm(current) {
       ? textarea({ id: "supersede-reason", name: "supersede_reason",
                    label: "Why does this decision supersede the current one?", rows: 3 })
       : null,
+    keepOpenField(openRequests, agencies),
     button("Record decision"));
-  submitting(form, (data) => post(`/contacts/${contactId}/decisions`,
-    current ? { ...data, supersedes: current.id } : data),
+  submitting(form, (data) => {
+    const body = current ? { ...data, supersedes: current.id } : { ...data };
+    if (openRequests.length) body.keep_information_requests_open = data.keep_information_requests_open === "true";
+    return post(`/contacts/${contactId}/decisions`, body);
+  },
   { outcome: "outcome", rationale: "rationale", supersede_reason: "supersede-reason",
-    supersedes: "supersede-reason", decided_at: "rationale" },
-  (data) => `Decision recorded: ${OUTCOMES[data.outcome] || data.outcome}.`);
+    supersedes: "supersede-reason", decided_at: "rationale", keep_information_requests_open: "keep-requests" },
+  (data, decision) => {
+    // What the decision did to the requests that were open, as its answer says.
+    const requests = decision.open_information_requests || [];
+    const count = (n) => (n === 1 ? "1 information request" : `${n} information requests`);
+    const kept = requests.filter((request) => request.status === "open").length;
+    const withdrawn = requests.length - kept;
+    return [`Decision recorded: ${OUTCOMES[data.outcome] || data.outcome}.`,
+      kept && `${count(kept)} kept open.`,
+      withdrawn && `${count(withdrawn)} withdrawn, decided without ${withdrawn === 1 ? "it" : "them"}.`,
+    ].filter(Boolean).join(" ");
+  });
   return form;
 }
 
@@ -184,20 +205,22 @@ function feedback(contact, canWrite) {
   return section;
 }
 
-// A form on this page: on success the contact is read again and the banner says what was recorded.
+// A form on this page: on success the contact is read again and the banner says what was recorded
+// (`said(data, answer)`).
 function submitting(form, send, fields, said) {
-  submittingForm(form, send, fields, (data) => show(said(data)));
+  submittingForm(form, send, fields, (data, answer) => show(said(data, answer)));
 }
 
 // ---- the page ----------------------------------------------------------------------------------
 
+// `message`: the banner's text (a success), or a banner already built.
 async function show(message) {
   const [contact, decided] = await Promise.all([
     get(`/contacts/${contactId}`), get(`/contacts/${contactId}/decisions`),
   ]);
   const canWrite = ["practitioner", "manager"].includes(currentRole());
   document.title = `Contact ${contact.reference} – MASH front door`;
-  const banner = message ? successBanner(message) : null;
+  const banner = message instanceof Node ? message : message ? successBanner(message) : null;
   const meeting = await strategyMeetingSection({ contactId, contact, decisions: decided.items, canWrite, after: show });
   clear(page).append(
     el("a", { class: "govuk-back-link", href: "/console/" }, "Back to the queue"),
@@ -205,7 +228,9 @@ async function show(message) {
     ...overview(contact),
     ...ragSection(contact, { contactId, canWrite, submitting }),
     ...childrenSection(contact, { contactId, canWrite, submitting }), ...concerns(contact),
-    ...consent(contact, canWrite), ...decisions(decided.items, canWrite),
+    ...consent(contact, canWrite),
+    ...requestsSection(contact, { contactId, canWrite, submitting, agencies: agencyList, after: show }),
+    ...decisions(decided.items, canWrite, openRequestsOf(contact)),
     ...meeting, ...feedback(contact, canWrite), ...transitionsSection(contact, canWrite, show));
   if (banner) activateBanner(banner);
 }
@@ -218,7 +243,8 @@ async function main() {
     return;
   }
   try {
-    for (const agency of (await get("/agencies", { limit: 500 })).items) agencies[agency.code] = agency.name;
+    agencyList = (await get("/agencies", { limit: 500 })).items;
+    for (const agency of agencyList) agencies[agency.code] = agency.name;
     await show();
   } catch (error) {
     if (!(error instanceof Problem)) throw error;

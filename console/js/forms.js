@@ -188,9 +188,9 @@ function markField(form, fieldId, messages) {
     return true;
   }
   group.classList.add("govuk-form-group--error");
-  if (field.type === "radio") {
+  if (field.type === "radio" || field.type === "checkbox") {  // above the question's choices
     const fieldset = field.closest("fieldset");
-    fieldset.querySelector(".govuk-radios").before(message);
+    fieldset.querySelector(".govuk-radios, .govuk-checkboxes").before(message);
     describe(fieldset, errorId);
   } else {
     field.before(message);
@@ -254,6 +254,21 @@ export function successBanner(text) {
     el("div", { class: "govuk-notification-banner__content" },
       el("p", { class: "govuk-notification-banner__heading" }, text)));
   return banner;
+}
+
+// An outcome that is not simply a success (some of several writes made, some refused): GOV.UK's
+// "Important" notification banner, a heading and a paragraph for each of `paragraphs`, focused
+// and announced as the success banner is.
+export function importantBanner(heading, ...paragraphs) {
+  return el("div", {
+    class: "govuk-notification-banner", role: "alert", "aria-labelledby": "important-title",
+    "data-module": "govuk-notification-banner",
+  },
+    el("div", { class: "govuk-notification-banner__header" },
+      el("h2", { class: "govuk-notification-banner__title", id: "important-title" }, "Important")),
+    el("div", { class: "govuk-notification-banner__content" },
+      el("p", { class: "govuk-notification-banner__heading" }, heading),
+      paragraphs.filter(Boolean).map((text) => el("p", { class: "govuk-body" }, text))));
 }
 
 export function activateBanner(banner) {

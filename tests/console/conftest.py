@@ -2,9 +2,10 @@
 it) on a database of its own, migrated by the migrations, with the reference agencies and the
 accounts the tests sign in with; Debian's Chromium driven by Playwright.
 
-Every test module gets its own server and database; every test its own browser context (nothing
-in sessionStorage). Screenshots go to CONSOLE_SCREENSHOTS (default: a folder under the test run's
-temporary directory), named by test and width.
+Every test module gets its own server and database (a module's SERVER_ENVIRONMENT, a dict, adds
+to the server's environment: a council's other settings); every test its own browser context
+(nothing in sessionStorage). Screenshots go to CONSOLE_SCREENSHOTS (default: a folder under the
+test run's temporary directory), named by test and width.
 """
 
 import os
@@ -37,6 +38,11 @@ ACCOUNTS = {
     "ava.auditor": ("auditor", None),
     "ada.admin": ("admin", None),
 }
+# Partner agencies' systems, answering through the API (never the console): name: agency code.
+CLIENTS = {
+    "wmp-case-system": "wmp",
+    "hilltop-gp-system": "hilltop-gp",
+}
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
@@ -65,7 +71,9 @@ class Site:
 
     def token(self, name):
         if name not in self.tokens:
-            answer = self.http.post("/auth/token", json={"username": name, "password": PASSWORD})
+            credentials = ({"client_id": name, "client_secret": PASSWORD} if name in CLIENTS
+                           else {"username": name, "password": PASSWORD})
+            answer = self.http.post("/auth/token", json=credentials)
             assert answer.status_code == 200, answer.text
             self.tokens[name] = answer.json()["access_token"]
         return self.tokens[name]
@@ -76,7 +84,7 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(database_url, tmp_path_factory):
+def site(database_url, tmp_path_factory, request):
     directory = tmp_path_factory.mktemp("console")
     with own_database(database_url, directory, "console") as url:
         app = build_app(url, clock=system_clock)
@@ -88,6 +96,9 @@ def site(database_url, tmp_path_factory):
                                          display_name=name)
                 session.flush()
                 ids[name] = str(account.id)
+            for name, agency in CLIENTS.items():
+                create_account(system_actor("console-tests"), name=name, kind="client",
+                               secret=PASSWORD, role="agency", agency=agency, display_name=name)
             session.commit()
             session.remove()
         app.extensions["db"].engine.dispose()
@@ -96,7 +107,8 @@ def site(database_url, tmp_path_factory):
         log_path = directory / "gunicorn.log"
         env = {**os.environ, "DATABASE_URL": url, "JWT_PRIVATE_KEY": PRIVATE_KEY,
                "JWT_PUBLIC_KEY": PUBLIC_KEY, "JWT_GENERATE_KEYS": "0", "LOG_LEVEL": "WARNING",
-               "RATELIMIT_DEFAULT": "100000 per minute", "RATELIMIT_WRITE": "100000 per minute"}
+               "RATELIMIT_DEFAULT": "100000 per minute", "RATELIMIT_WRITE": "100000 per minute",
+               **getattr(request.module, "SERVER_ENVIRONMENT", {})}
         with open(log_path, "ab") as log:
             server = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
