@@ -45,6 +45,8 @@ class InformationAnswerSchema(Schema):
     known = fields.Boolean()
     information = fields.String(allow_none=True)
     responded_at = Timestamp(metadata={"description": "When the agency says it answered."})
+    at = Timestamp(metadata={"description": "The same instant as responded_at (the contract's "
+                             "name for it: API.md, Information request)."})
     recorded_at = Timestamp(metadata={"description": "When the answer reached the API."})
     by = fields.String(metadata={"description": "Who answered (token sub)."})
     within_deadline = fields.Boolean(metadata={"description": "responded_at at or before due_at."})

@@ -195,7 +195,8 @@ def _response(record):
     if record.status != "answered":
         return None
     return {"known": record.known, "information": record.information,
-            "responded_at": record.responded_at, "recorded_at": record.response_recorded_at,
+            "responded_at": record.responded_at, "at": record.responded_at,
+            "recorded_at": record.response_recorded_at,
             "by": record.responded_by_sub, "within_deadline": record.within_deadline}
 
 

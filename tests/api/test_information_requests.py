@@ -216,7 +216,7 @@ def test_the_agency_answers_once(police, practitioner, school, clock):
     assert answered["status"] == "answered"
     assert answered["response"] == {
         "known": True, "information": "Attendance 82%; two welfare concerns logged in October.",
-        "responded_at": "2026-11-20T11:00:00Z", "recorded_at": "2026-11-20T11:00:00Z",
+        "responded_at": "2026-11-20T11:00:00Z", "at": "2026-11-20T11:00:00Z", "recorded_at": "2026-11-20T11:00:00Z",
         "by": "oakfield-system", "within_deadline": True}
     assert read(practitioner, f"{REQUESTS}/{asked['id']}")["response"]["after_decision"] is False
     assert_problem(answer(school, asked["id"], known=False), 409)
@@ -255,6 +255,8 @@ def test_responded_at_is_the_agencys_time_not_in_the_future_nor_before_the_reque
     sent = created(answer(school, asked["id"], known=False, responded_at="2026-11-20T13:00:00Z"))
     assert sent["response"]["within_deadline"] is True
     assert sent["response"]["recorded_at"] == "2026-11-20T15:00:00Z"
+    # The contract's `at` (API.md) is the agency's time, as responded_at.
+    assert sent["response"]["responded_at"] == sent["response"]["at"] == "2026-11-20T13:00:00Z"
 
 
 def test_staff_cannot_answer_for_an_agency(police, practitioner):
