@@ -51,14 +51,15 @@ def _streamed(lines_from, mimetype, headers=None):
     return Response(stream_with_context(body()), mimetype=mimetype, headers=headers)
 
 
+def ndjson_lines(rows, schema):
+    """`rows`, dumped by `schema`, one JSON object a line (a response's body, or a job's file)."""
+    for row in rows:
+        yield json.dumps(schema.dump(row), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
 def ndjson_response(rows_from, schema):
     """`rows_from(session)`'s rows, dumped by `schema`, one JSON object a line."""
-
-    def lines(reading):
-        for row in rows_from(reading):
-            yield json.dumps(schema.dump(row), ensure_ascii=False, separators=(",", ":")) + "\n"
-
-    return _streamed(lines, NDJSON)
+    return _streamed(lambda reading: ndjson_lines(rows_from(reading), schema), NDJSON)
 
 
 # A spreadsheet runs a cell that starts like this as a formula (CSV injection): such text is
@@ -70,19 +71,22 @@ def safe_cell(value):
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
+def csv_lines(rows, schema, header, cells_of):
+    """`rows`, dumped by `schema` (if any) and cut into `cells_of(dumped)`, as CSV lines after
+    the `header` line."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    cut = (cells_of(schema.dump(row) if schema else row) for row in rows)
+    for cells in chain([header], cut):
+        writer.writerow([safe_cell(cell) for cell in cells])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
 def csv_response(rows_from, schema, header, cells_of, filename):
     """`rows_from(session)`'s rows, dumped by `schema` and cut into `cells_of(dumped)`, as CSV.
     Without a schema the rows are cut as they come (rows already made of cells)."""
-
-    def lines(reading):
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        rows = (cells_of(schema.dump(row) if schema else row) for row in rows_from(reading))
-        for cells in chain([header], rows):
-            writer.writerow([safe_cell(cell) for cell in cells])
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-
-    return _streamed(lines, CSV,  # werkzeug adds "; charset=utf-8" to a text/ type
+    return _streamed(lambda reading: csv_lines(rows_from(reading), schema, header, cells_of), CSV,
+                     # werkzeug adds "; charset=utf-8" to a text/ type
                      headers={"Content-Disposition": f'attachment; filename="{filename}"'})
