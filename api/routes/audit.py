@@ -1,6 +1,8 @@
 from .. import audit, jobs, record_state
 from ..auth import AUDITORS
-from ..streams import JSON, NDJSON, ndjson_response, preferred_format
+from ..streams import (
+    JSON, NDJSON, NDJSON_TRAILER_DESCRIPTION, ndjson_response, preferred_format,
+)
 from . import Blueprint
 from schemas.audit import (
     AuditEventArgsSchema, AuditEventSchema, CheckedVerificationSchema, CheckpointSchema,
@@ -18,7 +20,7 @@ blp = Blueprint("audit", __name__, description="The append-only, hash-chained au
 # flask-smorest documents one content type per response: the 200 is written out whole here.
 @blp.doc(responses={"200": {
     "description": f"`{JSON}` (default): one page. `{NDJSON}`: every matching event, streamed, "
-    "one a line, in seq order (`limit` and `cursor` are ignored).",
+    f"one a line, in seq order (`limit` and `cursor` are ignored). {NDJSON_TRAILER_DESCRIPTION}",
     "content": {JSON: {"schema": page_of(AuditEventSchema)}, NDJSON: {"schema": AuditEventSchema}},
 }, "406": "NOT_ACCEPTABLE"})
 def list_audit_events(args):
