@@ -1,7 +1,8 @@
 // The front door's figures for a period (GET /metrics/timeliness): PI1, the share of contacts
 // decided within 24 hours and within 1 working day, by month as a bar chart (Chart.js, on a canvas)
 // with the same figures in a table beside it (the table is what a screen reader reads); the
-// figures by source agency; and step-up and step-down requests.
+// figures by source agency; step-up and step-down requests; and the information requests to
+// partner agencies (figures-requests.js).
 
 // Chart.js's UMD build: its ES module build imports a package by its bare name (@kurkle/color),
 // which a browser without a bundler or an import map (an inline script: refused by the CSP)
@@ -12,6 +13,7 @@ import { get, Problem } from "./api.js";
 import { startPage } from "./layout.js";
 import { clear, el, summaryList } from "./dom.js";
 import { button, clearErrors } from "./forms.js";
+import { requestsSection } from "./figures-requests.js";
 import {
   lastWholeMonths, periodFields, periodQuery, periodWords, showPeriodProblem,
 } from "./period.js";
@@ -137,6 +139,7 @@ function show(byMonth, byAgency, whole) {
       + "help and children's social care."),
     ...direction("Step up (early help to children's social care)", whole.transitions.step_up),
     ...direction("Step down (children's social care to early help)", whole.transitions.step_down),
+    ...requestsSection(whole.information_requests, agencies),
   );
   drawChart(canvas, months);
   results.setAttribute("data-figures-loaded", "");
@@ -179,7 +182,8 @@ async function main() {
   page.append(
     el("h1", { class: "govuk-heading-xl" }, "Figures"),
     el("p", { class: "govuk-body-l" },
-      "How quickly the front door decides contacts, by month and by the agency that made them."),
+      "How quickly the front door decides contacts, by month and by the agency that made them, "
+      + "and how quickly partner agencies answer its requests for information."),
     form, status, results);
   await load(form);
 }
