@@ -3,7 +3,7 @@
 // asked, then a table with a row for each agency asked. figures.js calls requestsSection() in
 // show(), with the agencies' names from GET /agencies.
 
-import { el, summaryList, tag } from "./dom.js";
+import { el, figuresTable, summaryList, tag } from "./dom.js";
 
 // "1 of 2 (50%)", or `none` when nothing was answered.
 function share(ratio, none) {
@@ -35,25 +35,17 @@ function overdue(count) {
 }
 
 function agencyTable(rows, agencies) {
-  const id = "requests-by-agency-caption";
-  const headings = ["Agency asked", "Asked", "Answered", "Answered in time", "Median time to answer",
-                    "Still open", "Overdue", "Withdrawn"];
-  return el("div", { class: "app-table-scroll", role: "region", tabindex: "0", "aria-labelledby": id },
-    el("table", { class: "govuk-table app-figures-table" },
-      el("caption", { class: "govuk-table__caption govuk-table__caption--s", id },
-        "Requests by agency asked"),
-      el("thead", { class: "govuk-table__head" },
-        el("tr", { class: "govuk-table__row" },
-          headings.map((heading, index) => el("th", {
-            class: `govuk-table__header${index ? " govuk-table__header--numeric" : ""}`, scope: "col",
-          }, heading)))),
-      el("tbody", { class: "govuk-table__body" },
-        rows.map((r) => el("tr", { class: "govuk-table__row" },
-          el("th", { class: "govuk-table__header", scope: "row" }, agencies[r.agency] || r.agency),
-          [String(r.requested), String(r.answered), share(r.answered_in_time, "None answered"),
-           hoursWords(r.median_hours_to_answer, notAnswered(r)), String(r.open),
-           overdue(r.overdue), String(r.withdrawn)].map(
-            (cell) => el("td", { class: "govuk-table__cell govuk-table__cell--numeric" }, cell)))))));
+  return figuresTable({
+    caption: "Requests by agency asked", id: "requests-by-agency-caption",
+    headings: ["Agency asked", "Asked", "Answered", "Answered in time", "Median time to answer",
+               "Still open", "Overdue", "Withdrawn"],
+    rows: rows.map((r) => ({
+      name: agencies[r.agency] || r.agency,
+      cells: [r.requested, r.answered, share(r.answered_in_time, "None answered"),
+              hoursWords(r.median_hours_to_answer, notAnswered(r)), r.open, overdue(r.overdue),
+              r.withdrawn],
+    })),
+  });
 }
 
 // The section: `figures` is the whole period's `information_requests`, `agencies` code: name.

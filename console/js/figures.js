@@ -11,7 +11,7 @@
 import "/console/chart/chart.umd.min.js";
 import { get, Problem } from "./api.js";
 import { startPage } from "./layout.js";
-import { clear, el, summaryList } from "./dom.js";
+import { clear, el, figuresTable, summaryList } from "./dom.js";
 import { button, clearErrors } from "./forms.js";
 import { requestsSection } from "./figures-requests.js";
 import {
@@ -42,23 +42,18 @@ function monthName(key) {
     .format(new Date(Date.UTC(year, month - 1, 1)));
 }
 
-function figuresTable({ caption, id, first, rows }) {
-  const headings = [first, "Received", "Decided", "Decided within 24 hours",
-                    "Decided within 1 working day", "Awaiting a decision", "Overdue now"];
-  return el("div", { class: "app-table-scroll", role: "region", tabindex: "0", "aria-labelledby": id },
-    el("table", { class: "govuk-table app-figures-table" },
-      el("caption", { class: "govuk-table__caption govuk-table__caption--s", id }, caption),
-      el("thead", { class: "govuk-table__head" },
-        el("tr", { class: "govuk-table__row" },
-          headings.map((heading, index) => el("th", {
-            class: `govuk-table__header${index ? " govuk-table__header--numeric" : ""}`, scope: "col",
-          }, heading)))),
-      el("tbody", { class: "govuk-table__body" },
-        rows.map(([name, c, total]) => el("tr", { class: `govuk-table__row${total ? " app-total-row" : ""}` },
-          el("th", { class: "govuk-table__header", scope: "row" }, name),
-          [c.received, c.decided, share(c.decided_within_24_hours),
-           share(c.decided_within_1_working_day), c.awaiting_decision, c.overdue].map(
-            (cell) => el("td", { class: "govuk-table__cell govuk-table__cell--numeric" }, String(cell))))))));
+// The contacts' figures, a row a month or agency (`rows`: [name, contact figures, total?]).
+function contactsTable({ caption, id, first, rows }) {
+  return figuresTable({
+    caption, id,
+    headings: [first, "Received", "Decided", "Decided within 24 hours",
+               "Decided within 1 working day", "Awaiting a decision", "Overdue now"],
+    rows: rows.map(([name, c, total]) => ({
+      name, total,
+      cells: [c.received, c.decided, share(c.decided_within_24_hours),
+              share(c.decided_within_1_working_day), c.awaiting_decision, c.overdue],
+    })),
+  });
 }
 
 function drawChart(canvas, groups) {
@@ -124,14 +119,14 @@ function show(byMonth, byAgency, whole) {
       "Of the contacts received each month that have a decision, how many had their first "
       + "decision within 24 hours of being received, and by the end of the next working day."),
     el("div", { class: "app-chart" }, canvas),
-    figuresTable({
+    contactsTable({
       caption: "Decisions by month", id: "by-month-caption", first: "Month",
       rows: [...months.map((g) => [monthName(g.key), g.contacts]),
              ["Whole period", whole.contacts, true]],
     }),
     el("h2", { class: "govuk-heading-m" }, "By source agency"),
     agencyRows.length
-      ? figuresTable({ caption: "Decisions by source agency", id: "by-agency-caption",
+      ? contactsTable({ caption: "Decisions by source agency", id: "by-agency-caption",
                        first: "Source agency", rows: agencyRows })
       : el("p", { class: "govuk-body" }, "No contacts were received in this period."),
     el("h2", { class: "govuk-heading-m" }, "Step up and step down"),
