@@ -59,6 +59,26 @@ export function table(caption, headings, rows) {
         cells.map((cell) => el("td", { class: "govuk-table__cell" }, cell ?? "")))))));
 }
 
+// A table of figures: a heading cell naming each row, then its figures as numeric cells (right
+// aligned, under right-aligned headings). `rows`: [{ name, cells, total }], `total` marking a
+// totals row. Scrolls sideways in its own region on a narrow screen.
+export function figuresTable({ caption, id, headings, rows }) {
+  return el("div", { class: "app-table-scroll", role: "region", tabindex: "0", "aria-labelledby": id },
+    el("table", { class: "govuk-table app-figures-table" },
+      el("caption", { class: "govuk-table__caption govuk-table__caption--s", id }, caption),
+      el("thead", { class: "govuk-table__head" },
+        el("tr", { class: "govuk-table__row" },
+          headings.map((heading, index) => el("th", {
+            class: `govuk-table__header${index ? " govuk-table__header--numeric" : ""}`, scope: "col",
+          }, heading)))),
+      el("tbody", { class: "govuk-table__body" },
+        rows.map(({ name, cells, total }) => el("tr", {
+          class: `govuk-table__row${total ? " app-total-row" : ""}` },
+          el("th", { class: "govuk-table__header", scope: "row" }, name),
+          cells.map((cell) => el("td", { class: "govuk-table__cell govuk-table__cell--numeric" },
+            typeof cell === "number" ? String(cell) : cell)))))));
+}
+
 // GOV.UK Frontend's details: a form or text shown when its summary is opened.
 export function details(summary, ...content) {
   return el("details", { class: "govuk-details" },

@@ -1,7 +1,8 @@
 // The front door's figures for a period (GET /metrics/timeliness): PI1, the share of contacts
 // decided within 24 hours and within 1 working day, by month as a bar chart (Chart.js, on a canvas)
 // with the same figures in a table beside it (the table is what a screen reader reads); the
-// figures by source agency; and step-up and step-down requests.
+// figures by source agency; step-up and step-down requests; and the information requests to
+// partner agencies (figures-requests.js).
 
 // Chart.js's UMD build: its ES module build imports a package by its bare name (@kurkle/color),
 // which a browser without a bundler or an import map (an inline script: refused by the CSP)
@@ -10,8 +11,9 @@
 import "/console/chart/chart.umd.min.js";
 import { get, Problem } from "./api.js";
 import { startPage } from "./layout.js";
-import { clear, el, summaryList } from "./dom.js";
+import { clear, el, figuresTable, summaryList } from "./dom.js";
 import { button, clearErrors } from "./forms.js";
+import { requestsSection } from "./figures-requests.js";
 import {
   lastWholeMonths, periodFields, periodQuery, periodWords, showPeriodProblem,
 } from "./period.js";
@@ -40,23 +42,18 @@ function monthName(key) {
     .format(new Date(Date.UTC(year, month - 1, 1)));
 }
 
-function figuresTable({ caption, id, first, rows }) {
-  const headings = [first, "Received", "Decided", "Decided within 24 hours",
-                    "Decided within 1 working day", "Awaiting a decision", "Overdue now"];
-  return el("div", { class: "app-table-scroll", role: "region", tabindex: "0", "aria-labelledby": id },
-    el("table", { class: "govuk-table app-figures-table" },
-      el("caption", { class: "govuk-table__caption govuk-table__caption--s", id }, caption),
-      el("thead", { class: "govuk-table__head" },
-        el("tr", { class: "govuk-table__row" },
-          headings.map((heading, index) => el("th", {
-            class: `govuk-table__header${index ? " govuk-table__header--numeric" : ""}`, scope: "col",
-          }, heading)))),
-      el("tbody", { class: "govuk-table__body" },
-        rows.map(([name, c, total]) => el("tr", { class: `govuk-table__row${total ? " app-total-row" : ""}` },
-          el("th", { class: "govuk-table__header", scope: "row" }, name),
-          [c.received, c.decided, share(c.decided_within_24_hours),
-           share(c.decided_within_1_working_day), c.awaiting_decision, c.overdue].map(
-            (cell) => el("td", { class: "govuk-table__cell govuk-table__cell--numeric" }, String(cell))))))));
+// The contacts' figures, a row a month or agency (`rows`: [name, contact figures, total?]).
+function contactsTable({ caption, id, first, rows }) {
+  return figuresTable({
+    caption, id,
+    headings: [first, "Received", "Decided", "Decided within 24 hours",
+               "Decided within 1 working day", "Awaiting a decision", "Overdue now"],
+    rows: rows.map(([name, c, total]) => ({
+      name, total,
+      cells: [c.received, c.decided, share(c.decided_within_24_hours),
+              share(c.decided_within_1_working_day), c.awaiting_decision, c.overdue],
+    })),
+  });
 }
 
 function drawChart(canvas, groups) {
@@ -122,14 +119,14 @@ function show(byMonth, byAgency, whole) {
       "Of the contacts received each month that have a decision, how many had their first "
       + "decision within 24 hours of being received, and by the end of the next working day."),
     el("div", { class: "app-chart" }, canvas),
-    figuresTable({
+    contactsTable({
       caption: "Decisions by month", id: "by-month-caption", first: "Month",
       rows: [...months.map((g) => [monthName(g.key), g.contacts]),
              ["Whole period", whole.contacts, true]],
     }),
     el("h2", { class: "govuk-heading-m" }, "By source agency"),
     agencyRows.length
-      ? figuresTable({ caption: "Decisions by source agency", id: "by-agency-caption",
+      ? contactsTable({ caption: "Decisions by source agency", id: "by-agency-caption",
                        first: "Source agency", rows: agencyRows })
       : el("p", { class: "govuk-body" }, "No contacts were received in this period."),
     el("h2", { class: "govuk-heading-m" }, "Step up and step down"),
@@ -137,6 +134,7 @@ function show(byMonth, byAgency, whole) {
       + "help and children's social care."),
     ...direction("Step up (early help to children's social care)", whole.transitions.step_up),
     ...direction("Step down (children's social care to early help)", whole.transitions.step_down),
+    ...requestsSection(whole.information_requests, agencies),
   );
   drawChart(canvas, months);
   results.setAttribute("data-figures-loaded", "");
@@ -179,7 +177,8 @@ async function main() {
   page.append(
     el("h1", { class: "govuk-heading-xl" }, "Figures"),
     el("p", { class: "govuk-body-l" },
-      "How quickly the front door decides contacts, by month and by the agency that made them."),
+      "How quickly the front door decides contacts, by month and by the agency that made them, "
+      + "and how quickly partner agencies answer its requests for information."),
     form, status, results);
   await load(form);
 }

@@ -196,6 +196,17 @@ def screenshots(tmp_path_factory):
     return path
 
 
+def settled(page, frames=3):
+    """Waits a few animation frames, for what redraws itself when the viewport changes to have done
+    so: Chart.js resizes its canvas in the frame after its ResizeObserver sees the new width.
+    Without it, a full-page screenshot taken at once may measure the page with the chart still at
+    its old width (a 375 px screenshot 975 px wide)."""
+    page.evaluate("""(frames) => new Promise((done) => {
+        const next = (left) => (left ? requestAnimationFrame(() => next(left - 1)) : done());
+        next(frames);
+    })""", frames)
+
+
 @pytest.fixture
 def snap(screenshots, request):
     """snap(page, "queue"): full-page screenshots at a desktop width (1280) and a narrow one (375)."""
@@ -204,6 +215,7 @@ def snap(screenshots, request):
         size = page.viewport_size
         for width in (1280, 375):
             page.set_viewport_size({"width": width, "height": 900})
+            settled(page)
             page.screenshot(path=screenshots / f"{name}-{width}.png", full_page=True)
         page.set_viewport_size(size)
 

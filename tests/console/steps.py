@@ -1,9 +1,11 @@
 """Steps the console tests share: records set up through the API as a partner or a practitioner
-would make them, and signing in on the page."""
+would make them, signing in on the page, and choosing a period on the figures page."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from playwright.sync_api import expect
 
 from tests.helpers import new_nhs_number
 
@@ -47,6 +49,35 @@ def queue_references(page):
 
 def contact_status(site, contact):
     return site.call("GET", f"/contacts/{contact['id']}").json()["status"]
+
+
+# ---- the figures page (tests/console/test_figures*.py) ------------------------------------------
+
+def this_and_last_month():
+    """The previous and the current London month, as the form's first and last day: contacts
+    backdated by a day or two may fall in the previous month."""
+    today = datetime.now(ZoneInfo("Europe/London")).date()
+    first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    following = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def fill_date(page, legend, day):
+    group = page.get_by_role("group", name=legend)
+    group.get_by_label("Day").fill(str(day.day) if isinstance(day, date) else day[0])
+    group.get_by_label("Month").fill(str(day.month) if isinstance(day, date) else day[1])
+    group.get_by_label("Year").fill(str(day.year) if isinstance(day, date) else day[2])
+
+
+def choose_period(page, first, last):
+    fill_date(page, "From", first)
+    fill_date(page, "To", last)
+
+
+def row_cells(table, name):
+    row = table.get_by_role("row").filter(has=table.page.get_by_role("rowheader", name=name, exact=True))
+    expect(row).to_have_count(1)
+    return row.get_by_role("cell").all_inner_texts()
 
 
 # ---- strategy meetings (tests/console/test_meetings.py) ----------------------------------------

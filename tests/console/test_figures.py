@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from tests.console.steps import RATIONALE, post_contact, sign_in
+from tests.console.steps import (
+    RATIONALE, choose_period, fill_date, post_contact, row_cells, sign_in, this_and_last_month,
+)
 
 pytestmark = pytest.mark.needs_browser
 
@@ -41,27 +43,6 @@ def share(count, of):
     return f"{count} of {of} ({round(100 * count / of, 1):g}%)" if of else "None decided"
 
 
-def this_and_last_month():
-    """The previous and the current London month, as the form's first and last day: contacts
-    backdated by a day or two may fall in the previous month."""
-    today = datetime.now(LONDON).date()
-    first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-    following = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return first, following - timedelta(days=1)
-
-
-def fill_date(page, legend, day):
-    group = page.get_by_role("group", name=legend)
-    group.get_by_label("Day").fill(str(day.day) if isinstance(day, date) else day[0])
-    group.get_by_label("Month").fill(str(day.month) if isinstance(day, date) else day[1])
-    group.get_by_label("Year").fill(str(day.year) if isinstance(day, date) else day[2])
-
-
-def choose_period(page, first, last):
-    fill_date(page, "From", first)
-    fill_date(page, "To", last)
-
-
 def drawn_pixels(page, selector="#pi1-chart"):
     return page.evaluate("""(selector) => {
         const canvas = document.querySelector(selector);
@@ -70,12 +51,6 @@ def drawn_pixels(page, selector="#pi1-chart"):
         for (let i = 3; i < data.length; i += 4) if (data[i] > 0) drawn += 1;
         return drawn;
     }""", selector)
-
-
-def row_cells(table, name):
-    row = table.get_by_role("row").filter(has=table.page.get_by_role("rowheader", name=name, exact=True))
-    expect(row).to_have_count(1)
-    return row.get_by_role("cell").all_inner_texts()
 
 
 def test_the_figures_show_each_months_decisions_within_24_hours_in_a_chart_and_a_table(
