@@ -203,23 +203,38 @@ class Verification:
         }
 
 
-def verify(batch_size=2000, lengths=(), progress=None):
+def verify(batch_size=2000, lengths=(), progress=None, start=None, reached=None):
     """Recompute the whole chain in seq order, streaming; report the first event that breaks it.
     Then recompute every seal of the access log over the access events now present.
 
     For each of `lengths`, also keep the hash the chain reaches there, so checking any number
     of checkpoints costs this one pass. `progress(n)` is told of the events read, batch by batch.
+
+    `start` ({"length", "head_hash"}: a signed checkpoint's, or where an earlier verification
+    got to) recomputes only the events after it, and only the seals after it: the event at that
+    length must still hold that hash, and every later one chain from it. What came before is
+    taken on the checkpoint's word (a checkpoint is signed; a position a job recorded is as
+    trustworthy as the database it is in). `reached(length, head_hash)` is told, batch by batch,
+    how far the chain has verified so far.
     """
     from .sealing import check_seals
 
     table = AuditEvent.__table__
+    after = int(start["length"]) if start else 0
+    stmt = select(table).where(table.c.seq > after) if after else select(table)
     rows = session.execute(
-        select(table).order_by(table.c.seq).execution_options(yield_per=batch_size)
+        stmt.order_by(table.c.seq).execution_options(yield_per=batch_size)
     )
     wanted = set(lengths)
     hashes_at = {0: GENESIS_HASH} if 0 in wanted else {}
     expected_seq, expected_prev = 1, GENESIS_HASH
     length, first_bad, head_hash = 0, None, GENESIS_HASH
+    if after:
+        expected_seq, expected_prev, length = after + 1, start["head_hash"], after
+        head_hash = expected_prev
+        stored = session.scalar(select(table.c.hash).where(table.c.seq == after))
+        if stored != start["head_hash"]:
+            first_bad = after
     for row in rows:
         length += 1
         if first_bad is None:
@@ -246,12 +261,15 @@ def verify(batch_size=2000, lengths=(), progress=None):
                 # Every event so far recomputes to its stored hash, so this is the recomputed one.
                 hashes_at[length] = row.hash
         expected_seq, expected_prev, head_hash = row.seq + 1, row.hash, row.hash
-        if progress and length % batch_size == 0:
-            progress(batch_size)
+        if (length - after) % batch_size == 0:
+            if progress:
+                progress(batch_size)
+            if reached and first_bad is None:
+                reached(length, head_hash)
     rows.close()
-    if progress and length % batch_size:
-        progress(length % batch_size)
-    seals = check_seals(progress=progress)
+    if progress and (length - after) % batch_size:
+        progress((length - after) % batch_size)
+    seals = check_seals(progress=progress, after_seq=after)
     return Verification(first_bad is None and seals.valid, length, head_hash, first_bad, hashes_at,
                         seals)
 
@@ -269,6 +287,7 @@ _HASH_TEXT = re.compile(r"[0-9a-f]{64}")
 
 
 def chain_length():
+    """How many events the chain holds (its head's seq)."""
     head = _head()
     return head.seq if head else 0
 

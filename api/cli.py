@@ -1,5 +1,5 @@
 """flask commands: db upgrade, seed, token create, audit verify, seal and checkpoint, timescales
-recompute."""
+recompute, jobs work, exports check."""
 
 import sys
 from contextlib import contextmanager
@@ -18,6 +18,8 @@ db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 token_cli = AppGroup("token", help="Tokens for operators and scripts.")
 audit_cli = AppGroup("audit", help="The audit trail.")
 timescales_cli = AppGroup("timescales", help="Working-day facts stored on records.")
+jobs_cli = AppGroup("jobs", help="Background jobs: verifications and exports (api/jobs.py).")
+exports_cli = AppGroup("exports", help="Exports saved to files.")
 
 
 def long_job(func):
@@ -200,6 +202,36 @@ def timescales_recompute():
     click.echo(", ".join(f"{kind}: {n} changed" for kind, n in counts.items()))
 
 
+@jobs_cli.command("work")
+@click.option("--once", is_flag=True, help="Do the jobs waiting, then stop (else run until killed).")
+@click.option("--poll", type=float, default=None,
+              help="Seconds between looks for work when there is none (JOB_POLL_SECONDS).")
+def jobs_work(once, poll):
+    """Do background jobs: take the oldest waiting (or abandoned) job, do it, and the next.
+    Several workers, on one machine or several, share the queue."""
+    from . import jobs
+
+    name = jobs.worker_name()
+    click.echo(f"jobs worker {name}: taking jobs" + (" (until none is waiting)" if once else ""),
+               err=True)
+    jobs.work(name, once=once, poll=poll)
+
+
+@exports_cli.command("check")
+@click.argument("file", type=click.File("rb"))
+def exports_check(file):
+    """Check that FILE, a saved NDJSON export, is whole: its last line is the trailer and the
+    lines before it match the trailer's count and sha256. Exit 0 if so, else 1 saying why."""
+    from .streams import IncompleteExport, check_ndjson
+
+    try:
+        rows, digest = check_ndjson(file)
+    except IncompleteExport as problem:
+        click.echo(f"incomplete: {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"complete: {rows} rows, sha256 {digest}")
+
+
 @click.command("seed")
 @click.option("--reference-only", is_flag=True, help="Agencies only: no demo accounts or cases.")
 @long_job
@@ -212,5 +244,5 @@ def seed(reference_only):
 
 
 def register(app):
-    for group in (db_cli, token_cli, audit_cli, timescales_cli, seed):
+    for group in (db_cli, token_cli, audit_cli, timescales_cli, jobs_cli, exports_cli, seed):
         app.cli.add_command(group)

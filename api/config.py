@@ -131,6 +131,22 @@ class Config:
     # Children's social care itself: as the referrer it need not invite itself.
     CHILDRENS_SOCIAL_CARE_AGENCIES = _list("CHILDRENS_SOCIAL_CARE_AGENCIES", ["childrens-social-care"])
 
+    # Background jobs (api/jobs.py): a worker polls for work every JOB_POLL_SECONDS, records its
+    # progress at least every JOB_HEARTBEAT_SECONDS, and a running job whose worker has been
+    # quiet for JOB_STALE_SECONDS is taken up by another (resumed or restarted). An export job's
+    # file is kept in pieces of JOB_CHUNK_BYTES. JOB_PAUSE_SECONDS (default 0) pauses a job after
+    # each batch, so that on a busy database its reads yield to the requests'.
+    JOB_POLL_SECONDS = float(os.environ.get("JOB_POLL_SECONDS", "1"))
+    JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", "5"))
+    JOB_STALE_SECONDS = _int("JOB_STALE_SECONDS", 60)
+    JOB_CHUNK_BYTES = _int("JOB_CHUNK_BYTES", 1 << 20)
+    JOB_PAUSE_SECONDS = float(os.environ.get("JOB_PAUSE_SECONDS", "0"))
+    # Work a request could not finish within the server's timeout answers 422 pointing to a job
+    # instead: a chain longer than VERIFY_SYNC_MAX_EVENTS events (audit and access), an export of
+    # more than EXPORT_SYNC_MAX_ROWS decisions streamed in one response.
+    VERIFY_SYNC_MAX_EVENTS = _int("VERIFY_SYNC_MAX_EVENTS", 500_000)
+    EXPORT_SYNC_MAX_ROWS = _int("EXPORT_SYNC_MAX_ROWS", 200_000)
+
     # Time is injected so deadlines can be tested on fixed dates.
     CLOCK = staticmethod(system_clock)
 

@@ -105,6 +105,18 @@ class MergedAway(NotFound):
         self.members = {"merged_into": str(merged_into)}
 
 
+class UseAJob(DomainError):
+    """Work too long for a request (the server's timeout would cut it short): 422, naming the
+    job endpoint that does it (`job`: its path, POSTed with `job_body`)."""
+
+    slug = "use-a-job"
+    title = "Too much for one request: start a job"
+
+    def __init__(self, detail, job_path, job_body):
+        super().__init__(detail)
+        self.members = {"job": job_path, "job_body": job_body}
+
+
 class Forbidden(DomainError):
     status = 403
     slug = "forbidden"

@@ -34,13 +34,16 @@ from .models import (
 )
 
 # Events about these entity types describe no stored record: no state is recorded or checked.
-NOT_RECORDS = {"access_log"}
+# A job's events say it was queued, started, finished or failed; its row also holds its
+# progress, which a worker writes as it goes without an event (where a worker is, not a record).
+NOT_RECORDS = {"access_log", "job"}
 # Tables that are not (part of) a record the trail describes, each for a reason:
 # the trail and the access log themselves; replayed responses and reference counters (working
-# state of the API, not case records); sign-in failures (a throttle's counts).
+# state of the API, not case records); sign-in failures (a throttle's counts); background jobs
+# and their files (working state: progress, and an export's copy of records described elsewhere).
 NOT_RECORD_TABLES = {
     "audit_events", "access_events", "access_event_records", "idempotency_records",
-    "reference_counters", "sign_in_failures", "alembic_version",
+    "reference_counters", "sign_in_failures", "alembic_version", "jobs", "job_chunks",
 }
 
 # The state recorded for a record that a write removed (none does yet; a later one may).

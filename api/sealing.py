@@ -45,13 +45,14 @@ _EVENTS = AccessEvent.__table__
 _RECORDS = AccessEventRecord.__table__
 
 
-def _seals(reading=None):
-    """The seals in chain order (one index range: the chain's entity index)."""
+def _seals(reading=None, after_seq=0):
+    """The seals in chain order (one index range: the chain's entity index), those after the
+    chain's position `after_seq` only when it is given."""
     reading = reading or session
     return reading.execute(
         select(AuditEvent.seq, AuditEvent.data)
         .where(AuditEvent.entity_type == ENTITY_TYPE, AuditEvent.entity_id == ENTITY_ID,
-               AuditEvent.action == ACTION)
+               AuditEvent.action == ACTION, AuditEvent.seq > after_seq)
         .order_by(AuditEvent.seq)
         .execution_options(yield_per=500)
     )
@@ -145,13 +146,28 @@ def count_access_events():
     return session.scalar(select(func.count()).select_from(_EVENTS))
 
 
-def check_seals(batch_size=1000, progress=None):
+def _sealed_to_before(after_seq):
+    """The last access event id the seals up to the chain's position `after_seq` sealed."""
+    last = session.execute(
+        select(AuditEvent.data)
+        .where(AuditEvent.entity_type == ENTITY_TYPE, AuditEvent.entity_id == ENTITY_ID,
+               AuditEvent.action == ACTION, AuditEvent.seq <= after_seq)
+        .order_by(AuditEvent.seq.desc()).limit(1)).scalar()
+    try:
+        return int(json.loads(last)["to_id"]) if last else 0
+    except (ValueError, KeyError, TypeError):
+        return 0
+
+
+def check_seals(batch_size=1000, progress=None, after_seq=0):
     """Recompute every seal over the access events now present: one pass over the seals and one
-    over the access log, in id order."""
+    over the access log, in id order. With `after_seq` (a verification from a checkpoint), only
+    the seals after that position of the chain, and the access events they seal: the first of
+    them is taken to start where the seals before it ended."""
     batches = sealed = 0
     first_bad = None
-    expected_after = 0
-    seals = _seals()
+    expected_after = None if after_seq else 0
+    seals = _seals(after_seq=after_seq)
     for seq, data_text in seals:
         batches += 1
         try:
@@ -160,6 +176,8 @@ def check_seals(batch_size=1000, progress=None):
         except (ValueError, KeyError, TypeError):
             first_bad = first_bad or seq
             continue
+        if expected_after is None:
+            expected_after = after_id
         count, digest = digest_range(after_id, to_id, batch_size, progress)
         sealed += count
         if first_bad is None and (after_id != expected_after or count != data.get("count")
@@ -167,6 +185,8 @@ def check_seals(batch_size=1000, progress=None):
             first_bad = seq
         expected_after = max(expected_after, to_id)
     seals.close()
+    if expected_after is None:  # no seal after the checkpoint: those before it are taken on its word
+        expected_after = _sealed_to_before(after_seq)
     unsealed = session.scalar(
         select(func.count()).select_from(_EVENTS).where(_EVENTS.c.id > expected_after))
     if progress and unsealed:

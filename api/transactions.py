@@ -61,9 +61,18 @@ def begin(writes):
 @contextmanager
 def reading_session():
     """A read-only session of its own, for a body streamed after the request has answered (the
-    request's session has ended by then), or for a command. Closed when the block ends."""
+    request's session has ended by then), or for a command. Closed when the block ends.
+
+    Such a read runs one statement per batch (the Annex A lists' counts of the batch's children
+    over a time range the batch sets). psycopg prepares a statement on the server once it has
+    run five times on a connection, and PostgreSQL may then plan it once for any parameters: a
+    plan that scans a whole year of decisions for every batch. So on PostgreSQL this transaction
+    plans every statement for its own parameters (SET LOCAL: this transaction only, and allowed
+    in a read-only one, since it writes nothing)."""
     with current_app.extensions["db"].sessionmaker() as own:
-        own.connection(execution_options=READ_ONLY)
+        connection = own.connection(execution_options=READ_ONLY)
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
         yield own
 
 

@@ -111,7 +111,7 @@ def stream(url, n):
         size += len(chunk)
     response.close()
     seconds = time.perf_counter() - began
-    assert lines == n, (lines, n)
+    assert lines == n + 1, (lines, n)  # the rows, then the trailer (api/streams.py)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"N={n:>7,}  lines={lines:>7,}  body={size / 2**20:6.1f} MiB  peak RSS before the "
           f"request={before_mib:6.1f} MiB, after streaming={peak_mib:6.1f} MiB  ({seconds:.1f} s)",

@@ -4,7 +4,7 @@ import json
 
 from marshmallow import Schema, fields
 
-from api.streams import CSV, JSON, NDJSON
+from api.streams import CSV, JSON, NDJSON, NDJSON_TRAILER_DESCRIPTION
 
 from .common import Day, PageArgsSchema, PeriodArgsSchema, Timestamp
 
@@ -112,7 +112,7 @@ EXPORT_DESCRIPTION = (
     "superseded ones included, ordered by decided_at then id. Choose the format with Accept:\n\n"
     f"- `{JSON}` (default): one page `{{items, next_cursor}}`, `limit` and `cursor` as elsewhere.\n"
     f"- `{NDJSON}`: every row, streamed, one JSON object per line (`limit` and `cursor` are "
-    "ignored).\n"
+    f"ignored). {NDJSON_TRAILER_DESCRIPTION}\n"
     f"- `{CSV}`: every row, streamed, with a header line. Columns: "
     + ", ".join(f"`{name}`" for name in CSV_HEADER)
     + ". Nested fields are flattened (`approval.approved_by` is `approved_by`, `contact.reference` "

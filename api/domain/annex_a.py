@@ -6,7 +6,10 @@ What each column means in this system is written beside its heading in schemas/a
 A list is one ordered query read in batches. The "in the last 12 months" counts of a batch come
 from one more query over that batch's children, and are counted here on the London calendar
 (the same calendar date a year earlier, as the re-referral flag does), so memory stays flat
-however long the period and the counts are exact whatever the database engine.
+however long the period and the counts are exact whatever the database engine. That per-batch
+query runs once a batch on one connection: on PostgreSQL it is planned for each batch's own
+children and time range, because the stream reads in `reading_session`, which asks for custom
+plans (api/transactions.py); a generic plan would scan a year of decisions for every batch.
 """
 
 from bisect import bisect_left

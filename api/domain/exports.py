@@ -5,9 +5,10 @@ queries read side by side in the same order (decisions, and the feedback of each
 contact), merged as they go, so nothing is held beyond a batch of each.
 """
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from ..models import Contact, Decision, Feedback
+from ..models import Contact, Decision, Feedback, StrategyMeeting
+from ..vocab import REFERRAL_OUTCOMES
 from ..pages import keyset_page
 from ..timescales import start_of_london_day
 
@@ -88,6 +89,30 @@ def decision_page(session, args, shut):
             feedback[row.contact_id].append(_feedback(row))
     page["items"] = [_export_row(row, feedback[row.contact_id]) for row in page["items"]]
     return page
+
+
+def count_decisions(session, args, shut):
+    """How many decisions the period's export holds (a job's progress: done of this)."""
+    return session.scalar(_in_period(select(func.count()).select_from(Decision), args, shut))
+
+
+def count_annex_a_records(session, name, first, last, shut):
+    """How many records an Annex A list is made of (its rows are these, one for each child of
+    each): contacts received, referrals decided, s47 enquiries started in the period."""
+    start, end = start_of_london_day(first), start_of_london_day(last)
+    if name == "contacts":
+        stmt = select(func.count()).select_from(Contact).where(
+            Contact.received_at >= start, Contact.received_at < end, shut.contacts_clause(Contact.id))
+    elif name == "referrals":
+        stmt = select(func.count()).select_from(Decision).where(
+            Decision.superseded_by_id.is_(None), Decision.outcome.in_(REFERRAL_OUTCOMES),
+            Decision.decided_at >= start, Decision.decided_at < end,
+            shut.contacts_clause(Decision.contact_id))
+    else:
+        stmt = select(func.count()).select_from(StrategyMeeting).where(
+            StrategyMeeting.outcome == "s47_enquiry", StrategyMeeting.held_at >= start,
+            StrategyMeeting.held_at < end, shut.contacts_clause(StrategyMeeting.contact_id))
+    return session.scalar(stmt)
 
 
 def stream_decisions(session, args, shut):

@@ -12,6 +12,7 @@ from .counters import ReferenceCounter
 from .decisions import Decision, Feedback
 from .idempotency import IdempotencyRecord
 from .information_requests import InformationRequest, InformationRequestChild
+from .jobs import Job, JobChunk
 from .meetings import (
     Attendance, IcpcChild, Invitation, MeetingAction, MeetingChild, StrategyMeeting,
 )
@@ -19,6 +20,8 @@ from .restrictions import Restriction, RestrictionGrant, RestrictionMember
 from .transitions import Transition
 
 __all__ = [
+    "Job",
+    "JobChunk",
     "InformationRequest",
     "InformationRequestChild",
     "AccessEvent",

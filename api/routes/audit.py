@@ -1,6 +1,8 @@
-from .. import audit, record_state
+from .. import audit, jobs, record_state
 from ..auth import AUDITORS
-from ..streams import JSON, NDJSON, ndjson_response, preferred_format
+from ..streams import (
+    JSON, NDJSON, NDJSON_TRAILER_DESCRIPTION, ndjson_response, preferred_format,
+)
 from . import Blueprint
 from schemas.audit import (
     AuditEventArgsSchema, AuditEventSchema, CheckedVerificationSchema, CheckpointSchema,
@@ -18,7 +20,7 @@ blp = Blueprint("audit", __name__, description="The append-only, hash-chained au
 # flask-smorest documents one content type per response: the 200 is written out whole here.
 @blp.doc(responses={"200": {
     "description": f"`{JSON}` (default): one page. `{NDJSON}`: every matching event, streamed, "
-    "one a line, in seq order (`limit` and `cursor` are ignored).",
+    f"one a line, in seq order (`limit` and `cursor` are ignored). {NDJSON_TRAILER_DESCRIPTION}",
     "content": {JSON: {"schema": page_of(AuditEventSchema)}, NDJSON: {"schema": AuditEventSchema}},
 }, "406": "NOT_ACCEPTABLE"})
 def list_audit_events(args):
@@ -30,8 +32,11 @@ def list_audit_events(args):
 
 @blp.route("/audit/verify", roles=AUDITORS)
 @blp.response(200, VerificationSchema)
+@blp.doc(responses={"422": "UNPROCESSABLE_ENTITY"})
 def verify_audit_chain():
-    """Recompute the hash chain and report the first event that does not verify."""
+    """Recompute the hash chain and report the first event that does not verify. A chain too
+    long for one request: 422 `use-a-job` (POST /api/v1/jobs/audit-verifications)."""
+    jobs.verification_fits_a_request()
     return audit.verify().as_dict()
 
 
@@ -41,7 +46,9 @@ def verify_audit_chain():
 @blp.arguments(CheckpointsSchema)
 @blp.response(200, CheckedVerificationSchema)
 def verify_audit_chain_against_checkpoints(data):
-    """Recompute the hash chain and check it still reaches each signed checkpoint given."""
+    """Recompute the hash chain and check it still reaches each signed checkpoint given. A
+    chain too long for one request: 422 `use-a-job`."""
+    jobs.verification_fits_a_request()
     verification, checks = audit.verify_against(data["checkpoints"])
     return {
         **verification.as_dict(),

@@ -1,3 +1,4 @@
+from .. import jobs
 from ..auth import OVERSEERS
 from ..caller import current_actor
 from ..db import session
@@ -29,6 +30,11 @@ def export_decisions(args):
     if wanted == JSON:
         return exports.decision_page(session, args, shut)
 
+    fmt = "ndjson" if wanted == NDJSON else "csv"
+    jobs.export_fits_a_request(
+        exports.count_decisions(session, args, shut), "/api/v1/jobs/decision-exports",
+        {"from": args["from_"].isoformat(), "to": args["to"].isoformat(), "format": fmt})
+
     def rows(reading):
         return exports.stream_decisions(reading, args, shut)
 
@@ -50,6 +56,9 @@ def export_annex_a(args, **path):
     name = path["list"]
     first, last = args["from_"], args["to"]
     shut = restrictions.hidden(current_actor())  # read now: the rows are read after the answer
+    jobs.export_fits_a_request(
+        exports.count_annex_a_records(session, name, first, last, shut), "/api/v1/jobs/annex-a-exports",
+        {"list": name, "from": first.isoformat(), "to": last.isoformat()})
 
     def rows(reading):
         return annex_a.LISTS[name](reading, first, last, shut)

@@ -11,10 +11,12 @@ import io
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import text
 
+from api.domain import annex_a as annex_a_lists
 from api.vocab import nhs_number_with_check_digit
 from tests.helpers import (
-    assert_problem, contact_body, decide, last_event_id, only_event_after, record_outcome,
+    assert_problem, contact_body, decide, last_event_id, only_event_after, only_on, record_outcome,
 )
 
 
@@ -200,6 +202,79 @@ def test_list_3_dates_a_referral_by_its_current_decision_in_london(auditor, case
     assert [(row[0], row[5], row[8]) for row in rows] == [(cases.amelia, "05/10/2025", "1")]
     # March's referral was superseded by no further action: not a referral any more.
     assert annex_a(auditor, "referrals", {"from": "2026-03-01", "to": "2026-04-01"})[1:] == []
+
+
+# ---- read in batches --------------------------------------------------------------------------
+
+# September 2026: fourteen referrals, one a day, about Amelia, Ben and Dan in turn, and every
+# fourth about Ben and Dan together; the strategy meeting of the 7th ended with no further action.
+SEPTEMBER = {"from": "2026-09-01", "to": "2026-10-01"}
+ROTATION = [["amelia"], ["ben"], ["dan"], ["ben", "dan"]]
+ENDED_ON = 7
+
+
+@pytest.fixture
+def september(practitioner):
+    """{day: (the children's names, whether the referral ended without action)}, and their
+    references."""
+    people = {"amelia": AMELIA, "ben": BEN, "dan": DAN}
+    days, references = {}, {}
+    for day in range(1, 15):
+        names = ROTATION[(day - 1) % len(ROTATION)]
+        case = contact(practitioner, f"2026-09-{day:02}T08:00:00Z", [people[n] for n in names])
+        decide(practitioner, case["id"], "strategy_discussion", f"2026-09-{day:02}T09:00:00Z")
+        if day == ENDED_ON:
+            meeting(practitioner, case, f"2026-09-{day:02}T10:00:00Z", outcome="no_further_action")
+        for name, child in zip(names, case["children"], strict=True):
+            references[name] = child["id"]
+        days[day] = names
+    references = {name: practitioner.get(f"/api/v1/children/{child_id}").json["reference"]
+                  for name, child_id in references.items()}
+    return SimpleNamespace(days=days, references=references)
+
+
+def test_list_3_read_in_many_small_batches_has_the_rows_of_one_large_batch(
+        auditor, september, monkeypatch):
+    """Each batch's counts come from a statement of its own: with batches of two rows it runs
+    nine times on one connection (on PostgreSQL, prepared on the server after five), and must
+    count what one batch does."""
+    expected, earlier = [], {}
+    for day, names in september.days.items():
+        for name in names:
+            expected.append([september.references[name], f"{day:02}/09/2026",
+                             "Yes" if day == ENDED_ON else "No", str(earlier.get(name, 0))])
+            earlier[name] = earlier.get(name, 0) + 1
+    assert len(expected) == 17  # nine batches of two rows
+
+    def cells(rows):
+        return [[row[0], row[5], row[7], row[8]] for row in rows]
+
+    whole = annex_a(auditor, "referrals", SEPTEMBER)[1:]
+    assert cells(whole) == expected
+    monkeypatch.setattr(annex_a_lists, "BATCH", 2)
+    assert annex_a(auditor, "referrals", SEPTEMBER)[1:] == whole
+
+
+@only_on("postgresql", "server-side prepared statements and their plans")
+def test_list_3_plans_each_batchs_statement_for_its_batch_once_prepared(
+        auditor, september, monkeypatch):
+    """Batches of one row: the counts' statement runs seventeen times in the export's
+    transaction, is prepared by psycopg after five, and is then planned for each batch's
+    children and time range, never once for all (without the read's plan_cache_mode,
+    PostgreSQL chose a generic plan from the sixth prepared run on)."""
+    plans = {}
+
+    def watched(reading, *period):
+        yield from annex_a_lists.referrals(reading, *period)
+        for statement, generic, custom in reading.execute(text(
+                "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements")):
+            plans[statement.split("FROM")[0].strip()] = (generic, custom)
+
+    monkeypatch.setattr(annex_a_lists, "BATCH", 1)
+    monkeypatch.setitem(annex_a_lists.LISTS, "referrals", watched)
+    assert len(annex_a(auditor, "referrals", SEPTEMBER)) == 1 + 17
+    generic, custom = plans["SELECT contact_children.child_id, decisions.decided_at"]
+    assert generic == 0 and custom >= 6
 
 
 # ---- List 5: section 47 enquiries -------------------------------------------------------------

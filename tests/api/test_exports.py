@@ -1,6 +1,7 @@
 """The decision history export: a JSON page, or every row streamed as NDJSON or CSV."""
 
 import csv
+import hashlib
 import io
 import json
 from datetime import timedelta
@@ -59,10 +60,17 @@ def walk(client, limit, **period):
 
 
 def ndjson(response):
+    """The records of a streamed NDJSON body, whose last line must be the trailer counting the
+    lines before it and carrying the sha256 of their bytes."""
     assert response.status_code == 200
     assert response.mimetype == "application/x-ndjson"
     assert response.is_streamed
-    return [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+    body = response.get_data()
+    *records, trailer, after = body.split(b"\n")
+    assert after == b""
+    assert json.loads(trailer) == {"@end": {
+        "rows": len(records), "sha256": hashlib.sha256(body[:-len(trailer) - 1]).hexdigest()}}
+    return [json.loads(line) for line in records]
 
 
 # ---- contents -------------------------------------------------------------------------------

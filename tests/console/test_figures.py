@@ -5,6 +5,7 @@ date; an auditor downloading the decision export (CSV and NDJSON) and an Annex A
 the queue and a contact with no forms. Each page and state is checked with axe and screenshotted."""
 
 import csv
+import hashlib
 import json
 import re
 from collections import defaultdict
@@ -227,7 +228,10 @@ def test_an_auditor_downloads_the_decision_export_and_an_annex_a_list(site, watc
     path = tmp_path / "decisions.ndjson"
     downloaded.value.save_as(path)
     assert downloaded.value.suggested_filename.endswith(".ndjson")
-    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    saved = path.read_bytes()  # the records, then the trailer that counts them and their bytes
+    *lines, trailer = [json.loads(line) for line in saved.split(b"\n")[:-1]]
+    before = saved[:saved.rindex(b"\n", 0, -1) + 1]
+    assert trailer == {"@end": {"rows": len(lines), "sha256": hashlib.sha256(before).hexdigest()}}
     assert {c["reference"] for c in decided} <= {line["contact"]["reference"] for line in lines}
 
     page.get_by_label("Annex A List 1: contacts").check()

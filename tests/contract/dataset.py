@@ -114,6 +114,8 @@ def _build_records(app):
         "allowed": [sub_of("practitioner:mash")], "reason": RESTRICTION_REASON}))
     checkpoint = client_for(app, "auditor").get("/api/v1/audit/checkpoint")
     assert checkpoint.status_code == 200, checkpoint.get_json()
+    job = client_for(app, "auditor").post("/api/v1/jobs/audit-verifications", json={})
+    assert job.status_code == 202, job.get_json()
 
     with app.app_context():
         account = create_account(
@@ -131,6 +133,7 @@ def _build_records(app):
         "meeting_id": meeting["id"],
         "transition_id": transition["id"],
         "request_id": information_request["id"],
+        "job_id": job.get_json()["id"],
         "account_id": account_id,
         "school_contact_id": school_contact["id"],
         "phoned_in_contact_id": phoned_in["id"],
@@ -225,6 +228,10 @@ def valid_body(method, rule, actor, records):
         "/api/v1/transitions/<uuid:transition_id>/withdrawal": lambda: {
             "reason": "Raised for the wrong child."},
         "/api/v1/audit/verify": lambda: {"checkpoints": [records["checkpoint"]]},
+        "/api/v1/jobs/audit-verifications": lambda: {},
+        "/api/v1/jobs/decision-exports": lambda: {"from": "2026-11-01", "to": "2026-12-01"},
+        "/api/v1/jobs/annex-a-exports": lambda: {
+            "from": "2026-11-01", "to": "2026-12-01", "list": "contacts"},
         "/api/v1/contacts/<uuid:contact_id>/children/<int:n>/link": lambda: {
             "child": records["possible_child_id"], "reason": "Same child: the GP confirmed it."},
         "/api/v1/children/<uuid:child_id>/merge": lambda: {

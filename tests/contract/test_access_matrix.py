@@ -37,6 +37,7 @@ def may(*who, hidden_from=()):
 
 
 ANYONE = may("anyone")
+MANAGERS = ("manager:mash", "manager:early_help", "manager:social_care")
 STAFF = ("practitioner", "manager")
 CASE_READERS = ("practitioner", "manager", "auditor")
 
@@ -108,6 +109,14 @@ TABLE = {
     ("GET", "/api/v1/audit/checkpoint"): may("auditor"),
     ("GET", "/api/v1/audit/state"): may("auditor"),
     ("GET", "/api/v1/audit/access"): may("auditor"),
+    # background jobs (issue 17): verifying is the auditors', exporting the overseers'; a job is
+    # read only by who queued it (the dataset's is the auditor's), anyone else is told of none
+    ("POST", "/api/v1/jobs/audit-verifications"): may("auditor"),
+    ("POST", "/api/v1/jobs/decision-exports"): may("auditor", "manager"),
+    ("POST", "/api/v1/jobs/annex-a-exports"): may("auditor", "manager"),
+    ("GET", "/api/v1/jobs"): may("auditor", "manager"),
+    ("GET", "/api/v1/jobs/<uuid:job_id>"): may("auditor", "manager", hidden_from=MANAGERS),
+    ("GET", "/api/v1/jobs/<uuid:job_id>/result"): may("auditor", "manager", hidden_from=MANAGERS),
     ("GET", "/api/v1/exports/decisions"): may("auditor", "manager"),
     ("GET", '/api/v1/exports/annex-a/<any(contacts, referrals, "section-47"):list>'):
         may("auditor", "manager"),
@@ -141,6 +150,7 @@ STATE_CONFLICTS = {
     ("POST", "/api/v1/accounts/<uuid:account_id>/enable"): "the account is enabled",
     ("POST", "/api/v1/children/<uuid:child_id>/unmerge"): "the child is not merged",
     ("POST", "/api/v1/contacts/<uuid:contact_id>/rag"): "the contact is decided",
+    ("GET", "/api/v1/jobs/<uuid:job_id>/result"): "a verification's result is its report",
 }
 
 

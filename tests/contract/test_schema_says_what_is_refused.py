@@ -31,6 +31,9 @@ RULES_BETWEEN_FIELDS = {
     "GET /api/v1/contacts": {"order"},
     "GET /api/v1/exports/decisions": {"to"},
     "GET /api/v1/exports/annex-a/{list}": {"to"},
+    "POST /api/v1/jobs/decision-exports": {"to"},
+    "POST /api/v1/jobs/annex-a-exports": {"to"},
+    "POST /api/v1/jobs/audit-verifications": {"checkpoint", "from_last_verification"},
     "GET /api/v1/children": {"nhs_number", "local_child_id", "family_name", "given_name",
                              "date_of_birth"},
 }

@@ -18,7 +18,7 @@ from api.vocab import (
     ACCOUNT_KINDS, ACTOR_ROLES, AGENCY_KINDS, CHANNELS, CONCERN_CATEGORIES, CONSENT_STATUSES,
     CONTACT_STATUSES, DIRECTIONS, ETHNICITIES, FEEDBACK_METHODS, MEDICAL_DECISIONS,
     MATCH_STATUSES, MEETING_OUTCOMES, MEETING_STATUSES, OUTCOMES, REFERRAL_SOURCES,
-    INFORMATION_REQUEST_STATUSES, RAG_RATINGS, RESTRICTED_RECORDS, ROLES, SERVICES, SEXES,
+    INFORMATION_REQUEST_STATUSES, JOB_KINDS, JOB_STATUSES, RAG_RATINGS, RESTRICTED_RECORDS, ROLES, SERVICES, SEXES,
     SYSTEM_ROLE, TOKEN_STATES, TRANSITION_RESPONSES, TRANSITION_STATUSES,
 )
 from tests.helpers import FakeClock, app_config, audit_triggers, differences, only_on
@@ -64,6 +64,9 @@ COLUMNS = [
     ("information_requests", "status", INFORMATION_REQUEST_STATUSES),  # migration 0016
     ("information_requests", "rag_rating", RAG_RATINGS),
     ("information_requests", "requested_by_role", ACTOR_ROLES),
+    ("jobs", "kind", JOB_KINDS),  # migration 0018
+    ("jobs", "status", JOB_STATUSES),
+    ("jobs", "requested_by_role", ACTOR_ROLES),
 ]
 # Constraints over a list or several columns, tested on their own below.
 OTHER_CONSTRAINTS = {("contacts", "ck_contacts_concern_categories"),
@@ -146,6 +149,10 @@ def valid_row(table, parents):
         "restrictions": lambda: {
             "id": _id(), "entity_type": "child", "entity_id": _id(), "reason": "Reasons.",
             "restricted_at": AT, "restricted_by_sub": "test"},
+        "jobs": lambda: {
+            "id": _id(), "kind": "audit.verify", "params": {}, "status": "queued",
+            "requested_by_sub": "test", "requested_by_role": "auditor", "created_at": AT,
+            "attempts": 0, "done": 0},
     }
     return rows[table]()
 
