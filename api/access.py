@@ -165,7 +165,8 @@ def record_access(response):
             touched = sorted(set(read) | set(child_ids))
             if touched:
                 connection.execute(_INSERT_RECORDS, [
-                    {"event_id": event_id, "record_id": record_id, "at": event["at"]}
+                    {"event_id": event_id, "record_id": record_id, "at": event["at"],
+                     "actor_sub": event["actor_sub"]}
                     for record_id in touched
                 ])
     except SQLAlchemyError:
@@ -196,7 +197,7 @@ def record_break_glass(actor, entity_type, entity_id, at):
         "child_ids": child_ids,
     }).scalar_one()
     connection.execute(_INSERT_RECORDS, [
-        {"event_id": event_id, "record_id": record_id, "at": at}
+        {"event_id": event_id, "record_id": record_id, "at": at, "actor_sub": actor.sub}
         for record_id in sorted({entity_id, *child_ids})
     ])
 
@@ -219,6 +220,9 @@ def list_events(args):
         by = AccessEventRecord
         stmt = select(AccessEvent).join(by, by.event_id == AccessEvent.id).where(
             by.record_id == normalised_id(args["entity_id"]))
+        if "actor" in args:
+            # One range of the (record, reader) index; the event's own reader is checked too.
+            stmt = stmt.where(by.actor_sub == args["actor"])
         columns = [by.at, by.event_id]
     else:
         by = AccessEvent

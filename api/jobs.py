@@ -44,6 +44,7 @@ from .errors import NotFound, RuleViolation, UseAJob
 from .models import Job, JobChunk
 from .pages import keyset_page
 from .timescales import now
+from .transactions import plan_each_statement
 
 log = logging.getLogger(__name__)
 
@@ -285,10 +286,12 @@ def _actor_of(job):
 
 def _reading():
     """The job's long read, on the worker's session: read-only (SQLite: no write lock), and on
-    PostgreSQL without the requests' statement timeout."""
+    PostgreSQL without the requests' statement timeout and with each statement planned for its
+    own parameters (api/transactions.py reading_session)."""
     session.rollback()
     connection = session.connection(execution_options=READ_ONLY)
     lift_timeouts(connection)
+    plan_each_statement(connection)  # batched statements keep their per-batch plans
 
 
 # ---- what each kind of job does ----------------------------------------------------------------

@@ -70,10 +70,15 @@ def reading_session():
     plans every statement for its own parameters (SET LOCAL: this transaction only, and allowed
     in a read-only one, since it writes nothing)."""
     with current_app.extensions["db"].sessionmaker() as own:
-        connection = own.connection(execution_options=READ_ONLY)
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+        plan_each_statement(own.connection(execution_options=READ_ONLY))
         yield own
+
+
+def plan_each_statement(connection):
+    """PostgreSQL: plan every statement of this transaction for its own parameters (see
+    reading_session); a batched read that runs in a transaction of its own (a job's) calls it."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 @contextmanager

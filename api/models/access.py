@@ -54,6 +54,9 @@ class AccessEventRecord(Base):
     __tablename__ = "access_event_records"
     __table_args__ = (
         Index("ix_access_event_records_record_id_at_event_id", "record_id", "at", "event_id"),
+        # Reads of a record by one reader: one range (GET /audit/access?entity_id=&actor=).
+        Index("ix_access_event_records_record_id_actor_sub_at_event_id",
+              "record_id", "actor_sub", "at", "event_id"),
     )
 
     event_id: Mapped[int] = mapped_column(
@@ -62,3 +65,5 @@ class AccessEventRecord(Base):
     record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     # The event's time again, so the index above also gives the order.
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The event's reader again, for the second index (the event's own, sealed, is checked too).
+    actor_sub: Mapped[str | None] = mapped_column(String(100))

@@ -14,7 +14,7 @@ from api import audit, jobs
 from api.db import session
 from api.models import AuditEvent, Job, JobChunk
 from tests.helpers import (
-    assert_problem, decide, drop_append_only_triggers, make_account, record_contact,
+    assert_problem, decide, drop_append_only_triggers, make_account, only_on, record_contact,
 )
 
 VERIFICATIONS = "/api/v1/jobs/audit-verifications"
@@ -371,3 +371,21 @@ def test_an_export_too_big_to_stream_in_a_request_points_to_the_job(
     monkeypatch.setitem(app.config, "EXPORT_SYNC_MAX_ROWS", 3)
     assert manager.get(f"/api/v1/exports/annex-a/contacts?{query}",
                        headers={"Accept": "text/csv"}).status_code == 200
+
+
+@only_on("postgresql", "statement timeouts and plan_cache_mode are PostgreSQL's")
+def test_a_jobs_read_is_untimed_and_planned_statement_by_statement(manager, monkeypatch):
+    """On PostgreSQL a job reads without the requests' statement timeout and with each statement
+    planned for its own parameters (as a streamed body's read does)."""
+    seen = {}
+
+    def runner(job):
+        seen["plan"] = session.scalar(text("SHOW plan_cache_mode"))
+        seen["timeout"] = session.scalar(text("SHOW statement_timeout"))
+        return {"rows": 0}
+
+    monkeypatch.setitem(jobs.RUNNERS, "exports.decisions", runner)
+    job = queued(manager.post(DECISION_EXPORTS, json=PERIOD))
+    run_until_done()
+    assert read(manager, job)["status"] == "finished"
+    assert seen == {"plan": "force_custom_plan", "timeout": "0"}

@@ -317,3 +317,43 @@ def test_0017_stores_each_answers_seconds_and_goes_down_and_up_again(fresh_datab
         assert differences(app) == []
     finally:
         app.extensions["db"].engine.dispose()
+
+
+def test_0019_copies_each_access_records_reader_and_keeps_the_log_append_only(fresh_database_url):
+    """0019 gives every access event record its event's reader (rows written before it too), and
+    the append-only trigger it lifts for that is back afterwards."""
+    from sqlalchemy.exc import DBAPIError
+
+    from tests.helpers import ApiClient, build_app, contact_body, token_for
+
+    app = build_app(fresh_database_url)
+    try:
+        police = ApiClient(app, token_for(app, "agency", agency="wmp", sub="wmp-system"))
+        contact = police.post("/api/v1/contacts", json=contact_body())
+        assert contact.status_code == 201
+        staff = ApiClient(app, token_for(app, "practitioner", sub="priya"))
+        assert staff.get(f"/api/v1/contacts/{contact.get_json()['id']}").status_code == 200
+
+        command.downgrade(alembic_config(app), "0018")
+        owner = app.extensions["db"].migration_engine
+        with owner.begin() as connection:
+            # A record written by the code before 0019, which knew no reader column.
+            event_id = connection.scalar(text("SELECT max(id) FROM access_events"))
+            connection.execute(text(
+                "INSERT INTO access_event_records (event_id, record_id, at) "
+                "SELECT id, 'written-before-0019', at FROM access_events WHERE id = :id"),
+                {"id": event_id})
+        upgrade(app)
+
+        with owner.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT r.actor_sub, e.actor_sub FROM access_event_records r "
+                "JOIN access_events e ON e.id = r.event_id")).all()
+            assert rows and all(mine == theirs for mine, theirs in rows)
+            assert ("priya", "priya") in rows
+        with pytest.raises(DBAPIError, match="append-only"):
+            with owner.begin() as connection:
+                connection.execute(text("UPDATE access_event_records SET actor_sub = 'someone'"))
+        assert differences(app) == []
+    finally:
+        app.extensions["db"].engine.dispose()
