@@ -40,7 +40,7 @@ from . import audit
 from .caller import Actor, system_actor
 from .db import session
 from .engines import READ_ONLY, lift_timeouts
-from .errors import NotFound, RuleViolation, UseAJob
+from .errors import NotFound, UseAJob
 from .models import Job, JobChunk
 from .pages import keyset_page
 from .timescales import now
@@ -426,8 +426,3 @@ RUNNERS = {
     "exports.decisions": _decisions_export,
     "exports.annex_a": _annex_a_export,
 }
-
-
-def check_kind(kind):
-    if kind not in RUNNERS:
-        raise RuleViolation("kind", f"Must be one of {', '.join(RUNNERS)}.")
