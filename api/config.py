@@ -142,9 +142,11 @@ class Config:
     JOB_CHUNK_BYTES = _int("JOB_CHUNK_BYTES", 1 << 20)
     JOB_PAUSE_SECONDS = float(os.environ.get("JOB_PAUSE_SECONDS", "0"))
     # Work a request could not finish within the server's timeout answers 422 pointing to a job
-    # instead: a chain longer than VERIFY_SYNC_MAX_EVENTS events (audit and access), an export of
-    # more than EXPORT_SYNC_MAX_ROWS decisions streamed in one response.
+    # instead: a chain longer than VERIFY_SYNC_MAX_EVENTS events (audit and access), a state check
+    # over more than STATE_SYNC_MAX_RECORDS records, an export of more than EXPORT_SYNC_MAX_ROWS
+    # records streamed in one response.
     VERIFY_SYNC_MAX_EVENTS = _int("VERIFY_SYNC_MAX_EVENTS", 500_000)
+    STATE_SYNC_MAX_RECORDS = _int("STATE_SYNC_MAX_RECORDS", 200_000)
     EXPORT_SYNC_MAX_ROWS = _int("EXPORT_SYNC_MAX_ROWS", 200_000)
 
     # Time is injected so deadlines can be tested on fixed dates.

@@ -40,7 +40,7 @@ from . import audit
 from .caller import Actor, system_actor
 from .db import session
 from .engines import READ_ONLY, lift_timeouts
-from .errors import NotFound, RuleViolation, UseAJob
+from .errors import NotFound, UseAJob
 from .models import Job, JobChunk
 from .pages import keyset_page
 from .timescales import now
@@ -67,6 +67,20 @@ def verification_fits_a_request():
             f"verifies ({limit:,}): queue a verification job (POST /api/v1/jobs/"
             "audit-verifications), and read its report when it has finished.",
             "/api/v1/jobs/audit-verifications", {})
+
+
+def state_check_fits_a_request(limit):
+    """Refuse (UseAJob) a state check over more records than one request checks."""
+    from . import record_state
+
+    most = current_app.config["STATE_SYNC_MAX_RECORDS"]
+    records = record_state.count_to_check()
+    if records > most:
+        raise UseAJob(
+            f"The state check reads {records:,} records and named records, more than one request "
+            f"checks ({most:,}): queue a state check job (POST /api/v1/jobs/state-checks), and "
+            "read its report when it has finished.",
+            "/api/v1/jobs/state-checks", {"limit": limit})
 
 
 def export_fits_a_request(rows, job_path, job_body):
@@ -313,6 +327,15 @@ def _verify(job):
     return {"report": verification.as_dict(), "from_length": after}
 
 
+def _state_check(job):
+    from . import record_state
+
+    progress = Progress(job.id, of=record_state.count_to_check())
+    progress(0, force=True)
+    report = record_state.check_states(limit=job.params["limit"], progress=progress)
+    return {"report": report.as_dict()}
+
+
 def _export(job, media_type, filename, lines):
     """Write an export's lines to the job's file in pieces of JOB_CHUNK_BYTES; its row count,
     size and sha256 are the result."""
@@ -399,11 +422,7 @@ TRAILER_START = '{"@end"'
 
 RUNNERS = {
     "audit.verify": _verify,
+    "audit.state": _state_check,
     "exports.decisions": _decisions_export,
     "exports.annex_a": _annex_a_export,
 }
-
-
-def check_kind(kind):
-    if kind not in RUNNERS:
-        raise RuleViolation("kind", f"Must be one of {', '.join(RUNNERS)}.")

@@ -28,7 +28,7 @@ RAG_RATINGS = ("red", "amber", "green")
 # An information request to a partner agency: open until the agency answers or staff withdraw it.
 INFORMATION_REQUEST_STATUSES = ("open", "answered", "withdrawn")
 # Background jobs (api/jobs.py): what a job does, and where it is.
-JOB_KINDS = ("audit.verify", "exports.decisions", "exports.annex_a")
+JOB_KINDS = ("audit.verify", "audit.state", "exports.decisions", "exports.annex_a")
 JOB_STATUSES = ("queued", "running", "finished", "failed")
 
 # A child's sex as the referrer gives it (Annex A's gender column is read from it).

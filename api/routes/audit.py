@@ -61,7 +61,9 @@ def verify_audit_chain_against_checkpoints(data):
 @blp.arguments(StateArgsSchema, location="query")
 @blp.response(200, StateReportSchema)
 def check_record_states(args):
-    """Check every current record against the state its latest audit event recorded."""
+    """Check every current record against the state its latest audit event recorded. Too many
+    records for one request: 422 `use-a-job` (POST /api/v1/jobs/state-checks)."""
+    jobs.state_check_fits_a_request(args["limit"])
     return record_state.check_states(limit=args["limit"]).as_dict()
 
 

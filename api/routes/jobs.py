@@ -6,6 +6,7 @@ from ..caller import current_actor
 from ..errors import Conflict, RuleViolation
 from ..transactions import reading_session
 from . import Blueprint, located
+from schemas.audit import StateArgsSchema
 from schemas.common import page_of
 from schemas.jobs import (
     JOBS_DESCRIPTION, AnnexAExportJobCreateSchema, DecisionExportJobCreateSchema, JobListArgsSchema,
@@ -55,6 +56,15 @@ def queue_verification(data):
             raise RuleViolation("from_last_verification",
                                 "No verification job has passed yet: verify the whole chain first.")
     return _queued(jobs.queue(current_actor(), "audit.verify", params))
+
+
+@blp.route("/jobs/state-checks", methods=["POST"], roles=AUDITORS, writes=True)
+@blp.arguments(StateArgsSchema)
+@blp.response(202, JobSchema)
+def queue_state_check(data):
+    """Queue a check of every current record against the state its latest audit event
+    recorded (GET /api/v1/audit/state, for any number of records)."""
+    return _queued(jobs.queue(current_actor(), "audit.state", {"limit": data["limit"]}))
 
 
 @blp.route("/jobs/decision-exports", methods=["POST"], roles=OVERSEERS, writes=True)

@@ -283,8 +283,13 @@ def test_staff_withdraw_with_a_reason_and_the_agency_sees_it_withdrawn(police, p
     assert withdrawn["withdrawn_by"] == "priya"
     seen = read(school, f"{REQUESTS}/{asked['id']}")
     assert seen["status"] == "withdrawn" and "withdrawal_reason" not in seen
-    assert_problem(practitioner.post(withdrawal, json={"reason": "Again."}), 409)
+    assert "already been withdrawn" in assert_problem(
+        practitioner.post(withdrawal, json={"reason": "Again."}), 409)["detail"]
     assert_problem(answer(school, asked["id"], known=False), 409)
+    answered = created(ask(practitioner, contact))
+    created(answer(school, answered["id"], known=False))
+    assert "already been answered" in assert_problem(practitioner.post(
+        f"{REQUESTS}/{answered['id']}/withdrawal", json={"reason": "Not needed."}), 409)["detail"]
 
 
 # ---- the record: audit, access log, chronology, idempotency ------------------------------------
@@ -300,6 +305,8 @@ def test_every_write_is_audited(police, practitioner, school, auditor):
         "information_request.requested", "information_request.answered"]
     assert audit_actions(auditor, second["id"]) == [
         "information_request.requested", "information_request.withdrawn"]
+    withdrawal = auditor.get(f"/api/v1/audit/events?entity_id={second['id']}").json["items"][-1]
+    assert withdrawal["data"] == {"reason": "Not needed.", "at": "2026-11-20T10:00:00.000000Z"}
 
 
 def test_reads_are_in_the_access_log_with_the_children(police, practitioner, school, auditor):
@@ -397,19 +404,29 @@ def test_a_decision_withdraws_the_open_requests_and_lists_them(police, practitio
     assert "open_information_requests" not in listed_decision
 
 
-def test_the_decider_may_keep_them_open(police, practitioner, gp):
+def test_the_decider_may_keep_them_open(police, practitioner, gp, school, clock):
     contact = record_contact(police)
-    asked = created(ask(practitioner, contact, agency="hilltop-gp"))
+    other = record_contact(police)
+    created(ask(practitioner, other, agency="hilltop-gp"))  # another contact's: not listed
+    answered = created(ask(practitioner, contact))
+    created(answer(school, answered["id"], known=False))  # answered: not listed as open
+    asked = []
+    for agency in ("hilltop-gp", "wmp", "health-visiting", "housing"):
+        clock.advance(minutes=1)
+        asked.append(created(ask(practitioner, contact, agency=agency)))
 
     decision = decide(practitioner, contact["id"], "nfa", keep_information_requests_open=True)
 
+    # This contact's open requests, in the order asked (as every list of them is).
     assert [(r["id"], r["status"]) for r in decision["open_information_requests"]] == [
-        (asked["id"], "open")]
+        (request["id"], "open") for request in asked]
+    asked = asked[0]
     late = created(answer(gp, asked["id"], known=True, information="Registered; no concerns."))
     assert "after_decision" not in late["response"]
     # The answer came after the decision: flagged on the contact for the decider.
-    shown = read(practitioner, f"{CONTACTS}/{contact['id']}")["information_requests"]
-    assert shown[0]["response"]["after_decision"] is True
+    shown = {r["id"]: r for r in read(practitioner, f"{CONTACTS}/{contact['id']}")["information_requests"]}
+    assert shown[asked["id"]]["response"]["after_decision"] is True
+    assert shown[answered["id"]]["response"]["after_decision"] is False
 
 
 def test_a_decision_with_nothing_open_lists_none(police, practitioner):

@@ -389,3 +389,31 @@ def test_a_jobs_read_is_untimed_and_planned_statement_by_statement(manager, monk
     run_until_done()
     assert read(manager, job)["status"] == "finished"
     assert seen == {"plan": "force_custom_plan", "timeout": "0"}
+
+
+# ---- the state check ---------------------------------------------------------------------------------
+
+
+def test_a_state_check_job_reports_as_the_request_would(police, auditor, app, monkeypatch):
+    record_contact(police)
+    job = queued(auditor.post("/api/v1/jobs/state-checks", json={"limit": 5}))
+    run_until_done()
+    finished = read(auditor, job)
+    assert finished["status"] == "finished" and finished["done"] == finished["of"] > 0
+    assert finished["result"]["report"] == auditor.get("/api/v1/audit/state?limit=5").json
+
+    monkeypatch.setitem(app.config, "STATE_SYNC_MAX_RECORDS", 1)
+    problem = assert_problem(auditor.get("/api/v1/audit/state?limit=7"), 422, slug="use-a-job")
+    assert (problem["job"], problem["job_body"]) == ("/api/v1/jobs/state-checks", {"limit": 7})
+
+
+def test_a_state_check_job_finds_a_record_changed_behind_the_apis_back(police, auditor):
+    contact = record_contact(police)
+    session.execute(text("UPDATE contacts SET concern_summary = 'changed' WHERE id = :id"),
+                    {"id": uuid.UUID(contact["id"]).hex if session.get_bind().dialect.name == "sqlite"
+                     else contact["id"]})
+    job = queued(auditor.post("/api/v1/jobs/state-checks", json={}))
+    run_until_done()
+    report = read(auditor, job)["result"]["report"]
+    assert report["valid"] is False
+    assert {"entity_type": "contact", "entity_id": contact["id"], "finding": "differs"} in report["findings"]

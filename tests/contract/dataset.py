@@ -229,6 +229,7 @@ def valid_body(method, rule, actor, records):
             "reason": "Raised for the wrong child."},
         "/api/v1/audit/verify": lambda: {"checkpoints": [records["checkpoint"]]},
         "/api/v1/jobs/audit-verifications": lambda: {},
+        "/api/v1/jobs/state-checks": lambda: {"limit": 10},
         "/api/v1/jobs/decision-exports": lambda: {"from": "2026-11-01", "to": "2026-12-01"},
         "/api/v1/jobs/annex-a-exports": lambda: {
             "from": "2026-11-01", "to": "2026-12-01", "list": "contacts"},

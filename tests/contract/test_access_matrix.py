@@ -112,6 +112,7 @@ TABLE = {
     # background jobs (issue 17): verifying is the auditors', exporting the overseers'; a job is
     # read only by who queued it (the dataset's is the auditor's), anyone else is told of none
     ("POST", "/api/v1/jobs/audit-verifications"): may("auditor"),
+    ("POST", "/api/v1/jobs/state-checks"): may("auditor"),
     ("POST", "/api/v1/jobs/decision-exports"): may("auditor", "manager"),
     ("POST", "/api/v1/jobs/annex-a-exports"): may("auditor", "manager"),
     ("GET", "/api/v1/jobs"): may("auditor", "manager"),
