@@ -118,8 +118,10 @@ MANAGERS = [f"mash-manager-{i}" for i in range(1, 6)]
 HOUR = 3600
 
 
-def bench_app(url):
-    """The app on `url`, its clock fixed at NOW, signing its own tokens (as tests.conftest does)."""
+def bench_app(url, **settings):
+    """The app on `url`, its clock fixed at NOW, signing its own tokens (as tests.conftest does).
+    `settings` override the configuration (JWT_PRIVATE_KEY and JWT_PUBLIC_KEY: a key pair that
+    several processes share, so a checkpoint one signs verifies in another)."""
     private_key, public_key = generate_key_pair()
     config = type("BenchConfig", (Config,), {
         "DATABASE_URL": url,
@@ -128,6 +130,7 @@ def bench_app(url):
         "JWT_GENERATE_KEYS": False,
         "CLOCK": staticmethod(lambda: NOW),
         "LOG_LEVEL": "WARNING",
+        **settings,
     })
     return create_app(config)
 
