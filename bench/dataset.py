@@ -779,7 +779,9 @@ def generate(url, contacts, seed=2026):
     """Migrate and seed a fresh database at `url`, fill it, and return what was written."""
     started = clock.perf_counter()
     reset_database(url)
-    app = bench_app(url)
+    # No sealer thread (ACCESS_SEAL_SECONDS): it would go on sealing, into the audit chain, in
+    # whatever process called this, after the load.
+    app = bench_app(url, ACCESS_SEAL_SECONDS=0)
     upgrade(app)
     with app.app_context():
         from seeds import load

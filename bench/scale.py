@@ -51,6 +51,7 @@ import multiprocessing
 import os
 import random
 import resource
+import statistics
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -105,6 +106,7 @@ PERIOD_12 = (date(2025, 11, 1), date(2026, 11, 1))  # the twelve complete London
 PERIOD_48 = (date(2022, 11, 1), date(2026, 11, 1))
 ANNEX_A_LISTS = ("contacts", "referrals", "section-47")
 PAGE = 500  # MAX_PAGE_SIZE
+REPEAT = 3  # calls of a read that takes a second or so: the median (the first, cold, apart)
 
 _AUDIT_COLUMNS = [c.name for c in AuditEvent.__table__.columns]
 _ACCESS_COLUMNS = [c.name for c in AccessEvent.__table__.columns]
@@ -547,6 +549,10 @@ def build(url, contacts, seed=2026, seal_seconds=SEAL_SECONDS, hot_contacts=HOT_
     chain = Chain(engine, writer, hot_child, seal_seconds, seed)
     chain.run(NOW - CHECKPOINT_AGE, sign_checkpoint)
     chained = time.perf_counter() - chain_started
+    with engine.connect() as connection:
+        head = connection.scalar(select(func.max(AuditEvent.seq)))
+    if head != chain.seq:  # another writer (a sealer thread, say) appended to the chain meanwhile
+        raise RuntimeError(f"the chain's head is {head}, not {chain.seq}: something else wrote to it")
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("SET statement_timeout = 0")
@@ -618,22 +624,28 @@ class _Client:
 
 
 class _Timer:
-    """Times one operation; a result row each."""
+    """Times operations; a result row each: the median of `repeat` calls, and the first (cold)
+    call's time apart."""
 
     def __init__(self):
         self.results = []
 
-    def time(self, name, call, rows=None, note=""):
+    def time(self, name, call, rows=None, note="", repeat=1):
         load = os.getloadavg()[0]
-        started = time.perf_counter()
-        value = call()
-        seconds = time.perf_counter() - started
-        self.add(name, seconds, rows(value) if callable(rows) else rows, note, load)
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            value = call()
+            times.append(time.perf_counter() - started)
+        self.add(name, statistics.median(times), rows(value) if callable(rows) else rows, note,
+                 load, first=times[0], calls=repeat)
         return value
 
-    def add(self, name, seconds, rows, note="", load=None):
-        self.results.append({"operation": name, "seconds": seconds, "rows": rows, "note": note,
-                             "rss_mb": _rss_mb(), "load": os.getloadavg()[0] if load is None else load})
+    def add(self, name, seconds, rows, note="", load=None, first=None, calls=1):
+        self.results.append({
+            "operation": name, "seconds": seconds, "first_seconds": seconds if first is None else first,
+            "calls": calls, "rows": rows, "note": note, "rss_mb": _rss_mb(),
+            "load": os.getloadavg()[0] if load is None else load})
 
 
 def _run_job(app, client, path, body):
@@ -763,40 +775,40 @@ def operation(name, url, built):
             Contact.received_at < start_of_london_day(PERIOD_12[1])))
         timer.time("GET /metrics/timeliness, 12 months", lambda: auditor.get(
             f"/api/v1/metrics/timeliness?{_period_query(PERIOD_12)}"), rows=received,
-            note="contacts received in the period")
+            note="contacts received in the period", repeat=REPEAT)
     elif name == "chronology":
         body = timer.time(
-            f"GET /children/{{id}}/chronology, {built['hot_child_contacts']:,} contacts",
+            "GET /children/{id}/chronology: the child with the most contacts",
             lambda: practitioner.get(f"/api/v1/children/{built['hot_child']}/chronology"),
             rows=lambda body: len(body["items"]) if isinstance(body, dict) else len(body),
-            note="chronology items")
+            note=f"chronology items of {built['hot_child_contacts']:,} contacts", repeat=REPEAT)
         items = body["items"] if isinstance(body, dict) else body
         if len(items) < built["hot_child_contacts"]:
             raise Failure(f"chronology: {len(items)} items for {built['hot_child_contacts']} contacts")
     elif name == "pages":
-        path, pages, listed, deepest, first = f"/api/v1/contacts?limit={PAGE}", 0, 0, None, None
+        first_path = path = f"/api/v1/contacts?limit={PAGE}"
+        pages, listed, deepest = 0, 0, None
         load = os.getloadavg()[0]
         started = time.perf_counter()
         while path:
-            began = time.perf_counter()
             body = practitioner.get(path)
-            seconds = time.perf_counter() - began
             pages += 1
             listed += len(body["items"])
-            if first is None:
-                first = seconds
             if len(body["items"]) == PAGE:
-                deepest = (seconds, pages)
+                deepest = (path, pages)
             cursor = body.get("next_cursor")
             path = f"/api/v1/contacts?limit={PAGE}&cursor={cursor}" if cursor else None
         total = time.perf_counter() - started
         if listed != built["contacts"]:
             raise Failure(f"GET /contacts: {listed} contacts listed of {built['contacts']}")
-        timer.add(f"GET /contacts?limit={PAGE}: first page", first, PAGE, "contacts", load)
-        timer.add(f"GET /contacts?limit={PAGE}: deepest full page (page {deepest[1]})",
-                  deepest[0], PAGE, "contacts", load)
-        timer.add(f"GET /contacts?limit={PAGE}: all {pages} pages", total, listed,
-                  "contacts", load)
+        timer.add(f"GET /contacts?limit={PAGE}: every page, following next_cursor", total,
+                  listed, f"contacts, {pages} pages", load)
+        for label, page_path, note in (("first page", first_path, "contacts"),
+                                       ("deepest full page", deepest[0],
+                                        f"contacts, page {deepest[1]}")):
+            body = timer.time(f"GET /contacts?limit={PAGE}: {label}", lambda page_path=page_path:
+                              practitioner.get(page_path), rows=lambda body: len(body["items"]),
+                              note=note, repeat=REPEAT)
     elif name == "access":
         hot, actor = built["hot_child"], PRACTITIONERS[0]
         by_record = _count(app, select(func.count()).select_from(AccessEventRecord)
@@ -806,7 +818,8 @@ def operation(name, url, built):
                              ("by record and actor", f"entity_id={hot}&actor={actor}")):
             body = timer.time(f"GET /audit/access {label}: first page", lambda query=query:
                               auditor.get(f"/api/v1/audit/access?{query}&limit={PAGE}"),
-                              rows=lambda body: len(body["items"]), note="access events")
+                              rows=lambda body: len(body["items"]), note="access events",
+                              repeat=REPEAT)
             if not body["items"]:
                 raise Failure(f"GET /audit/access?{query}: no events")
 
@@ -820,7 +833,7 @@ def operation(name, url, built):
                         if cursor else None)
             return listed
         listed = timer.time("GET /audit/access by record (the hot child): all pages", every_page,
-                            rows=lambda n: n, note="access events")
+                            rows=lambda n: n, note="access events", repeat=REPEAT)
         if listed < by_record:
             raise Failure(f"GET /audit/access by record: {listed} of {by_record}")
     else:
@@ -879,14 +892,18 @@ def run_size(args, contacts, url):
 
 
 def print_table(contacts, backend, results):
-    print(f"\n{contacts:,} contacts, {backend} ({os.cpu_count()} CPUs; load: 1-minute average "
-          "when the operation started)\n")
-    print("| operation | seconds | rows | rows/s | peak RSS MB | load |")
-    print("|---|---|---|---|---|---|")
+    print(f"\n{contacts:,} contacts, {backend} ({os.cpu_count()} CPUs). seconds: one call, or "
+          f"the median of {REPEAT} (calls); first: the first call's. Peak RSS of the operation's "
+          "own process (its RSS before the operation in brackets). load: 1-minute average when "
+          "the operation started.\n")
+    print("| operation | seconds | calls | first s | rows | rows/s | peak RSS MB | load | rows are |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in results:
         rate = row["rows"] / row["seconds"] if row["seconds"] else 0
-        print(f"| {row['operation']} | {row['seconds']:.3f} | {row['rows']:,} | {rate:,.0f} | "
-              f"{row['rss_mb']:.0f} | {row['load']:.1f} |")
+        print(f"| {row['operation']} | {row['seconds']:.3f} | {row['calls']} | "
+              f"{row['first_seconds']:.3f} | {row['rows']:,} | {rate:,.0f} | "
+              f"{row['rss_mb']:.0f} ({row['baseline_rss_mb']:.0f}) | {row['load']:.1f} | "
+              f"{row['note']} |")
     print(flush=True)
 
 
