@@ -96,6 +96,7 @@ from .dataset import (
 HOT_CONTACTS = 1000  # the contacts of the child whose chronology is timed
 HOT_SHARE = 0.01  # of all reads, those of that child's record
 AUDITORS = [f"mash-auditor-{i}" for i in range(1, 4)]
+BENCH_READER = "bench-practitioner"
 SEAL_SECONDS = 3600  # the app seals every ACCESS_SEAL_SECONDS (60); see --seal-seconds
 SEAL_LAG_SECONDS = 30  # ACCESS_SEAL_LAG_SECONDS
 CHECKPOINT_AGE = timedelta(days=1)  # "yesterday's checkpoint"
@@ -106,7 +107,7 @@ PERIOD_12 = (date(2025, 11, 1), date(2026, 11, 1))  # the twelve complete London
 PERIOD_48 = (date(2022, 11, 1), date(2026, 11, 1))
 ANNEX_A_LISTS = ("contacts", "referrals", "section-47")
 PAGE = 500  # MAX_PAGE_SIZE
-REPEAT = 3  # calls of a read that takes a second or so: the median (the first, cold, apart)
+REPEAT = 3  # calls of a read or an export job of seconds or less: the median (the first apart)
 
 _AUDIT_COLUMNS = [c.name for c in AuditEvent.__table__.columns]
 _ACCESS_COLUMNS = [c.name for c in AccessEvent.__table__.columns]
@@ -697,7 +698,9 @@ def operation(name, url, built):
     app = bench_app(url, JWT_PRIVATE_KEY=private_key, JWT_PUBLIC_KEY=public_key,
                     ACCESS_SEAL_SECONDS=0)
     auditor = _Client(app, AUDITORS[0], "auditor")
-    practitioner = _Client(app, PRACTITIONERS[0], "practitioner", service="mash")
+    # Not one of the generated readers, so that the bench's own reads (logged too) stay out of
+    # the access log's answers by actor.
+    practitioner = _Client(app, BENCH_READER, "practitioner", service="mash")
     timer = _Timer()
     baseline = _rss_mb()
     chain_length = _count(app, select(func.max(AuditEvent.seq)))
@@ -746,7 +749,7 @@ def operation(name, url, built):
         job = timer.time(f"decision export, {months} months: job", lambda: _run_job(
             app, auditor, "/api/v1/jobs/decision-exports",
             {"from": period[0].isoformat(), "to": period[1].isoformat(), "format": "ndjson"}),
-            rows=lambda job: job["result"]["rows"], note="decisions (NDJSON)")
+            rows=lambda job: job["result"]["rows"], note="decisions (NDJSON)", repeat=REPEAT)
         if job["result"]["rows"] != expected or job["of"] != expected:
             raise Failure(f"decision export: {job['result']['rows']} rows, of {job['of']}, "
                           f"expected {expected}")
@@ -765,7 +768,7 @@ def operation(name, url, built):
         job = timer.time(f"Annex A {listed}, 12 months: job", lambda: _run_job(
             app, auditor, "/api/v1/jobs/annex-a-exports",
             {"list": listed, "from": PERIOD_12[0].isoformat(), "to": PERIOD_12[1].isoformat()}),
-            rows=lambda job: job["result"]["rows"], note="CSV rows")
+            rows=lambda job: job["result"]["rows"], note="CSV rows", repeat=REPEAT)
         # One child a record in this data: a row each.
         if job["result"]["rows"] != expected:
             raise Failure(f"Annex A {listed}: {job['result']['rows']} rows, expected {expected}")
@@ -844,9 +847,11 @@ def operation(name, url, built):
     return timer.results
 
 
+# The pages last: walking every page writes an access event of 1,000 records a page, which the
+# access log's reads would otherwise meet (and on SQLite, a WAL of them not yet checkpointed).
 OPERATIONS = ("verify", "verify_job", "verify_checkpoint", "state", "decisions_12",
               "decisions_48", *(f"annex_a_{name}" for name in ANNEX_A_LISTS), "metrics",
-              "chronology", "pages", "access")
+              "chronology", "access", "pages")
 
 
 def _in_a_process(function, *args):
