@@ -869,7 +869,9 @@ def _guarded(name, url, built):
 
 def run_size(args, contacts, url):
     backend = make_url(url).get_backend_name()
-    print(f"\nbench.scale: {contacts:,} contacts on {backend}, NOW {NOW.isoformat()}", flush=True)
+    began = time.perf_counter()
+    print(f"\nbench.scale: {contacts:,} contacts on {backend}, NOW {NOW.isoformat()}, started "
+          f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC", flush=True)
     built = reusable(url, contacts) if args.reuse else None
     if built:
         print("reusing the data already in the database", flush=True)
@@ -893,6 +895,8 @@ def run_size(args, contacts, url):
         for row in rows:
             print(f"  {row['operation']}: {row['seconds']:.3f} s, {row['rows']:,} rows, "
                   f"peak RSS {row['rss_mb']:.0f} MB", flush=True)
+    print(f"{contacts:,} contacts on {backend}: {time.perf_counter() - began:.0f} s all told "
+          f"(building included)", flush=True)
     return built, results, failures
 
 
