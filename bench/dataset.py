@@ -118,8 +118,10 @@ MANAGERS = [f"mash-manager-{i}" for i in range(1, 6)]
 HOUR = 3600
 
 
-def bench_app(url):
-    """The app on `url`, its clock fixed at NOW, signing its own tokens (as tests.conftest does)."""
+def bench_app(url, **settings):
+    """The app on `url`, its clock fixed at NOW, signing its own tokens (as tests.conftest does).
+    `settings` override the configuration (JWT_PRIVATE_KEY and JWT_PUBLIC_KEY: a key pair that
+    several processes share, so a checkpoint one signs verifies in another)."""
     private_key, public_key = generate_key_pair()
     config = type("BenchConfig", (Config,), {
         "DATABASE_URL": url,
@@ -128,6 +130,7 @@ def bench_app(url):
         "JWT_GENERATE_KEYS": False,
         "CLOCK": staticmethod(lambda: NOW),
         "LOG_LEVEL": "WARNING",
+        **settings,
     })
     return create_app(config)
 
@@ -776,7 +779,9 @@ def generate(url, contacts, seed=2026):
     """Migrate and seed a fresh database at `url`, fill it, and return what was written."""
     started = clock.perf_counter()
     reset_database(url)
-    app = bench_app(url)
+    # No sealer thread (ACCESS_SEAL_SECONDS): it would go on sealing, into the audit chain, in
+    # whatever process called this, after the load.
+    app = bench_app(url, ACCESS_SEAL_SECONDS=0)
     upgrade(app)
     with app.app_context():
         from seeds import load
