@@ -202,6 +202,46 @@ def test_overdue_is_a_filter_for_staff_and_agency(police, practitioner, school, 
     assert listed(school, "?overdue=true") == []
 
 
+def test_overdue_starts_after_the_deadline_not_at_it(police, practitioner, clock):
+    contact = record_contact(police)
+    rate(practitioner, contact, "red")
+    asked = created(ask(practitioner, contact))  # due 12:00
+    clock.advance(hours=2)  # 12:00 exactly: still in time
+    assert listed(practitioner, "?overdue=true") == []
+    assert read(practitioner, f"{REQUESTS}/{asked['id']}")["overdue"] is False
+    clock.advance(microseconds=1)
+    assert listed(practitioner, "?overdue=true") == [asked["id"]]
+
+
+def test_the_list_filters_by_status_and_contact_and_pages_newest_first(
+        police, practitioner, school, clock):
+    first, second = record_contact(police), record_contact(police)
+    asked = []
+    for contact in (first, second, first):
+        clock.advance(minutes=1)
+        agency = "oakfield-primary" if not asked or contact is second else "hilltop-gp"
+        asked.append(created(ask(practitioner, contact, agency=agency)))
+    created(answer(school, asked[0]["id"], known=False))
+    newest_first = [r["id"] for r in reversed(asked)]
+
+    assert listed(practitioner, "?status=answered") == [asked[0]["id"]]
+    assert listed(practitioner, "?status=open") == newest_first[:2]
+    assert listed(practitioner, f"?contact_id={first['id']}") == [asked[2]["id"], asked[0]["id"]]
+    # A page at a time, by the cursor, newest first, each item shaped for its reader.
+    seen, cursor = [], None
+    for _ in range(len(asked) + 1):  # bounded: a cursor not passed on would page forever
+        page = read(practitioner, f"{REQUESTS}?limit=1" + (f"&cursor={cursor}" if cursor else ""))
+        assert len(page["items"]) <= 1
+        seen += [r["id"] for r in page["items"]]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    assert seen == newest_first and not cursor
+    # An agency's list shows its requests as an agency sees them: nothing staff-only.
+    for item in read(school, REQUESTS)["items"]:
+        assert "contact_id" not in item and "requested_by" not in item
+
+
 # ---- answering --------------------------------------------------------------------------------
 
 
