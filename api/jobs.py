@@ -312,11 +312,13 @@ def _reading():
 
 
 def _verify(job):
-    from .sealing import count_access_events
+    from .sealing import access_events_to_check
 
     start = job.resume if job.start == "resumed" else job.params.get("from")
     after = int(start["length"]) if start else 0
-    progress = Progress(job.id, of=audit.chain_length() - after + count_access_events())
+    # Of: the events after the start, and the access events the seals after it cover (with any
+    # not sealed yet, which are counted), so that `done` and `eta` follow the work.
+    progress = Progress(job.id, of=audit.chain_length() - after + access_events_to_check(after))
     progress(0, force=True)  # how much there is to do, before the first batch
 
     def reached(position, head_hash):

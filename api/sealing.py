@@ -74,38 +74,67 @@ def _event_text(row, record_ids):
     return audit.canonical_json(values)
 
 
+class _AccessLog:
+    """The access events from `after_id` on, in id order, with the records each touched: two
+    streamed queries (the events, and their records), read once however many seals are checked
+    against them. On PostgreSQL each is a server-side cursor, so a verification costs two queries
+    for the whole access log, not two for each seal (a round trip each, most of a verification's
+    time when seals are many)."""
+
+    def __init__(self, after_id, to_id=None, batch_size=1000):
+        events = select(_EVENTS).where(_EVENTS.c.id > after_id)
+        records = select(_RECORDS.c.event_id, _RECORDS.c.record_id).where(
+            _RECORDS.c.event_id > after_id)
+        if to_id is not None:
+            events = events.where(_EVENTS.c.id <= to_id)
+            records = records.where(_RECORDS.c.event_id <= to_id)
+        self.records = session.execute(
+            records.order_by(_RECORDS.c.event_id, _RECORDS.c.record_id)
+            .execution_options(yield_per=batch_size))
+        self.events = session.execute(
+            events.order_by(_EVENTS.c.id).execution_options(yield_per=batch_size))
+        self.batch_size = batch_size
+        self.position = after_id  # every event up to here has been read
+        self.pending_record = next(self.records, None)
+        self.pending_event = next(self.events, None)
+
+    def digest_to(self, to_id, progress=None, digest=True):
+        """(count, sha256 hex) over the events after the current position up to `to_id`; the
+        position moves to `to_id`. `digest=False` only skips them (count, None)."""
+        hashed = hashlib.sha256() if digest else None
+        count = 0
+        while self.pending_event is not None and self.pending_event.id <= to_id:
+            row = self.pending_event
+            touched = []
+            while self.pending_record is not None and self.pending_record.event_id <= row.id:
+                if self.pending_record.event_id == row.id:
+                    touched.append(self.pending_record.record_id)
+                self.pending_record = next(self.records, None)
+            if hashed is not None:
+                hashed.update(_event_text(row, touched).encode())
+                hashed.update(b"\n")
+            count += 1
+            if progress and count % self.batch_size == 0:
+                progress(self.batch_size)
+            self.pending_event = next(self.events, None)
+        if progress and count % self.batch_size:
+            progress(count % self.batch_size)
+        self.position = max(self.position, to_id)
+        return count, hashed.hexdigest() if hashed is not None else None
+
+    def close(self):
+        self.events.close()
+        self.records.close()
+
+
 def digest_range(after_id, to_id, batch_size=1000, progress=None):
     """(count, sha256 hex) over the access events now present with after_id < id <= to_id,
     streamed: the events and the records they touched, each read in id order in batches."""
-    digest = hashlib.sha256()
-    count = 0
-    records = session.execute(
-        select(_RECORDS.c.event_id, _RECORDS.c.record_id)
-        .where(_RECORDS.c.event_id > after_id, _RECORDS.c.event_id <= to_id)
-        .order_by(_RECORDS.c.event_id, _RECORDS.c.record_id)
-        .execution_options(yield_per=batch_size)
-    )
-    pending = next(records, None)
-    events = session.execute(
-        select(_EVENTS).where(_EVENTS.c.id > after_id, _EVENTS.c.id <= to_id)
-        .order_by(_EVENTS.c.id).execution_options(yield_per=batch_size)
-    )
-    for row in events:
-        touched = []
-        while pending is not None and pending.event_id <= row.id:
-            if pending.event_id == row.id:
-                touched.append(pending.record_id)
-            pending = next(records, None)
-        digest.update(_event_text(row, touched).encode())
-        digest.update(b"\n")
-        count += 1
-        if progress and count % batch_size == 0:
-            progress(batch_size)
-    if progress and count % batch_size:
-        progress(count % batch_size)
-    events.close()
-    records.close()
-    return count, digest.hexdigest()
+    log_ = _AccessLog(after_id, to_id, batch_size)
+    try:
+        return log_.digest_to(to_id, progress)
+    finally:
+        log_.close()
 
 
 def seal(lag_seconds=None):
@@ -159,32 +188,54 @@ def _sealed_to_before(after_seq):
         return 0
 
 
+def access_events_to_check(after_seq=0):
+    """How many access events a verification from the chain's position `after_seq` reads: those
+    after what the seals up to that position sealed (all of them from the start)."""
+    sealed_to = _sealed_to_before(after_seq) if after_seq else 0
+    return session.scalar(select(func.count()).select_from(_EVENTS).where(_EVENTS.c.id > sealed_to))
+
+
 def check_seals(batch_size=1000, progress=None, after_seq=0):
     """Recompute every seal over the access events now present: one pass over the seals and one
-    over the access log, in id order. With `after_seq` (a verification from a checkpoint), only
-    the seals after that position of the chain, and the access events they seal: the first of
-    them is taken to start where the seals before it ended."""
+    over the access log, in id order (the log read once for all of them: _AccessLog). With
+    `after_seq` (a verification from a checkpoint), only the seals after that position of the
+    chain, and the access events they seal: the first of them is taken to start where the seals
+    before it ended.
+
+    A seal that does not start where the one before it ended (a gap, or an overlap) is bad; its
+    own range is still recomputed apart, for the count, and the pass goes on after it."""
     batches = sealed = 0
     first_bad = None
     expected_after = None if after_seq else 0
+    access_log = None
     seals = _seals(after_seq=after_seq)
-    for seq, data_text in seals:
-        batches += 1
-        try:
-            data = json.loads(data_text)
-            after_id, to_id = int(data["after_id"]), int(data["to_id"])
-        except (ValueError, KeyError, TypeError):
-            first_bad = first_bad or seq
-            continue
-        if expected_after is None:
-            expected_after = after_id
-        count, digest = digest_range(after_id, to_id, batch_size, progress)
-        sealed += count
-        if first_bad is None and (after_id != expected_after or count != data.get("count")
-                                  or digest != data.get("hash")):
-            first_bad = seq
-        expected_after = max(expected_after, to_id)
-    seals.close()
+    try:
+        for seq, data_text in seals:
+            batches += 1
+            try:
+                data = json.loads(data_text)
+                after_id, to_id = int(data["after_id"]), int(data["to_id"])
+            except (ValueError, KeyError, TypeError):
+                first_bad = first_bad or seq
+                continue
+            if expected_after is None:
+                expected_after = after_id
+            if access_log is None:
+                access_log = _AccessLog(expected_after, batch_size=batch_size)
+            if after_id == access_log.position:
+                count, digest = access_log.digest_to(to_id, progress)
+            else:  # not where the last seal ended: read its range apart, then go on past it
+                count, digest = digest_range(after_id, to_id, batch_size, progress)
+                access_log.digest_to(to_id, digest=False)
+            sealed += count
+            if first_bad is None and (after_id != expected_after or count != data.get("count")
+                                      or digest != data.get("hash")):
+                first_bad = seq
+            expected_after = max(expected_after, to_id)
+    finally:
+        seals.close()
+        if access_log is not None:
+            access_log.close()
     if expected_after is None:  # no seal after the checkpoint: those before it are taken on its word
         expected_after = _sealed_to_before(after_seq)
     unsealed = session.scalar(

@@ -196,6 +196,89 @@ def test_rewriting_the_seal_to_hide_a_deleted_access_event_fails_the_checkpoint_
         {"valid": False, "length": audit.chain_length(), "reason": "hash at length differs"}]
 
 
+# ---- one pass over the access log, however many seals ---------------------------------------
+
+
+def three_seals(staff, family, clock):
+    """Three seals, each over reads of its own."""
+    seals = []
+    for _ in range(3):
+        read(staff.mash, f"/api/v1/contacts/{family.contact}")
+        read(staff.mash, f"/api/v1/children/{family.amelia}")
+        seals.append(seal(clock))
+    assert all(seals)
+    return seals
+
+
+def test_verifying_reads_the_access_log_once_for_all_its_seals(app, staff, family, clock):
+    """Two streamed queries over the access log for every seal together (each a server-side
+    cursor on PostgreSQL), not two for each seal: seals are many (one a minute with reads), and a
+    round trip each was most of a verification's time."""
+    from sqlalchemy import event
+
+    seals = three_seals(staff, family, clock)
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()).lower())
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        check = sealing.check_seals()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert (check.valid, check.batches) == (True, 3)
+    assert check.sealed == sum(s.data_object["count"] for s in seals)
+    rows_read = [s for s in statements
+                 if "from access_events" in s and "count(" not in s]
+    records_read = [s for s in statements if "from access_event_records" in s]
+    assert (len(rows_read), len(records_read)) == (1, 1), statements
+
+
+def forge_seal(stored, after_id):
+    """Rewrite a seal to start at `after_id`, its count and hash recomputed over its new range
+    (consistent with itself), and the chain re-hashed after it: only the seals' order is wrong."""
+    to_id = stored.data_object["to_id"]
+    count, digest = sealing.digest_range(after_id, to_id)
+    drop_append_only_triggers()
+    session.execute(text("UPDATE audit_events SET data = :d WHERE seq = :s"), {
+        "d": audit.canonical_json({"after_id": after_id, "to_id": to_id, "count": count,
+                                   "hash": digest}),
+        "s": stored.seq})
+    rehash_from(stored.seq)
+    session.commit()
+    return count
+
+
+@pytest.mark.parametrize("shift", [pytest.param(1, id="a gap before it"),
+                                   pytest.param(-1, id="overlapping the one before")])
+def test_a_seal_that_does_not_start_where_the_last_ended_is_bad_and_the_rest_are_still_checked(
+    staff, family, clock, shift,
+):
+    first, middle, last = three_seals(staff, family, clock)
+    count = forge_seal(middle, middle.data_object["after_id"] + shift)
+    result = access_log_check(staff.auditor)
+    assert result["first_bad_seq"] is None  # the chain is consistent with itself
+    assert result["access_log"]["first_bad_seal_seq"] == middle.seq
+    assert result["access_log"]["sealed_batches"] == 3
+    assert result["access_log"]["sealed_events"] == (
+        first.data_object["count"] + count + last.data_object["count"])
+
+
+def test_the_seals_after_a_bad_one_are_still_recomputed_over_their_own_events(
+    staff, family, clock,
+):
+    first, middle, last = three_seals(staff, family, clock)
+    forge_seal(middle, middle.data_object["after_id"] + 1)
+    tamper("DELETE FROM access_event_records WHERE event_id = :id", id=last.data_object["to_id"])
+    tamper("DELETE FROM access_events WHERE id = :id", id=last.data_object["to_id"])
+    check = sealing.check_seals()
+    assert check.first_bad_seal_seq == middle.seq
+    assert check.sealed == (first.data_object["count"] + middle.data_object["count"] - 1
+                            + last.data_object["count"] - 1)
+
+
 # ---- the sealer thread ------------------------------------------------------------------------
 
 

@@ -282,6 +282,37 @@ def test_an_export_abandoned_by_its_worker_is_restarted_from_its_beginning(
     assert finished["result"]["rows"] == 4
 
 
+def test_a_verification_from_a_checkpoint_counts_only_the_access_events_it_reads(
+    police, auditor, clock,
+):
+    """`of` (and so `eta`) is the events after the checkpoint and the access events from where
+    the seals before it ended: not the whole access log, which it does not read."""
+    from api import sealing
+    from api.models import AccessEvent
+
+    record_contact(police)
+    auditor.get("/api/v1/audit/access")  # a read, logged
+    clock.advance(minutes=1)
+    before = sealing.seal()
+    session.commit()
+    assert before is not None
+    checkpoint = auditor.get("/api/v1/audit/checkpoint").json["checkpoint"]
+    length = audit.chain_length()
+    record_contact(police)
+    auditor.get("/api/v1/audit/access")  # a read after the seal: the job reads it
+    unsealed = session.scalar(select(func.count()).select_from(AccessEvent).where(
+        AccessEvent.id > before.data_object["to_id"]))
+    everything = session.scalar(select(func.count()).select_from(AccessEvent))
+    assert 0 < unsealed < everything
+    job = queued(auditor.post(VERIFICATIONS, json={"checkpoint": checkpoint}))
+    run_until_done()
+    finished = read(auditor, job)
+    report = finished["result"]["report"]
+    assert report["valid"] is True
+    assert finished["of"] == report["length"] - length + unsealed
+    assert finished["done"] == finished["of"]
+
+
 def test_a_verification_abandoned_by_its_worker_resumes_where_it_had_got_to(
         police, auditor, app, clock):
     for _ in range(3):
