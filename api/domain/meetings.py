@@ -296,6 +296,9 @@ def record_icpc(actor, meeting_id, data):
         meeting.icpc_not_required_reason = data["reason"]
     else:
         held_on = data["held_on"]
+        if held_on.weekday() >= 5:  # the DfE CIN census refuses it (its validation rule 8875)
+            raise RuleViolation("held_on", f"{held_on:%A %d %B %Y} is a weekend: a conference is "
+                                "held on a weekday (DfE CIN census rule 8875).")
         if held_on < london_date(meeting.held_at):
             raise RuleViolation("held_on", "Must not be before the strategy meeting (held_at).")
         if held_on > london_date(current):

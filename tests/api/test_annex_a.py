@@ -87,10 +87,11 @@ def cases(practitioner):
     """Amelia's history, with Ben (her brother) on two contacts, an unborn child, and Dan at the
     edges of October. BST ends on 25 October 2026; 5 October 2025 began at 23:00Z on the 4th."""
     # Referral and s47 one second too early to be within 12 months of 5 October 2026: 23:59:59
-    # BST on 4 October 2025. Its ICPC, on 5 October 2025, is exactly 12 months before.
+    # BST on 4 October 2025. Its ICPC on Monday 6 October 2025 is within them (the 5th was a
+    # Sunday, and a conference is held on a weekday: DfE CIN census rule 8875).
     old = contact(practitioner, "2025-10-04T22:00:00Z", [AMELIA])
     decide(practitioner, old["id"], "strategy_discussion", "2025-10-04T22:59:59Z")
-    icpc_held(practitioner, meeting(practitioner, old, "2025-10-04T22:59:59Z"), "2025-10-05", False)
+    icpc_held(practitioner, meeting(practitioner, old, "2025-10-04T22:59:59Z"), "2025-10-06", False)
     # Exactly 12 months before (00:00 BST on 5 October 2025): counted. ICPC not required.
     edge = contact(practitioner, "2025-10-04T22:30:00Z", [AMELIA])
     decide(practitioner, edge["id"], "strategy_discussion", "2025-10-04T23:00:00Z")
@@ -283,7 +284,7 @@ def test_list_3_plans_each_batchs_statement_for_its_batch_once_prepared(
 def test_list_5_has_a_row_per_child_and_enquiry_with_its_icpc_and_those_of_the_12_months_before(
         auditor, cases):
     # s47 enquiries before 5 October 2026: 00:00 BST on 5 October 2025 (Amelia) and June's (both)
-    # count; 23:59:59 BST on the 4th does not. ICPCs: 5 October 2025 (Amelia, exactly a year)
+    # count; 23:59:59 BST on the 4th does not. ICPCs: 6 October 2025 (Amelia, within a year)
     # and 15 June (both); the enquiry at 00:00 BST needed none; this enquiry's own comes later.
     assert annex_a(auditor, "section-47")[1:] == [
         [cases.amelia, "Female", "WBRI: White British", "02/04/2019", "7", "05/10/2026", "No",
@@ -295,12 +296,12 @@ def test_list_5_has_a_row_per_child_and_enquiry_with_its_icpc_and_those_of_the_1
 
 def test_list_5_shows_an_icpc_not_required_and_counts_by_the_london_calendar(auditor, cases):
     # The meeting at 23:59:59 BST on 4 October 2025 started an enquiry on the 4th, its ICPC held
-    # on the 5th; the one a second later started on the 5th, one enquiry before it, no ICPC
+    # on Monday the 6th; the one a second later started on the 5th, one enquiry before it, no ICPC
     # before the 5th, and its ICPC was not required.
     rows = annex_a(auditor, "section-47", {"from": "2025-10-04", "to": "2025-10-06"})[1:]
     assert rows == [
         [cases.amelia, "Female", "WBRI: White British", "02/04/2019", "6", "04/10/2025", "No",
-         "05/10/2025", "No", "0", "0", "", ""],
+         "06/10/2025", "No", "0", "0", "", ""],
         [cases.amelia, "Female", "WBRI: White British", "02/04/2019", "6", "05/10/2025", "Yes",
          "", "", "1", "0", "", ""],
     ]

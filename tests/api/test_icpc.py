@@ -127,8 +127,8 @@ def test_held_on_before_the_meeting_is_rejected(practitioner, meeting, trail):
 
 
 def test_held_on_in_the_future_is_rejected(practitioner, meeting, clock):
-    clock.set(utc("2026-11-20T23:59:00Z"))  # still 20 Nov in London (GMT)
-    assert_problem(post_icpc(practitioner, meeting, held_body(meeting, "2026-11-21")), 422,
+    clock.set(utc("2026-11-23T23:59:00Z"))  # still Monday 23 Nov in London (GMT)
+    assert_problem(post_icpc(practitioner, meeting, held_body(meeting, "2026-11-24")), 422,
                    "held_on", "future")
 
 
@@ -208,6 +208,25 @@ def test_a_malformed_icpc_is_rejected_naming_the_field(practitioner, meeting, tr
 
 
 # ---- when it may be recorded -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("day", ["2026-11-21", "2026-11-22", "2026-11-14"],
+                         ids=["the Saturday after", "the Sunday after", "a Saturday before the meeting"])
+def test_an_icpc_on_a_weekend_is_refused_as_the_dfe_census_refuses_it(
+    practitioner, meeting, clock, trail, day,
+):
+    """DfE CIN census rule 8875: an initial child protection conference is not held on a
+    Saturday or Sunday. Checked first, so a weekend date is named as such wherever it falls."""
+    clock.set(utc("2026-11-23T12:00:00Z"))  # Monday: neither weekend day is in the future
+    before = trail.length()
+    answer = post_icpc(practitioner, meeting, held_body(meeting, day, True))
+    assert_problem(answer, 422, "held_on", "weekend")
+    assert "8875" in answer.json["detail"]
+    assert trail.length() == before
+    assert practitioner.get(f"{MEETINGS}/{meeting['id']}").json["icpc"] is None
+    # The Monday after is a weekday: recorded.
+    assert record_icpc(practitioner, meeting, held_body(meeting, "2026-11-23", True))["icpc"][
+        "held_on"] == "2026-11-23"
 
 
 def test_an_icpc_is_recorded_once(practitioner, api_as, meeting, trail):

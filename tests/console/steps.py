@@ -19,9 +19,10 @@ def iso(instant):
 
 
 def post_contact(site, *, hours_ago, given="Amelia", family="Hughes", summary=None,
-                 agency="wmp", consent="not_sought"):
+                 agency="wmp", consent="not_sought", now=None):
+    """A contact received `hours_ago` before `now` (default: the real now)."""
     body = {
-        "received_at": iso(datetime.now(UTC) - timedelta(hours=hours_ago)),
+        "received_at": iso((now or datetime.now(UTC)) - timedelta(hours=hours_ago)),
         "source_agency": agency, "channel": "phone",
         "referrer": {"name": "PC Jane Doe", "role": "Officer"},
         "children": [{"given_name": given, "family_name": family, "date_of_birth": "2019-04-02",

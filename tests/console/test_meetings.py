@@ -33,18 +33,26 @@ def checked_codes(page):
     return page.eval_on_selector_all('input[name="invited"]:checked', "nodes => nodes.map(n => n.value)")
 
 
+def a_weekday_now():
+    """Now, or on a Saturday or Sunday in London the same time on the Friday before: the meeting
+    is held on a weekday, so that its conference can be recorded on the day it was held (an ICPC
+    on a weekend is refused: DfE CIN census rule 8875)."""
+    now = datetime.now(UTC)
+    return now - timedelta(days=max(0, now.astimezone(LONDON).weekday() - 4))
+
+
 def test_a_strategy_discussion_is_convened_held_minuted_and_its_conference_recorded(
         site, watched, axe, snap):
     page = watched.page
-    now = datetime.now(UTC)
+    now = a_weekday_now()
     # An earlier meeting invited West Midlands Police and the GP: the agencies of those kinds
     # ticked to start with (not the first by name, British Transport Police and CAMHS).
-    earlier = post_contact(site, hours_ago=30, given="Ruby")
+    earlier = post_contact(site, hours_ago=30, given="Ruby", now=now)
     decide_strategy_discussion(site, earlier, decided_at=now - timedelta(hours=29))
     convene_meeting_through_api(site, earlier, convened_at=now - timedelta(hours=28),
                                 invited=("wmp", "hilltop-gp"))
     contact = post_contact(site, hours_ago=3, given="Maya", agency="oakfield-primary",
-                           summary="Maya told her teacher she was hit with a belt.")
+                           summary="Maya told her teacher she was hit with a belt.", now=now)
     decide_strategy_discussion(site, contact, decided_at=now - timedelta(hours=2))
 
     page.goto(f"/console/contact?id={contact['id']}")
@@ -187,13 +195,23 @@ def test_a_strategy_discussion_is_convened_held_minuted_and_its_conference_recor
     snap(page, "meeting-icpc-refused")
     conference.get_by_role("group", name="Is Maya Hughes subject to a child protection plan?").get_by_label(
         "Yes").check()
-    conference.get_by_role("button", name="Record conference").click()
+    # A Saturday (the latest on or before today) is refused: conferences are held on weekdays.
+    saturday = today - timedelta(days=(today.weekday() - 5) % 7)
+    meeting_day = held.astimezone(LONDON).date()
+    for day in (saturday, meeting_day):
+        for part, value in (("Day", day.day), ("Month", day.month), ("Year", day.year)):
+            held_on.get_by_label(part).fill(str(value))
+        conference.get_by_role("button", name="Record conference").click()
+        if day == saturday:
+            expect(page.locator(".govuk-error-summary")).to_contain_text("is a weekend")
+            assert site.call("GET", f"/strategy-meetings/{meeting['id']}").json()["icpc"] is None
+            snap(page, "meeting-icpc-weekend-refused")
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Initial child protection conference recorded.")
     plans = page.get_by_role("table", name="Child protection plans")
     expect(plans.get_by_role("row").filter(has_text="Maya Hughes")).to_contain_text("Yes")
     expect(page.get_by_role("button", name="Record conference")).to_have_count(0)
     icpc = site.call("GET", f"/strategy-meetings/{meeting['id']}").json()["icpc"]
-    assert icpc["held_on"] == datetime.now(LONDON).date().isoformat()
+    assert icpc["held_on"] == meeting_day.isoformat()
     assert icpc["within_timescale"] is True and icpc["not_required"] is False
     assert icpc["children"] == [{"child_id": contact["children"][0]["id"], "child_protection_plan": True}]
     expect(page.locator(".govuk-summary-list").filter(has_text="Held on")).to_contain_text(
