@@ -21,7 +21,8 @@ from .caller import current_caller
 from .declarations import CASE_RECORDS, current_declaration
 from .errors import problem_response
 from .models import (
-    AccessEvent, AccessEventRecord, ContactChild, InformationRequestChild, MeetingChild, Transition,
+    AccessEvent, AccessEventRecord, Assessment, ContactChild, InformationRequestChild, MeetingChild,
+    Transition,
 )
 from .pages import filtered, keyset_page
 from .timescales import now
@@ -65,6 +66,7 @@ CHILDREN_OF = {
     "transition": lambda ids: select(Transition.child_id).where(Transition.id.in_(ids)),
     "information_request": lambda ids: select(InformationRequestChild.child_id).where(
         InformationRequestChild.request_id.in_(ids)),
+    "assessment": lambda ids: select(Assessment.child_id).where(Assessment.id.in_(ids)),
 }
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from flask import current_app, request
 
 # The kinds of record a read can be logged against (api/access.py knows their children).
-CASE_RECORDS = ("child", "contact", "strategy_meeting", "transition", "information_request")
+CASE_RECORDS = ("child", "contact", "strategy_meeting", "transition", "information_request",
+                "assessment")
 LOGGED_RECORDS = (*CASE_RECORDS, "access_log", "audit_log", "export")
 
 

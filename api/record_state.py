@@ -26,7 +26,7 @@ from sqlalchemy.orm import aliased
 
 from .db import session
 from .models import (
-    Account, Agency, Attendance, AuditEvent, Child, ChildLinkDecision, ChildMerge, ConsentRecord,
+    Account, Agency, Allocation, Assessment, AssessmentFactor, Attendance, AuditEvent, Child, ChildLinkDecision, ChildMerge, ConsentRecord,
     Contact, ContactChild, Decision, Feedback, IcpcChild, InformationRequest,
     InformationRequestChild, Invitation, MeetingAction, MeetingChild,
     PossibleMatch, RagRating, Restriction, RestrictionGrant, RestrictionMember, StrategyMeeting,
@@ -130,6 +130,7 @@ RECORDS = _kinds(
         _part("possible_matches", PossibleMatch, "contact_id", "position", "candidate_id"),
         _part("link_decisions", ChildLinkDecision, "contact_id", "decided_at", "id"),
         _part("rag_history", RagRating, "contact_id", "position"),
+        _part("allocations", Allocation, "contact_id", "position"),
     )),
     RecordKind("restriction", Restriction, (
         _part("allowed", RestrictionMember, "restriction_id", "sub"),
@@ -147,6 +148,10 @@ RECORDS = _kinds(
     RecordKind("transition", Transition),
     RecordKind("information_request", InformationRequest, (
         _part("children", InformationRequestChild, "request_id", "position"),
+    )),
+    RecordKind("assessment", Assessment, (
+        _part("factors", AssessmentFactor, "assessment_id", "position"),
+        _part("allocations", Allocation, "assessment_id", "position"),
     )),
 )
 

@@ -160,6 +160,102 @@ REFERRAL_SOURCES = {
 UNKNOWN_SOURCE = "10"
 
 
+# After the front door (DOMAIN.md): a referral's s17 single assessment, its outcome, and the
+# closure of the referral, in the DfE CIN census's codes where the census has them.
+ASSESSMENT_STATUSES = ("open", "completed")
+ASSESSMENT_OUTCOMES = (
+    "no_further_action", "early_help", "child_in_need_plan", "strategy_discussion",
+    "looked_after", "other_service",
+)
+# The referral's primary need (the census's PrimaryNeedCode).
+PRIMARY_NEEDS = {
+    "N0": "Not stated",
+    "N1": "Abuse or neglect",
+    "N2": "Child's disability or illness",
+    "N3": "Parental disability or illness",
+    "N4": "Family in acute stress",
+    "N5": "Family dysfunction",
+    "N6": "Socially unacceptable behaviour",
+    "N7": "Low income",
+    "N8": "Absent parenting",
+    "N9": "Cases other than children in need",
+}
+# Why a referral was closed (the census's ReasonForClosure; its validation accepts RC1-RC9).
+CLOSURE_REASONS = {
+    "RC1": "Adopted",
+    "RC2": "Died",
+    "RC3": "Child arrangements order",
+    "RC4": "Special guardianship order",
+    "RC5": "Transferred to services of another local authority",
+    "RC6": "Transferred to adult social care services",
+    "RC7": "Services ceased for any other reason, including child no longer in need",
+    "RC8": "Case closed after assessment, no further action",
+    "RC9": "Case closed after assessment, referred to early help",
+}
+# RC8 and RC9 close a referral "after assessment": one of its assessments must be completed.
+AFTER_ASSESSMENT = ("RC8", "RC9")
+# A child's disabilities (the census's Disability codes); NONE is exported for a child recorded
+# as having no disability, and is not itself a code a child is given here.
+DISABILITIES = {
+    "MOB": "Mobility",
+    "HAND": "Hand function",
+    "PC": "Personal care",
+    "INC": "Incontinence",
+    "COMM": "Communication",
+    "LD": "Learning",
+    "HEAR": "Hearing",
+    "VIS": "Vision",
+    "BEH": "Behaviour",
+    "CON": "Consciousness",
+    "AUT": "Diagnosed with autism or Asperger syndrome",
+    "DDA": "Other disability (Equality Act 2010)",
+}
+# The factors an assessment identified (the census's AssessmentFactors). "21" (no factors
+# identified) stands alone.
+ASSESSMENT_FACTORS = {
+    "1A": "Alcohol misuse: concerns about the child",
+    "1B": "Alcohol misuse: concerns about the parent/carer",
+    "1C": "Alcohol misuse: concerns about another person living in the household",
+    "2A": "Drug misuse: concerns about the child",
+    "2B": "Drug misuse: concerns about the parent/carer",
+    "2C": "Drug misuse: concerns about another person living in the household",
+    "3A": "Domestic abuse: concerns about the child being the subject",
+    "3B": "Domestic abuse: concerns about the parent/carer being the subject",
+    "3C": "Domestic abuse: concerns about another person living in the household",
+    "4A": "Mental health: concerns about the child",
+    "4B": "Mental health: concerns about the parent/carer",
+    "4C": "Mental health: concerns about another person living in the household",
+    "5A": "Learning disability: concerns about the child",
+    "5B": "Learning disability: concerns about the parent/carer",
+    "5C": "Learning disability: concerns about another person living in the household",
+    "6A": "Physical disability or illness: concerns about the child",
+    "6B": "Physical disability or illness: concerns about the parent/carer",
+    "6C": "Physical disability or illness: concerns about another person in the household",
+    "7A": "Young carer",
+    "8B": "Privately fostered: overseas children who intend to return",
+    "8C": "Privately fostered: overseas children who intend to stay",
+    "8D": "Privately fostered: UK children in educational placements",
+    "8E": "Privately fostered: UK children making alternative plans",
+    "8F": "Privately fostered: UK children other",
+    "9A": "Unaccompanied asylum-seeking child",
+    "10A": "Going or being missing",
+    "11A": "Child sexual exploitation",
+    "12A": "Trafficking",
+    "13A": "Gangs",
+    "14A": "Socially unacceptable behaviour",
+    "15A": "Self-harm",
+    "16A": "Abuse or neglect: neglect",
+    "17A": "Abuse or neglect: emotional abuse",
+    "18B": "Abuse or neglect: physical abuse",
+    "19B": "Abuse or neglect: sexual abuse",
+    "20": "Female genital mutilation",
+    "21": "No factors identified",
+    "22A": "Abuse linked to faith or belief",
+    "23A": "Child criminal exploitation",
+}
+NO_FACTORS = "21"
+
+
 # The NHS number (NHS Digital's data dictionary): nine digits and a modulus 11 check digit.
 def nhs_check_digit(nine_digits):
     """The check digit for nine digits, or None when there is none (the sum gives 10: no NHS

@@ -7,8 +7,9 @@ from api.vocab import (
     MATCH_STATUSES, RAG_RATINGS, SEXES, nhs_number_is_valid,
 )
 
-from .information_requests import InformationRequestSchema
+from .assessments import AllocationRecordSchema, AllocationSchema, ClosureSchema
 from .common import NOT_BLANK, Characters, PageArgsSchema, Text, Timestamp, UniqueList
+from .information_requests import InformationRequestSchema
 
 # How GET /contacts may be ordered (api/domain/contacts.py LIST_ORDERS says by what).
 CONTACT_ORDERS = ("received", "due")
@@ -156,6 +157,11 @@ class ChildSchema(Schema):
         "description": "DfE CIN census ethnicity code, or null when not recorded."})
     nhs_number = fields.String(allow_none=True)
     local_child_id = fields.String(allow_none=True)
+    disability = fields.Boolean(allow_none=True, metadata={
+        "description": "Whether the child has a disability (null: not known). Set with POST "
+                       "/children/{id}/disability."})
+    disabilities = fields.List(fields.String(), allow_none=True, metadata={
+        "description": "With disability true, which: DfE CIN census Disability codes."})
     merged_into = fields.UUID(allow_none=True, metadata={
         "description": "Null, or the record this duplicate was merged into (POST "
         "/children/{id}/merge). A merged record is shown only in search results: read it and "
@@ -306,6 +312,17 @@ class ContactSchema(Schema):
         "description": "Staff and auditors only: every information request asked of a partner "
         "agency about the contact (POST /contacts/{id}/information-requests) and its answer, "
         "in the order asked. Never in an agency's view of its contact."})
+    allocation = fields.Nested(AllocationSchema, allow_none=True, metadata={"description": (
+        "Staff and auditors only: a referral's current allocation to a team and a worker (POST "
+        "/contacts/{id}/allocation), or null.")})
+    allocation_history = fields.List(fields.Nested(AllocationRecordSchema), metadata={
+        "description": "Staff and auditors only: every allocation, oldest first."})
+    primary_need = fields.String(allow_none=True, metadata={"description": (
+        "Staff and auditors only: the referral's primary need (DfE CIN census PrimaryNeedCode "
+        "N0-N9), from an assessment's completion or the closure; null until then.")})
+    closure = fields.Nested(ClosureSchema, allow_none=True, metadata={"description": (
+        "Staff and auditors only: the referral's closure (POST /referrals/{id}/closure) with "
+        "its DfE CIN census reason; null while open.")})
     recorded_by = fields.String(attribute="recorded_by_sub")
     current_outcome = fields.Nested(
         "CurrentOutcomeSchema", allow_none=True,

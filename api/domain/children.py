@@ -455,3 +455,23 @@ def unmerge_child(actor, duplicate_id, data):
     if merge is not None:
         _record_moved(actor, "unmerged", merge.moved, survivor.id, duplicate.id, merge.id)
     return duplicate
+
+
+# ---- what the council records about a child ------------------------------------------------------
+
+
+def record_disability(actor, child_id, data):
+    """Whether the child has a disability (null: not known) and which (CIN census codes): given
+    with true, none with false or null. Annex A and the CIN census read it."""
+    child = lock(get_child(child_id, actor))
+    disability, codes = data["disability"], list(data.get("disabilities") or [])
+    if disability and not codes:
+        raise RuleViolation("disabilities", "Say which (at least one code) when disability is true.")
+    if not disability and codes:
+        raise RuleViolation("disabilities", "Only when disability is true.")
+    child.disability = disability
+    child.disabilities = codes if disability else None
+    session.flush()
+    audit.record(actor, "child.disability_recorded", "child", child.id,
+                 {"disability": child.disability, "disabilities": child.disabilities})
+    return child

@@ -319,7 +319,7 @@ def child_fields(child):
     """A child record as the Child schema shows it."""
     fields = {key: getattr(child, key) for key in (
         "id", "reference", "given_name", "family_name", "date_of_birth", "expected_date_of_birth",
-        "sex", "ethnicity", "nhs_number", "local_child_id")}
+        "sex", "ethnicity", "nhs_number", "local_child_id", "disability", "disabilities")}
     return {**fields, "merged_into": child.merged_into_id}
 
 
@@ -348,6 +348,11 @@ class StaffView:
             self.information_requests = requests
         self.rag_history = [rag_view(record) for record in contact.rag_history]
         self.rag = self.rag_history[-1] if self.rag_history else None
+        from .assessments import allocation_history, allocation_view, closure_view
+
+        self.allocation = allocation_view(contact)
+        self.allocation_history = allocation_history(contact.allocations)
+        self.closure = closure_view(contact)
         self.children = [
             {**child_fields(link.child), "as_given": given_details(link),
              "possible_matches": [match_view(m, link.child_id)

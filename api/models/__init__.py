@@ -3,6 +3,7 @@
 from .access import AccessEvent, AccessEventRecord
 from .accounts import Account, SignInFailures
 from .agencies import Agency
+from .assessments import Allocation, Assessment, AssessmentFactor
 from .audit import AuditEvent
 from .children import Child, ChildMerge
 from .contacts import (
@@ -20,6 +21,9 @@ from .restrictions import Restriction, RestrictionGrant, RestrictionMember
 from .transitions import Transition
 
 __all__ = [
+    "Allocation",
+    "Assessment",
+    "AssessmentFactor",
     "Job",
     "JobChunk",
     "InformationRequest",

@@ -1,12 +1,12 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UTCDateTime
-from ..vocab import ETHNICITIES, SEXES
-from .checks import one_of
+from ..vocab import DISABILITIES, ETHNICITIES, SEXES
+from .checks import list_of, one_of
 
 
 class Child(Base):
@@ -20,6 +20,7 @@ class Child(Base):
     __table_args__ = (
         one_of("sex", SEXES),
         one_of("ethnicity", ETHNICITIES),
+        list_of("disabilities", tuple(DISABILITIES)),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -32,6 +33,10 @@ class Child(Base):
     sex: Mapped[str] = mapped_column(String(10), default="unknown")
     # A DfE CIN census ethnicity code (api/vocab.py), when the referrer or a practitioner knows it.
     ethnicity: Mapped[str | None] = mapped_column(String(4))
+    # Whether the child has a disability (null: not known), and which (CIN census codes).
+    disability: Mapped[bool | None] = mapped_column(Boolean)
+    # none_as_null: no codes is SQL NULL, not JSON null (which its CHECK, a list, refuses).
+    disabilities: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     nhs_number: Mapped[str | None] = mapped_column(String(10), unique=True)
     local_child_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

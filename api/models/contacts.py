@@ -1,16 +1,16 @@
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
-    JSON, Boolean, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint,
+    JSON, Boolean, Date, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UTCDateTime
 from ..vocab import (
-    ACTOR_ROLES, CHANNELS, CONCERN_CATEGORIES, CONSENT_STATUSES, CONTACT_STATUSES, MATCH_EVIDENCE,
-    MATCH_STATUSES, RAG_RATINGS,
+    ACTOR_ROLES, CHANNELS, CLOSURE_REASONS, CONCERN_CATEGORIES, CONSENT_STATUSES, CONTACT_STATUSES,
+    MATCH_EVIDENCE, MATCH_STATUSES, PRIMARY_NEEDS, RAG_RATINGS,
 )
 from .checks import list_of, one_of
 
@@ -35,6 +35,8 @@ class Contact(Base):
         one_of("status", CONTACT_STATUSES),
         one_of("recorded_by_role", ACTOR_ROLES),
         one_of("rag_rating", RAG_RATINGS),
+        one_of("primary_need", tuple(PRIMARY_NEEDS)),
+        one_of("closure_reason", tuple(CLOSURE_REASONS)),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -60,6 +62,18 @@ class Contact(Base):
     feedback_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recorded_by_sub: Mapped[str] = mapped_column(String(100))
     recorded_by_role: Mapped[str] = mapped_column(String(20))
+    # A referral (current decision assessment or strategy discussion) after the front door: its
+    # current allocation (every one is a row of allocations), its primary need (CIN census
+    # PrimaryNeedCode, set by an assessment's completion or the closure) and its closure.
+    allocated_team: Mapped[str | None] = mapped_column(String(100))
+    allocated_worker: Mapped[str | None] = mapped_column(String(100))
+    allocated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    primary_need: Mapped[str | None] = mapped_column(String(4))
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    closure_reason: Mapped[str | None] = mapped_column(String(4))
+    closure_rationale: Mapped[str | None] = mapped_column(Text)
+    closure_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_sub: Mapped[str | None] = mapped_column(String(100))
     # Bumped by every change to the contact, so clients can send If-Match.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -71,6 +85,10 @@ class Contact(Base):
     )
     rag_history: Mapped[list["RagRating"]] = relationship(
         order_by="RagRating.position", lazy="selectin"
+    )
+    allocations = relationship(
+        "Allocation", order_by="Allocation.position", lazy="selectin", viewonly=True,
+        primaryjoin="Contact.id == Allocation.contact_id",
     )
 
     decisions = relationship(

@@ -115,12 +115,12 @@ def honours_if_match(load, schema, name):
 
 def register(api):
     from . import (
-        access, accounts, agencies, audit, auth, children, contacts, decisions, exports, health,
-        information_requests, jobs, meetings, metrics, restrictions, transitions,
+        access, accounts, agencies, assessments, audit, auth, children, contacts, decisions,
+        exports, health, information_requests, jobs, meetings, metrics, restrictions, transitions,
     )
 
     for module in (
         auth, health, agencies, contacts, decisions, children, meetings, transitions, metrics, audit,
-        access, exports, accounts, restrictions, information_requests, jobs,
+        access, exports, accounts, restrictions, information_requests, jobs, assessments,
     ):
         api.register_blueprint(module.blp, url_prefix="/api/v1")

@@ -95,6 +95,25 @@ def test_a_whole_case_through_every_write_leaves_each_record_in_the_state_its_la
     created(staff.mash.post(f"/api/v1/strategy-meetings/{meeting['id']}/icpc", json={
         "held_on": clock().date().isoformat(), "child_protection_plan": [
             {"child_id": amelia, "plan": True}, {"child_id": ben, "plan": False}]}))
+    # After the front door: allocation, an assessment allocated and authorised, the closure,
+    # a child's disability (issue 18).
+    created(staff.mash_manager.post(f"/api/v1/contacts/{contact['id']}/allocation", json={
+        "team": "Assessment team 1", "worker": "sam"}))
+    assessment = created(staff.mash.post("/api/v1/assessments", json={
+        "contact_id": contact["id"], "child_id": amelia,
+        "started_at": iso(clock() - timedelta(minutes=30))}))
+    created(staff.mash_manager.post(f"/api/v1/assessments/{assessment['id']}/allocation",
+                                    json={"team": "Assessment team 1", "worker": "sam"}))
+    created(staff.mash_manager.post(f"/api/v1/assessments/{assessment['id']}/completion", json={
+        "child_seen_at": iso(clock() - timedelta(minutes=20)),
+        "authorised_at": iso(clock() - timedelta(minutes=10)), "factors": ["3A"],
+        "outcome": "child_in_need_plan", "primary_need": "N1",
+        "rationale": "Domestic abuse at home; a child in need plan with the family's agreement."}))
+    created(staff.mash.post(f"/api/v1/referrals/{contact['id']}/closure", json={
+        "closed_on": clock().date().isoformat(), "reason": "RC8",
+        "rationale": "Assessed: the family's needs are met by the support already in place."}))
+    created(staff.mash.post(f"/api/v1/children/{ben}/disability", json={
+        "disability": True, "disabilities": ["HEAR"]}))
     down = created(step_down(staff.sc, amelia))
     created(staff.eh_manager.post(f"/api/v1/transitions/{down['id']}/response",
                                   json={"decision": "accepted"}))
@@ -109,7 +128,7 @@ def test_a_whole_case_through_every_write_leaves_each_record_in_the_state_its_la
     appended = session.scalars(select(AuditEvent).where(AuditEvent.seq > before)).all()
     assert {e.entity_type for e in appended} >= {
         "child", "contact", "decision", "feedback", "strategy_meeting", "transition", "account",
-        "information_request"}
+        "information_request", "assessment"}
     assert [e.action for e in appended if e.state_hash is None] == []
     report = check(staff.auditor)
     assert report["findings"] == []

@@ -104,6 +104,10 @@ def _build_records(app):
         f"/api/v1/contacts/{contact['id']}/information-requests", json={
             "agency": "wmp", "question": "Any call-outs to the address this year?",
             "child_ids": [contact["children"][0]["id"]]}))
+    # The police contact's child is assessed (issue 18): started, not yet authorised.
+    assessment = created(mash.post("/api/v1/assessments", json={
+        "contact_id": contact["id"], "child_id": contact["children"][0]["id"],
+        "started_at": "2026-11-20T08:40:00Z"}))
     with app.app_context():
         create_account(system_actor("matrix"), name=sub_of("practitioner:mash"), kind="person",
                        secret=ACCOUNT_SECRET, role="practitioner", service="mash",
@@ -133,6 +137,7 @@ def _build_records(app):
         "meeting_id": meeting["id"],
         "transition_id": transition["id"],
         "request_id": information_request["id"],
+        "assessment_id": assessment["id"],
         "job_id": job.get_json()["id"],
         "account_id": account_id,
         "school_contact_id": school_contact["id"],
@@ -227,6 +232,22 @@ def valid_body(method, rule, actor, records):
         "/api/v1/transitions/<uuid:transition_id>/response": lambda: {"decision": "accepted"},
         "/api/v1/transitions/<uuid:transition_id>/withdrawal": lambda: {
             "reason": "Raised for the wrong child."},
+        "/api/v1/contacts/<uuid:contact_id>/allocation": lambda: {
+            "team": "Assessment team 1", "worker": "sam"},
+        "/api/v1/assessments": lambda: {
+            "contact_id": records["contact_id"], "child_id": records["child_id"],
+            "started_at": "2026-11-20T09:00:00Z"},
+        "/api/v1/assessments/<uuid:assessment_id>/allocation": lambda: {
+            "team": "Assessment team 1", "worker": "sam"},
+        "/api/v1/assessments/<uuid:assessment_id>/completion": lambda: {
+            "child_seen_at": "2026-11-20T09:10:00Z", "authorised_at": "2026-11-20T09:20:00Z",
+            "factors": ["3A"], "outcome": "child_in_need_plan", "primary_need": "N1",
+            "rationale": "Domestic abuse at home; a child in need plan agreed with the family."},
+        "/api/v1/referrals/<uuid:contact_id>/closure": lambda: {
+            "closed_on": "2026-11-20", "reason": "RC7", "primary_need": "N1",
+            "rationale": "The family moved away; the new council has taken the case on."},
+        "/api/v1/children/<uuid:child_id>/disability": lambda: {
+            "disability": True, "disabilities": ["LD"]},
         "/api/v1/audit/verify": lambda: {"checkpoints": [records["checkpoint"]]},
         "/api/v1/jobs/audit-verifications": lambda: {},
         "/api/v1/jobs/state-checks": lambda: {"limit": 10},

@@ -100,6 +100,16 @@ TABLE = {
     ("POST", "/api/v1/information-requests/<uuid:request_id>/response"): may(
         "agency", hidden_from=("other agency",)),
     ("POST", "/api/v1/information-requests/<uuid:request_id>/withdrawal"): may(*STAFF),
+    # after the front door (issue 18): staff allocate, assess and close; a manager authorises an
+    # assessment; auditors read; a partner agency never sees any of it
+    ("POST", "/api/v1/contacts/<uuid:contact_id>/allocation"): may(*STAFF),
+    ("POST", "/api/v1/assessments"): may(*STAFF),
+    ("GET", "/api/v1/assessments"): may(*CASE_READERS),
+    ("GET", "/api/v1/assessments/<uuid:assessment_id>"): may(*CASE_READERS),
+    ("POST", "/api/v1/assessments/<uuid:assessment_id>/allocation"): may(*STAFF),
+    ("POST", "/api/v1/assessments/<uuid:assessment_id>/completion"): may("manager"),
+    ("POST", "/api/v1/referrals/<uuid:contact_id>/closure"): may(*STAFF),
+    ("POST", "/api/v1/children/<uuid:child_id>/disability"): may(*STAFF),
     # performance figures (issue 4: practitioners, managers, auditors)
     ("GET", "/api/v1/metrics/timeliness"): may(*CASE_READERS),
     # audit and inspection: auditors; the decision export also managers (issue 5)
@@ -152,6 +162,8 @@ STATE_CONFLICTS = {
     ("POST", "/api/v1/children/<uuid:child_id>/unmerge"): "the child is not merged",
     ("POST", "/api/v1/contacts/<uuid:contact_id>/rag"): "the contact is decided",
     ("GET", "/api/v1/jobs/<uuid:job_id>/result"): "a verification's result is its report",
+    ("POST", "/api/v1/assessments"): "the child is assessed on the referral already",
+    ("POST", "/api/v1/referrals/<uuid:contact_id>/closure"): "the referral's assessment is open",
 }
 
 

@@ -15,7 +15,8 @@ from api.caller import system_actor
 from api.cli import alembic_config, upgrade
 from api.db import Base
 from api.vocab import (
-    ACCOUNT_KINDS, ACTOR_ROLES, AGENCY_KINDS, CHANNELS, CONCERN_CATEGORIES, CONSENT_STATUSES,
+    ACCOUNT_KINDS, ACTOR_ROLES, AGENCY_KINDS, ASSESSMENT_FACTORS, ASSESSMENT_OUTCOMES,
+    ASSESSMENT_STATUSES, CHANNELS, CLOSURE_REASONS, DISABILITIES, PRIMARY_NEEDS, CONCERN_CATEGORIES, CONSENT_STATUSES,
     CONTACT_STATUSES, DIRECTIONS, ETHNICITIES, FEEDBACK_METHODS, MEDICAL_DECISIONS,
     MATCH_STATUSES, MEETING_OUTCOMES, MEETING_STATUSES, OUTCOMES, REFERRAL_SOURCES,
     INFORMATION_REQUEST_STATUSES, JOB_KINDS, JOB_STATUSES, RAG_RATINGS, RESTRICTED_RECORDS, ROLES, SERVICES, SEXES,
@@ -67,10 +68,20 @@ COLUMNS = [
     ("jobs", "kind", JOB_KINDS),  # migration 0018
     ("jobs", "status", JOB_STATUSES),
     ("jobs", "requested_by_role", ACTOR_ROLES),
+    ("contacts", "primary_need", tuple(PRIMARY_NEEDS)),  # migration 0021
+    ("contacts", "closure_reason", tuple(CLOSURE_REASONS)),
+    ("assessments", "status", ASSESSMENT_STATUSES),
+    ("assessments", "outcome", ASSESSMENT_OUTCOMES),
+    ("assessments", "primary_need", tuple(PRIMARY_NEEDS)),
+    ("assessments", "started_by_role", ACTOR_ROLES),
+    ("assessment_factors", "code", tuple(ASSESSMENT_FACTORS)),
+    ("allocations", "recorded_by_role", ACTOR_ROLES),
 ]
 # Constraints over a list or several columns, tested on their own below.
 OTHER_CONSTRAINTS = {("contacts", "ck_contacts_concern_categories"),
-                     ("transitions", "ck_transitions_direction")}
+                     ("transitions", "ck_transitions_direction"),
+                     ("children", "ck_children_disabilities"),
+                     ("allocations", "ck_allocations_one_record")}
 NULLABLE = [(table, column) for table, column, _ in COLUMNS
             if Base.metadata.tables[table].c[column].nullable]
 
@@ -149,12 +160,29 @@ def valid_row(table, parents):
         "restrictions": lambda: {
             "id": _id(), "entity_type": "child", "entity_id": _id(), "reason": "Reasons.",
             "restricted_at": AT, "restricted_by_sub": "test"},
+        "assessments": lambda: {
+            "id": _id(), "reference": f"A-{unique}", "contact_id": parents["contact"],
+            "child_id": _own_child(parents), "referred_at": AT, "started_at": AT,
+            "started_by_sub": "test", "started_by_role": "practitioner", "due_at": AT,
+            "status": "completed", "outcome": "early_help", "primary_need": "N1"},
+        "assessment_factors": lambda: {
+            "assessment_id": parents["assessment"], "position": uuid.uuid4().int % 10**6,
+            "code": "1A" if "code" not in parents else parents["code"]},
+        "allocations": lambda: {
+            "id": _id(), "contact_id": parents["contact"], "position": uuid.uuid4().int % 10**6,
+            "team": "Assessment team 1", "worker": "sam", "allocated_at": AT, "recorded_at": AT,
+            "recorded_by_sub": "test", "recorded_by_role": "manager"},
         "jobs": lambda: {
             "id": _id(), "kind": "audit.verify", "params": {}, "status": "queued",
             "requested_by_sub": "test", "requested_by_role": "auditor", "created_at": AT,
             "attempts": 0, "done": 0},
     }
     return rows[table]()
+
+
+def _own_child(parents):
+    """A child of its own for each assessment row (one assessment per contact and child)."""
+    return parents["fresh_child"]()
 
 
 def write(connection, table, row):
@@ -184,6 +212,16 @@ def parents(db):
     db.execute(insert(Base.metadata.tables["contact_children"]), {
         "contact_id": made["contact"], "position": 0, "child_id": made["child"],
         "first_child_id": made["child"], "details": {"given_name": "Amelia"}})
+
+    def fresh_child():
+        row = valid_row("children", made)
+        db.execute(insert(Base.metadata.tables["children"]), row)
+        return row["id"]
+
+    made["fresh_child"] = fresh_child
+    assessment = valid_row("assessments", made)
+    db.execute(insert(Base.metadata.tables["assessments"]), assessment)
+    made["assessment"] = assessment["id"]
     return made
 
 
@@ -254,6 +292,31 @@ def test_each_direction_between_its_services_is_accepted_by_the_database(db, par
 def test_a_transition_outside_its_direction_is_refused_by_the_database(db, parents, change):
     assert_refused(db, "transitions", valid_row("transitions", parents) | change,
                    "ck_transitions_direction")
+
+
+@pytest.mark.parametrize("disabilities", [[], list(DISABILITIES), ["LD", "AUT"]],
+                         ids=["none", "all", "some"])
+def test_disabilities_from_the_list_are_accepted_by_the_database(db, parents, disabilities):
+    write(db, "children", valid_row("children", parents) | {"disability": bool(disabilities),
+                                                             "disabilities": disabilities})
+
+
+@pytest.mark.parametrize("disabilities", [["NONE"], ["LD", UNKNOWN], ["ld"], "LD"],
+                         ids=["none-code", "one-unknown", "case", "not-a-list"])
+def test_disabilities_outside_the_list_are_refused_by_the_database(db, parents, disabilities):
+    assert_refused(db, "children", valid_row("children", parents) | {"disabilities": disabilities},
+                   "ck_children_disabilities")
+
+
+@pytest.mark.parametrize("change", [{"contact_id": None}, {"assessment_id": "assessment"}],
+                         ids=["neither", "both"])
+def test_an_allocation_belongs_to_a_contact_or_an_assessment_not_both_nor_neither(
+        db, parents, change):
+    row = valid_row("allocations", parents)
+    if "assessment_id" in change:
+        change = {"assessment_id": parents["assessment"]}
+    assert_refused(db, "allocations", row | change, "ck_allocations_one_record")
+    write(db, "allocations", row | {"contact_id": None, "assessment_id": parents["assessment"]})
 
 
 def _model_checks():

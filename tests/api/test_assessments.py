@@ -1,0 +1,339 @@
+"""After the front door (issue 18): a referral allocated to a team and a worker, its single
+assessments (started, completed by a manager with the child seen, factors, outcome, rationale;
+due 45 working days after the referral), its closure with a CIN census reason, its primary need,
+and a child's disability. The CIN census's own validation rules that the records could break are
+refused when written."""
+
+import pytest
+
+from tests.helpers import assert_problem, created, decide, record_contact, utc
+
+REFERRAL_RATIONALE = "The family needs an assessment of the children's needs: repeated police call-outs."
+OUTCOME_RATIONALE = "Mother engaged well; parenting support through a child in need plan."
+CLOSURE_RATIONALE = "The plan's goals were met; the family no longer needs a social worker."
+
+
+def referral(practitioner, police, outcome="assessment", decided_at="2026-11-20T09:30:00Z"):
+    """A contact decided `outcome` (a referral for assessment by default) at `decided_at`."""
+    contact = record_contact(police, consent={"status": "given", "given_by": "Mother"})
+    decide(practitioner, contact["id"], outcome, decided_at)
+    return contact
+
+
+def child_of(contact):
+    return contact["children"][0]["id"]
+
+
+def allocate(client, contact, **body):
+    return client.post(f"/api/v1/contacts/{contact['id']}/allocation",
+                       json={"team": "Assessment team 2", "worker": "sam", **body})
+
+
+def start(client, contact, started_at="2026-11-20T09:45:00Z", **body):
+    return client.post("/api/v1/assessments", json={
+        "contact_id": contact["id"], "child_id": child_of(contact), "started_at": started_at,
+        **body})
+
+
+def completion(**overrides):
+    return {"child_seen_at": "2026-11-20T09:50:00Z", "authorised_at": "2026-11-20T09:55:00Z",
+            "factors": ["3A", "4B"], "outcome": "child_in_need_plan",
+            "rationale": OUTCOME_RATIONALE, **overrides}
+
+
+def complete(client, assessment, **overrides):
+    return client.post(f"/api/v1/assessments/{assessment['id']}/completion",
+                       json=completion(**overrides))
+
+
+def close(client, contact, **overrides):
+    """POST a closure; an override of None leaves that field out."""
+    body = {"closed_on": "2026-11-20", "reason": "RC7", "rationale": CLOSURE_RATIONALE,
+            "primary_need": "N4", **overrides}
+    return client.post(f"/api/v1/referrals/{contact['id']}/closure",
+                       json={key: value for key, value in body.items() if value is not None})
+
+
+@pytest.fixture
+def case(practitioner, police):
+    return referral(practitioner, police)
+
+
+# ---- allocation -------------------------------------------------------------------------------
+
+
+def test_a_referral_is_allocated_to_a_team_and_a_worker_and_every_allocation_is_kept(
+    practitioner, manager, police, case, clock, trail,
+):
+    before = trail.length()
+    first = created(allocate(manager, case, allocated_at="2026-11-20T09:40:00Z"))
+    assert first["allocation"] == {"team": "Assessment team 2", "worker": "sam",
+                                   "at": "2026-11-20T09:40:00Z"}
+    clock.advance(hours=1)
+    again = created(allocate(manager, case, team="Assessment team 3", worker="tom"))
+    assert again["allocation"] == {"team": "Assessment team 3", "worker": "tom",
+                                   "at": "2026-11-20T11:00:00Z"}
+    assert [(a["team"], a["worker"], a["by"]) for a in again["allocation_history"]] == [
+        ("Assessment team 2", "sam", "mark"), ("Assessment team 3", "tom", "mark")]
+    assert practitioner.get(f"/api/v1/contacts/{case['id']}").json["allocation"] == \
+        again["allocation"]
+    assert trail.length() == before + 2
+    assert trail.actions(case["id"])[-2:] == ["referral.allocated", "referral.allocated"]
+    # The referring agency never sees it.
+    shown = police.get(f"/api/v1/contacts/{case['id']}").json
+    assert "allocation" not in shown and "allocation_history" not in shown
+
+
+@pytest.mark.parametrize("outcome", ["nfa", "early_help", "information_advice"])
+def test_only_a_referral_is_allocated(practitioner, manager, police, outcome):
+    contact = referral(practitioner, police, outcome)
+    assert_problem(allocate(manager, contact), 409, says=None)
+    undecided = record_contact(police)
+    assert_problem(allocate(manager, undecided), 409)
+
+
+def test_an_allocation_before_the_referral_or_in_the_future_is_refused(manager, case):
+    assert_problem(allocate(manager, case, allocated_at="2026-11-20T09:29:59Z"), 422,
+                   "allocated_at", "before the referral")
+    assert_problem(allocate(manager, case, allocated_at="2026-11-21T10:00:00Z"), 422,
+                   "allocated_at", "future")
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"team": ""}, "team"), ({"worker": "   "}, "worker"), ({"team": "x" * 101}, "team"),
+    ({"allocated_at": "2026-11-20T09:40:00"}, "allocated_at"), ({"grade": "senior"}, "grade"),
+])
+def test_a_malformed_allocation_is_refused_naming_the_field(manager, case, trail, body, field):
+    before = trail.length()
+    assert_problem(allocate(manager, case, **body), 422, field)
+    assert trail.length() == before
+
+
+@pytest.mark.parametrize("role, claims", [("agency", {"agency": "wmp"}), ("auditor", {}),
+                                          ("admin", {})])
+def test_only_staff_allocate(api_as, case, role, claims):
+    assert_problem(allocate(api_as(role, sub="someone", **claims), case), 403)
+
+
+# ---- single assessments -----------------------------------------------------------------------
+
+
+def test_an_assessment_is_due_45_working_days_after_the_referral(practitioner, case, trail):
+    before = trail.length()
+    answer = start(practitioner, case)
+    assessment = created(answer)
+    assert answer.headers["Location"].endswith(f"/api/v1/assessments/{assessment['id']}")
+    # Friday 20 November 2026: the 45th working day after, with Christmas Day, the Monday
+    # for Boxing Day and New Year's Day off, is Wednesday 27 January 2027.
+    assert assessment["due_at"].startswith("2027-01-27T23:59:59")
+    assert assessment["referred_at"] == "2026-11-20T09:30:00Z"
+    assert (assessment["status"], assessment["overdue"], assessment["started_by"]) == (
+        "open", False, "priya")
+    assert assessment["reference"].startswith("A-2026-")
+    assert trail.length() == before + 1
+    assert trail.actions(assessment["id"]) == ["assessment.started"]
+    assert practitioner.get(f"/api/v1/assessments/{assessment['id']}").json == assessment
+
+
+def test_one_assessment_of_a_child_on_a_referral(practitioner, case):
+    created(start(practitioner, case))
+    assert_problem(start(practitioner, case), 409, "child_id")
+
+
+def test_an_assessment_is_of_one_of_the_referrals_children(practitioner, police, case):
+    other = record_contact(police, children=[{
+        "given_name": "Noah", "family_name": "Price", "date_of_birth": "2017-06-01"}])
+    assert child_of(other) != child_of(case)
+    assert_problem(start(practitioner, case, child_id=child_of(other)), 422, "child_id")
+
+
+def test_an_assessment_started_before_the_referral_or_in_the_future_is_refused(practitioner, case):
+    assert_problem(start(practitioner, case, "2026-11-19T23:59:00Z"), 422, "started_at", "before")
+    assert_problem(start(practitioner, case, "2026-11-20T11:00:00Z"), 422, "started_at", "future")
+
+
+def test_only_a_referral_is_assessed(practitioner, police):
+    assert_problem(start(practitioner, referral(practitioner, police, "nfa")), 409)
+
+
+def test_a_manager_completes_the_assessment_and_its_primary_need_becomes_the_referrals(
+    practitioner, manager, case, trail,
+):
+    assessment = created(start(practitioner, case))
+    before = trail.length()
+    done = created(complete(manager, assessment, primary_need="N4"))
+    assert done["status"] == "completed"
+    assert (done["child_seen_at"], done["authorised_at"], done["authorised_by"]) == (
+        "2026-11-20T09:50:00Z", "2026-11-20T09:55:00Z", "mark")
+    assert done["factors"] == ["3A", "4B"]
+    assert (done["outcome"], done["rationale"], done["within_45_working_days"]) == (
+        "child_in_need_plan", OUTCOME_RATIONALE, True)
+    assert practitioner.get(f"/api/v1/contacts/{case['id']}").json["primary_need"] == "N4"
+    assert trail.length() == before + 2  # the assessment's event and the referral's
+    assert trail.actions(assessment["id"])[-1] == "assessment.completed"
+    assert trail.actions(case["id"])[-1] == "referral.primary_need_recorded"
+    assert_problem(complete(manager, assessment), 409)
+
+
+def test_an_assessment_authorised_after_its_due_date_is_outside_the_45_working_days(
+    practitioner, manager, police, case, clock,
+):
+    assessment = created(start(practitioner, case))
+    clock.set(utc("2027-01-28T10:00:00Z"))
+    listed = practitioner.get("/api/v1/assessments?overdue=true").json["items"]
+    assert [item["id"] for item in listed] == [assessment["id"]]
+    done = created(complete(manager, assessment, authorised_at="2027-01-28T09:00:00Z"))
+    assert (done["within_45_working_days"], done["overdue"]) == (False, False)
+    # Authorised at the last instant of the due date (London): within.
+    other = created(start(practitioner, referral(practitioner, police)))
+    assert created(complete(manager, other, authorised_at=other["due_at"]))[
+        "within_45_working_days"] is True
+
+
+def test_the_worker_who_did_the_assessment_cannot_authorise_it(
+    practitioner, manager, api_as, case,
+):
+    assessment = created(start(manager, case))  # mark started it: mark did it
+    assert_problem(complete(manager, assessment), 422, "assessment", "did")
+    # Allocated to another worker, it is theirs: mark may now authorise it.
+    created(manager.post(f"/api/v1/assessments/{assessment['id']}/allocation",
+                         json={"team": "Assessment team 2", "worker": "sam"}))
+    sam = api_as("manager", sub="sam", service="social_care")
+    assert_problem(complete(sam, assessment), 422, "assessment")
+    assert created(complete(manager, assessment))["authorised_by"] == "mark"
+
+
+@pytest.mark.parametrize("overrides, field, says", [
+    ({"authorised_at": "2026-11-20T09:44:00Z", "child_seen_at": "2026-11-20T09:40:00Z"},
+     "authorised_at", "before the assessment started"),
+    ({"child_seen_at": "2026-11-19T12:00:00Z"}, "child_seen_at", "before the referral"),
+    ({"child_seen_at": "2026-11-20T09:56:00Z"}, "child_seen_at", "authorised"),
+    ({"authorised_at": "2026-11-20T11:00:00Z"}, "authorised_at", "future"),
+    ({"factors": ["21", "3A"]}, "factors", "alone"),
+    ({"factors": ["99Z"]}, "factors[0]", None),
+    ({"factors": []}, "factors", None),
+    ({"factors": ["3A", "3A"]}, "factors[1]", "twice"),
+    ({"outcome": "adopted"}, "outcome", None),
+    ({"rationale": "n/a"}, "rationale", None),
+    ({"primary_need": "N10"}, "primary_need", None),
+    ({"authorised_at": "2026-11-20T09:55:00"}, "authorised_at", None),
+])
+def test_an_assessment_completed_against_the_census_rules_is_refused(
+    practitioner, manager, case, trail, overrides, field, says,
+):
+    assessment = created(start(practitioner, case))
+    before = trail.length()
+    assert_problem(complete(manager, assessment, **overrides), 422, field, says)
+    assert trail.length() == before
+    assert practitioner.get(f"/api/v1/assessments/{assessment['id']}").json["status"] == "open"
+
+
+def test_only_a_manager_authorises_an_assessment(practitioner, api_as, case):
+    assessment = created(start(practitioner, case))
+    for client in (practitioner, api_as("auditor", sub="alex"), api_as("agency", agency="wmp")):
+        assert_problem(complete(client, assessment), 403)
+
+
+def test_assessments_are_listed_by_status_and_overdue(practitioner, manager, police, clock):
+    first, second = referral(practitioner, police), referral(practitioner, police)
+    open_one = created(start(practitioner, first))
+    done = created(start(practitioner, second))
+    created(complete(manager, done))
+
+    def listed(query):
+        answer = practitioner.get(f"/api/v1/assessments?{query}")
+        assert answer.status_code == 200, answer.json
+        return [item["id"] for item in answer.json["items"]]
+
+    assert listed("status=open") == [open_one["id"]]
+    assert listed("status=completed") == [done["id"]]
+    assert listed("overdue=true") == []
+    clock.set(utc("2027-01-28T10:00:00Z"))
+    assert listed("overdue=true") == [open_one["id"]]
+    assert set(listed("overdue=false")) == {done["id"]}
+    assert set(listed(f"contact_id={first['id']}")) == {open_one["id"]}
+
+
+def test_an_agency_never_reads_an_assessment(practitioner, police, case):
+    assessment = created(start(practitioner, case))
+    assert_problem(police.get(f"/api/v1/assessments/{assessment['id']}"), 403)
+    assert_problem(police.get("/api/v1/assessments"), 403)
+
+
+# ---- closure ----------------------------------------------------------------------------------
+
+
+def test_a_referral_is_closed_once_with_its_reason_and_primary_need(
+    practitioner, manager, case, trail,
+):
+    before = trail.length()
+    closed = created(close(practitioner, case))
+    assert closed["closure"] == {"closed_on": "2026-11-20", "reason": "RC7",
+                                 "rationale": CLOSURE_RATIONALE, "by": "priya",
+                                 "recorded_at": "2026-11-20T10:00:00Z"}
+    assert closed["primary_need"] == "N4"
+    assert trail.length() == before + 1
+    assert trail.actions(case["id"])[-1] == "referral.closed"
+    assert_problem(close(practitioner, case), 409)
+    assert_problem(allocate(manager, case), 409)
+    assert_problem(start(practitioner, case), 409)
+
+
+def test_closing_after_assessment_needs_a_completed_assessment(practitioner, manager, case):
+    assert_problem(close(practitioner, case, reason="RC8"), 422, "reason", "assessment")
+    assessment = created(start(practitioner, case))
+    assert_problem(close(practitioner, case, reason="RC8"), 409)  # still open
+    created(complete(manager, assessment, primary_need="N5"))
+    closed = created(close(practitioner, case, reason="RC8", primary_need=None))
+    assert (closed["closure"]["reason"], closed["primary_need"]) == ("RC8", "N5")
+
+
+def test_a_closure_without_a_primary_need_when_none_is_recorded_is_refused(practitioner, case):
+    body = {"closed_on": "2026-11-20", "reason": "RC7", "rationale": CLOSURE_RATIONALE}
+    assert_problem(practitioner.post(f"/api/v1/referrals/{case['id']}/closure", json=body), 422,
+                   "primary_need")
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"closed_on": "2026-11-19"}, "closed_on"), ({"closed_on": "2026-11-21"}, "closed_on"),
+    ({"reason": "RC10"}, "reason"), ({"rationale": "tbc"}, "rationale"),
+    ({"closed_on": "20/11/2026"}, "closed_on"),
+])
+def test_a_malformed_closure_is_refused_naming_the_field(practitioner, case, trail, overrides,
+                                                         field):
+    before = trail.length()
+    assert_problem(close(practitioner, case, **overrides), 422, field)
+    assert trail.length() == before
+
+
+def test_only_a_referral_is_closed(practitioner, police):
+    assert_problem(close(practitioner, referral(practitioner, police, "early_help")), 409)
+
+
+# ---- a child's disability ---------------------------------------------------------------------
+
+
+def test_a_childs_disability_is_recorded_and_shown(practitioner, case, trail):
+    child = child_of(case)
+    assert practitioner.get(f"/api/v1/children/{child}").json["disability"] is None
+    answer = created(practitioner.post(f"/api/v1/children/{child}/disability",
+                                       json={"disability": True, "disabilities": ["LD", "AUT"]}))
+    assert (answer["disability"], answer["disabilities"]) == (True, ["LD", "AUT"])
+    assert trail.actions(child)[-1] == "child.disability_recorded"
+    none = created(practitioner.post(f"/api/v1/children/{child}/disability",
+                                     json={"disability": False}))
+    assert (none["disability"], none["disabilities"]) == (False, None)
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"disability": True}, "disabilities"), ({"disability": True, "disabilities": []}, "disabilities"),
+    ({"disability": False, "disabilities": ["LD"]}, "disabilities"),
+    ({"disability": None, "disabilities": ["LD"]}, "disabilities"),
+    ({"disability": True, "disabilities": ["NONE"]}, "disabilities[0]"),
+    ({"disability": "maybe"}, "disability"), ({}, "disability"),
+])
+def test_a_disability_against_the_rules_is_refused(practitioner, case, trail, body, field):
+    before = trail.length()
+    assert_problem(practitioner.post(f"/api/v1/children/{child_of(case)}/disability", json=body),
+                   422, field)
+    assert trail.length() == before
