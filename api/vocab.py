@@ -210,8 +210,9 @@ DISABILITIES = {
     "AUT": "Diagnosed with autism or Asperger syndrome",
     "DDA": "Other disability (Equality Act 2010)",
 }
-# The factors an assessment identified (the census's AssessmentFactors). "21" (no factors
-# identified) stands alone.
+# The factors an assessment identified (the census's AssessmentFactors, as its validation lists
+# them: 18A and 19A are retired for 18B/18C and 19B/19C). "21" (no factors identified) stands
+# alone.
 ASSESSMENT_FACTORS = {
     "1A": "Alcohol misuse: concerns about the child",
     "1B": "Alcohol misuse: concerns about the parent/carer",
@@ -246,12 +247,15 @@ ASSESSMENT_FACTORS = {
     "15A": "Self-harm",
     "16A": "Abuse or neglect: neglect",
     "17A": "Abuse or neglect: emotional abuse",
-    "18B": "Abuse or neglect: physical abuse",
-    "19B": "Abuse or neglect: sexual abuse",
+    "18B": "Abuse or neglect: physical abuse, adult on child",
+    "18C": "Abuse or neglect: physical abuse, child on child",
+    "19B": "Abuse or neglect: sexual abuse, adult on child",
+    "19C": "Abuse or neglect: sexual abuse, child on child",
     "20": "Female genital mutilation",
     "21": "No factors identified",
     "22A": "Abuse linked to faith or belief",
     "23A": "Child criminal exploitation",
+    "24A": "Other",
 }
 NO_FACTORS = "21"
 

@@ -357,3 +357,52 @@ def test_0019_copies_each_access_records_reader_and_keeps_the_log_append_only(fr
         assert differences(app) == []
     finally:
         app.extensions["db"].engine.dispose()
+
+
+def test_0021_adds_what_comes_after_the_front_door_and_goes_down_and_up_again(fresh_database_url):
+    """0021 is three new tables (assessments, their factors, allocations) and columns on contacts
+    and children: going down drops them with what they held; up again, empty, and every record
+    still in the state its last event holds (the columns added are left out of a record's
+    state while empty: api/record_state.py ADDED_LATER)."""
+    from tests.helpers import ApiClient, build_app, contact_body, token_for
+
+    app = build_app(fresh_database_url)
+    try:
+        staff = ApiClient(app, token_for(app, "practitioner"))
+        manager = ApiClient(app, token_for(app, "manager"))
+        auditor = ApiClient(app, token_for(app, "auditor"))
+        contact = staff.post("/api/v1/contacts", json=contact_body(
+            received_at="2026-11-19T09:00:00Z", consent={"status": "given", "given_by": "Mother"}))
+        assert contact.status_code == 201, contact.get_json()
+        body = contact.get_json()
+        assert staff.post(f"/api/v1/contacts/{body['id']}/decisions", json={
+            "outcome": "assessment", "decided_at": "2026-11-19T10:00:00Z",
+            "rationale": "Repeated call-outs: the children's needs must be assessed."},
+        ).status_code == 201
+        assert manager.post(f"/api/v1/contacts/{body['id']}/allocation", json={
+            "team": "Assessment team 1", "worker": "sam"}).status_code == 201
+        assert staff.post("/api/v1/assessments", json={
+            "contact_id": body["id"], "child_id": body["children"][0]["id"],
+            "started_at": "2026-11-19T11:00:00Z"}).status_code == 201
+        assert {"assessments", "assessment_factors", "allocations"} <= tables(app)
+
+        command.downgrade(alembic_config(app), "0020")
+        assert not {"assessments", "assessment_factors", "allocations"} & tables(app)
+        upgrade(app)
+
+        with app.app_context():
+            from api.db import session
+            from api.models import Assessment, Contact
+
+            assert session.scalars(select(Assessment)).all() == []
+            assert session.get(Contact, UUID(body["id"])).allocated_worker is None
+            session.remove()
+        assert differences(app) == []
+        state = auditor.get("/api/v1/audit/state")
+        assert state.status_code == 200, state.get_json()
+        # Going down dropped the assessment and the contact's allocation, which their last events
+        # hold: the state check says so, and of nothing else.
+        assert sorted((f["entity_type"], f["finding"]) for f in state.get_json()["findings"]) == [
+            ("assessment", "orphan_event"), ("contact", "differs")]
+    finally:
+        app.extensions["db"].engine.dispose()
