@@ -168,6 +168,7 @@ ADDED_LATER = {
                  "closed_on", "closure_reason", "closure_rationale", "closure_recorded_at",
                  "closed_by_sub"}, {"allocations"}),
     "child": ({"disability", "disabilities"}, set()),
+    "decision": ({"allocation_due_at"}, set()),
 }
 
 

@@ -354,6 +354,10 @@ class ContactListArgsSchema(PageArgsSchema):
         metadata={"description": "true: awaiting a decision and past decision_due_at; "
                   "false: all others."}
     )
+    unallocated = fields.Boolean(metadata={"description": (
+        "Staff and auditors only (an agency: 422). true: open referrals (current decision "
+        "assessment or strategy_discussion, not closed) not yet allocated to a team and a "
+        "worker; false: all others.")})
     order = fields.String(
         load_default="received", validate=validate.OneOf(CONTACT_ORDERS),
         metadata={"description": "`received` (the default): newest received first. `due`: the "

@@ -134,6 +134,30 @@ DEFINITIONS = {
     'information_requests.by_agency': (
         'The same figures for each agency asked in the period (agency: its code), ordered by code; agencies not asked are not listed.'
     ),
+    'assessments.started': (
+        'Single assessments (s17) started in the period (by started_at).'
+    ),
+    'assessments.completed': (
+        'Of those, completed: authorised by a manager.'
+    ),
+    'assessments.within_45_working_days': (
+        "Completed assessments authorised at or before the end of the 45th working day after the London date of the referral (its current decision's decided_at when the assessment started); of completed."
+    ),
+    'assessments.open': (
+        'Of those, not yet completed.'
+    ),
+    'assessments.overdue': (
+        'Of those, not yet completed and past their due date (due_at) now.'
+    ),
+    'allocation.referrals': (
+        'Referrals of the contacts received in the period (current decision assessment or strategy_discussion) with an allocation deadline: the end of the 5th working day after the London date of the decision (referrals decided before revision 0021 have none and are not counted).'
+    ),
+    'allocation.allocated_within_5_working_days': (
+        'Of those, first allocated to a team and a worker (POST /contacts/{id}/allocation) by the deadline; of referrals.'
+    ),
+    'allocation.unallocated_over_5_working_days': (
+        'Of those, unallocated for more than 5 working days: first allocated after the deadline, or not yet allocated and the deadline has passed now (PI5).'
+    ),
 }
 
 
@@ -249,6 +273,23 @@ class InformationRequestFiguresSchema(RequestFiguresSchema):
                             metadata=_defined("information_requests.by_agency"))
 
 
+class AssessmentFiguresSchema(Schema):
+    started = fields.Integer(metadata=_defined("assessments.started"))
+    completed = fields.Integer(metadata=_defined("assessments.completed"))
+    within_45_working_days = fields.Nested(
+        RatioSchema, metadata=_defined("assessments.within_45_working_days"))
+    open = fields.Integer(metadata=_defined("assessments.open"))
+    overdue = fields.Integer(metadata=_defined("assessments.overdue"))
+
+
+class AllocationFiguresSchema(Schema):
+    referrals = fields.Integer(metadata=_defined("allocation.referrals"))
+    allocated_within_5_working_days = fields.Nested(
+        RatioSchema, metadata=_defined("allocation.allocated_within_5_working_days"))
+    unallocated_over_5_working_days = fields.Integer(
+        metadata=_defined("allocation.unallocated_over_5_working_days"))
+
+
 class FiguresSchema(Schema):
     contacts = fields.Nested(ContactFiguresSchema)
     referrals = fields.Nested(ReferralFiguresSchema)
@@ -258,6 +299,11 @@ class FiguresSchema(Schema):
         "The information requests' scorecard: requests asked of partner agencies in the period "
         "(by requested_at), for all agencies and per agency asked. With group_by=source_agency, "
         "under the source agency of the request's contact.")})
+    assessments = fields.Nested(AssessmentFiguresSchema, metadata={"description": (
+        "Single assessments started in the period (with group_by=source_agency, under the "
+        "source agency of their referral's contact).")})
+    allocation = fields.Nested(AllocationFiguresSchema, metadata={"description": (
+        "Allocation of the referrals of the contacts received in the period.")})
 
 
 GroupSchema = Schema.from_dict(

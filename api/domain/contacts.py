@@ -4,16 +4,17 @@ import uuid
 from datetime import date, timedelta
 from functools import cache
 
-from sqlalchemy import and_, bindparam, inspect, not_, select
+from sqlalchemy import and_, bindparam, exists, inspect, not_, select
 from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
 from ..db import insert_records, lock, session
 from ..errors import Conflict, Forbidden, NotFound, RuleViolation
-from ..models import Agency, ConsentRecord, Contact, ContactChild, RagRating
+from ..models import Agency, ConsentRecord, Contact, ContactChild, Decision, RagRating
 from ..pages import filtered, keyset_page
 from ..timescales import london_date, now, rag_decision_due_at
+from ..vocab import REFERRAL_OUTCOMES
 from . import restrictions
 from .children import identify_child, matches_of_contacts, possible_matches_for
 from .rationale import check_not_future, check_rationale
@@ -265,9 +266,21 @@ def list_contacts(actor, args):
     if "overdue" in args:
         overdue = and_(Contact.status == "awaiting_decision", Contact.decision_due_at < now())
         stmt = stmt.where(overdue if args["overdue"] else not_(overdue))
+    if "unallocated" in args:
+        if actor.role == "agency":  # whether a contact became a referral, and its allocation
+            raise RuleViolation("unallocated", "Staff and auditors only.")
+        unallocated = and_(_is_open_referral(), Contact.allocated_at.is_(None))
+        stmt = stmt.where(unallocated if args["unallocated"] else not_(unallocated))
     columns, descending = LIST_ORDERS[args.get("order", "received")]
     return keyset_page(stmt, columns, limit=args["limit"], cursor=args.get("cursor"),
                        descending=descending)
+
+
+def _is_open_referral():
+    """The contact's current decision makes it a referral, and it is not closed."""
+    return and_(Contact.closed_on.is_(None), exists().where(
+        Decision.contact_id == Contact.id, Decision.superseded_by_id.is_(None),
+        Decision.outcome.in_(REFERRAL_OUTCOMES)))
 
 
 # GET /contacts?order=: the keyset columns and direction of each. `due` is the front door's queue

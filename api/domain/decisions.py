@@ -10,12 +10,16 @@ from ..errors import Conflict, NotFound, RuleViolation
 from ..models import Contact, ContactChild, Decision, Feedback
 from ..pages import filtered, keyset_page
 from ..timescales import (
-    now, start_of_london_day, statutory_decision_due_at, twelve_months_before,
+    configured_deadline_after, now, start_of_london_day, statutory_decision_due_at,
+    twelve_months_before,
 )
 from ..vocab import REFERRAL_OUTCOMES
 from . import information_requests, restrictions
 from .contacts import get_contact
 from .rationale import check_not_future, check_rationale
+
+# A referral is allocated to a team and a worker within this many working days (PI5).
+ALLOCATION_WORKING_DAYS = 5
 
 # Which consent statuses let each outcome proceed (outcomes not listed proceed whatever it is).
 CONSENT_NEEDED = {
@@ -113,6 +117,8 @@ def record_decision(actor, contact_id, data):
         within_rag_deadline=decided_at <= contact.decision_due_at,
         seconds_from_receipt=int((decided_at - contact.received_at).total_seconds()),
         re_referral=_is_re_referral(contact, decided_at) if outcome in REFERRAL_OUTCOMES else None,
+        allocation_due_at=configured_deadline_after(decided_at, ALLOCATION_WORKING_DAYS)
+        if outcome in REFERRAL_OUTCOMES else None,
         supersedes_id=previous.id if previous else None,
         supersede_reason=(data.get("supersede_reason") or "").strip() or None,
     )

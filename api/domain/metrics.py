@@ -13,7 +13,8 @@ from sqlalchemy import and_, case, func, literal, or_, select, true, tuple_
 from ..db import session
 from ..errors import RuleViolation
 from ..models import (
-    Contact, Decision, IcpcChild, InformationRequest, StrategyMeeting, Transition,
+    Allocation, Assessment, Contact, Decision, IcpcChild, InformationRequest, StrategyMeeting,
+    Transition,
 )
 from ..timescales import now, start_of_london_day
 from ..vocab import (
@@ -94,6 +95,10 @@ def _empty_figures(with_transitions=True):
             for direction in DIRECTIONS
         } if with_transitions else None,
         "information_requests": {**_empty_request_figures(), "by_agency": []},
+        "assessments": {"started": 0, "completed": 0, "within_45_working_days": ratio(0, 0),
+                        "open": 0, "overdue": 0},
+        "allocation": {"referrals": 0, "allocated_within_5_working_days": ratio(0, 0),
+                       "unallocated_over_5_working_days": 0},
     }
 
 
@@ -249,6 +254,8 @@ def timeliness(args):
 
     _meeting_figures(grouping, group, start, end, first, last)
     _request_figures(grouping, group, start, end, current)
+    _assessment_figures(grouping, group, start, end, current)
+    _allocation_figures(grouping, group, start, end, current)
     if group_by != "source_agency":
         _transition_figures(grouping, group, start, end, current)
 
@@ -380,3 +387,52 @@ def _request_figures(grouping, group, start, end, current):
             figures["median_hours_to_answer"] = _rounded(figures["median_hours_to_answer"])
         group(k)["information_requests"] = {
             **whole, "by_agency": [{"agency": code, **agencies[code]} for code in sorted(agencies)]}
+
+
+def _assessment_figures(grouping, group, start, end, current):
+    """Single assessments started in the period (by their contact's source agency, if grouped
+    so): how many, completed, authorised within 45 working days of the referral (of those
+    completed), still open, and open past their due date now."""
+    key = grouping.key(Assessment.started_at, Contact.source_agency)
+    where = [Assessment.started_at >= start, Assessment.started_at < end]
+    if grouping.group_by == "source_agency":
+        where.append(Contact.id == Assessment.contact_id)
+    status = Assessment.status
+    for k, started, completed, within, still_open, overdue in session.execute(
+        select(key, func.count(), _count(status == "completed"),
+               _count(Assessment.within_45_working_days == true()), _count(status == "open"),
+               _count(and_(status == "open", Assessment.due_at < current)))
+        .select_from(Assessment).where(*where).group_by(key)
+    ):
+        group(k)["assessments"] = {
+            "started": started, "completed": completed,
+            "within_45_working_days": ratio(within, completed), "open": still_open,
+            "overdue": overdue}
+
+
+def _allocation_figures(grouping, group, start, end, current):
+    """Referrals of the contacts received in the period (as `referrals.count` counts them) that
+    have an allocation deadline (decided from revision 0021 on): allocated by it, and
+    unallocated for more than 5 working days (first allocated after it, or not yet and it has
+    passed). The first allocation is one index look-up per referral (ix_allocations_contact_id)."""
+    first_allocated = (select(func.min(Allocation.allocated_at))
+                       .where(Allocation.contact_id == Decision.contact_id)
+                       .correlate(Decision).scalar_subquery())
+    received = Decision.contact_received_at
+    where = [received >= start, received < end, Decision.superseded_by_id.is_(None),
+             Decision.outcome.in_(REFERRAL_OUTCOMES), Decision.allocation_due_at.is_not(None)]
+    if grouping.group_by == "source_agency":
+        key = Contact.source_agency
+        where.append(Contact.id == Decision.contact_id)
+    else:
+        key = grouping.key(received)
+    rows = select(key.label("k"), Decision.allocation_due_at.label("due"),
+                  first_allocated.label("first")).select_from(Decision).where(*where).subquery()
+    on_time = and_(rows.c.first.is_not(None), rows.c.first <= rows.c.due)
+    late = or_(rows.c.first > rows.c.due, and_(rows.c.first.is_(None), rows.c.due < current))
+    for k, referrals, in_time, over in session.execute(
+        select(rows.c.k, func.count(), _count(on_time), _count(late)).group_by(rows.c.k)
+    ):
+        group(k)["allocation"] = {
+            "referrals": referrals, "allocated_within_5_working_days": ratio(in_time, referrals),
+            "unallocated_over_5_working_days": over}

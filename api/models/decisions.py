@@ -73,6 +73,9 @@ class Decision(Base):
     # receipt, and (for a referral) whether a child had another referral in the 12 months before.
     seconds_from_receipt: Mapped[int] = mapped_column(BigInteger)
     re_referral: Mapped[bool | None]
+    # A referral (from revision 0021): when it must be allocated by, the end of the 5th working
+    # day after it (the seeds' PI5); null for other outcomes and for referrals decided earlier.
+    allocation_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decisions.id"))
     supersede_reason: Mapped[str | None] = mapped_column(Text)
     superseded_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decisions.id"))

@@ -10,8 +10,11 @@ started and then completed with the child seen, a manager's authorisation, the C
 outcome and rationale; due 45 working days after the referral), `allocations` (a referral or an
 assessment allocated to a team and a worker, every allocation kept; the current one also on the
 contact or assessment row), a referral's primary need and closure (CIN census codes) on
-`contacts`, and a child's disability on `children`. Every coded column is held to its codes by a
-CHECK. Nothing to backfill: no record had any of these.
+`contacts`, a child's disability on `children`, and on `decisions` when a referral must be
+allocated by (the end of the 5th working day after it). Every coded column is held to its codes
+by a CHECK. Nothing to backfill: no record had any of these, and referrals decided before this
+revision have no allocation deadline (nothing could be allocated then; the metrics leave them
+out rather than count every one of them as late).
 """
 
 from alembic import op
@@ -136,6 +139,10 @@ def upgrade():
         batch_op.create_check_constraint(op.f('ck_children_disabilities'),
                                          _list_of('disabilities', DISABILITIES))
 
+    with op.batch_alter_table('decisions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('allocation_due_at', api.db.UTCDateTime(timezone=True),
+                                      nullable=True))
+
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('allocated_team', sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column('allocated_worker', sa.String(length=100), nullable=True))
@@ -166,6 +173,9 @@ def downgrade():
         batch_op.drop_column('allocated_at')
         batch_op.drop_column('allocated_worker')
         batch_op.drop_column('allocated_team')
+
+    with op.batch_alter_table('decisions', schema=None) as batch_op:
+        batch_op.drop_column('allocation_due_at')
 
     with op.batch_alter_table('children', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_children_disabilities'), type_='check')

@@ -337,3 +337,71 @@ def test_a_disability_against_the_rules_is_refused(practitioner, case, trail, bo
     assert_problem(practitioner.post(f"/api/v1/children/{child_of(case)}/disability", json=body),
                    422, field)
     assert trail.length() == before
+
+
+# ---- the unallocated filter and the figures ---------------------------------------------------
+
+
+def test_unallocated_referrals_are_a_filter_for_staff(practitioner, manager, police, case):
+    allocated = referral(practitioner, police)
+    created(allocate(manager, allocated))
+    closed = referral(practitioner, police)
+    created(close(practitioner, closed))
+    not_a_referral = referral(practitioner, police, "nfa")
+
+    def listed(value):
+        answer = practitioner.get(f"/api/v1/contacts?unallocated={value}")
+        assert answer.status_code == 200, answer.json
+        return {item["id"] for item in answer.json["items"]}
+
+    assert listed("true") == {case["id"]}
+    assert {allocated["id"], closed["id"], not_a_referral["id"]} <= listed("false")
+    assert case["id"] not in listed("false")
+    assert_problem(police.get("/api/v1/contacts?unallocated=true"), 422, "unallocated")
+
+
+def figures(client, **query):
+    answer = client.get("/api/v1/metrics/timeliness",
+                        query_string={"from": "2026-11-01", "to": "2027-02-01", **query})
+    assert answer.status_code == 200, answer.json
+    return answer.json
+
+
+def test_the_figures_count_assessments_and_allocation_within_their_working_days(
+    practitioner, manager, police, auditor, clock,
+):
+    """Referrals decided Friday 20 November: allocated by Friday 27th (the 5th working day
+    after) is on time; Monday 30th is late; never allocated is late once the 27th has passed.
+    Assessments due Wednesday 27 January 2027."""
+    on_time, late, never = (referral(practitioner, police) for _ in range(3))
+    nfa = referral(practitioner, police, "nfa")  # not a referral: not counted
+    clock.set(utc("2026-11-27T16:00:00Z"))
+    created(allocate(manager, on_time))
+    done_in_time = created(start(practitioner, on_time))
+    created(complete(manager, done_in_time))
+    assert figures(auditor)["allocation"] == {
+        "referrals": 3, "allocated_within_5_working_days": {"count": 1, "of": 3, "percent": 33.3},
+        "unallocated_over_5_working_days": 0}
+    clock.set(utc("2026-11-30T09:00:00Z"))
+    created(allocate(manager, late))
+    done_late = created(start(practitioner, late))
+    open_overdue = created(start(practitioner, never))
+    clock.set(utc("2027-01-28T10:00:00Z"))
+    created(complete(manager, done_late, authorised_at="2027-01-28T09:00:00Z"))
+
+    whole = figures(auditor)
+    assert whole["allocation"] == {
+        "referrals": 3, "allocated_within_5_working_days": {"count": 1, "of": 3, "percent": 33.3},
+        "unallocated_over_5_working_days": 2}
+    assert whole["assessments"] == {
+        "started": 3, "completed": 2, "within_45_working_days": {"count": 1, "of": 2, "percent": 50.0},
+        "open": 1, "overdue": 1}
+    assert whole["referrals"]["count"] == 3 and nfa
+    by_month = {group["key"]: group for group in figures(auditor, group_by="month")["groups"]}
+    assert by_month["2026-11"]["assessments"]["started"] == 3
+    assert by_month["2026-11"]["allocation"]["unallocated_over_5_working_days"] == 2
+    assert by_month["2026-12"]["assessments"]["started"] == 0
+    by_agency = figures(auditor, group_by="source_agency")["groups"]
+    assert [(g["key"], g["assessments"]["overdue"], g["allocation"]["referrals"])
+            for g in by_agency] == [("wmp", 1, 3)]
+    assert open_overdue["status"] == "open"

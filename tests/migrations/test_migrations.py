@@ -400,9 +400,10 @@ def test_0021_adds_what_comes_after_the_front_door_and_goes_down_and_up_again(fr
         assert differences(app) == []
         state = auditor.get("/api/v1/audit/state")
         assert state.status_code == 200, state.get_json()
-        # Going down dropped the assessment and the contact's allocation, which their last events
-        # hold: the state check says so, and of nothing else.
+        # Going down dropped the assessment, the contact's allocation and the referral's
+        # allocation deadline, which their last events hold: the state check says so, and of
+        # nothing else.
         assert sorted((f["entity_type"], f["finding"]) for f in state.get_json()["findings"]) == [
-            ("assessment", "orphan_event"), ("contact", "differs")]
+            ("assessment", "orphan_event"), ("contact", "differs"), ("decision", "differs")]
     finally:
         app.extensions["db"].engine.dispose()
