@@ -14,8 +14,14 @@ COMMON = (
      "or strategy discussion); blank for an unborn child."),
 )
 ALLOCATED = (
-    ("Allocated Team", "Always blank: this system does not hold allocations."),
-    ("Allocated Worker", "Always blank: this system does not hold allocations."),
+    ("Allocated Team", "The team the referral is allocated to now (POST /contacts/{id}/allocation); "
+     "blank while it is unallocated."),
+    ("Allocated Worker", "The worker the referral is allocated to now; blank while it is "
+     "unallocated."),
+)
+DISABILITY = (
+    ("Does the Child have a Disability", "Yes or No as the child's record holds it (POST "
+     "/children/{id}/disability); Unknown when it is not recorded."),
 )
 
 LIST_COLUMNS = {
@@ -23,6 +29,14 @@ LIST_COLUMNS = {
         ("Date of Contact", "The London date the contact was received (received_at), dd/mm/yyyy."),
         ("Contact Source", "The source agency's DfE CIN referral source code with its label "
          "(e.g. `6: Police`)."),
+    ),
+    "early-help": COMMON + (
+        ("Assessment start date", "The London date the child went to early help: the contact's "
+         "current decision `early_help`, or a step down to early help accepted "
+         "(its response_at), dd/mm/yyyy."),
+        ("Assessment completion date", "Always blank: the early help assessment is the early "
+         "help service's record, not this system's."),
+        ("Organisation completing assessment", "The council's early help service."),
     ),
     "referrals": COMMON + (
         ("Date of Referral", "The London date of the decision that made the contact a referral: "
@@ -37,7 +51,23 @@ LIST_COLUMNS = {
          "list counts them: current decisions only) decided before this one and on or after the "
          "same London date a year earlier. This referral itself is not counted."),
     ) + ALLOCATED,
-    "section-47": COMMON + (
+    "assessments": COMMON + DISABILITY + (
+        ("Continuous Assessment Start Date", "The London date the single assessment (s17) "
+         "started (started_at), dd/mm/yyyy."),
+        ("Child Seen During Continuous Assessment", "Yes once the assessment records when the "
+         "child was seen (at its completion); Unknown while it is open."),
+        ("Continuous Assessment Date of Authorisation", "The London date a manager authorised "
+         "it, dd/mm/yyyy; blank while it is open."),
+        ("Was the child assessed as requiring LA children's social care support?", "Yes when "
+         "the completed assessment's outcome is child_in_need_plan, strategy_discussion or "
+         "looked_after; No for no_further_action, early_help or other_service; blank while it "
+         "is open."),
+        ("Allocated Team", "The team the assessment is allocated to (POST "
+         "/assessments/{id}/allocation), else its referral's; blank when neither is allocated."),
+        ("Allocated Worker", "The worker the assessment is allocated to, else its referral's; "
+         "blank when neither is allocated."),
+    ),
+    "section-47": COMMON + DISABILITY + (
         ("Strategy discussion initiating Section 47 Enquiry Start Date", "The London date the "
          "strategy meeting whose outcome was `s47_enquiry` was held, dd/mm/yyyy."),
         ("Was an Initial Child Protection Conference deemed unnecessary?", "Yes when the ICPC "
@@ -58,8 +88,13 @@ LIST_COLUMNS = {
 LIST_TITLES = {
     "contacts": ("List 1", "every contact received in the period, a row per child the contact "
                  "is about (a contact about two children is two rows)"),
+    "early-help": ("List 2", "every child who went to early help in the period (decided early "
+                   "help at the front door, a row per child of the contact, or stepped down from "
+                   "social care)"),
     "referrals": ("List 3", "every referral made in the period, a row per child; a child "
                   "appears once for each referral"),
+    "assessments": ("List 4", "every single assessment (s17) started in the period, a row "
+                    "each (an assessment is of one child)"),
     "section-47": ("List 5", "every section 47 enquiry started in the period, a row per child "
                    "of the strategy meeting; a child appears once for each enquiry"),
 }

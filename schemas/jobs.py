@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from api.vocab import JOB_KINDS, JOB_STATUSES
 
-from .annex_a import AnnexAArgsSchema
+from .annex_a import LIST_COLUMNS, AnnexAArgsSchema
 from .common import Characters, PageArgsSchema, PeriodArgsSchema, Timestamp
 
 JOBS_DESCRIPTION = (
@@ -34,7 +34,7 @@ class DecisionExportJobCreateSchema(PeriodArgsSchema):
 
 
 class AnnexAExportJobCreateSchema(AnnexAArgsSchema):
-    list = fields.String(required=True, validate=validate.OneOf(("contacts", "referrals", "section-47")),
+    list = fields.String(required=True, validate=validate.OneOf(tuple(LIST_COLUMNS)),
                          metadata={"description": "The Annex A list, as in "
                                    "GET /api/v1/exports/annex-a/{list}."})
 

@@ -1,5 +1,6 @@
-"""Ofsted's Annex A lists for inspection: List 1 (contacts), List 3 (referrals) and List 5
-(section 47 enquiries and ICPCs), a row per child and event, as CSV cells under Ofsted's headings.
+"""Ofsted's Annex A lists for inspection: List 1 (contacts), List 2 (early help), List 3
+(referrals), List 4 (assessments) and List 5 (section 47 enquiries and ICPCs), a row per child and
+event, as CSV cells under Ofsted's headings.
 
 What each column means in this system is written beside its heading in schemas/annex_a.py.
 
@@ -14,9 +15,12 @@ plans (api/transactions.py); a generic plan would scan a year of decisions for e
 
 from bisect import bisect_left
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, literal, select, union_all
 
-from ..models import Agency, Child, Contact, ContactChild, Decision, IcpcChild, MeetingChild, StrategyMeeting
+from ..models import (
+    Agency, Assessment, Child, Contact, ContactChild, Decision, IcpcChild, MeetingChild,
+    StrategyMeeting, Transition,
+)
 from ..timescales import a_year_before, london_date, start_of_london_day, twelve_months_before
 from ..vocab import ETHNICITIES, NOT_YET_OBTAINED, REFERRAL_OUTCOMES, REFERRAL_SOURCES, UNKNOWN_SOURCE
 
@@ -25,7 +29,14 @@ BATCH = 500  # rows read, and counted, at a time
 GENDERS = {"male": "Male", "female": "Female", "unknown": "Not stated/recorded"}
 
 CHILD_COLUMNS = (Child.reference.label("child_reference"), Child.sex, Child.ethnicity,
-                 Child.date_of_birth)
+                 Child.date_of_birth, Child.disability)
+
+# List 2's "Organisation completing assessment": the council's early help service (this system
+# holds no other organisation's early help assessments).
+EARLY_HELP_ORGANISATION = "Early help service"
+# List 4's "Was the child assessed as requiring LA children's social care support?": Yes for these
+# outcomes of a completed assessment, No for the others, blank while it is open.
+NEEDS_SOCIAL_CARE = ("child_in_need_plan", "strategy_discussion", "looked_after")
 
 
 def with_label(code, labels, fallback):
@@ -61,6 +72,11 @@ def _source(code):
 
 def _yes_no(flag):
     return "" if flag is None else ("Yes" if flag else "No")
+
+
+def _disability(flag):
+    """Lists 4 and 5: Yes, No, or Unknown (not recorded)."""
+    return "Unknown" if flag is None else ("Yes" if flag else "No")
 
 
 def _batches(session, stmt):
@@ -117,7 +133,8 @@ def referrals(session, first, last, shut):
     strategy discussion, dated by that decision), a row per child."""
     stmt = (
         select(Decision.decided_at, Decision.contact_id, Decision.outcome, ContactChild.child_id,
-               Agency.referral_source, *CHILD_COLUMNS)
+               Agency.referral_source, Contact.allocated_team, Contact.allocated_worker,
+               *CHILD_COLUMNS)
         .join(Contact, Contact.id == Decision.contact_id)
         .join(ContactChild, ContactChild.contact_id == Decision.contact_id)
         .join(Child, Child.id == ContactChild.child_id)
@@ -148,8 +165,8 @@ def referrals(session, first, last, shut):
                 _source(row.referral_source),
                 "Yes" if ended.get((row.contact_id, row.child_id)) else "No",
                 repeats,
-                "",  # Allocated Team: not held by this system
-                "",  # Allocated Worker: not held by this system
+                row.allocated_team or "",
+                row.allocated_worker or "",
             ]
 
 
@@ -180,8 +197,10 @@ def section_47(session, first, last, shut):
     stmt = (
         select(StrategyMeeting.held_at, MeetingChild.child_id, StrategyMeeting.icpc_recorded_at,
                StrategyMeeting.icpc_not_required, StrategyMeeting.icpc_held_on,
-               IcpcChild.child_protection_plan, *CHILD_COLUMNS)
+               IcpcChild.child_protection_plan, Contact.allocated_team, Contact.allocated_worker,
+               *CHILD_COLUMNS)
         .join(MeetingChild, MeetingChild.meeting_id == StrategyMeeting.id)
+        .join(Contact, Contact.id == StrategyMeeting.contact_id)
         .join(Child, Child.id == MeetingChild.child_id)
         .outerjoin(IcpcChild, and_(IcpcChild.meeting_id == StrategyMeeting.id,
                                    IcpcChild.child_id == MeetingChild.child_id))
@@ -214,6 +233,7 @@ def section_47(session, first, last, shut):
             held = row.icpc_held_on is not None
             yield [
                 *_child_cells(row, started_on),
+                _disability(row.disability),
                 dmy(started_on),
                 _yes_no(None if row.icpc_recorded_at is None else bool(row.icpc_not_required)),
                 dmy(row.icpc_held_on),
@@ -222,9 +242,86 @@ def section_47(session, first, last, shut):
                                twelve_months_before(row.held_at), row.held_at),
                 _count_between(conferences.get(row.child_id, []),
                                a_year_before(started_on), started_on),
-                "",  # Allocated Team: not held by this system
-                "",  # Allocated Worker: not held by this system
+                row.allocated_team or "",
+                row.allocated_worker or "",
             ]
 
 
-LISTS = {"contacts": contacts, "referrals": referrals, "section-47": section_47}
+# ---- List 2: early help ----------------------------------------------------------------------
+
+
+def _early_help_starts(first, last, shut):
+    """(when, record id, position, child id) of each child that went to early help in the period:
+    a contact's current decision `early_help` (each of its children), or a step down accepted."""
+    start, end = start_of_london_day(first), start_of_london_day(last)
+    decided = (
+        select(Decision.decided_at.label("started"), Decision.contact_id.label("record_id"),
+               ContactChild.position.label("position"), ContactChild.child_id.label("child_id"))
+        .join(ContactChild, ContactChild.contact_id == Decision.contact_id)
+        .where(Decision.superseded_by_id.is_(None), Decision.outcome == "early_help",
+               Decision.decided_at >= start, Decision.decided_at < end,
+               shut.contacts_clause(Decision.contact_id))
+    )
+    stepped_down = (
+        select(Transition.response_at.label("started"), Transition.id.label("record_id"),
+               literal(0).label("position"), Transition.child_id.label("child_id"))
+        .where(Transition.direction == "step_down", Transition.status == "accepted",
+               Transition.response_at >= start, Transition.response_at < end,
+               shut.children_clause(Transition.child_id))
+    )
+    return union_all(decided, stepped_down).subquery()
+
+
+def early_help(session, first, last, shut):
+    """Every child who went to early help in the period: decided early help at the front door
+    (a row per child of the contact) or stepped down from social care (the step down accepted),
+    dated by that decision. The early help assessment itself is the early help service's: its
+    completion date is not held here."""
+    starts = _early_help_starts(first, last, shut)
+    stmt = (
+        select(starts.c.started, *CHILD_COLUMNS)
+        .join(Child, Child.id == starts.c.child_id)
+        .order_by(starts.c.started, starts.c.record_id, starts.c.position)
+    )
+    for batch in _batches(session, stmt):
+        for row in batch:
+            started_on = london_date(row.started)
+            yield [*_child_cells(row, started_on), dmy(started_on), "", EARLY_HELP_ORGANISATION]
+
+
+# ---- List 4: assessments ---------------------------------------------------------------------
+
+
+def assessments(session, first, last, shut):
+    """Every single assessment (s17) started in the period, a row each (an assessment is of one
+    child), with its authorisation and allocation (the assessment's, else its referral's)."""
+    stmt = (
+        select(Assessment.started_at, Assessment.status, Assessment.child_seen_at,
+               Assessment.authorised_at, Assessment.outcome,
+               Assessment.allocated_team.label("team"), Assessment.allocated_worker.label("worker"),
+               Contact.allocated_team, Contact.allocated_worker, *CHILD_COLUMNS)
+        .join(Child, Child.id == Assessment.child_id)
+        .join(Contact, Contact.id == Assessment.contact_id)
+        .where(Assessment.started_at >= start_of_london_day(first),
+               Assessment.started_at < start_of_london_day(last),
+               shut.contacts_clause(Assessment.contact_id), shut.children_clause(Assessment.child_id))
+        .order_by(Assessment.started_at, Assessment.id)
+    )
+    for batch in _batches(session, stmt):
+        for row in batch:
+            started_on = london_date(row.started_at)
+            completed = row.status == "completed"
+            yield [
+                *_child_cells(row, started_on),
+                _disability(row.disability),
+                dmy(started_on),
+                "Yes" if row.child_seen_at is not None else "Unknown",
+                dmy(london_date(row.authorised_at) if completed else None),
+                _yes_no(row.outcome in NEEDS_SOCIAL_CARE if completed else None),
+                row.team or row.allocated_team or "",
+                row.worker or row.allocated_worker or "",
+            ]
+
+
+LISTS = {"contacts": contacts, "early-help": early_help, "referrals": referrals,
+         "assessments": assessments, "section-47": section_47}

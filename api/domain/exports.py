@@ -7,7 +7,7 @@ contact), merged as they go, so nothing is held beyond a batch of each.
 
 from sqlalchemy import func, select
 
-from ..models import Contact, Decision, Feedback, StrategyMeeting
+from ..models import Assessment, Contact, Decision, Feedback, StrategyMeeting, Transition
 from ..vocab import REFERRAL_OUTCOMES
 from ..pages import keyset_page
 from ..timescales import start_of_london_day
@@ -98,8 +98,22 @@ def count_decisions(session, args, shut):
 
 def count_annex_a_records(session, name, first, last, shut):
     """How many records an Annex A list is made of (its rows are these, one for each child of
-    each): contacts received, referrals decided, s47 enquiries started in the period."""
+    each): contacts received, early help decisions and step downs, referrals decided,
+    assessments started, s47 enquiries started in the period."""
     start, end = start_of_london_day(first), start_of_london_day(last)
+    if name == "early-help":
+        decided = session.scalar(select(func.count()).select_from(Decision).where(
+            Decision.superseded_by_id.is_(None), Decision.outcome == "early_help",
+            Decision.decided_at >= start, Decision.decided_at < end,
+            shut.contacts_clause(Decision.contact_id)))
+        return decided + session.scalar(select(func.count()).select_from(Transition).where(
+            Transition.direction == "step_down", Transition.status == "accepted",
+            Transition.response_at >= start, Transition.response_at < end,
+            shut.children_clause(Transition.child_id)))
+    if name == "assessments":
+        return session.scalar(select(func.count()).select_from(Assessment).where(
+            Assessment.started_at >= start, Assessment.started_at < end,
+            shut.contacts_clause(Assessment.contact_id), shut.children_clause(Assessment.child_id)))
     if name == "contacts":
         stmt = select(func.count()).select_from(Contact).where(
             Contact.received_at >= start, Contact.received_at < end, shut.contacts_clause(Contact.id))

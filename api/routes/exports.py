@@ -44,14 +44,15 @@ def export_decisions(args):
     return csv_response(rows, DecisionExportSchema(), CSV_HEADER, csv_row, name)
 
 
-@blp.route('/exports/annex-a/<any(contacts, referrals, "section-47"):list>',
+@blp.route('/exports/annex-a/<any(contacts, "early-help", referrals, assessments, "section-47"):list>',
            roles=OVERSEERS, logs_access="export")
 @blp.arguments(AnnexAArgsSchema, location="query")
 @blp.doc(responses={"200": {"description": ANNEX_A_DESCRIPTION, "content": {
     CSV: {"schema": {"type": "string", "description": "A header line, then a row per child and event."}},
 }}, "406": "NOT_ACCEPTABLE"})
 def export_annex_a(args, **path):
-    """Export an Ofsted Annex A list for a period as CSV: contacts (List 1), referrals (List 3) or section-47 (List 5)."""
+    """Export an Ofsted Annex A list for a period as CSV: contacts (List 1), early-help (List 2),
+    referrals (List 3), assessments (List 4) or section-47 (List 5)."""
     preferred_format(CSV)
     name = path["list"]
     first, last = args["from_"], args["to"]

@@ -1,6 +1,10 @@
-"""Ofsted's Annex A lists: List 1 (contacts), List 3 (referrals), List 5 (section 47 enquiries).
+"""Ofsted's Annex A lists: List 1 (contacts), List 2 (early help), List 3 (referrals), List 4
+(assessments), List 5 (section 47 enquiries).
 
-The headings are written out here as the issue lists them, not read from the code. The rows of
+The headings are written out here as Ofsted's template has them, not read from the code: column by
+column as the data-to-insight / Social Finance Annex A specification lists them
+(SocialFinanceDigitalLabs/liia-tools, liiatools/annex_a_pipeline/spec/Annex_A_schema.yml at
+a042cd5582ea72b41d19888a5d71b83b62111c3b, `column_map` Lists 1 to 5). The rows of
 a small case history built through the API are written out by hand, counts "in the last 12
 months" included, with the edges: exactly 12 months before (counted) and a second more (not),
 a superseded referral, a contact about two children, an unborn child, the London calendar.
@@ -26,10 +30,18 @@ OCTOBER = {"from": "2026-10-01", "to": "2026-11-01"}
 CHILD = ["Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)"]
 HEADINGS = {
     "contacts": CHILD + ["Date of Contact", "Contact Source"],
+    "early-help": CHILD + ["Assessment start date", "Assessment completion date",
+                           "Organisation completing assessment"],
     "referrals": CHILD + ["Date of Referral", "Referral Source", "Referral NFA?",
                           "Number of Referrals in Last 12 Months", "Allocated Team",
                           "Allocated Worker"],
+    "assessments": CHILD + [
+        "Does the Child have a Disability", "Continuous Assessment Start Date",
+        "Child Seen During Continuous Assessment", "Continuous Assessment Date of Authorisation",
+        "Was the child assessed as requiring LA children's social care support?",
+        "Allocated Team", "Allocated Worker"],
     "section-47": CHILD + [
+        "Does the Child have a Disability",
         "Strategy discussion initiating Section 47 Enquiry Start Date",
         "Was an Initial Child Protection Conference deemed unnecessary?",
         "Date of Initial Child Protection Conference",
@@ -287,9 +299,9 @@ def test_list_5_has_a_row_per_child_and_enquiry_with_its_icpc_and_those_of_the_1
     # count; 23:59:59 BST on the 4th does not. ICPCs: 6 October 2025 (Amelia, within a year)
     # and 15 June (both); the enquiry at 00:00 BST needed none; this enquiry's own comes later.
     assert annex_a(auditor, "section-47")[1:] == [
-        [cases.amelia, "Female", "WBRI: White British", "02/04/2019", "7", "05/10/2026", "No",
+        [cases.amelia, "Female", "WBRI: White British", "02/04/2019", "7", "Unknown", "05/10/2026", "No",
          "20/10/2026", "Yes", "2", "2", "", ""],
-        [cases.ben, "Male", "MWBC: White and Black Caribbean", "06/10/2012", "13", "05/10/2026",
+        [cases.ben, "Male", "MWBC: White and Black Caribbean", "06/10/2012", "13", "Unknown", "05/10/2026",
          "No", "20/10/2026", "No", "1", "1", "", ""],
     ]
 
@@ -300,9 +312,9 @@ def test_list_5_shows_an_icpc_not_required_and_counts_by_the_london_calendar(aud
     # before the 5th, and its ICPC was not required.
     rows = annex_a(auditor, "section-47", {"from": "2025-10-04", "to": "2025-10-06"})[1:]
     assert rows == [
-        [cases.amelia, "Female", "WBRI: White British", "02/04/2019", "6", "04/10/2025", "No",
+        [cases.amelia, "Female", "WBRI: White British", "02/04/2019", "6", "Unknown", "04/10/2025", "No",
          "06/10/2025", "No", "0", "0", "", ""],
-        [cases.amelia, "Female", "WBRI: White British", "02/04/2019", "6", "05/10/2025", "Yes",
+        [cases.amelia, "Female", "WBRI: White British", "02/04/2019", "6", "Unknown", "05/10/2025", "Yes",
          "", "", "1", "0", "", ""],
     ]
 
@@ -312,7 +324,7 @@ def test_an_enquiry_whose_icpc_is_not_yet_recorded_leaves_those_cells_blank(audi
     decide(practitioner, case["id"], "strategy_discussion", "2026-11-02T09:00:00Z")
     meeting(practitioner, case, "2026-11-02T10:00:00Z")
     rows = annex_a(auditor, "section-47", {"from": "2026-11-01", "to": "2026-12-01"})[1:]
-    assert rows == [[cases.dan, "Male", "AIND: Indian", "05/05/2015", "11", "02/11/2026", "", "",
+    assert rows == [[cases.dan, "Male", "AIND: Indian", "05/05/2015", "11", "Unknown", "02/11/2026", "", "",
                      "", "0", "0", "", ""]]
 
 
@@ -353,7 +365,9 @@ def test_each_annex_a_export_is_recorded_in_the_access_log(auditor, api_as):
 
 
 def test_an_unknown_list_is_not_found(auditor):
-    assert_problem(auditor.get(f"{ANNEX_A}/assessments", query_string=OCTOBER), 404)
+    """Lists 6 to 8 (children in need, child protection, looked after) need records this system
+    does not hold."""
+    assert_problem(auditor.get(f"{ANNEX_A}/looked-after", query_string=OCTOBER), 404)
 
 
 def test_the_period_must_end_after_it_starts(auditor):

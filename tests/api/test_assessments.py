@@ -6,7 +6,7 @@ refused when written."""
 
 import pytest
 
-from tests.helpers import assert_problem, created, decide, record_contact, utc
+from tests.helpers import assert_problem, created, decide, record_contact, step_down, utc
 
 REFERRAL_RATIONALE = "The family needs an assessment of the children's needs: repeated police call-outs."
 OUTCOME_RATIONALE = "Mother engaged well; parenting support through a child in need plan."
@@ -405,3 +405,51 @@ def test_the_figures_count_assessments_and_allocation_within_their_working_days(
     assert [(g["key"], g["assessments"]["overdue"], g["allocation"]["referrals"])
             for g in by_agency] == [("wmp", 1, 3)]
     assert open_overdue["status"] == "open"
+
+
+# ---- Annex A: Lists 2 and 4, and the columns the new records fill -------------------------------
+
+
+def annex(client, name):
+    answer = client.get(f"/api/v1/exports/annex-a/{name}",
+                        query_string={"from": "2026-11-01", "to": "2026-12-01"})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    import csv
+    import io
+
+    return list(csv.reader(io.StringIO(answer.get_data(as_text=True))))[1:]
+
+
+def test_annex_a_lists_assessments_early_help_and_the_allocation_and_disability_of_each_child(
+    practitioner, manager, police, auditor, staff, case, clock,
+):
+    child = child_of(case)
+    reference = practitioner.get(f"/api/v1/children/{child}").json["reference"]
+    created(practitioner.post(f"/api/v1/children/{child}/disability",
+                              json={"disability": True, "disabilities": ["HEAR"]}))
+    created(allocate(manager, case))
+    open_one = created(start(practitioner, case))
+    # List 4: open, then completed; the referral's allocation until the assessment has its own.
+    row = annex(auditor, "assessments")
+    assert row == [[reference, "Female", "NOBT: Information not yet obtained",
+                    row[0][3], row[0][4], "Yes", "20/11/2026", "Unknown", "", "",
+                    "Assessment team 2", "sam"]]
+    created(manager.post(f"/api/v1/assessments/{open_one['id']}/allocation",
+                         json={"team": "Assessment team 7", "worker": "tom"}))
+    created(complete(manager, open_one))
+    assert annex(auditor, "assessments")[0][5:] == [
+        "Yes", "20/11/2026", "Yes", "20/11/2026", "Yes", "Assessment team 7", "tom"]
+    # List 3: the referral's allocation.
+    assert annex(auditor, "referrals")[0][-2:] == ["Assessment team 2", "sam"]
+    # List 2: a contact decided early help, and a child stepped down to early help.
+    helped = record_contact(police, consent={"status": "given", "given_by": "Mother"}, children=[
+        {"given_name": "Noah", "family_name": "Price", "date_of_birth": "2017-06-01"}])
+    decide(practitioner, helped["id"], "early_help", "2026-11-20T09:40:00Z")
+    helped_ref = practitioner.get(f"/api/v1/children/{child_of(helped)}").json["reference"]
+    down = created(step_down(staff.sc, child))
+    created(staff.eh_manager.post(f"/api/v1/transitions/{down['id']}/response",
+                                  json={"decision": "accepted"}))
+    rows = annex(auditor, "early-help")
+    assert [(r[0], r[5], r[6], r[7]) for r in rows] == [
+        (helped_ref, "20/11/2026", "", "Early help service"),
+        (reference, "20/11/2026", "", "Early help service")]

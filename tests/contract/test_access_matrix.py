@@ -129,7 +129,7 @@ TABLE = {
     ("GET", "/api/v1/jobs/<uuid:job_id>"): may("auditor", "manager", hidden_from=MANAGERS),
     ("GET", "/api/v1/jobs/<uuid:job_id>/result"): may("auditor", "manager", hidden_from=MANAGERS),
     ("GET", "/api/v1/exports/decisions"): may("auditor", "manager"),
-    ("GET", '/api/v1/exports/annex-a/<any(contacts, referrals, "section-47"):list>'):
+    ("GET", '/api/v1/exports/annex-a/<any(contacts, "early-help", referrals, assessments, "section-47"):list>'):
         may("auditor", "manager"),
     # operators: clients and users, no case data
     ("GET", "/api/v1/accounts"): may("admin"),
