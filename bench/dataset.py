@@ -66,7 +66,7 @@ from api.timescales import (
     working_days_after,
     working_days_between,
 )
-from api.vocab import nhs_number_with_check_digit
+from api.vocab import REFERRAL_OUTCOMES, nhs_number_with_check_digit
 from seeds.data import DEMO_CONCERNS, DEMO_NAMES
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # a Friday; the app's clock in the benchmark
@@ -426,6 +426,7 @@ class FrontDoor:
             "merged_into_id": None,
             # From the id, not the generator, so adding the column left the rest of the data as it was.
             "ethnicity": ETHNICITIES[int(child_id, 16) % len(ETHNICITIES)],
+            "disability": None, "disabilities": None,
         })
         details = {"given_name": given, "family_name": family, "sex": sex}
         if born:
@@ -476,6 +477,10 @@ class FrontDoor:
             "recorded_by_sub": f"{agency}-client" if by_agency else _one_of(rng, PRACTITIONERS),
             "recorded_by_role": "agency" if by_agency else "practitioner",
             "version": version + (1 if decided else 0), "feedback_given_at": None,
+            # After the front door (0021): none allocated, assessed or closed here.
+            "allocated_team": None, "allocated_worker": None, "allocated_at": None,
+            "primary_need": None, "closed_on": None, "closure_reason": None,
+            "closure_rationale": None, "closure_recorded_at": None, "closed_by_sub": None,
         }
         writer.add("contacts", contact)
         for status, at in consent_records:
@@ -586,6 +591,10 @@ class FrontDoor:
             "re_referral": re_referral, "supersedes_id": None, "supersede_reason": None,
             "superseded_by_id": None, "approved_by_sub": None, "approved_at": None,
             "approval_note": None,
+            # As api/domain/decisions.py: a referral is to be allocated by the end of the 5th
+            # working day after its London date.
+            "allocation_due_at": self.calendar.deadline(london_date(decided_at), 5)
+            if outcome in REFERRAL_OUTCOMES else None,
         }
 
     def _decisions(self, writer, contact_id, received_at, due, outcome, decided_at, child_index):
