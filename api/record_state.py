@@ -170,15 +170,29 @@ ADDED_LATER = {
     "child": ({"disability", "disabilities"}, set()),
     "decision": ({"allocation_due_at"}, set()),
 }
+# Columns added later to the rows of a record's parts: left out of each row while null, as above.
+ADDED_LATER_IN_PARTS = {
+    ("strategy_meeting", "icpc_children"): {"category_of_abuse"},  # revision 0021
+}
 
 
 def stated(kind, state):
-    """The state as events record it: without what ADDED_LATER says while it is empty."""
+    """The state as events record it: without what ADDED_LATER (and ADDED_LATER_IN_PARTS) says
+    while it is empty."""
     columns, parts = ADDED_LATER.get(kind.entity_type, ((), ()))
-    if state is REMOVED or not (columns or parts):
+    in_parts = {name: later for (entity_type, name), later in ADDED_LATER_IN_PARTS.items()
+                if entity_type == kind.entity_type}
+    if state is REMOVED or not (columns or parts or in_parts):
         return state
+
+    def part_rows(name, rows):
+        later = in_parts.get(name)
+        if not later:
+            return rows
+        return [{k: v for k, v in row.items() if not (k in later and v is None)} for row in rows]
+
     return {"row": {k: v for k, v in state["row"].items() if not (k in columns and v is None)},
-            "parts": {name: rows for name, rows in state["parts"].items()
+            "parts": {name: part_rows(name, rows) for name, rows in state["parts"].items()
                       if not (name in parts and not rows)}}
 
 

@@ -258,6 +258,15 @@ ASSESSMENT_FACTORS = {
     "24A": "Other",
 }
 NO_FACTORS = "21"
+# A child protection plan's category of abuse (the census's InitialCategoryOfAbuse), given by
+# the initial child protection conference that made the plan.
+ABUSE_CATEGORIES = {
+    "NEG": "Neglect",
+    "PHY": "Physical abuse",
+    "SAB": "Sexual abuse",
+    "EMO": "Emotional abuse",
+    "MUL": "Multiple (not recommended)",
+}
 
 
 # The NHS number (NHS Digital's data dictionary): nine digits and a modulus 11 check digit.

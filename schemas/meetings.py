@@ -1,8 +1,8 @@
 """Strategy meetings and their outcomes."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
-from api.vocab import MEDICAL_DECISIONS, MEETING_OUTCOMES, MEETING_STATUSES
+from api.vocab import ABUSE_CATEGORIES, MEDICAL_DECISIONS, MEETING_OUTCOMES, MEETING_STATUSES
 
 from .common import (
     Characters, PageArgsSchema, Text, Timestamp, UniqueList, at_most_entries,
@@ -91,6 +91,15 @@ class IcpcChildPlanSchema(Schema):
     plan = fields.Boolean(required=True, truthy={True}, falsy={False}, metadata={
         "description": "Whether the conference made the child subject to a child protection plan "
         "(JSON booleans only)."})
+    category_of_abuse = fields.String(validate=validate.OneOf(tuple(ABUSE_CATEGORIES)), metadata={
+        "description": "With plan true: the plan's category of abuse, a DfE CIN census code ("
+        + "; ".join(f"{code} {label}" for code, label in ABUSE_CATEGORIES.items())
+        + "). The census return needs it for every plan; not with plan false (422)."})
+
+    @validates_schema
+    def _category_with_a_plan(self, data, **_kwargs):
+        if "category_of_abuse" in data and not data.get("plan"):
+            raise ValidationError("Only with plan true.", "category_of_abuse")
 
 
 class IcpcCreateSchema(Schema):
@@ -132,6 +141,15 @@ class IcpcCreateSchema(Schema):
 class IcpcChildSchema(Schema):
     child_id = fields.UUID()
     child_protection_plan = fields.Boolean()
+    category_of_abuse = fields.String(metadata={
+        "description": "The plan's category of abuse (CIN census code): present only when the "
+        "conference gave one (a plan recorded before it could be given has none)."})
+
+    @post_dump
+    def _only_when_given(self, data, **_kwargs):
+        if data.get("category_of_abuse") is None:
+            data.pop("category_of_abuse", None)
+        return data
 
 
 class IcpcSchema(Schema):

@@ -320,7 +320,8 @@ def record_icpc(actor, meeting_id, data):
         meeting.icpc_not_required = False
         meeting.icpc_held_on = held_on
         meeting.icpc_within_timescale = held_on <= meeting.icpc_due_date
-        meeting.icpc_children = [IcpcChild(child_id=item["child_id"], child_protection_plan=item["plan"])
+        meeting.icpc_children = [IcpcChild(child_id=item["child_id"], child_protection_plan=item["plan"],
+                                           category_of_abuse=item.get("category_of_abuse"))
                                  for item in plans]
     meeting.icpc_recorded_at = current
     meeting.icpc_recorded_by_sub = actor.sub
@@ -330,7 +331,8 @@ def record_icpc(actor, meeting_id, data):
         "icpc_within_timescale": meeting.icpc_within_timescale,
         "icpc_not_required": meeting.icpc_not_required,
         "icpc_not_required_reason": meeting.icpc_not_required_reason,
-        "children": [{"child_id": str(c.child_id), "child_protection_plan": c.child_protection_plan}
+        "children": [{"child_id": str(c.child_id), "child_protection_plan": c.child_protection_plan,
+                      **({"category_of_abuse": c.category_of_abuse} if c.category_of_abuse else {})}
                      for c in meeting.icpc_children],
     })
     return meeting

@@ -5,7 +5,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, Uui
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UTCDateTime
-from ..vocab import MEDICAL_DECISIONS, MEETING_OUTCOMES, MEETING_STATUSES
+from ..vocab import ABUSE_CATEGORIES, MEDICAL_DECISIONS, MEETING_OUTCOMES, MEETING_STATUSES
 from .checks import one_of
 
 
@@ -93,14 +93,16 @@ class StrategyMeeting(Base):
     def icpc(self):
         if self.icpc_recorded_at is None:
             return None
-        plans = {c.child_id: c.child_protection_plan for c in self.icpc_children}
+        plans = {c.child_id: c for c in self.icpc_children}
         return {
             "held_on": self.icpc_held_on,
             "within_timescale": self.icpc_within_timescale,
             "not_required": bool(self.icpc_not_required),
             "reason": self.icpc_not_required_reason,
             # In the order the meeting lists its children.
-            "children": [{"child_id": link.child_id, "child_protection_plan": plans[link.child_id]}
+            "children": [{"child_id": link.child_id,
+                          "child_protection_plan": plans[link.child_id].child_protection_plan,
+                          "category_of_abuse": plans[link.child_id].category_of_abuse}
                          for link in self.children if link.child_id in plans],
         }
 
@@ -148,7 +150,11 @@ class IcpcChild(Base):
     """Whether the ICPC made a child of the meeting subject to a child protection plan."""
 
     __tablename__ = "strategy_meeting_icpc_children"
+    __table_args__ = (one_of("category_of_abuse", tuple(ABUSE_CATEGORIES)),)
 
     meeting_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("strategy_meetings.id"), primary_key=True)
     child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), primary_key=True, index=True)
     child_protection_plan: Mapped[bool]
+    # With a plan: its category of abuse (CIN census InitialCategoryOfAbuse; from revision 0021,
+    # so plans made before have none).
+    category_of_abuse: Mapped[str | None] = mapped_column(String(3))

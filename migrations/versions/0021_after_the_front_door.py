@@ -10,8 +10,8 @@ started and then completed with the child seen, a manager's authorisation, the C
 outcome and rationale; due 45 working days after the referral), `allocations` (a referral or an
 assessment allocated to a team and a worker, every allocation kept; the current one also on the
 contact or assessment row), a referral's primary need and closure (CIN census codes) on
-`contacts`, a child's disability on `children`, and on `decisions` when a referral must be
-allocated by (the end of the 5th working day after it). Every coded column is held to its codes
+`contacts`, a child's disability on `children`, a child protection plan's category of abuse on
+`strategy_meeting_icpc_children`, and on `decisions` when a referral must be allocated by (the end of the 5th working day after it). Every coded column is held to its codes
 by a CHECK. Nothing to backfill: no record had any of these, and referrals decided before this
 revision have no allocation deadline (nothing could be allocated then; the metrics leave them
 out rather than count every one of them as late).
@@ -34,6 +34,7 @@ ASSESSMENT_OUTCOMES = ("no_further_action", "early_help", "child_in_need_plan",
                        "strategy_discussion", "looked_after", "other_service")
 PRIMARY_NEEDS = ("N0", "N1", "N2", "N3", "N4", "N5", "N6", "N7", "N8", "N9")
 CLOSURE_REASONS = ("RC1", "RC2", "RC3", "RC4", "RC5", "RC6", "RC7", "RC8", "RC9")
+ABUSE_CATEGORIES = ("NEG", "PHY", "SAB", "EMO", "MUL")
 DISABILITIES = ("MOB", "HAND", "PC", "INC", "COMM", "LD", "HEAR", "VIS", "BEH", "CON", "AUT", "DDA")
 ASSESSMENT_FACTORS = (
     "1A", "1B", "1C", "2A", "2B", "2C", "3A", "3B", "3C", "4A", "4B", "4C", "5A", "5B", "5C",
@@ -143,6 +144,11 @@ def upgrade():
         batch_op.add_column(sa.Column('allocation_due_at', api.db.UTCDateTime(timezone=True),
                                       nullable=True))
 
+    with op.batch_alter_table('strategy_meeting_icpc_children', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('category_of_abuse', sa.String(length=3), nullable=True))
+        batch_op.create_check_constraint(op.f('ck_strategy_meeting_icpc_children_category_of_abuse'),
+                                         _one_of('category_of_abuse', ABUSE_CATEGORIES))
+
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('allocated_team', sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column('allocated_worker', sa.String(length=100), nullable=True))
@@ -176,6 +182,11 @@ def downgrade():
 
     with op.batch_alter_table('decisions', schema=None) as batch_op:
         batch_op.drop_column('allocation_due_at')
+
+    with op.batch_alter_table('strategy_meeting_icpc_children', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_strategy_meeting_icpc_children_category_of_abuse'),
+                                 type_='check')
+        batch_op.drop_column('category_of_abuse')
 
     with op.batch_alter_table('children', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_children_disabilities'), type_='check')

@@ -229,6 +229,30 @@ def test_an_icpc_on_a_weekend_is_refused_as_the_dfe_census_refuses_it(
         "held_on"] == "2026-11-23"
 
 
+def test_a_plan_is_recorded_with_its_category_of_abuse_for_the_census(practitioner, trail):
+    meeting = s47_meeting(practitioner, children=TWO_CHILDREN)
+    first, second = meeting["children"]
+    body = {"held_on": "2026-11-20", "child_protection_plan": [
+        {"child_id": first, "plan": True, "category_of_abuse": "NEG"},
+        {"child_id": second, "plan": False}]}
+    recorded = record_icpc(practitioner, meeting, body)
+    assert recorded["icpc"]["children"] == [
+        {"child_id": first, "child_protection_plan": True, "category_of_abuse": "NEG"},
+        {"child_id": second, "child_protection_plan": False}]
+    assert trail.last()["data"]["children"][0]["category_of_abuse"] == "NEG"
+
+
+@pytest.mark.parametrize("item, field", [
+    ({"plan": False, "category_of_abuse": "NEG"}, "child_protection_plan[0].category_of_abuse"),
+    ({"plan": True, "category_of_abuse": "ABC"}, "child_protection_plan[0].category_of_abuse"),
+])
+def test_a_category_of_abuse_without_a_plan_or_unknown_is_refused(practitioner, meeting, item,
+                                                                  field):
+    body = {"held_on": "2026-11-20",
+            "child_protection_plan": [{"child_id": meeting["children"][0], **item}]}
+    assert_problem(post_icpc(practitioner, meeting, body), 422, field)
+
+
 def test_an_icpc_is_recorded_once(practitioner, api_as, meeting, trail):
     record_icpc(practitioner, meeting, held_body(meeting, "2026-11-20", True))
     before = trail.length()

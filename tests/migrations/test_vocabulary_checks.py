@@ -16,7 +16,7 @@ from api.cli import alembic_config, upgrade
 from api.db import Base
 from api.vocab import (
     ACCOUNT_KINDS, ACTOR_ROLES, AGENCY_KINDS, ASSESSMENT_FACTORS, ASSESSMENT_OUTCOMES,
-    ASSESSMENT_STATUSES, CHANNELS, CLOSURE_REASONS, DISABILITIES, PRIMARY_NEEDS, CONCERN_CATEGORIES, CONSENT_STATUSES,
+    ASSESSMENT_STATUSES, ABUSE_CATEGORIES, CHANNELS, CLOSURE_REASONS, DISABILITIES, PRIMARY_NEEDS, CONCERN_CATEGORIES, CONSENT_STATUSES,
     CONTACT_STATUSES, DIRECTIONS, ETHNICITIES, FEEDBACK_METHODS, MEDICAL_DECISIONS,
     MATCH_STATUSES, MEETING_OUTCOMES, MEETING_STATUSES, OUTCOMES, REFERRAL_SOURCES,
     INFORMATION_REQUEST_STATUSES, JOB_KINDS, JOB_STATUSES, RAG_RATINGS, RESTRICTED_RECORDS, ROLES, SERVICES, SEXES,
@@ -76,6 +76,7 @@ COLUMNS = [
     ("assessments", "started_by_role", ACTOR_ROLES),
     ("assessment_factors", "code", tuple(ASSESSMENT_FACTORS)),
     ("allocations", "recorded_by_role", ACTOR_ROLES),
+    ("strategy_meeting_icpc_children", "category_of_abuse", tuple(ABUSE_CATEGORIES)),
 ]
 # Constraints over a list or several columns, tested on their own below.
 OTHER_CONSTRAINTS = {("contacts", "ck_contacts_concern_categories"),
@@ -168,6 +169,9 @@ def valid_row(table, parents):
         "assessment_factors": lambda: {
             "assessment_id": parents["assessment"], "position": uuid.uuid4().int % 10**6,
             "code": "1A" if "code" not in parents else parents["code"]},
+        "strategy_meeting_icpc_children": lambda: {
+            "meeting_id": parents["meeting"], "child_id": _own_child(parents),
+            "child_protection_plan": True, "category_of_abuse": "NEG"},
         "allocations": lambda: {
             "id": _id(), "contact_id": parents["contact"], "position": uuid.uuid4().int % 10**6,
             "team": "Assessment team 1", "worker": "sam", "allocated_at": AT, "recorded_at": AT,
@@ -219,6 +223,9 @@ def parents(db):
         return row["id"]
 
     made["fresh_child"] = fresh_child
+    meeting = valid_row("strategy_meetings", made)
+    db.execute(insert(Base.metadata.tables["strategy_meetings"]), meeting)
+    made["meeting"] = meeting["id"]
     assessment = valid_row("assessments", made)
     db.execute(insert(Base.metadata.tables["assessments"]), assessment)
     made["assessment"] = assessment["id"]
