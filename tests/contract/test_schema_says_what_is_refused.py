@@ -27,7 +27,7 @@ RULES_BETWEEN_FIELDS = {
     "POST /api/v1/strategy-meetings/{meeting_id}/outcome": {"attendance[*].agency"},
     "POST /api/v1/strategy-meetings/{meeting_id}/icpc": {
         "held_on", "child_protection_plan", "not_required", "reason",
-        "child_protection_plan[*].child_id"},
+        "child_protection_plan[*].child_id", "child_protection_plan[*].category_of_abuse"},
     "GET /api/v1/contacts": {"order"},
     "GET /api/v1/exports/decisions": {"to"},
     "GET /api/v1/exports/annex-a/{list}": {"to"},
