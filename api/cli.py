@@ -232,6 +232,36 @@ def exports_check(file):
     click.echo(f"complete: {rows} rows, sha256 {digest}")
 
 
+@click.command("cin-census")
+@click.option("--year", required=True, help="The collection year, e.g. 2026-27 (1 April 2026 to "
+              "31 March 2027).")
+@click.option("--out", type=click.File("w", encoding="utf-8"), default="-",
+              help="Where to write the XML (default: standard output).")
+@long_job
+def cin_census(year, out):
+    """Write the DfE Children in Need census return for YEAR as XML (every child with a referral
+    open in the year; LA_CODE names the council). Validate it with `make validate-cin`."""
+    from .domain import cin_census as census
+    from .domain.restrictions import NOTHING_HIDDEN
+    from .errors import RuleViolation
+    from .timescales import now
+
+    try:
+        collection = census.collection_year(year)
+    except RuleViolation as problem:
+        raise click.BadParameter(str(problem), param_hint="--year") from None
+    la_code = current_app.config["LA_CODE"]
+    if not la_code:
+        raise click.UsageError("LA_CODE is not set: the council's three-digit LA number.")
+    from .db import session
+
+    children = census.count_children(session, collection, NOTHING_HIDDEN)
+    for piece in census.census_xml(session, collection, NOTHING_HIDDEN, la_code,
+                                   census.release_of_this_software(), now()):
+        out.write(piece)
+    click.echo(f"CIN census {collection.label}: {children} children", err=True)
+
+
 @click.command("seed")
 @click.option("--reference-only", is_flag=True, help="Agencies only: no demo accounts or cases.")
 @long_job
@@ -244,5 +274,6 @@ def seed(reference_only):
 
 
 def register(app):
-    for group in (db_cli, token_cli, audit_cli, timescales_cli, jobs_cli, exports_cli, seed):
+    for group in (db_cli, token_cli, audit_cli, timescales_cli, jobs_cli, exports_cli, seed,
+                  cin_census):
         app.cli.add_command(group)

@@ -146,6 +146,9 @@ class Config:
     # over more than STATE_SYNC_MAX_RECORDS records, an export of more than EXPORT_SYNC_MAX_ROWS
     # records streamed in one response.
     VERIFY_SYNC_MAX_EVENTS = _int("VERIFY_SYNC_MAX_EVENTS", 500_000)
+    # The council's three-digit local authority code (the DfE's LA number), in the CIN census
+    # return's header. Unset, the return is refused (409) rather than sent under another code.
+    LA_CODE = os.environ.get("LA_CODE", "")
     STATE_SYNC_MAX_RECORDS = _int("STATE_SYNC_MAX_RECORDS", 200_000)
     EXPORT_SYNC_MAX_ROWS = _int("EXPORT_SYNC_MAX_ROWS", 200_000)
 
@@ -174,6 +177,7 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    LA_CODE = "999"
     JWT_GENERATE_KEYS = False
     # Limits on, as in production, but high enough that the whole suite (one app, a handful of
     # test subjects, one address) never meets them; tests of the limits build apps with low ones.

@@ -166,6 +166,20 @@ def csv_lines(rows, schema, header, cells_of):
         buffer.truncate()
 
 
+XML = "application/xml"
+
+
+def xml_response(pieces_from, filename):
+    """`pieces_from(session)`'s text (each piece already a batch of records), streamed as an XML
+    file to download, each piece as it comes."""
+    def body():
+        with reading_session() as reading:
+            yield from pieces_from(reading)
+
+    return Response(stream_with_context(body()), mimetype=XML,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 def csv_response(rows_from, schema, header, cells_of, filename):
     """`rows_from(session)`'s rows, dumped by `schema` and cut into `cells_of(dumped)`, as CSV.
     Without a schema the rows are cut as they come (rows already made of cells)."""

@@ -2,10 +2,12 @@ from .. import jobs
 from ..auth import OVERSEERS
 from ..caller import current_actor
 from ..db import session
-from ..domain import annex_a, exports, restrictions
-from ..streams import CSV, JSON, NDJSON, csv_response, ndjson_response, preferred_format
+from ..domain import annex_a, cin_census, exports, restrictions
+from ..errors import Conflict
+from ..streams import CSV, JSON, NDJSON, XML, csv_response, ndjson_response, preferred_format, xml_response
 from . import Blueprint
 from schemas.annex_a import ANNEX_A_DESCRIPTION, LIST_TITLES, AnnexAArgsSchema, headings
+from schemas.cin_census import CIN_CENSUS_DESCRIPTION, CinCensusArgsSchema
 from schemas.common import page_of
 from schemas.exports import (
     CSV_HEADER, EXPORT_DESCRIPTION, DecisionExportArgsSchema, DecisionExportSchema, csv_row,
@@ -67,3 +69,29 @@ def export_annex_a(args, **path):
     number = LIST_TITLES[name][0].split()[-1]
     filename = f"annex-a-list-{number}-{name}-{first.isoformat()}-{last.isoformat()}.csv"
     return csv_response(rows, None, headings(name), list, filename)
+
+
+@blp.route("/exports/cin-census", roles=OVERSEERS, logs_access="export")
+@blp.arguments(CinCensusArgsSchema, location="query")
+@blp.doc(responses={"200": {"description": CIN_CENSUS_DESCRIPTION, "content": {
+    XML: {"schema": {"type": "string", "description": "The census return, one XML document."}},
+}}, "406": "NOT_ACCEPTABLE", "409": "CONFLICT"})
+def export_cin_census(args):
+    """Export the DfE Children in Need census return of a collection year as XML."""
+    from flask import current_app
+
+    from ..timescales import now
+
+    preferred_format(XML)
+    year = cin_census.collection_year(args["year"])
+    la_code = current_app.config["LA_CODE"]
+    if not la_code:
+        raise Conflict("The council's LA number is not configured (LA_CODE): the return would "
+                       "not say whose it is.")
+    shut = restrictions.hidden(current_actor())  # read now: the rows are read after the answer
+    at, release = now(), cin_census.release_of_this_software()
+
+    def pieces(reading):
+        return cin_census.census_xml(reading, year, shut, la_code, release, at)
+
+    return xml_response(pieces, f"cin-census-{year.label}-{la_code}.xml")

@@ -185,6 +185,7 @@ QUERIES = {
     "/api/v1/exports/decisions": {"from": "2026-11-01", "to": "2026-12-01"},
     '/api/v1/exports/annex-a/<any(contacts, "early-help", referrals, assessments, "section-47"):list>': {
         "from": "2026-11-01", "to": "2026-12-01"},
+    "/api/v1/exports/cin-census": {"year": "2026-27"},
     "/api/v1/children": {"family_name": "Hughes", "given_name": "Amelia",
                          "date_of_birth": "2019-04-02"},
 }

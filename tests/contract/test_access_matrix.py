@@ -129,6 +129,7 @@ TABLE = {
     ("GET", "/api/v1/jobs/<uuid:job_id>"): may("auditor", "manager", hidden_from=MANAGERS),
     ("GET", "/api/v1/jobs/<uuid:job_id>/result"): may("auditor", "manager", hidden_from=MANAGERS),
     ("GET", "/api/v1/exports/decisions"): may("auditor", "manager"),
+    ("GET", "/api/v1/exports/cin-census"): may("auditor", "manager"),  # issue 18
     ("GET", '/api/v1/exports/annex-a/<any(contacts, "early-help", referrals, assessments, "section-47"):list>'):
         may("auditor", "manager"),
     # operators: clients and users, no case data

@@ -22,8 +22,11 @@ def generated_client(tmp_path_factory):
     directory (nothing is written into the repository)."""
     directory = tmp_path_factory.mktemp("generated")
     config = directory / "config.yaml"
-    # No formatting hooks: they would need ruff on PATH and change nothing the test uses.
-    config.write_text(f"package_name_override: {PACKAGE}\npost_hooks: []\n")
+    # No formatting hooks: they would need ruff on PATH and change nothing the test uses. The CIN
+    # census return is XML, which the generator reads as bytes when told to (its documented
+    # content_type_overrides), as a partner's developer would.
+    config.write_text(f"package_name_override: {PACKAGE}\npost_hooks: []\n"
+                      "content_type_overrides:\n  application/xml: application/octet-stream\n")
     generator = Path(sys.executable).parent / "openapi-python-client"
     result = subprocess.run(
         [
