@@ -238,7 +238,8 @@ class _Writer:
             self.convert = {table.name: [_sqlite_value(c) for c in table.columns] for table in TABLES}
         self.batches = queue.Queue(maxsize=2)  # at most two batches waiting: memory stays flat
         self.error = None
-        self.thread = threading.Thread(target=self._drain, name="bench-writer")
+        # A daemon: a batch that fails to build must not leave it waiting, keeping the process up.
+        self.thread = threading.Thread(target=self._drain, name="bench-writer", daemon=True)
         self.thread.start()
 
     def add(self, table, row):
