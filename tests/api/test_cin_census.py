@@ -177,3 +177,41 @@ def test_the_command_writes_the_same_return(app, practitioner, police, tmp_path)
     assert result.exit_code == 0, result.output
     assert la_id(practitioner, case) in children_of(ET.parse(out).getroot())
     assert "1 children" in result.output
+
+
+def test_a_referral_made_while_the_childs_episode_is_open_is_part_of_it(practitioner, manager,
+                                                                       police, auditor, clock):
+    """The census counts episodes: one open at a time, none overlapping (its rules 8815, 8816,
+    8820). A second referral of the child while the first is open joins that episode; one after
+    the first closed starts another."""
+    first = referral(practitioner, police, decided_at="2026-11-20T09:00:00Z")
+    second = referral(practitioner, police, decided_at="2026-11-20T09:30:00Z")
+    child_id = first["children"][0]["id"]
+    assert second["children"][0]["id"] == child_id  # the same child, linked by NHS number
+    for case, started in ((first, "2026-11-20T09:10:00Z"), (second, "2026-11-20T09:40:00Z")):
+        created(practitioner.post("/api/v1/assessments", json={
+            "contact_id": case["id"], "child_id": child_id, "started_at": started}))
+    child = children_of(census(auditor))[la_id(practitioner, first)]
+    (episode,) = child.findall("CINdetails")
+    assert episode.findtext("CINreferralDate") == "2026-11-20"
+    assert [a.findtext("AssessmentActualStartDate") for a in episode.findall("Assessments")] == [
+        "2026-11-20", "2026-11-20"]
+    assert episode.findtext("CINclosureDate") is None
+
+    clock.set(utc("2026-11-23T10:00:00Z"))
+    for case in (first, second):
+        assessment = practitioner.get("/api/v1/assessments",
+                                      query_string={"contact_id": case["id"]}).json["items"][0]
+        created(manager.post(f"/api/v1/assessments/{assessment['id']}/completion", json={
+            "child_seen_at": "2026-11-20T10:00:00Z", "authorised_at": "2026-11-20T11:00:00Z",
+            "factors": ["21"], "outcome": "no_further_action", "rationale": RATIONALE,
+            "primary_need": "N9"}))
+        created(practitioner.post(f"/api/v1/referrals/{case['id']}/closure", json={
+            "closed_on": "2026-11-20", "reason": "RC8",
+            "rationale": "Assessed: the family's needs are met by the support already in place."}))
+    third = referral(practitioner, police, decided_at="2026-11-23T09:00:00Z")
+    assert third["children"][0]["id"] == child_id
+    episodes = children_of(census(auditor))[la_id(practitioner, first)].findall("CINdetails")
+    assert [(e.findtext("CINreferralDate"), e.findtext("CINclosureDate"),
+             e.findtext("ReasonForClosure")) for e in episodes] == [
+        ("2026-11-20", "2026-11-20", "RC8"), ("2026-11-23", None, None)]
