@@ -726,9 +726,12 @@ class FrontDoor:
         meeting.update(icpc_held_on=conference, icpc_not_required=False,
                        icpc_within_timescale=conference <= meeting["icpc_due_date"],
                        icpc_recorded_at=recorded_at, icpc_recorded_by_sub=decision["decided_by_sub"])
+        plan = rng.random() < 0.7
         writer.add("strategy_meeting_icpc_children", {
-            "meeting_id": meeting["id"], "child_id": child_id,
-            "child_protection_plan": rng.random() < 0.7})
+            "meeting_id": meeting["id"], "child_id": child_id, "child_protection_plan": plan,
+            # From the meeting's id, not the generator: the rest of the data stays as it was.
+            "category_of_abuse": ("NEG", "PHY", "EMO", "SAB")[int(meeting["id"], 16) % 4]
+            if plan else None})
 
     def _transition(self, writer, child_index, child_id, decision):
         rng = self.rng

@@ -157,4 +157,4 @@ class IcpcChild(Base):
     child_protection_plan: Mapped[bool]
     # With a plan: its category of abuse (CIN census InitialCategoryOfAbuse; from revision 0021,
     # so plans made before have none).
-    category_of_abuse: Mapped[str | None] = mapped_column(String(3))
+    category_of_abuse: Mapped[str | None] = mapped_column(String(4))

@@ -145,7 +145,7 @@ def upgrade():
                                       nullable=True))
 
     with op.batch_alter_table('strategy_meeting_icpc_children', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('category_of_abuse', sa.String(length=3), nullable=True))
+        batch_op.add_column(sa.Column('category_of_abuse', sa.String(length=4), nullable=True))
         batch_op.create_check_constraint(op.f('ck_strategy_meeting_icpc_children_category_of_abuse'),
                                          _one_of('category_of_abuse', ABUSE_CATEGORIES))
 
