@@ -264,12 +264,18 @@ def cin_census(year, out):
 
 @click.command("seed")
 @click.option("--reference-only", is_flag=True, help="Agencies only: no demo accounts or cases.")
+@click.option("--contacts", type=click.IntRange(0, 99_999), default=None, show_default="36",
+              help="Load demo contacts 1..N (their cases cycling through the same states), "
+                   "for a larger front door; those loaded already are skipped.")
 @long_job
-def seed(reference_only):
+def seed(reference_only, contacts):
     """Load agencies, demo accounts and demo contacts. Running it twice changes nothing."""
-    from seeds import load
+    from seeds import DEMO_CONTACTS, load
 
-    counts = load(reference_only=reference_only)
+    if reference_only and contacts is not None:
+        raise click.UsageError("--contacts loads demo contacts; --reference-only loads none.")
+    counts = load(reference_only=reference_only,
+                  contacts=DEMO_CONTACTS if contacts is None else contacts)
     click.echo(", ".join(f"{name}: {n} added" for name, n in counts.items()))
 
 

@@ -4,8 +4,7 @@ Demo accounts and their secrets are for local use only (README); production load
 `--reference-only` and creates its accounts by other means.
 """
 
-import random
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -15,10 +14,13 @@ from api.domain.accounts import create_account
 from api.domain.contacts import record_contact
 from api import audit
 from api.models import Account, Agency, Contact
-from api.timescales import now
-from api.vocab import SEXES, nhs_number_with_check_digit
+from api.timescales import london_date, now
+from api.vocab import nhs_number_with_check_digit
 
-from .cases import advance_case, clock_at, recording_time
+from .cases import (
+    OLDEST_DAYS, advance_case, child_number, clock_at, index_rng, is_referral, plan_of,
+    received_time, recording_time,
+)
 from .data import (
     AGENCIES, DEMO_ACCOUNTS, EARLIER_REFERRAL_SOURCES, DEMO_CONCERNS, DEMO_ETHNICITIES, DEMO_NAMES,
 )
@@ -55,17 +57,54 @@ def load_accounts(actor):
     return added
 
 
-def _demo_contact(index, rng, current):
-    """A realistic contact, the same every run for the same index (bar dates, which follow today)."""
-    agency = ["wmp", "wmp", "wmp", "oakfield-primary", "sandwell-academy", "hilltop-gp",
-              "health-visiting", "city-hospital-ed", "housing", "family-member", "anonymous",
-              "btp"][index % 12]
-    # A few children come back: the same NHS number links later contacts to the same child.
-    child_number = index if index % 5 else max(index - 7, 1)
-    given, family = DEMO_NAMES[child_number % len(DEMO_NAMES)]
-    received_at = current - timedelta(days=2 + (index * 113) % 120, hours=rng.randint(0, 9),
-                                      minutes=rng.randint(0, 59))
-    categories, summary = DEMO_CONCERNS[index % len(DEMO_CONCERNS)]
+# Born well before the oldest demo contact, the same date each time the child returns (and in
+# every run, so that a later, larger seed links a returning child to the record made earlier).
+BIRTHS_BEFORE = date(2026, 4, 1)
+PRE_BIRTH_CONCERN = (["substance_misuse", "parenting_capacity"], "Midwife concerned about the "
+                     "mother's drug use in pregnancy; an older sibling was removed from her care "
+                     "in another area. Baby due in a few months.")
+
+
+def _demo_child(index, today):
+    """The child of demo contact `index`: its own, or the one it comes back about (the same NHS
+    number and date of birth link it to the same record); unborn for an unborn plan."""
+    number = child_number(index)
+    given, family = DEMO_NAMES[number % len(DEMO_NAMES)]
+    ethnicity = DEMO_ETHNICITIES[number % len(DEMO_ETHNICITIES)]
+    if ethnicity is None and (is_referral(number) or is_referral(index)):
+        ethnicity = "NOBT"  # a referred child's is recorded: "information not yet obtained"
+    if plan_of(index).variant == "unborn":
+        received_on = london_date(received_time(index, today))
+        return {
+            "given_name": "Baby", "family_name": family, "sex": "unknown",
+            "expected_date_of_birth": received_on + timedelta(
+                days=index_rng(index, "due").randint(170, 260)),
+            **({"ethnicity": ethnicity} if ethnicity else {}),
+        }
+    # Before the oldest contact (OLDEST_DAYS ago) even on a clock set before 2026.
+    anchor = min(BIRTHS_BEFORE, today + timedelta(days=330 - OLDEST_DAYS - 1))
+    return {
+        "given_name": given,
+        "family_name": family,
+        "date_of_birth": anchor - timedelta(days=330 + (number * 911) % 5800),
+        "sex": ("female", "male")[number % 2],
+        # Nine digits a tenth apart: when one has no check digit, the next (one up) is not
+        # another child's.
+        "nhs_number": nhs_number_with_check_digit(f"94{number:06d}0"),
+        **({"ethnicity": ethnicity} if ethnicity else {}),
+    }
+
+
+def _demo_contact(index, current):
+    """A realistic contact, the same every run for the same index (bar dates, which follow
+    today): the plan for it (seeds/cases.py PLANS) says how long ago it came in."""
+    today = london_date(current)
+    unborn = plan_of(index).variant == "unborn"
+    agency = "maternity" if unborn else [
+        "wmp", "wmp", "wmp", "oakfield-primary", "sandwell-academy", "hilltop-gp",
+        "health-visiting", "city-hospital-ed", "housing", "family-member", "anonymous",
+        "btp"][index % 12]
+    categories, summary = PRE_BIRTH_CONCERN if unborn else DEMO_CONCERNS[index % len(DEMO_CONCERNS)]
     consent = [
         {"status": "given", "given_by": "Mother"},
         {"status": "not_sought", "reason": "Police protection notification; seeking consent could "
@@ -75,40 +114,31 @@ def _demo_contact(index, rng, current):
         {"status": "overridden", "reason": "Significant harm concerns: information shared without "
          "consent under DPA 2018 sch. 1 para 18."},
     ][index % 4]
-    # Born well before the oldest demo contact, and the same date each time the child returns.
-    age_days = 330 + (child_number * 911) % 5800
-    ethnicity = DEMO_ETHNICITIES[child_number % len(DEMO_ETHNICITIES)]
     return {
-        "received_at": received_at,
+        "received_at": received_time(index, today),
         "source_agency": agency,
         "source_reference": f"DEMO-{index:04d}",
         "referrer": {"name": f"Demo referrer {index}", "role": "Designated safeguarding lead"
-                     if "school" in agency or "academy" in agency or "primary" in agency else "Officer"},
+                     if "school" in agency or "academy" in agency or "primary" in agency
+                     else "Midwife" if unborn else "Officer"},
         "channel": ["api", "phone", "secure_portal", "email"][index % 4],
-        "children": [{
-            "given_name": given,
-            "family_name": family,
-            "date_of_birth": (current - timedelta(days=age_days)).date(),
-            "sex": SEXES[child_number % 3],
-            "nhs_number": nhs_number_with_check_digit(f"94{child_number:07d}"),
-            **({"ethnicity": ethnicity} if ethnicity else {}),
-        }],
+        "children": [_demo_child(index, today)],
         "concerns": {"categories": categories, "summary": summary},
         "consent": consent,
     }
 
 
-def load_contacts(actor):
+def load_contacts(actor, count=DEMO_CONTACTS):
+    """Demo contacts 1..count, each taken through its plan; those loaded already are skipped."""
     existing = set(session.scalars(
         select(Contact.source_reference).where(Contact.recorded_by_sub == actor.sub)
     ))
-    rng = random.Random(2026)
     current = now()
     added = 0
-    for index in range(1, DEMO_CONTACTS + 1):
-        data = _demo_contact(index, rng, current)
-        if data["source_reference"] in existing:
+    for index in range(1, count + 1):
+        if f"DEMO-{index:04d}" in existing:
             continue
+        data = _demo_contact(index, current)
         with clock_at(recording_time(data["received_at"], current)):
             contact = record_contact(actor, data)
         advance_case(index, contact, current)
@@ -116,12 +146,13 @@ def load_contacts(actor):
     return added
 
 
-def load(reference_only=False):
-    """Load everything missing, in one transaction. Returns what was added."""
+def load(reference_only=False, contacts=DEMO_CONTACTS):
+    """Load everything missing, in one transaction: the agencies, and unless `reference_only`
+    the demo accounts and demo contacts 1..`contacts`. Returns what was added."""
     actor = system_actor("seed")
     counts = {"agencies": load_agencies(actor)}
     if not reference_only:
         counts["accounts"] = load_accounts(actor)
-        counts["contacts"] = load_contacts(actor)
+        counts["contacts"] = load_contacts(actor, contacts)
     session.commit()
     return counts

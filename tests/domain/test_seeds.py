@@ -1,12 +1,16 @@
-"""`flask seed`: demo data a newcomer can explore, loaded idempotently and audited like any write."""
+"""`flask seed`: demo data a newcomer can explore, loaded idempotently and audited like any write,
+walking every state the DfE Children in Need census needs (seeds/cases.py PLANS), at 36 contacts
+and at a larger size whose plans cycle."""
 
+from datetime import date, timedelta
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import func, select
 
 from api import audit
 from api.db import session
-from api.models import Account, Agency, AuditEvent, Child, Contact, ContactChild
+from api.models import Account, Agency, AuditEvent, Child, Contact, ContactChild, PossibleMatch
 from api.vocab import CONSENT_STATUSES, ROLES
 from seeds import DEMO_CONTACTS, load
 from seeds.data import AGENCIES, DEMO_ACCOUNTS
@@ -28,6 +32,28 @@ def seeded(seeded_database_url):
         counts = load()
     yield app, counts
     app.extensions["db"].engine.dispose()
+
+
+LARGER = 120  # four cycles of the 36 plans, less a few
+
+
+@pytest.fixture(scope="module")
+def larger(database_url, tmp_path_factory):
+    """A second database seeded with LARGER demo contacts (`flask seed --contacts 120`)."""
+    with own_database(database_url, tmp_path_factory.mktemp("seeds_larger"), "seedsl") as url:
+        app = build_app(url)
+        with app.app_context():
+            counts = load(contacts=LARGER)
+        yield app, counts
+        app.extensions["db"].engine.dispose()
+
+
+@pytest.fixture(params=["36", "larger"])
+def any_seeded(request):
+    """Each seeded database in turn: (app, number of demo contacts)."""
+    if request.param == "36":
+        return request.getfixturevalue("seeded")[0], DEMO_CONTACTS
+    return request.getfixturevalue("larger")[0], LARGER
 
 
 def count(model):
@@ -201,3 +227,274 @@ def test_each_demo_record_was_recorded_after_what_it_follows_and_never_in_the_fu
             assert contact.received_at <= contact.recorded_at <= decision.recorded_at < current
             assert decision.decided_at <= decision.recorded_at
         assert session.scalar(select(func.max(AuditEvent.at))) <= current
+
+
+# ---- after the front door: what the CIN census needs ------------------------------------------
+
+
+def _referrals():
+    """{contact id: (contact, its current decision)} for the contacts that are referrals."""
+    from api.models import Decision
+    from api.vocab import REFERRAL_OUTCOMES
+
+    rows = session.execute(
+        select(Contact, Decision).join(Decision, Decision.contact_id == Contact.id)
+        .where(Decision.superseded_by_id.is_(None), Decision.outcome.in_(REFERRAL_OUTCOMES))
+    ).all()
+    return {contact.id: (contact, decision) for contact, decision in rows}
+
+
+def _child_of(contact_id):
+    return session.scalar(select(ContactChild.child_id).where(ContactChild.contact_id == contact_id))
+
+
+def test_the_demo_walks_every_state_of_the_cin_census(any_seeded):
+    """Each state, for several children: (a) assessed, child in need plan, left open; (b) factor
+    21, closed RC8; (c) allocated late, never allocated; (d) assessments open, overdue and not;
+    (e) s47 conferences with a plan and its category, without one, not required, not yet held,
+    and meetings not yet held; (f) NFA after a strategy meeting, closed RC7; (g) disabilities;
+    (h) an unborn child referred."""
+    from api.models import Allocation, Assessment, IcpcChild, StrategyMeeting
+
+    app, size = any_seeded
+    several = 2 * size // DEMO_CONTACTS
+    current = app.test_clock()
+    with app.app_context():
+        referrals = _referrals()
+        assessments = session.scalars(select(Assessment)).all()
+        completed = [a for a in assessments if a.status == "completed"]
+        factors = {a.id: [row.code for row in a.factor_rows] for a in completed}
+
+        def closure(a):
+            return referrals[a.contact_id][0].closure_reason
+
+        # a: allocated within 5 working days, started, allocated, authorised with factors, a
+        # primary need and a child in need plan; the referral left open.
+        cin_plans = [a for a in completed if a.outcome == "child_in_need_plan"
+                     and factors[a.id] != ["21"] and a.primary_need and closure(a) is None
+                     and a.allocated_worker and referrals[a.contact_id][0].allocated_at
+                     <= referrals[a.contact_id][1].allocation_due_at]
+        assert len(cin_plans) >= several
+        assert all(a.authorised_by_sub != a.started_by_sub for a in completed)
+        assert {a.within_45_working_days for a in completed} == {True, False}
+        # b: no factors identified, closed after the assessment.
+        rc8 = [a for a in completed if factors[a.id] == ["21"] and closure(a) == "RC8"]
+        assert len(rc8) >= several
+        assert all(closure(a) == "RC8" for a in completed if factors[a.id] == ["21"])
+        assert any(closure(a) == "RC9" and a.outcome == "early_help" for a in completed)
+        # c: allocated late, and never.
+        late = [c for c, d in referrals.values()
+                if c.allocated_at is not None and c.allocated_at > d.allocation_due_at]
+        assert len(late) >= several
+        never = [c for c, d in referrals.values()
+                 if c.allocated_at is None and d.allocation_due_at < current]
+        assert len(never) >= several
+        assert session.scalar(select(func.count()).select_from(Allocation).where(
+            Allocation.contact_id.is_not(None))) == sum(
+            1 for c, _d in referrals.values() if c.allocated_at is not None)
+        assert session.scalar(select(func.count()).select_from(Allocation).where(
+            Allocation.assessment_id.is_not(None))) == len(assessments)
+        # d: open assessments, overdue and not.
+        still_open = [a for a in assessments if a.status == "open"]
+        assert sum(a.due_at < current for a in still_open) >= several
+        assert sum(a.due_at >= current for a in still_open) >= several
+        # e: s47 enquiries and their conferences; meetings still to be held.
+        meetings = session.scalars(select(StrategyMeeting)).all()
+        s47 = [m for m in meetings if m.outcome == "s47_enquiry"]
+        plans = session.scalars(select(IcpcChild)).all()
+        assert sum(p.child_protection_plan and p.category_of_abuse is not None
+                   for p in plans) >= several
+        assert all((p.category_of_abuse is not None) == p.child_protection_plan for p in plans)
+        assert sum(not p.child_protection_plan for p in plans) >= several
+        assert sum(bool(m.icpc_not_required) for m in s47) >= several
+        assert sum(m.icpc_recorded_at is None for m in s47) >= several
+        assert sum(m.status == "convened" for m in meetings) >= several
+        assert {m.icpc_within_timescale for m in s47 if m.icpc_held_on} == {True, False}
+        # f: no further action after the strategy meeting: closed RC7, with a primary need, no
+        # assessment and no s47 (the census's ReferralNFA).
+        nfa = [m for m in meetings if m.outcome == "no_further_action"]
+        assert len(nfa) >= several
+        for meeting in nfa:
+            contact = referrals[meeting.contact_id][0]
+            assert contact.closure_reason == "RC7" and contact.primary_need
+            assert not any(a.contact_id == contact.id for a in assessments)
+        # g: disabilities, a few with codes, most without.
+        children = session.scalars(select(Child)).all()
+        assert any(c.disability is True and len(c.disabilities) >= 2 for c in children)
+        assert sum(c.disability is False for c in children) > sum(c.disability is True
+                                                                   for c in children)
+        # h: an unborn child, referred.
+        referred = {_child_of(contact_id) for contact_id in referrals}
+        unborn = [c for c in children if c.expected_date_of_birth is not None]
+        assert unborn and all(c.date_of_birth is None and c.sex == "unknown" for c in unborn)
+        assert {c.id for c in unborn} <= referred
+
+
+def test_every_referred_child_has_a_disability_recorded(any_seeded):
+    """Annex A and the census need it of every child referred (born: an unborn child's is
+    recorded as not known); a child with no referral may have none recorded."""
+    app, _size = any_seeded
+    with app.app_context():
+        referred = {_child_of(contact_id) for contact_id in _referrals()}
+        children = {c.id: c for c in session.scalars(select(Child))}
+        for child_id in referred:
+            child = children[child_id]
+            if child.date_of_birth is not None:
+                assert child.disability is not None, child.reference
+                assert bool(child.disabilities) == child.disability
+        recorded = set(session.scalars(select(AuditEvent.entity_id).where(
+            AuditEvent.action == "child.disability_recorded")))
+        assert {str(child_id) for child_id in referred} <= recorded
+        assert all(c.disability is None for c in children.values() if c.id not in referred)
+
+
+def test_no_conference_is_held_on_a_weekend_or_before_its_meeting(any_seeded):
+    from api.models import StrategyMeeting
+    from api.timescales import london_date
+
+    app, _size = any_seeded
+    with app.app_context():
+        held = session.scalars(select(StrategyMeeting).where(
+            StrategyMeeting.icpc_held_on.is_not(None))).all()
+        assert held
+        for meeting in held:
+            assert meeting.icpc_held_on.weekday() < 5  # census rule 8875
+            assert london_date(meeting.held_at) <= meeting.icpc_held_on <= london_date(
+                app.test_clock())
+
+
+def test_the_census_dates_of_each_child_hang_together(any_seeded):
+    """What the census's validation checks between dates: an assessment starts on or after the
+    referral and is authorised after it starts, the child seen between; a closure follows
+    everything on the referral; a child never has two open referrals, nor one referral starting
+    inside another's dates; nothing is in the future or before the census year."""
+    from api.models import Assessment, StrategyMeeting
+    from api.timescales import london_date
+
+    app, _size = any_seeded
+    today = london_date(app.test_clock())
+    with app.app_context():
+        referrals = _referrals()
+        referred_on = {cid: london_date(d.decided_at) for cid, (_c, d) in referrals.items()}
+        for a in session.scalars(select(Assessment)):
+            assert london_date(a.started_at) >= referred_on[a.contact_id]
+            if a.status == "completed":
+                assert a.started_at <= a.authorised_at and a.child_seen_at <= a.authorised_at
+                assert london_date(a.child_seen_at) >= referred_on[a.contact_id]
+            closed_on = referrals[a.contact_id][0].closed_on
+            if closed_on is not None:
+                assert a.status == "completed" and london_date(a.authorised_at) <= closed_on
+        for meeting in session.scalars(select(StrategyMeeting)):
+            closed_on = referrals[meeting.contact_id][0].closed_on
+            if closed_on is not None and meeting.outcome == "s47_enquiry":
+                assert meeting.icpc_recorded_at is not None
+                assert meeting.icpc_held_on is None or meeting.icpc_held_on <= closed_on
+        episodes = {}
+        for contact_id, (contact, _decision) in referrals.items():
+            assert date(2026, 4, 1) <= referred_on[contact_id] <= today
+            assert contact.closed_on is None or referred_on[contact_id] <= contact.closed_on <= today
+            episodes.setdefault(_child_of(contact_id), []).append(
+                (referred_on[contact_id], contact.closed_on))
+        assert any(len(each) > 1 for each in episodes.values())  # referred again
+        for each in episodes.values():
+            each.sort()
+            assert sum(closed is None for _start, closed in each) <= 1
+            for (_start, closed), (next_start, _next) in pairwise(each):
+                assert closed is not None and closed <= next_start
+
+
+def test_the_demo_contacts_are_spread_over_months_since_the_census_year_began(any_seeded):
+    from api.timescales import london_date
+    from seeds.cases import FIRST_DAY, LAST_DAYS
+
+    app, size = any_seeded
+    today = london_date(app.test_clock())
+    with app.app_context():
+        received = [london_date(at) for at in session.scalars(select(Contact.received_at))]
+    assert len(received) == size
+    assert min(received) >= FIRST_DAY
+    assert max(received) <= today - timedelta(days=LAST_DAYS)
+    assert (max(received) - min(received)).days >= 150
+
+
+def test_the_demo_childrens_nhs_numbers_are_valid_and_their_own(any_seeded):
+    from api.vocab import nhs_number_is_valid
+
+    app, size = any_seeded
+    with app.app_context():
+        children = session.scalars(select(Child)).all()
+        returning = session.scalars(
+            select(ContactChild.child_id).group_by(ContactChild.child_id)
+            .having(func.count(ContactChild.contact_id) >= 2)).all()
+        matches = session.scalar(select(func.count()).select_from(PossibleMatch))
+    born = [c for c in children if c.date_of_birth is not None]
+    assert all(nhs_number_is_valid(c.nhs_number) for c in born)
+    assert len({c.nhs_number for c in born}) == len(born)
+    assert all(c.nhs_number is None for c in children if c.date_of_birth is None)
+    assert len(returning) >= size // 12 and len(children) < size
+    assert matches == 0  # no child is taken for another
+
+
+def test_the_plans_cycle_and_each_index_comes_out_the_same_at_any_size(seeded, larger):
+    """Demo contact i of the larger seed is in the state of contact i of the 36, and contact
+    i + 36 in the same state as i: `flask seed --contacts N` walks the same states again."""
+    from api.models import Assessment, Decision, StrategyMeeting
+
+    def states(app):
+        with app.app_context():
+            out = {}
+            for contact in session.scalars(select(Contact)):
+                decision = session.scalar(select(Decision).where(
+                    Decision.contact_id == contact.id, Decision.superseded_by_id.is_(None)))
+                meeting = session.scalar(select(StrategyMeeting).where(
+                    StrategyMeeting.contact_id == contact.id))
+                out[int(contact.source_reference.removeprefix("DEMO-"))] = (
+                    decision and decision.outcome, contact.closure_reason,
+                    contact.allocated_at is not None, contact.rag_rating,
+                    tuple(sorted(a.status for a in session.scalars(select(Assessment).where(
+                        Assessment.contact_id == contact.id)))),
+                    meeting and (meeting.status, meeting.outcome, meeting.icpc_not_required,
+                                 meeting.icpc_held_on is not None))
+            return out
+
+    small, big = states(seeded[0]), states(larger[0])
+    assert {i: big[i] for i in small} == small
+    for index in range(DEMO_CONTACTS + 1, LARGER + 1):
+        earlier = index - DEMO_CONTACTS
+        # the same state, bar what depends on the concern (index % 8) or the rating (MASH_WORK)
+        assert big[index][:3] == big[earlier][:3], index
+        assert big[index][4:] == big[earlier][4:], index
+
+
+def test_the_larger_seed_loads_its_contacts_once_and_its_trail_and_states_verify(larger):
+    from api import record_state
+
+    app, counts = larger
+    assert counts == {"agencies": 0, "accounts": len(DEMO_ACCOUNTS), "contacts": LARGER}
+    with app.app_context():
+        before = {model: count(model) for model in (Contact, Child, AuditEvent)}
+        assert load(contacts=LARGER) == {"agencies": 0, "accounts": 0, "contacts": 0}
+        assert {model: count(model) for model in (Contact, Child, AuditEvent)} == before
+        assert audit.verify().valid is True
+        assert record_state.check_states().as_dict()["valid"] is True
+
+
+def test_the_state_of_every_seeded_record_matches_its_latest_event(seeded):
+    from api import record_state
+
+    app, _ = seeded
+    with app.app_context():
+        assert record_state.check_states().as_dict()["valid"] is True
+
+
+def test_flask_seed_takes_the_number_of_demo_contacts(larger):
+    app, _ = larger
+    runner = app.test_cli_runner()
+    # In this app's context: the command runs in the current app's (the suite's is pushed too).
+    with app.app_context():
+        again = runner.invoke(args=["seed", "--contacts", str(LARGER)])
+        assert again.exit_code == 0, again.output
+        assert again.output == "agencies: 0 added, accounts: 0 added, contacts: 0 added\n"
+        both = runner.invoke(args=["seed", "--reference-only", "--contacts", "5"])
+        assert both.exit_code != 0 and "--reference-only" in both.output
+        assert count(Contact) == LARGER
