@@ -49,11 +49,13 @@ test: install-dev
 # The DfE's own CIN census validation (the data-to-insight csc-validator-be-cin package, pinned in
 # tests/cin/requirements.txt) in a virtual environment of its own: it needs Python 3.9-3.11 and
 # numpy<2. `make validate-cin` exports the return of the current collection year from a fresh
-# database of the demo seeds and checks it (exit 1 when an ERROR rule fails); tests/cin/ uses the
-# same environment in `make test` (there a deliberate fault must be caught).
+# database of the demo seeds, and from one of CIN_LARGE generated contacts, and checks each (exit
+# 1 when an ERROR rule fails); tests/cin/ uses the same environment in `make test` (there a
+# deliberate fault must be caught).
 CIN_PYTHON ?= $(shell command -v python3.11 || echo $(PYTHON))
 CIN_VENV := .venv-cin
 CIN_BUILD := build/cin
+CIN_LARGE ?= 600  # the larger generated front door: the demo's cases cycled over 600 contacts
 cin-validator: $(CIN_VENV)/.installed
 $(CIN_VENV)/.installed: tests/cin/requirements.txt
 	$(CIN_PYTHON) -m venv $(CIN_VENV)
@@ -62,11 +64,14 @@ $(CIN_VENV)/.installed: tests/cin/requirements.txt
 
 validate-cin: install cin-validator
 	rm -rf $(CIN_BUILD) && mkdir -p $(CIN_BUILD)
-	export DATABASE_URL=sqlite:///$(CURDIR)/$(CIN_BUILD)/demo.db LA_CODE=$${LA_CODE:-999}; \
+	export LA_CODE=$${LA_CODE:-999}; \
 	year=$$($(BIN)/python -c 'from datetime import date; d = date.today(); y = d.year - (d.month < 4); print(f"{y}-{(y + 1) % 100:02d}")'); \
-	$(BIN)/flask db upgrade && $(BIN)/flask seed && \
-	$(BIN)/flask cin-census --year $$year --out $(CIN_BUILD)/demo.xml && \
-	$(CIN_VENV)/bin/python tests/cin/validate.py $(CIN_BUILD)/demo.xml
+	for size in 36 $(CIN_LARGE); do \
+	  export DATABASE_URL=sqlite:///$(CURDIR)/$(CIN_BUILD)/demo-$$size.db; \
+	  $(BIN)/flask db upgrade && $(BIN)/flask seed --contacts $$size && \
+	  $(BIN)/flask cin-census --year $$year --out $(CIN_BUILD)/demo-$$size.xml && \
+	  $(CIN_VENV)/bin/python tests/cin/validate.py $(CIN_BUILD)/demo-$$size.xml || exit 1; \
+	done
 
 # The contract fuzzers of `make test`, run much longer (examples per operation / state machine runs).
 fuzz: install-dev
