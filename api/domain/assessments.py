@@ -56,18 +56,29 @@ def _open_referral(actor, contact_id):
 # ---- allocation -------------------------------------------------------------------------------
 
 
-def _allocation(actor, data, current, position, **owner):
+def _allocate(actor, record, referred_at, data, action, entity_type, **owner):
+    """A new allocation of `record` (a referral's contact, or an assessment), made its current
+    one; the earlier ones kept. Not before the referral (`referred_at`), not in the future."""
+    current = now()
     allocated_at = data.get("allocated_at") or current
     check_not_future("allocated_at", allocated_at, current)
-    return Allocation(id=uuid.uuid4(), position=position, team=data["team"],
-                      worker=data["worker"], allocated_at=allocated_at, recorded_at=current,
-                      recorded_by_sub=actor.sub, recorded_by_role=actor.role, **owner)
-
-
-def _allocated(record, allocation):
+    if allocated_at < referred_at:
+        raise RuleViolation("allocated_at", "Must not be before the referral (the current "
+                            "decision's decided_at).")
+    allocation = Allocation(
+        id=uuid.uuid4(), position=len(record.allocations), team=data["team"],
+        worker=data["worker"], allocated_at=allocated_at, recorded_at=current,
+        recorded_by_sub=actor.sub, recorded_by_role=actor.role, **owner)
+    session.add(allocation)
     record.allocated_team = allocation.team
     record.allocated_worker = allocation.worker
     record.allocated_at = allocation.allocated_at
+    session.flush()
+    session.expire(record, ["allocations"])
+    audit.record(actor, action, entity_type, record.id,
+                 {"allocation_id": allocation.id, "team": allocation.team,
+                  "worker": allocation.worker, "allocated_at": allocation.allocated_at})
+    return record
 
 
 def allocation_view(record):
@@ -86,39 +97,16 @@ def allocate_referral(actor, contact_id, data):
     """Allocate an open referral to a team and a worker (again: a new allocation, the earlier
     ones kept)."""
     contact, decision = _open_referral(actor, contact_id)
-    current = now()
-    allocation = _allocation(actor, data, current, len(contact.allocations),
-                             contact_id=contact.id)
-    if allocation.allocated_at < decision.decided_at:
-        raise RuleViolation("allocated_at", "Must not be before the referral (the current "
-                            "decision's decided_at).")
-    session.add(allocation)
-    _allocated(contact, allocation)
-    session.flush()
-    session.expire(contact, ["allocations"])
-    audit.record(actor, "referral.allocated", "contact", contact.id,
-                 {"allocation_id": allocation.id, "team": allocation.team,
-                  "worker": allocation.worker, "allocated_at": allocation.allocated_at})
-    return contact
+    return _allocate(actor, contact, decision.decided_at, data, "referral.allocated", "contact",
+                     contact_id=contact.id)
 
 
 def allocate_assessment(actor, assessment_id, data):
     assessment = _locked_assessment(actor, assessment_id)
     if assessment.status != "open":
         raise Conflict("A completed assessment is not allocated.")
-    current = now()
-    allocation = _allocation(actor, data, current, len(assessment.allocations),
-                             assessment_id=assessment.id)
-    if allocation.allocated_at < assessment.referred_at:
-        raise RuleViolation("allocated_at", "Must not be before the referral.")
-    session.add(allocation)
-    _allocated(assessment, allocation)
-    session.flush()
-    session.expire(assessment, ["allocations"])
-    audit.record(actor, "assessment.allocated", "assessment", assessment.id,
-                 {"allocation_id": allocation.id, "team": allocation.team,
-                  "worker": allocation.worker, "allocated_at": allocation.allocated_at})
-    return assessment
+    return _allocate(actor, assessment, assessment.referred_at, data, "assessment.allocated",
+                     "assessment", assessment_id=assessment.id)
 
 
 # ---- single assessments -----------------------------------------------------------------------
