@@ -735,6 +735,26 @@ def operation(name, url, built):
         if (not report["valid"] or job["result"]["from_length"] != built["checkpoint_length"]
                 or job["done"] != job["of"]):
             raise Failure(f"verification from the checkpoint: {job['result']}")
+    elif name == "verify_request":
+        # What an auditor's GET does: verify in the request if the chain and the access log
+        # hold at most VERIFY_SYNC_MAX_EVENTS events, else 422 use-a-job. gunicorn cuts a
+        # request off after 30 s: a 200 that took longer would not reach the caller.
+        answer = {}
+
+        def call():
+            response = auditor.call("GET", "/api/v1/audit/verify")
+            answer["status"] = response.status_code
+            return response.get_json()
+        body = timer.time("chain verify in a request: GET /audit/verify", call,
+                          rows=lambda body: body["length"] + body["access_log"]["sealed_events"]
+                          if answer["status"] == 200 else 0,
+                          note="audit events + sealed access events recomputed")
+        timer.results[-1]["note"] += f" (answered {answer['status']}" + (
+            f" {body.get('type', '').rsplit('/', 1)[-1]})" if answer["status"] != 200 else ")")
+        if answer["status"] == 200 and not body["valid"]:
+            raise Failure(f"GET /audit/verify: not valid: {body}")
+        if answer["status"] not in (200, 422):
+            raise Failure(f"GET /audit/verify -> {answer['status']}: {body}")
     elif name == "state":
         # A job: past STATE_SYNC_MAX_RECORDS the request itself answers 422 use-a-job.
         job = timer.time("state check: job", lambda: _run_job(
@@ -796,7 +816,7 @@ def operation(name, url, built):
         pages, listed, deepest = 0, 0, None
         load = os.getloadavg()[0]
         started = time.perf_counter()
-        while path:
+        while path and pages < built.get("max_pages", float("inf")):
             body = practitioner.get(path)
             pages += 1
             listed += len(body["items"])
@@ -805,7 +825,7 @@ def operation(name, url, built):
             cursor = body.get("next_cursor")
             path = f"/api/v1/contacts?limit={PAGE}&cursor={cursor}" if cursor else None
         total = time.perf_counter() - started
-        if listed != built["contacts"]:
+        if listed != (pages * PAGE if path else built["contacts"]):
             raise Failure(f"GET /contacts: {listed} contacts listed of {built['contacts']}")
         timer.add(f"GET /contacts?limit={PAGE}: every page, following next_cursor", total,
                   listed, f"contacts, {pages} pages", load)
@@ -852,9 +872,9 @@ def operation(name, url, built):
 
 # The pages last: walking every page writes an access event of 1,000 records a page, which the
 # access log's reads would otherwise meet (and on SQLite, a WAL of them not yet checkpointed).
-OPERATIONS = ("verify", "verify_job", "verify_checkpoint", "state", "decisions_12",
-              "decisions_48", *(f"annex_a_{name}" for name in ANNEX_A_LISTS), "metrics",
-              "chronology", "access", "pages")
+OPERATIONS = ("verify", "verify_job", "verify_checkpoint", "verify_request", "state",
+              "decisions_12", "decisions_48", *(f"annex_a_{name}" for name in ANNEX_A_LISTS),
+              "metrics", "chronology", "access", "pages")
 
 
 def _in_a_process(function, *args):
@@ -889,6 +909,8 @@ def run_size(args, contacts, url):
           f"), hot child {built['hot_child']} with {built['hot_child_contacts']:,} contacts",
           flush=True)
     results, failures = [], []
+    if args.max_pages:
+        built = {**built, "max_pages": args.max_pages}
     for name in args.operations:
         rows, failure = _in_a_process(_guarded, name, url, built)
         results.extend(rows)
@@ -957,6 +979,9 @@ def _arguments(argv):
     parser.add_argument("--seal-seconds", type=int, default=SEAL_SECONDS,
                         help="a seal of the access log every so many seconds of reads (the app: "
                              "every ACCESS_SEAL_SECONDS, 60)")
+    parser.add_argument("--max-pages", type=int,
+                        help="follow next_cursor through at most so many pages of contacts "
+                             "(default: all of them)")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the data already there when an earlier build of this size "
                              "left it")
