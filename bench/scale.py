@@ -18,12 +18,13 @@ the access log, which bench/dataset.py does not write:
   api/audit.py's own functions (compute_hash over _payload, GENESIS_HASH first). Their
   state_hash is null, as for events appended before revision 0013 (the state check reports those
   records as having no state recorded, which it still reads and counts);
-- the access log: about 3 reads a contact (practitioners and managers reading the contact, some
+- the access log: about 2.8 reads a contact (practitioners and managers reading the contact, some
   the child's chronology, some auditors months later), one child ("hot": the one with
   HOT_CONTACTS contacts) about 1% of reads, each with its access_event_records rows as
   api/access.py writes them; and the seals that put the access log into the chain (api/sealing.py:
   an access.sealed event every --seal-seconds of reads, covering the reads at least
-  ACCESS_SEAL_LAG_SECONDS old, its digest computed as api/sealing.py computes it).
+  ACCESS_SEAL_LAG_SECONDS old, its digest computed as api/sealing.py computes it). The app seals
+  every ACCESS_SEAL_SECONDS (60 s); the default here is an hour, fewer seals than the app makes.
 
 The chain is written up to a day before NOW; a checkpoint is then signed through
 GET /api/v1/audit/checkpoint; then the last day's events are appended, so "verify from
@@ -33,8 +34,9 @@ executemany on SQLite), on connections without the app's statement timeout.
 Timing: each operation in a fresh process of its own (so the peak RSS, ru_maxrss, is that
 operation's), through the app in-process: the Flask test client with real tokens
 (api.auth.mint_token), or the domain function where that is what production runs (audit.verify,
-jobs.run_one as a worker runs it). One call each, no warm-up: these are long operations, run
-rarely, on a cold process. Figures are printed; the run fails (exit 1) when an operation answers
+jobs.run_one as a worker runs it). The verifications and the state check: one call, no
+warm-up (long operations, run rarely, on a cold process); the export jobs and the reads: the
+median of REPEAT calls, the first call's time also shown. Figures are printed; the run fails (exit 1) when an operation answers
 5xx, a job fails or holds other than the rows expected, a verification is not valid, or (with
 --sizes) an operation grows worse than linearly between two sizes: its time ratio above
 GROWTH_TOLERANCE x the size ratio, counted only when it takes MIN_SECONDS_FOR_GROWTH or more at
