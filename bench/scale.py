@@ -18,12 +18,13 @@ the access log, which bench/dataset.py does not write:
   api/audit.py's own functions (compute_hash over _payload, GENESIS_HASH first). Their
   state_hash is null, as for events appended before revision 0013 (the state check reports those
   records as having no state recorded, which it still reads and counts);
-- the access log: about 3 reads a contact (practitioners and managers reading the contact, some
+- the access log: about 2.8 reads a contact (practitioners and managers reading the contact, some
   the child's chronology, some auditors months later), one child ("hot": the one with
   HOT_CONTACTS contacts) about 1% of reads, each with its access_event_records rows as
   api/access.py writes them; and the seals that put the access log into the chain (api/sealing.py:
   an access.sealed event every --seal-seconds of reads, covering the reads at least
-  ACCESS_SEAL_LAG_SECONDS old, its digest computed as api/sealing.py computes it).
+  ACCESS_SEAL_LAG_SECONDS old, its digest computed as api/sealing.py computes it). The app seals
+  every ACCESS_SEAL_SECONDS (60 s); the default here is an hour, fewer seals than the app makes.
 
 The chain is written up to a day before NOW; a checkpoint is then signed through
 GET /api/v1/audit/checkpoint; then the last day's events are appended, so "verify from
@@ -33,8 +34,9 @@ executemany on SQLite), on connections without the app's statement timeout.
 Timing: each operation in a fresh process of its own (so the peak RSS, ru_maxrss, is that
 operation's), through the app in-process: the Flask test client with real tokens
 (api.auth.mint_token), or the domain function where that is what production runs (audit.verify,
-jobs.run_one as a worker runs it). One call each, no warm-up: these are long operations, run
-rarely, on a cold process. Figures are printed; the run fails (exit 1) when an operation answers
+jobs.run_one as a worker runs it). The verifications and the state check: one call, no
+warm-up (long operations, run rarely, on a cold process); the export jobs and the reads: the
+median of REPEAT calls, the first call's time also shown. Figures are printed; the run fails (exit 1) when an operation answers
 5xx, a job fails or holds other than the rows expected, a verification is not valid, or (with
 --sizes) an operation grows worse than linearly between two sizes: its time ratio above
 GROWTH_TOLERANCE x the size ratio, counted only when it takes MIN_SECONDS_FOR_GROWTH or more at
@@ -735,6 +737,26 @@ def operation(name, url, built):
         if (not report["valid"] or job["result"]["from_length"] != built["checkpoint_length"]
                 or job["done"] != job["of"]):
             raise Failure(f"verification from the checkpoint: {job['result']}")
+    elif name == "verify_request":
+        # What an auditor's GET does: verify in the request if the chain and the access log
+        # hold at most VERIFY_SYNC_MAX_EVENTS events, else 422 use-a-job. gunicorn cuts a
+        # request off after 30 s: a 200 that took longer would not reach the caller.
+        answer = {}
+
+        def call():
+            response = auditor.call("GET", "/api/v1/audit/verify")
+            answer["status"] = response.status_code
+            return response.get_json()
+        body = timer.time("chain verify in a request: GET /audit/verify", call,
+                          rows=lambda body: body["length"] + body["access_log"]["sealed_events"]
+                          if answer["status"] == 200 else 0,
+                          note="audit events + sealed access events recomputed")
+        timer.results[-1]["note"] += f" (answered {answer['status']}" + (
+            f" {body.get('type', '').rsplit('/', 1)[-1]})" if answer["status"] != 200 else ")")
+        if answer["status"] == 200 and not body["valid"]:
+            raise Failure(f"GET /audit/verify: not valid: {body}")
+        if answer["status"] not in (200, 422):
+            raise Failure(f"GET /audit/verify -> {answer['status']}: {body}")
     elif name == "state":
         # A job: past STATE_SYNC_MAX_RECORDS the request itself answers 422 use-a-job.
         job = timer.time("state check: job", lambda: _run_job(
@@ -796,7 +818,7 @@ def operation(name, url, built):
         pages, listed, deepest = 0, 0, None
         load = os.getloadavg()[0]
         started = time.perf_counter()
-        while path:
+        while path and pages < built.get("max_pages", float("inf")):
             body = practitioner.get(path)
             pages += 1
             listed += len(body["items"])
@@ -805,7 +827,7 @@ def operation(name, url, built):
             cursor = body.get("next_cursor")
             path = f"/api/v1/contacts?limit={PAGE}&cursor={cursor}" if cursor else None
         total = time.perf_counter() - started
-        if listed != built["contacts"]:
+        if listed != (pages * PAGE if path else built["contacts"]):
             raise Failure(f"GET /contacts: {listed} contacts listed of {built['contacts']}")
         timer.add(f"GET /contacts?limit={PAGE}: every page, following next_cursor", total,
                   listed, f"contacts, {pages} pages", load)
@@ -852,9 +874,9 @@ def operation(name, url, built):
 
 # The pages last: walking every page writes an access event of 1,000 records a page, which the
 # access log's reads would otherwise meet (and on SQLite, a WAL of them not yet checkpointed).
-OPERATIONS = ("verify", "verify_job", "verify_checkpoint", "state", "decisions_12",
-              "decisions_48", *(f"annex_a_{name}" for name in ANNEX_A_LISTS), "metrics",
-              "chronology", "access", "pages")
+OPERATIONS = ("verify", "verify_job", "verify_checkpoint", "verify_request", "state",
+              "decisions_12", "decisions_48", *(f"annex_a_{name}" for name in ANNEX_A_LISTS),
+              "metrics", "chronology", "access", "pages")
 
 
 def _in_a_process(function, *args):
@@ -889,6 +911,8 @@ def run_size(args, contacts, url):
           f"), hot child {built['hot_child']} with {built['hot_child_contacts']:,} contacts",
           flush=True)
     results, failures = [], []
+    if args.max_pages:
+        built = {**built, "max_pages": args.max_pages}
     for name in args.operations:
         rows, failure = _in_a_process(_guarded, name, url, built)
         results.extend(rows)
@@ -957,6 +981,9 @@ def _arguments(argv):
     parser.add_argument("--seal-seconds", type=int, default=SEAL_SECONDS,
                         help="a seal of the access log every so many seconds of reads (the app: "
                              "every ACCESS_SEAL_SECONDS, 60)")
+    parser.add_argument("--max-pages", type=int,
+                        help="follow next_cursor through at most so many pages of contacts "
+                             "(default: all of them)")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the data already there when an earlier build of this size "
                              "left it")
