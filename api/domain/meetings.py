@@ -297,8 +297,9 @@ def record_icpc(actor, meeting_id, data):
     else:
         held_on = data["held_on"]
         if held_on.weekday() >= 5:  # the DfE CIN census refuses it (its validation rule 8875)
-            raise RuleViolation("held_on", f"{held_on:%A %d %B %Y} is a weekend: a conference is "
-                                "held on a weekday (DfE CIN census rule 8875).")
+            day = f"{held_on:%A} {held_on.day} {held_on:%B %Y}"
+            raise RuleViolation("held_on", f"{day} is a weekend: a conference is held on a "
+                                "weekday (DfE CIN census rule 8875).")
         if held_on < london_date(meeting.held_at):
             raise RuleViolation("held_on", "Must not be before the strategy meeting (held_at).")
         if held_on > london_date(current):
