@@ -1,19 +1,18 @@
 from ..auth import CASE_READERS, MANAGERS, STAFF
 from ..caller import current_actor
-from ..domain import assessments, children, chronology, contacts
-from . import Blueprint, honours_if_match, located, locator
+from ..domain import assessments, contacts
+from . import Blueprint, honours_if_match, locator
 from .contacts import if_contact_matches
 from schemas.assessments import (
     AllocationCreateSchema, AssessmentCompletionSchema, AssessmentCreateSchema,
-    AssessmentListArgsSchema, AssessmentSchema, ClosureCreateSchema, DisabilityCreateSchema,
+    AssessmentListArgsSchema, AssessmentSchema, ClosureCreateSchema,
 )
-from schemas.chronology import ChildDetailSchema
 from schemas.common import page_of
 from schemas.contacts import ContactSchema
 
 blp = Blueprint("assessments", __name__, description=(
-    "After the front door: a referral's allocation, single assessments and closure, and a "
-    "child's disability, in the DfE CIN census's codes"))
+    "After the front door: a referral's allocation, single assessments and closure, in the DfE "
+    "CIN census's codes"))
 
 
 def current_assessment(assessment_id):
@@ -105,14 +104,3 @@ def close_referral(data, contact_id):
     """Close a referral with its CIN census reason (RC1-RC9) and rationale, once (again: 409).
     The referral is the contact: its `closure` shows it."""
     return _contact(assessments.close_referral(current_actor(), contact_id, data))
-
-
-@blp.route("/children/<uuid:child_id>/disability", methods=["POST"], roles=STAFF, writes=True)
-@blp.arguments(DisabilityCreateSchema)
-@blp.response(201, ChildDetailSchema)
-def record_disability(data, child_id):
-    """Record whether the child has a disability and which (DfE CIN census codes); each
-    recording replaces the last, and the audit trail keeps them all."""
-    child = children.record_disability(current_actor(), child_id, data)
-    return located(chronology.child_detail(current_actor(), child.id), "children.get_child",
-                   child_id=child.id)

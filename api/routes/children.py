@@ -5,6 +5,7 @@ from . import Blueprint, located
 from schemas.chronology import (
     ChildDetailSchema, ChildMergeSchema, ChildSearchArgsSchema, ChildUnmergeSchema, ChronologySchema,
 )
+from schemas.assessments import DisabilityCreateSchema
 from schemas.common import page_of
 from schemas.contacts import ChildSchema
 
@@ -60,5 +61,16 @@ def unmerge_child(data, child_id):
     The duplicate answers again, and what the merge moved from it that is still on the other
     record moves back; 409 if it is not merged."""
     child = children.unmerge_child(current_actor(), child_id, data)
+    return located(chronology.child_detail(current_actor(), child.id), "children.get_child",
+                   child_id=child.id)
+
+
+@blp.route("/children/<uuid:child_id>/disability", methods=["POST"], roles=STAFF, writes=True)
+@blp.arguments(DisabilityCreateSchema)
+@blp.response(201, ChildDetailSchema)
+def record_disability(data, child_id):
+    """Record whether the child has a disability and which (DfE CIN census codes); each
+    recording replaces the last, and the audit trail keeps them all."""
+    child = children.record_disability(current_actor(), child_id, data)
     return located(chronology.child_detail(current_actor(), child.id), "children.get_child",
                    child_id=child.id)
