@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test fuzz mutate install install-dev migrate seed console openapi lint-openapi bench bench-console load clean validate-cin cin-validator
+.PHONY: run test deploy-check fuzz mutate install install-dev migrate seed console openapi lint-openapi bench bench-console load clean validate-cin cin-validator
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ $(CONSOLE)/build/console.css: $(CONSOLE)/node_modules/.installed $(CONSOLE)/styl
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The production stack (deploy/) brought up by the README's deployment steps and probed: two app
+# servers behind nginx, Redis, on the test database (TEST_DATABASE_URL: PostgreSQL, as the app's
+# role, with TEST_MIGRATION_DATABASE_URL its owner; unset, an SQLite file). Needs Debian's nginx
+# and redis-server. `make test` runs the same tests among the others.
+deploy-check: install-dev
+	$(BIN)/python -m pytest tests/deploy $(PYTEST_ARGS)
 
 # The DfE's own CIN census validation (the data-to-insight csc-validator-be-cin package, pinned in
 # tests/cin/requirements.txt) in a virtual environment of its own: it needs Python 3.9-3.11 and

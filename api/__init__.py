@@ -3,7 +3,10 @@ edge, blueprints, rate limits, the access log and its sealer, CLI)."""
 
 from flask import Flask
 
-from . import access, auth, cli, console, db, edge, errors, limits, logs, sealing, sign_in
+from . import (
+    access, auth, cli, console, db, edge, errors, issuers, limits, logs, request_metrics, sealing,
+    sign_in,
+)
 from .config import Config
 from .openapi import FrontDoorApi
 from .routes import register as register_routes
@@ -18,6 +21,7 @@ def create_app(config=None):
 
     db.init_app(app)
     auth.init_app(app)
+    issuers.init_app(app)  # the council's identity providers, if any are configured
     register_routes(FrontDoorApi(app))
     # The practitioners' console: static pages on the app, not on the Api (no part of its document).
     app.register_blueprint(console.blp)
@@ -29,6 +33,7 @@ def create_app(config=None):
     edge.init_app(app)  # 413 and 415 before any route; the client's address behind proxies
     # Also after a refused read (401/403/404): those are the accesses most worth knowing about.
     app.after_request(access.record_access)
+    request_metrics.init_app(app)  # every request counted and timed, by route (GET /metrics)
     cli.register(app)
     sealing.init_app(app)  # seals the access log every ACCESS_SEAL_SECONDS, requests or not
     return app

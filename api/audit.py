@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from . import record_state
 from .db import session
+from .keys import CHECKPOINT_KEYS, SIGNING_KID
 from .models import AuditEvent
 from .pages import filtered, keyset_page
 from .timescales import now
@@ -307,8 +308,9 @@ def sign_checkpoint():
     length, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
     claims = {"length": length, "head_hash": head_hash, "at": iso_utc(now()),
               "iss": config["JWT_ISSUER"]}
+    kid = current_app.extensions[SIGNING_KID]
     return jwt.encode(claims, config["JWT_PRIVATE_KEY"], algorithm=config["JWT_ALGORITHM"],
-                      headers={"typ": CHECKPOINT_TYPE})
+                      headers={"typ": CHECKPOINT_TYPE, **({"kid": kid} if kid else {})})
 
 
 @dataclass(frozen=True)
@@ -324,15 +326,25 @@ class CheckpointCheck:
 def read_checkpoint(token):
     """(length, head_hash) of a checkpoint this server signed, or (None, reason) if it is not one.
 
-    Only the signature is trusted: it is checked with the configured key and algorithm, whatever
-    the token's header says; then the type and claims, which only a signature makes worth reading.
+    Only the signature is trusted: it is checked with the configured keys (the current ones and
+    those retired for tokens, JWT_RETIRED_PUBLIC_KEYS, so a checkpoint outlives a key rotation)
+    and algorithm, whatever the token's header says but its key id; then the type and claims,
+    which only a signature makes worth reading.
     """
     config = current_app.config
+    keys = current_app.extensions[CHECKPOINT_KEYS]
     try:
-        signed = jwt.api_jws.decode_complete(
-            token, config["JWT_PUBLIC_KEY"], algorithms=[config["JWT_ALGORITHM"]]
-        )
+        kid = jwt.get_unverified_header(token).get("kid")
     except jwt.PyJWTError:
+        return None, BAD_SIGNATURE
+    signed = None
+    for key in ([keys[kid]] if kid in keys else [] if kid else list(keys.values())):
+        try:
+            signed = jwt.api_jws.decode_complete(token, key, algorithms=[config["JWT_ALGORITHM"]])
+            break
+        except jwt.PyJWTError:
+            continue
+    if signed is None:
         return None, BAD_SIGNATURE
     if str(signed["header"].get("typ", "")).lower() != CHECKPOINT_TYPE:
         return None, NOT_A_CHECKPOINT

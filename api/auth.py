@@ -11,8 +11,8 @@ from flask import g
 from flask_jwt_extended import JWTManager, create_access_token
 
 from .caller import GENERATION_CLAIM, current_caller
-from .errors import BEARER_CHALLENGE, Forbidden, Unauthorized, problem_response
-from .keys import configure_keys
+from .errors import BEARER_CHALLENGE, DomainError, Forbidden, Unauthorized, problem_response
+from .keys import SIGNING_KID, configure_keys
 from .vocab import ROLES, SERVICES, STAFF_ROLES
 
 # The groups of roles routes are declared with (API.md, "Authentication and roles").
@@ -27,6 +27,18 @@ CONTACT_WRITERS = ("agency", *STAFF)
 EVERYONE = ROLES
 
 SECURITY = [{"bearerAuth": []}]
+
+
+class IssuerUnavailable(DomainError):
+    """A token from an identity provider whose keys cannot be fetched now: not the client's fault,
+    and the token may well be good, so 503 (retry), not 401 (get another token)."""
+
+    status = 503
+    slug = "issuer-unavailable"
+    title = "The token's issuer cannot be reached"
+
+    def __init__(self, detail):
+        super().__init__(detail, headers={"Retry-After": "5"})
 
 
 def check_roles(roles):
@@ -46,6 +58,8 @@ def authorise(roles, lookup):
     caller = current_caller()
     actor = caller.actor(lookup)
     if actor is None:
+        if caller.unavailable:
+            raise IssuerUnavailable(caller.problem)
         raise Unauthorized(caller.problem)
     if actor.role not in ROLES:
         raise Unauthorized("The token carries no valid role.")
@@ -94,7 +108,9 @@ def mint_token(app, sub, role, *, service=None, agency=None, kind="person", minu
     claims = claims_for(role, service, agency, kind)
     if generation is not None:
         claims[GENERATION_CLAIM] = generation
-    token = create_access_token(identity=sub, additional_claims=claims, expires_delta=lifetime)
+    kid = app.extensions[SIGNING_KID]
+    token = create_access_token(identity=sub, additional_claims=claims, expires_delta=lifetime,
+                                additional_headers={"kid": kid} if kid else None)
     return token, int(lifetime.total_seconds())
 
 

@@ -11,6 +11,10 @@ How far a token proves its claims (`token_state`, kept in the access log):
 `valid` (signed by us, in date, with every required claim, for an account that is enabled),
 `expired` (signed by us, out of date), `revoked` (signed by us, for an account disabled since),
 `invalid` (claims unverified, maybe forged) or `missing`.
+
+A token from one of the council's identity providers (api/issuers.py) is checked against that
+issuer's keys and its claims mapped to ours (`sub` as `{issuer name}:{subject}`, `role`,
+`service`, `agency`); its account, if an admin registered one, is found by issuer and subject.
 """
 
 from dataclasses import dataclass
@@ -19,7 +23,8 @@ import jwt
 from flask import current_app, g, request
 from sqlalchemy import bindparam, select
 
-from .keys import VERIFICATION_KEY
+from . import issuers
+from .keys import VERIFICATION_KEYS
 from .models import Account
 from .vocab import SYSTEM_ROLE
 
@@ -54,6 +59,24 @@ _ACCOUNT_STATE = select(Account.active, Account.token_generation).where(
     Account.name == bindparam("name"))
 
 
+_EXTERNAL_ACCOUNT_STATE = select(Account.active, Account.last_disabled_at).where(
+    Account.issuer == bindparam("issuer"), Account.subject == bindparam("subject"))
+
+
+def external_account_refuses(lookup, claims):
+    """True when an admin has registered the external subject as an account and disabled it, or
+    disabled it since the provider issued the token (its `iat` before `last_disabled_at`): the
+    provider's say is not the last word. A subject with no account here is not affected."""
+    account = lookup.connection().execute(_EXTERNAL_ACCOUNT_STATE, {
+        "issuer": claims["iss"], "subject": claims["external_subject"]}).first()
+    if account is None:
+        return False
+    if not account.active:
+        return True
+    return (account.last_disabled_at is not None
+            and claims.get("iat", 0) <= account.last_disabled_at.timestamp())
+
+
 def account_refuses(lookup, claims):
     """True when the token's `sub` names a disabled account, or one disabled since the token was
     issued: its `gen` (0 when absent) is not the account's token_generation, which each disable
@@ -69,10 +92,13 @@ def account_refuses(lookup, claims):
 class Caller:
     """The sender of one request, as its bearer token describes them and as far as it proves it."""
 
-    def __init__(self, claims, state, problem=None):
+    def __init__(self, claims, state, problem=None, *, external=False, unavailable=False):
         self.claims = claims  # as the token claims them: verified only if state is valid/expired
         self._state = state
         self.problem = problem  # why the token proves nobody (a 401's detail), or None
+        self.external = external  # from one of the council's identity providers (mapped claims)
+        # The token's issuer could not be asked for its keys: not proven, but not known bad (503).
+        self.unavailable = unavailable
         self._account_checked = state != "valid"
 
     @property
@@ -85,7 +111,8 @@ class Caller:
         """valid, expired, revoked, invalid or missing. The first ask for a token that is
         otherwise good checks its account, in `lookup` (a session), once per request."""
         if not self._account_checked:
-            if account_refuses(lookup, self.claims):  # a lookup that fails is asked again
+            refuses = external_account_refuses if self.external else account_refuses
+            if refuses(lookup, self.claims):  # a lookup that fails is asked again
                 self._state, self.problem = "revoked", "The token has been revoked."
             self._account_checked = True
         return self._state
@@ -119,17 +146,55 @@ def _unverified_claims(token):
     return claims if isinstance(claims, dict) else {}
 
 
+def _keys_for(token, keys):
+    """The keys that may have signed `token`: the one its `kid` names (none if it names a key we
+    do not hold), or every key for a token without one (signed before tokens named their key)."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError:
+        return list(keys.values())[:1]  # the decode below says what is wrong with it
+    if kid is None:
+        return list(keys.values())
+    return [keys[kid]] if kid in keys else []
+
+
 def _verified_claims(token, check_expiry=True):
     """PyJWT's checks, as the tokens we issue (flask-jwt-extended, api/auth.py) must pass them:
-    our key and algorithm only, our issuer and audience, the dates within the configured leeway,
+    our keys and algorithm only, our issuer and audience, the dates within the configured leeway,
     and every required claim present."""
     config = current_app.config
-    return jwt.decode(
-        token, current_app.extensions[VERIFICATION_KEY], algorithms=config["JWT_DECODE_ALGORITHMS"],
-        audience=config["JWT_DECODE_AUDIENCE"], issuer=config["JWT_DECODE_ISSUER"],
-        leeway=config["JWT_DECODE_LEEWAY"],
-        options={"require": list(REQUIRED_CLAIMS), "verify_exp": check_expiry},
-    )
+    candidates = _keys_for(token, current_app.extensions[VERIFICATION_KEYS])
+    if not candidates:
+        raise jwt.InvalidSignatureError("signed with a key this server does not accept")
+    for number, key in enumerate(candidates, start=1):
+        try:
+            return jwt.decode(
+                token, key, algorithms=config["JWT_DECODE_ALGORITHMS"],
+                audience=config["JWT_DECODE_AUDIENCE"], issuer=config["JWT_DECODE_ISSUER"],
+                leeway=config["JWT_DECODE_LEEWAY"],
+                options={"require": list(REQUIRED_CLAIMS), "verify_exp": check_expiry},
+            )
+        except jwt.InvalidSignatureError:
+            if number == len(candidates):
+                raise
+
+
+def _read_external(token, issuer):
+    """The Caller a token from one of the council's identity providers makes."""
+    try:
+        try:
+            return Caller(issuer.mapped(issuer.verify(token)), "valid", external=True)
+        except jwt.ExpiredSignatureError:
+            return Caller(issuer.mapped(issuer.verify(token, check_expiry=False)), "expired",
+                          "The token has expired.", external=True)
+    except issuers.TokenRefused as refused:
+        return Caller(_unverified_claims(token), "invalid", str(refused))
+    except jwt.PyJWTError as error:
+        return Caller(_unverified_claims(token), "invalid", f"The token is not valid: {error}")
+    except issuers.IssuerUnavailable:
+        return Caller(_unverified_claims(token), "invalid",
+                      f"The token's issuer ({issuer.name}) could not be asked for its keys; "
+                      "retry shortly.", unavailable=True)
 
 
 def read_token(token):
@@ -138,6 +203,13 @@ def read_token(token):
         return Caller({}, "missing", MISSING_TOKEN)
     if not token:
         return Caller({}, "invalid", MISSING_TOKEN)
+    external = current_app.extensions[issuers.EXTENSION]
+    if external:
+        unverified = _unverified_claims(token)
+        if unverified.get("iss") != current_app.config["JWT_DECODE_ISSUER"]:
+            issuer = external.for_token(unverified)
+            if issuer is not None:
+                return _read_external(token, issuer)
     try:
         claims = _verified_claims(token)
     except jwt.ExpiredSignatureError:

@@ -32,6 +32,9 @@ class Config:
     JWT_PUBLIC_KEY = os.environ.get("JWT_PUBLIC_KEY")
     JWT_PRIVATE_KEY_FILE = os.environ.get("JWT_PRIVATE_KEY_FILE")
     JWT_PUBLIC_KEY_FILE = os.environ.get("JWT_PUBLIC_KEY_FILE")
+    # Public keys retired for tokens, kept to check the audit checkpoints they signed (PEM blocks).
+    JWT_RETIRED_PUBLIC_KEYS = os.environ.get("JWT_RETIRED_PUBLIC_KEYS")
+    JWT_RETIRED_PUBLIC_KEYS_FILE = os.environ.get("JWT_RETIRED_PUBLIC_KEYS_FILE")
     JWT_GENERATE_KEYS = os.environ.get("JWT_GENERATE_KEYS", "1") == "1"
     JWT_ISSUER = os.environ.get("JWT_ISSUER", "mash-front-door")
     # The `aud` every token carries and every request's token must name.
@@ -41,6 +44,28 @@ class Config:
     # Clock difference allowed between the server that issued a token and the one checking it
     # (iat/nbf a little ahead, exp a little behind); beyond it the token is refused.
     TOKEN_LEEWAY_SECONDS = _int("TOKEN_LEEWAY_SECONDS", 30)
+    # A client's old secret is still accepted this long after an admin rotates it (POST
+    # /accounts/{id}/secret; the request may ask for less, down to 0, or more, up to the max).
+    SECRET_GRACE_MINUTES = _int("SECRET_GRACE_MINUTES", 24 * 60)
+    SECRET_GRACE_MAX_MINUTES = _int("SECRET_GRACE_MAX_MINUTES", 7 * 24 * 60)
+
+    # The council's identity providers (api/issuers.py). The simple case: one issuer whose
+    # `roles` claim holds ROLE, ROLE:SERVICE or agency:CODE. More, or other mappings: a YAML file.
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER")
+    OIDC_AUDIENCE = os.environ.get("OIDC_AUDIENCE")
+    OIDC_CONFIG_FILE = os.environ.get("OIDC_CONFIG_FILE")
+    # A token signed with a key not in the cached set refetches the issuer's keys, at most this
+    # often; the cached set is refetched anyway after OIDC_JWKS_LIFESPAN_SECONDS.
+    OIDC_JWKS_REFETCH_SECONDS = float(os.environ.get("OIDC_JWKS_REFETCH_SECONDS", "30"))
+    OIDC_JWKS_LIFESPAN_SECONDS = float(os.environ.get("OIDC_JWKS_LIFESPAN_SECONDS", "3600"))
+    OIDC_TIMEOUT_SECONDS = float(os.environ.get("OIDC_TIMEOUT_SECONDS", "5"))
+    # The console signs staff in with this issuer (by name; `oidc` is OIDC_ISSUER's) as a public
+    # client (authorization code flow with PKCE) when its client id is set; else with a password.
+    OIDC_CONSOLE_CLIENT_ID = os.environ.get("OIDC_CONSOLE_CLIENT_ID")
+    OIDC_CONSOLE_ISSUER = os.environ.get("OIDC_CONSOLE_ISSUER", "oidc")
+    # What the console asks for: Entra needs the API's own scope (api://<app>/<scope> or
+    # api://<app>/.default) to issue a token for it; Keycloak maps the audience in the client.
+    OIDC_CONSOLE_SCOPE = os.environ.get("OIDC_CONSOLE_SCOPE", "openid")
 
     # Requests
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 256 * 1024)

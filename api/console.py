@@ -9,10 +9,14 @@ answer 503 with a page saying so, and the API runs as ever.
 
 from html import escape
 
-from flask import Blueprint, Response, abort, redirect, request, send_from_directory
+from flask import (
+    Blueprint, Response, abort, current_app, jsonify, redirect, request, send_from_directory,
+)
 
 from .config import PROJECT_ROOT
 from .declarations import Declaration, declare
+from .errors import problem_response
+from .issuers import IssuerUnavailable, console_issuer, origin
 
 CONSOLE_DIR = PROJECT_ROOT / "console"
 GOVUK_DIST = CONSOLE_DIR / "node_modules" / "govuk-frontend" / "dist" / "govuk"
@@ -45,19 +49,26 @@ PAGES = {
 SHELL = CONSOLE_DIR / "page.html"
 
 # No inline script or style, nothing from another origin, never framed. The pages fetch the API
-# on the same origin (connect-src 'self').
-CONTENT_SECURITY_POLICY = "; ".join((
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self'",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-))
+# on the same origin (connect-src 'self'), and, when the console signs staff in with the council's
+# identity provider, its token endpoint (the issuer's origin).
+
+
+def content_security_policy(connect=()):
+    return "; ".join((
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "font-src 'self'",
+        " ".join(("connect-src 'self'", *connect)),
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ))
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 NOT_INSTALLED = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Console not installed</title></head>
@@ -94,10 +105,12 @@ def _public(view):
 
 @blp.after_request
 def _page_headers(response):
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    issuer = console_issuer(current_app)
+    response.headers["Content-Security-Policy"] = (
+        content_security_policy([origin(issuer.issuer)]) if issuer else CONTENT_SECURITY_POLICY)
     response.headers["X-Frame-Options"] = "DENY"  # frame-ancestors for older browsers
-    if response.status_code in (200, 304):
-        response.headers["Cache-Control"] = REVALIDATE
+    if response.status_code in (200, 304) and response.headers.get("Cache-Control") != "no-store":
+        response.headers["Cache-Control"] = REVALIDATE  # (the sign-in settings are never kept)
     return response
 
 
@@ -134,5 +147,31 @@ def asset(folder, file):
     return send_from_directory(FOLDERS[folder], file, max_age=None)
 
 
-for _view in (home, page, asset):
+@blp.route("/console/sign-in.json")
+def sign_in_settings():
+    """How the console signs staff in: `local` (a username and password, POST /auth/token), or
+    `oidc` with what its authorization code flow with PKCE needs of the council's provider (its
+    endpoints from discovery, the console's client id and scope). Public: the browser asks before
+    anyone has signed in; nothing in it is secret (the console is a public client)."""
+    issuer = console_issuer(current_app)
+    if issuer is None:
+        settings = {"mode": "local"}
+    else:
+        try:
+            document = issuer.discovery()
+        except IssuerUnavailable:
+            return problem_response(503, "The council's sign-in service cannot be reached; try "
+                                    "again shortly.", headers={"Retry-After": "5"})
+        config = current_app.config
+        settings = {"mode": "oidc", "issuer": issuer.name,
+                    "authorization_endpoint": document.get("authorization_endpoint"),
+                    "token_endpoint": document.get("token_endpoint"),
+                    "client_id": config["OIDC_CONSOLE_CLIENT_ID"],
+                    "scope": config["OIDC_CONSOLE_SCOPE"]}
+    response = jsonify(settings)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+for _view in (home, page, asset, sign_in_settings):
     _public(_view)

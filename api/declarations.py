@@ -2,8 +2,8 @@
 
 A route says who may call it (`roles`, or `public`), whether it writes (one write transaction,
 committed once, with Idempotency-Key replay: api/transactions.py), whether it reads case data
-(every call recorded in the access log: api/access.py), and whether it is outside the rate
-limits (api/limits.py). Those modules ask `current_declaration()`; a test walks the URL map and
+(every call recorded in the access log: api/access.py), whether it is outside the rate
+limits (api/limits.py), and which fields of its answer are shown once, never kept for a replay. Those modules ask `current_declaration()`; a test walks the URL map and
 fails on any route without a declaration.
 """
 
@@ -24,6 +24,9 @@ class Declaration:
     writes: bool = False
     logs_access: str | None = None  # the kind of record read: one of LOGGED_RECORDS
     rate_limited: bool = True
+    # Top-level fields of a write's answer kept out of its Idempotency-Key replay (a new secret:
+    # never stored in clear); a replay answers them null.
+    shown_once: tuple = ()
 
     def __post_init__(self):
         if self.public == bool(self.roles):
@@ -36,6 +39,8 @@ class Declaration:
                                  f"got {self.logs_access!r}")
             if self.writes:
                 raise ValueError("a write is in the audit trail; only reads log access")
+        if self.shown_once and not self.writes:
+            raise ValueError("shown_once names fields of a write's answer (kept for its replay)")
 
 
 _DECLARED = {}

@@ -3,17 +3,63 @@
 Production passes PEM text (or a path) in the environment; a development machine gets a key
 pair made once under instance/. Only asymmetric algorithms: a key that can check a token cannot
 make one.
+
+Rotating the signing key (README, "Rotating the token signing key") needs a while in which both
+keys are accepted: `JWT_PUBLIC_KEY` may hold several public keys, one PEM block after another,
+and a token signed by any of them is accepted. Each key is known by its id (`kid`: its SHA-256
+thumbprint, RFC 7638), which every token and checkpoint we sign names in its header, so the
+right key is found at once. A key retired for tokens stays in `JWT_RETIRED_PUBLIC_KEYS` (or
+`_FILE`) to check the audit checkpoints it signed, and never a token.
 """
 
+import base64
+import hashlib
+import json
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-# app.extensions key of the loaded public key that checks every token (api/caller.py).
-VERIFICATION_KEY = "token_verification_key"
+# app.extensions keys: {kid: loaded public key} that check tokens (api/caller.py); the same and
+# the retired keys, that check audit checkpoints (api/audit.py); the signing key's kid.
+VERIFICATION_KEYS = "token_verification_keys"
+CHECKPOINT_KEYS = "checkpoint_verification_keys"
+SIGNING_KID = "token_signing_kid"
+
+_PEM_BLOCK = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.S)
+
+
+def key_id(public_key):
+    """The key's RFC 7638 thumbprint (base64url SHA-256 of its canonical JWK): its `kid`."""
+    jwk = json.loads(_to_jwk(public_key))
+    required = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n")}[jwk["kty"]]
+    canonical = json.dumps({name: jwk[name] for name in required}, separators=(",", ":"),
+                           sort_keys=True)
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(
+        b"=").decode()
+
+
+def _to_jwk(public_key):
+    from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return ECAlgorithm.to_jwk(public_key)
+    return RSAAlgorithm.to_jwk(public_key)
+
+
+def load_public_keys(text):
+    """{kid: key} of every PEM public key in `text` (one or more blocks), in the order given."""
+    blocks = _PEM_BLOCK.findall(text or "")
+    if not blocks and (text or "").strip():
+        raise RuntimeError("JWT_PUBLIC_KEY holds no PEM public key (-----BEGIN PUBLIC KEY-----)")
+    keys = {}
+    for block in blocks:
+        key = serialization.load_pem_public_key(block.encode())
+        keys[key_id(key)] = key
+    return keys
 
 def _read(value, path):
     if value:
@@ -90,6 +136,20 @@ def configure_keys(app):
     config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=config["TOKEN_MINUTES_PERSON"])
     config["JWT_DECODE_LEEWAY"] = config["TOKEN_LEEWAY_SECONDS"]
     # Loaded once: PyJWT would otherwise load the PEM text again for every token it checks.
-    app.extensions[VERIFICATION_KEY] = serialization.load_pem_public_key(public_key.encode())
+    keys = load_public_keys(public_key)
+    retired = load_public_keys(_read(config.get("JWT_RETIRED_PUBLIC_KEYS"),
+                                     config.get("JWT_RETIRED_PUBLIC_KEYS_FILE")))
+    app.extensions[VERIFICATION_KEYS] = keys
+    app.extensions[CHECKPOINT_KEYS] = {**keys, **retired}
+    app.extensions[SIGNING_KID] = None
+    if private_key:
+        signing = serialization.load_pem_private_key(private_key.encode(), password=None)
+        kid = key_id(signing.public_key())
+        if kid not in keys:
+            raise RuntimeError(
+                "JWT_PRIVATE_KEY's public half is not among JWT_PUBLIC_KEY's keys: the tokens "
+                "this server signs would be refused. Accept the new public key first (README, "
+                "'Rotating the token signing key').")
+        app.extensions[SIGNING_KID] = kid
 
 

@@ -50,6 +50,17 @@ def _breached(request_limit):
     return rate_limited(str(request_limit.limit), retry_after)
 
 
+EXTENSION = "rate_limiter"
+
+
+def storage_answers(app):
+    """True when the counts' storage answers (Redis, when shared; memory always does)."""
+    try:
+        return bool(app.extensions[EXTENSION].storage.check())
+    except Exception:  # noqa: BLE001 - any failure of the storage's client means "not ready"
+        return False
+
+
 def init_app(app):
     """One limiter per app (its counts are its own). Its check runs before the body is read and
     before any database work, so a refused request costs little and changes nothing."""
@@ -74,4 +85,5 @@ def init_app(app):
     )
     limiter.request_filter(_exempt_route)
     limiter.init_app(app)
+    app.extensions[EXTENSION] = limiter  # the readiness check asks its storage (api/routes/health.py)
     return limiter

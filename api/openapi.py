@@ -36,12 +36,15 @@ DESCRIPTION = (
 # stay unique as the API grows. `@blp.doc(operationId=...)` on a route wins over both.
 OPERATION_IDS = {
     "health.health": "getHealth",
+    "health.ready": "getReadiness",
     "metrics.timeliness": "getTimelinessMetrics",
     "children.child_chronology": "getChildChronology",
     "decisions.contact_history": "getContactHistory",
     # A contact's decisions; GET /decisions (the managers' inbox) will be listDecisions.
     "decisions.list_decisions": "listContactDecisions",
     "audit.sign_audit_checkpoint": "getAuditCheckpoint",
+    "accounts.rotate_secret": "rotateClientSecret",
+    "auth.get_current_caller": "getCurrentCaller",
     # "meeting" alone is ambiguous beside other meetings (ICPCs); "outcome" beside a contact's.
     "strategy_meetings.convene_meeting": "conveneStrategyMeeting",
     "strategy_meetings.list_meetings": "listStrategyMeetings",

@@ -169,6 +169,9 @@ ADDED_LATER = {
                  "closed_by_sub"}, {"allocations"}),
     "child": ({"disability", "disabilities"}, set()),
     "decision": ({"allocation_due_at"}, set()),
+    # revision 0022: external subjects and secret rotation
+    "account": ({"issuer", "subject", "last_disabled_at", "previous_secret_hash",
+                 "previous_secret_expires_at"}, set()),
 }
 # Columns added later to the rows of a record's parts: left out of each row while null, as above.
 ADDED_LATER_IN_PARTS = {

@@ -28,6 +28,7 @@ from sqlalchemy.exc import OperationalError
 
 from .caller import current_actor
 from .db import insert_unless_present, session
+from .declarations import current_declaration
 from .engines import READ_ONLY
 from .errors import Conflict, DomainError, RuleViolation
 from .models import IdempotencyRecord
@@ -210,12 +211,26 @@ def _claim(scope, key, fingerprint):
     raise KeyInUse("This Idempotency-Key is contended; retry shortly.", headers={"Retry-After": "2"})
 
 
+def _kept_body(response):
+    """The body kept for replay: without the fields the route shows once (a new secret), which
+    are kept as null."""
+    body = response.get_data(as_text=True)
+    declaration = current_declaration()
+    if declaration is None or not declaration.shown_once:
+        return body
+    document = json.loads(body)
+    for name in declaration.shown_once:
+        if name in document:
+            document[name] = None
+    return json.dumps(document)
+
+
 def _complete(record_id, response):
     """Store the response in the work's own transaction: the record and the work land together."""
     session.connection().execute(_COMPLETE, {
         "record_id": record_id,
         "status": response.status_code,
-        "body": response.get_data(as_text=True),
+        "body": _kept_body(response),
         "headers": json.dumps(
             {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
         ),

@@ -33,3 +33,15 @@ class TokenSchema(Schema):
     access_token = fields.String(metadata={"description": "A signed JWT (ES256 by default)."})
     token_type = fields.String(metadata={"description": "Always `Bearer`."})
     expires_in = fields.Integer(metadata={"description": "Seconds until the token expires."})
+
+
+class CallerSchema(Schema):
+    sub = fields.String(metadata={
+        "description": "The subject: an account's name, or `{issuer}:{subject}` for a subject of "
+        "the council's identity provider."})
+    role = fields.String()
+    service = fields.String(allow_none=True, metadata={"description": "Staff: their service."})
+    agency = fields.String(allow_none=True, metadata={"description": "A partner system's agency."})
+    issuer = fields.String(metadata={
+        "description": "`local` for a token of this API (POST /auth/token), else the URL of the "
+        "identity provider that issued it."})

@@ -1,5 +1,8 @@
 """Accounts (partner clients and people) and the tokens they are issued."""
 
+import secrets
+from datetime import timedelta
+
 from flask import current_app
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -8,12 +11,16 @@ from .. import audit, sign_in
 from ..auth import claims_for, mint_token
 from ..db import session
 from ..transactions import reading_session
-from ..errors import Conflict, NotFound, Unauthorized
-from ..models import Account
+from ..errors import Conflict, NotFound, RuleViolation, Unauthorized
+from ..issuers import MAX_SUBJECT, external_issuers
+from ..models import Account, Agency
 from ..pages import filtered, keyset_page
 from ..vocab import STAFF_ROLES
 from ..timescales import now
 
+# Never in the audit trail, even as hashes; nor, when an account is made, the state of a rotation
+# it has not had (a rotation's own event says it).
+SECRETS = ("secret_hash", "previous_secret_hash", "previous_secret_expires_at")
 # Checked when the account does not exist, so a wrong name costs the same time as a wrong secret.
 _DUMMY_HASH = generate_password_hash("not-a-real-secret")
 
@@ -26,8 +33,9 @@ def issue_token(data):
     name = data["client_id"] if kind == "client" else data["username"]
     secret = data["client_secret"] if kind == "client" else data["password"]
     throttled = sign_in.check_not_waiting(session, kind, name)
-    account = session.scalar(select(Account).where(Account.name == name, Account.kind == kind))
-    secret_ok = check_password_hash(account.secret_hash if account else _DUMMY_HASH, secret)
+    account = session.scalar(select(Account).where(
+        Account.name == name, Account.kind == kind, Account.issuer.is_(None)))
+    secret_ok = _secret_matches(account, secret)
     if account is None or not secret_ok or not account.active:
         # A disabled account's right secret counts too: its answer must not say it was right.
         sign_in.record_failure(throttled)
@@ -43,6 +51,19 @@ def issue_token(data):
         generation=account.token_generation,
     )
     return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime}
+
+
+def _secret_matches(account, secret):
+    """The account's secret, or its previous one until that expires (after a rotation). The same
+    work whether or not there is an account, so the time taken says nothing."""
+    if account is None:
+        check_password_hash(_DUMMY_HASH, secret)
+        return False
+    if check_password_hash(account.secret_hash, secret):
+        return True
+    expires = account.previous_secret_expires_at
+    return (account.previous_secret_hash is not None and expires is not None and now() < expires
+            and check_password_hash(account.previous_secret_hash, secret))
 
 
 def token_generation_of(name):
@@ -70,7 +91,7 @@ def create_account(actor, *, name, kind, secret, role, display_name, service=Non
     session.add(account)
     session.flush()
     audit.record(actor, "account.created", "account", account.id,
-                 audit.snapshot(account, exclude=("secret_hash",)))
+                 audit.snapshot(account, exclude=SECRETS))
     return account
 
 
@@ -126,6 +147,7 @@ def set_account_active(actor, account_id, data, active):
     if not active:
         _refuse_to_lock_the_admins_out(actor, account)
         values["token_generation"] = Account.token_generation + 1
+        values["last_disabled_at"] = now()
     changed = session.execute(
         update(Account)
         .where(Account.id == account.id, Account.active == (not active))
@@ -137,4 +159,92 @@ def set_account_active(actor, account_id, data, active):
         raise Conflict(f"The account is already {'enabled' if active else 'disabled'}.")
     action = "account.enabled" if active else "account.disabled"
     audit.record(actor, action, "account", account.id, {"active": active, "reason": data["reason"]})
+    return account
+
+
+# ---- a client's secret, rotated -----------------------------------------------------------------
+
+
+def rotate_secret(actor, account_id, data):
+    """A new secret for a partner client, shown once (the response); the old one is still accepted
+    for `grace_minutes` (default SECRET_GRACE_MINUTES; 0 ends it at once, after a leak), so the
+    partner can change its configuration without an outage. A secret rotated before that grace
+    ended is no longer accepted: only the secret in use just before this rotation is. Only a
+    local client's secret: a person's password is theirs, an external subject's secret is its
+    provider's (409)."""
+    account = get_account(account_id)
+    if account.issuer is not None:
+        raise Conflict("This account is a subject of an external identity provider: its secret "
+                       "is the provider's, not this API's.")
+    if account.kind != "client":
+        raise Conflict("Only a partner client's secret is rotated here: a person's password is "
+                       "theirs to change.")
+    config = current_app.config
+    grace = data.get("grace_minutes")
+    if grace is None:
+        grace = config["SECRET_GRACE_MINUTES"]
+    if grace > config["SECRET_GRACE_MAX_MINUTES"]:
+        raise RuleViolation("grace_minutes", f"At most {config['SECRET_GRACE_MAX_MINUTES']} "
+                            "minutes (SECRET_GRACE_MAX_MINUTES).")
+    at = now()
+    secret = secrets.token_urlsafe(32)
+    expires = at + timedelta(minutes=grace) if grace > 0 else None
+    # Conditional on the hash read: two admins rotating at once cannot both succeed (the second
+    # would otherwise keep, as "previous", a secret nobody was ever shown).
+    changed = session.execute(
+        update(Account)
+        .where(Account.id == account.id, Account.secret_hash == account.secret_hash)
+        .values(secret_hash=generate_password_hash(secret),
+                previous_secret_hash=account.secret_hash if expires else None,
+                previous_secret_expires_at=expires)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise Conflict("The secret was rotated by another request at the same moment; read the "
+                       "account and try again.")
+    session.refresh(account)
+    audit.record(actor, "account.secret_rotated", "account", account.id, {
+        "reason": data["reason"], "grace_minutes": grace,
+        "previous_secret_valid_until": expires.isoformat() if expires else None})
+    return {"account": account, "client_id": account.name, "client_secret": secret,
+            "previous_secret_valid_until": expires}
+
+
+# ---- subjects of the council's identity providers -------------------------------------------
+
+
+def register_external(actor, data):
+    """Register a subject of a configured external issuer (api/issuers.py) as an account, so that
+    an admin sees it and can disable it here: its tokens are then refused whatever its provider
+    says. Its role comes from each token (the provider's mapping), not from the account."""
+    issuers = external_issuers(current_app)
+    issuer = issuers.by_name.get(data["issuer"])
+    if issuer is None:
+        known = ", ".join(sorted(issuers.by_name)) or "none is configured"
+        raise RuleViolation("issuer", f"No external issuer is named {data['issuer']!r}; the "
+                            f"configured issuers: {known}.")
+    subject = data["subject"]
+    if len(subject) > MAX_SUBJECT:
+        raise RuleViolation("subject", f"At most {MAX_SUBJECT} characters.")
+    existing = session.scalar(select(Account).where(
+        Account.issuer == issuer.issuer, Account.subject == subject))
+    if existing is not None:
+        raise Conflict(f"{issuer.name}:{subject} is already account {existing.id}.")
+    role = data["role"]
+    service = data.get("service") if role in STAFF_ROLES else None
+    agency = data.get("agency") if role == "agency" else None
+    try:
+        claims_for(role, service, agency, data["kind"])
+    except ValueError as error:
+        raise RuleViolation("role", f"{error}.") from error
+    if agency is not None and session.get(Agency, agency) is None:
+        raise RuleViolation("agency", f"No agency has the code {agency!r} (GET /agencies).")
+    account = Account(
+        name=f"{issuer.name}:{subject}", kind=data["kind"], display_name=data["display_name"],
+        secret_hash=None, role=role, service=service, agency_code=agency, active=True,
+        created_at=now(), issuer=issuer.issuer, subject=subject)
+    session.add(account)
+    session.flush()
+    audit.record(actor, "account.registered", "account", account.id,
+                 {**audit.snapshot(account, exclude=SECRETS), "reason": data["reason"]})
     return account

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Uuid
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, UTCDateTime
@@ -20,13 +20,20 @@ class Account(Base):
         one_of("kind", ACCOUNT_KINDS),
         one_of("role", ROLES),
         one_of("service", SERVICES),
+        UniqueConstraint("issuer", "subject"),
+        # A local account has a secret here; an external subject's secret is its provider's.
+        CheckConstraint(
+            "(issuer IS NULL AND subject IS NULL AND secret_hash IS NOT NULL) OR "
+            "(issuer IS NOT NULL AND subject IS NOT NULL AND secret_hash IS NULL "
+            "AND previous_secret_hash IS NULL)", name="local_or_external"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     kind: Mapped[str] = mapped_column(String(10))
     display_name: Mapped[str] = mapped_column(String(200))
-    secret_hash: Mapped[str] = mapped_column(String(255))
+    # Null for an external subject (its secret is its provider's).
+    secret_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     service: Mapped[str | None] = mapped_column(String(20))
     agency_code: Mapped[str | None] = mapped_column(ForeignKey("agencies.code"))
@@ -36,6 +43,14 @@ class Account(Base):
     # enabled again. A token without the claim counts as 0.
     token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When it was last disabled: a token an external issuer issued before then stays refused.
+    last_disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A subject of an external issuer (api/issuers.py): the issuer's URL and its subject.
+    issuer: Mapped[str | None] = mapped_column(String(500))
+    subject: Mapped[str | None] = mapped_column(String(64))
+    # A client's secret before its last rotation, accepted until previous_secret_expires_at.
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(255))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SignInFailures(Base):

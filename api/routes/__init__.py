@@ -23,13 +23,14 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = StrictParser()
 
     def route(self, rule, *, roles=(), public=False, writes=False, logs_access=None,
-              rate_limited=True, parameters=None, tags=None, **options):
+              rate_limited=True, shown_once=(), parameters=None, tags=None, **options):
         """`roles`: who may call it (or `public=True`); `writes`: a write, committed once, with
         Idempotency-Key replay; `logs_access`: the kind of case record it reads, for the access
-        log; `rate_limited=False`: outside the rate limits (the health check)."""
+        log; `rate_limited=False`: outside the rate limits (the health check); `shown_once`: the
+        fields of a write's answer never kept for its replay (a new secret)."""
         declaration = Declaration(roles=check_roles(roles) if roles else (), public=public,
                                   writes=writes, logs_access=logs_access,
-                                  rate_limited=rate_limited)
+                                  rate_limited=rate_limited, shown_once=tuple(shown_once))
         register = super().route(rule, parameters=parameters, tags=tags, **options)
         answers = {"503": "SERVICE_UNAVAILABLE"}  # the database busy or unreachable: retry
         if "<" in rule:

@@ -1,8 +1,11 @@
 from ..auth import ADMINS
 from ..caller import current_actor
 from ..domain import accounts
-from . import Blueprint, honours_if_match
-from schemas.accounts import AccountListArgsSchema, AccountSchema, AccountStatusChangeSchema
+from . import Blueprint, honours_if_match, located
+from schemas.accounts import (
+    AccountListArgsSchema, AccountSchema, AccountStatusChangeSchema, ExternalAccountSchema,
+    RotatedSecretSchema, SecretRotationSchema,
+)
 from schemas.common import page_of
 
 blp = Blueprint(
@@ -56,3 +59,34 @@ def enable_account(data, account_id):
     suspected theft of a token, enabling the account does not give the token back its use.
     """
     return accounts.set_account_active(current_actor(), account_id, data, active=True)
+
+
+@blp.route("/accounts/<uuid:account_id>/secret", methods=["POST"], roles=ADMINS, writes=True,
+           shown_once=("client_secret",))
+@if_account_matches
+@blp.arguments(SecretRotationSchema)
+@blp.response(200, RotatedSecretSchema)
+@blp.doc(responses={"409": "CONFLICT"})
+def rotate_secret(data, account_id):
+    """Rotate a partner client's secret: the new one shown once, the old one still accepted.
+
+    The previous secret is accepted for `grace_minutes` more (default a day; 0 after a leak), so
+    the partner can change its configuration without an outage; a secret rotated out before
+    that is no longer accepted. 409 for a person (a password is theirs) or an external subject.
+    """
+    return accounts.rotate_secret(current_actor(), account_id, data)
+
+
+@blp.route("/accounts/external", methods=["POST"], roles=ADMINS, writes=True)
+@blp.arguments(ExternalAccountSchema)
+@blp.response(201, AccountSchema)
+@blp.doc(responses={"409": "CONFLICT"})
+def register_external_account(data):
+    """Register a subject of the council's identity provider, to manage it here.
+
+    Its tokens are accepted without this; registered, it is listed, and disabling it refuses its
+    tokens whatever the provider says (tokens the provider issued before a disable stay refused
+    after enabling it again). 409 when it is registered already.
+    """
+    account = accounts.register_external(current_actor(), data)
+    return located(account, "accounts.get_account", account_id=account.id)

@@ -57,8 +57,12 @@ def test_an_admin_lists_accounts_in_name_order_page_by_page_without_secrets(admi
     assert [n for n in names if n.endswith("-system")] == ["a-system", "b-system", "c-system"]
     first = json.loads(bodies[0])["items"][0]
     assert set(first) == {"id", "name", "kind", "display_name", "role", "service", "agency",
-                          "active", "created_at"}
-    assert not any("secret" in body or "pbkdf2" in body or "scrypt" in body for body in bodies)
+                          "active", "created_at", "issuer", "subject",
+                          "previous_secret_valid_until"}
+    # No secret and no hash of one: the only field naming a secret says until when an old one
+    # is accepted.
+    assert not any("secret_hash" in body or "pbkdf2" in body or "scrypt" in body
+                   or "client_secret" in body for body in bodies)
 
 
 def test_the_list_filters_by_kind_and_by_active(admin):

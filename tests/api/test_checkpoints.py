@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import event, select, text
 
 from api import audit
-from api.keys import generate_key_pair
+from api.keys import generate_key_pair, key_id
 from api.db import session
 from api.models import AuditEvent
 from tests.helpers import (
@@ -119,7 +120,9 @@ def test_a_checkpoint_is_the_chains_length_and_head_hash_signed_with_the_servers
     checkpoint = take_checkpoint(auditor)
 
     chain = plain_verify(auditor)
-    assert jwt.get_unverified_header(checkpoint) == {"alg": "ES256", "typ": CHECKPOINT_TYPE}
+    assert jwt.get_unverified_header(checkpoint) == {
+        "alg": "ES256", "typ": CHECKPOINT_TYPE,
+        "kid": key_id(serialization.load_pem_public_key(PUBLIC_KEY.encode()))}
     assert claims_of(app, checkpoint) == {
         "length": chain["length"], "head_hash": chain["head_hash"],
         "at": "2026-11-20T11:30:00.250000Z", "iss": app.config["JWT_ISSUER"],

@@ -15,7 +15,7 @@ from api.db import Base, session
 from api.domain.accounts import create_account
 from api.models import AuditEvent
 from tests.helpers import (
-    as_owner, child, created, decide, iso, new_nhs_number, read, record_contact, record_outcome,
+    as_owner, child, created, decide, iso, make_account, new_nhs_number, read, record_contact, record_outcome,
     step_down, step_up,
 )
 
@@ -78,7 +78,9 @@ def test_a_record_from_before_a_column_was_added_is_in_the_state_its_event_holds
     new column holds a value written behind the API's back, it is found."""
     contact = record_contact(police, children=[child("Amelia", new_nhs_number())])
     record_id = {"contact": lambda: contact["id"], "child": lambda: contact["children"][0]["id"],
-                 "decision": lambda: decide(staff.mash, contact["id"], "nfa")["id"]}[entity_type]()
+                 "decision": lambda: decide(staff.mash, contact["id"], "nfa")["id"],
+                 "account": lambda: str(make_account("later-system", "client", "agency",
+                                                     agency="wmp").id)}[entity_type]()
     kind = record_state.RECORDS[entity_type]
     assert record_state.current_state_hash(kind, record_id) == record_state.state_hash(
         legacy_state(entity_type, record_id))
@@ -86,7 +88,9 @@ def test_a_record_from_before_a_column_was_added_is_in_the_state_its_event_holds
     table, column, value = {"contact": ("contacts", "primary_need", "N1"),
                             "child": ("children", "disability", True),
                             "decision": ("decisions", "allocation_due_at",
-                                         "2026-11-27 23:59:59+00:00")}[entity_type]
+                                         "2026-11-27 23:59:59+00:00"),
+                            "account": ("accounts", "last_disabled_at",
+                                        "2026-11-27 23:59:59+00:00")}[entity_type]
     behind_the_api(f"UPDATE {table} SET {column} = :value WHERE id = :id",
                    value=value, id=uuid_param(record_id))
     assert (entity_type, record_id, "differs") in findings(check(staff.auditor))

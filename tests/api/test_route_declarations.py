@@ -11,9 +11,12 @@ from api.auth import check_roles
 from api.declarations import Declaration, declaration_of, declare
 from api.vocab import ROLES
 
-PUBLIC_ENDPOINTS = {"auth.issue_token", "health.health",
+PUBLIC_ENDPOINTS = {"auth.issue_token", "health.health", "health.ready",
                     # the console's static pages and files (api/console.py): no case data
-                    "console.home", "console.page", "console.asset"}
+                    "console.home", "console.page", "console.asset", "console.sign_in_settings",
+                    # request counts and times by route (api/request_metrics.py): no case data,
+                    # no record's id; nginx keeps it from the public (deploy/)
+                    "request_metrics"}
 # POSTs that write nothing, so are not declared `writes=True` and run as read-only transactions (whatever
 # they might write is never committed). Each is here for a reason, and a test below shows it:
 # - audit.verify_audit_chain_against_checkpoints: signed checkpoints go in a body, not a URL;
@@ -73,7 +76,8 @@ def test_every_route_declares_who_may_call_it(app):
     assert not missing, f"routes without roles=(...) or public=True: {', '.join(missing)}"
 
 
-def test_only_the_token_endpoint_the_health_check_and_the_consoles_files_are_public(app):
+def test_only_the_token_endpoint_the_health_checks_the_metrics_and_the_consoles_files_are_public(
+        app):
     found = public_routes(app)
     unexpected = sorted(found - PUBLIC_ENDPOINTS)
     assert not unexpected, f"routes declared public that should not be: {', '.join(unexpected)}"
@@ -129,7 +133,7 @@ def test_every_protected_operation_is_documented_as_needing_a_bearer_token(anony
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             name = f"{method.upper()} {path}"
-            is_public = path in ("/api/v1/auth/token", "/api/v1/health")
+            is_public = path in ("/api/v1/auth/token", "/api/v1/health", "/api/v1/health/ready")
             if is_public and operation.get("security"):
                 open_but_secured.append(name)
             if not is_public and (

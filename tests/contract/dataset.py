@@ -157,7 +157,10 @@ def _build_records(app):
 @pytest.fixture(scope="module")
 def app(database_url, tmp_path_factory):
     with own_database(database_url, tmp_path_factory.mktemp("records"), "records") as url:
-        app = build_app(url)
+        # An external issuer, so that its subjects can be registered (never asked for its keys:
+        # no token of the matrix is its).
+        app = build_app(url, OIDC_ISSUER="http://127.0.0.1:9/council",
+                        OIDC_AUDIENCE="mash-front-door-api")
         app.records = _build_records(app)
         yield app
         app.extensions["db"].engine.dispose()
@@ -262,6 +265,11 @@ def valid_body(method, rule, actor, records):
         "/api/v1/children/<uuid:child_id>/unmerge": lambda: {"reason": "Not the same child."},
         "/api/v1/accounts/<uuid:account_id>/disable": lambda: {"reason": "Secret exposed."},
         "/api/v1/accounts/<uuid:account_id>/enable": lambda: {"reason": "Secret rotated."},
+        "/api/v1/accounts/<uuid:account_id>/secret": lambda: {"reason": "Annual rotation."},
+        "/api/v1/accounts/external": lambda: {
+            "issuer": "oidc", "subject": f"subject-{actor.replace(' ', '-')}", "kind": "person",
+            "display_name": "A council social worker", "role": "practitioner",
+            "service": "mash", "reason": "To manage her access here."},
         "/api/v1/restrictions": lambda: {
             "entity_type": "contact", "entity_id": records["school_contact_id"],
             "allowed": [sub_of("practitioner:mash")], "reason": RESTRICTION_REASON},

@@ -45,6 +45,10 @@ TABLE = {
     # open
     ("POST", "/api/v1/auth/token"): ANYONE,
     ("GET", "/api/v1/health"): ANYONE,
+    ("GET", "/api/v1/health/ready"): ANYONE,
+    ("GET", "/api/v1/me"): may("agency", "practitioner", "manager", "auditor", "admin"),
+    ("GET", "/metrics"): ANYONE,
+    ("GET", "/console/sign-in.json"): ANYONE,
     ("GET", "/api/v1/openapi.json"): ANYONE,
     # the practitioners' console: static pages and files, no case data (that is the API's)
     ("GET", "/"): ANYONE,
@@ -137,6 +141,8 @@ TABLE = {
     ("GET", "/api/v1/accounts/<uuid:account_id>"): may("admin"),
     ("POST", "/api/v1/accounts/<uuid:account_id>/disable"): may("admin"),
     ("POST", "/api/v1/accounts/<uuid:account_id>/enable"): may("admin"),
+    ("POST", "/api/v1/accounts/<uuid:account_id>/secret"): may("admin"),
+    ("POST", "/api/v1/accounts/external"): may("admin"),
     # restricted records: managers restrict and break the glass; auditors review
     ("POST", "/api/v1/restrictions"): may("manager"),
     ("GET", "/api/v1/restrictions"): may("manager", "auditor"),

@@ -9,7 +9,8 @@ from api.config import PROJECT_ROOT
 from tests.helpers import operations, refs
 
 
-OPEN_OPERATIONS = {("post", "/api/v1/auth/token"), ("get", "/api/v1/health")}
+OPEN_OPERATIONS = {("post", "/api/v1/auth/token"), ("get", "/api/v1/health"),
+                   ("get", "/api/v1/health/ready")}
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def test_the_spec_documents_every_route_of_the_app(app, spec):
     assert served == documented
 
 
-def test_every_operation_but_the_token_endpoint_and_health_needs_a_bearer_token(spec):
+def test_every_operation_but_the_token_endpoint_and_the_health_checks_needs_a_bearer_token(spec):
     assert {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"} == (
         spec["components"]["securitySchemes"]["bearerAuth"]
     )
@@ -65,7 +66,7 @@ def test_every_operation_but_the_token_endpoint_and_health_needs_a_bearer_token(
         assert "401" in operation["responses"], (method, path)
 
 
-def test_the_open_operations_are_exactly_the_token_endpoint_and_health(spec):
+def test_the_open_operations_are_exactly_the_token_endpoint_and_the_health_checks(spec):
     open_ones = {(m, p) for m, p, op in operations(spec) if not op.get("security")}
     assert open_ones == OPEN_OPERATIONS
 

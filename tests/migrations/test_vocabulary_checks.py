@@ -82,7 +82,8 @@ COLUMNS = [
 OTHER_CONSTRAINTS = {("contacts", "ck_contacts_concern_categories"),
                      ("transitions", "ck_transitions_direction"),
                      ("children", "ck_children_disabilities"),
-                     ("allocations", "ck_allocations_one_record")}
+                     ("allocations", "ck_allocations_one_record"),
+                     ("accounts", "ck_accounts_local_or_external")}
 NULLABLE = [(table, column) for table, column, _ in COLUMNS
             if Base.metadata.tables[table].c[column].nullable]
 
@@ -324,6 +325,24 @@ def test_an_allocation_belongs_to_a_contact_or_an_assessment_not_both_nor_neithe
         change = {"assessment_id": parents["assessment"]}
     assert_refused(db, "allocations", row | change, "ck_allocations_one_record")
     write(db, "allocations", row | {"contact_id": None, "assessment_id": parents["assessment"]})
+
+
+EXTERNAL = {"issuer": "https://login.example/tenant/v2.0", "subject": "0f1e2d3c",
+            "secret_hash": None}
+
+
+@pytest.mark.parametrize("change", [
+    {"secret_hash": None},  # a local account without a secret
+    {"issuer": "https://login.example/tenant/v2.0"},  # an issuer without a subject
+    {"subject": "0f1e2d3c"},  # a subject without an issuer
+    EXTERNAL | {"secret_hash": "x"},  # an external subject with a secret here
+    EXTERNAL | {"previous_secret_hash": "x"},  # ... or a previous one
+], ids=["local-no-secret", "issuer-only", "subject-only", "external-with-secret",
+        "external-with-previous-secret"])
+def test_an_account_is_local_with_a_secret_or_external_without_one(db, parents, change):
+    row = valid_row("accounts", parents)
+    assert_refused(db, "accounts", row | change, "ck_accounts_local_or_external")
+    write(db, "accounts", row | EXTERNAL)
 
 
 def _model_checks():
