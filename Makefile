@@ -26,7 +26,8 @@ seed: migrate
 # The server, and beside it a jobs worker (verifications and exports: api/jobs.py), stopped with it.
 run: seed console
 	$(BIN)/flask --app wsgi jobs work & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/flask --app wsgi webhooks deliver & deliverer=$$!; \
+	trap 'kill $$worker $$deliverer 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) wsgi:app
 
 # The practitioners' console (console/): GOV.UK Frontend and axe-core from the lock file (install

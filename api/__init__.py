@@ -5,7 +5,7 @@ from flask import Flask
 
 from . import (
     access, auth, cli, console, db, edge, errors, issuers, limits, logs, request_metrics, sealing,
-    sign_in,
+    sign_in, webhooks,
 )
 from .config import Config
 from .openapi import FrontDoorApi
@@ -22,6 +22,7 @@ def create_app(config=None):
     db.init_app(app)
     auth.init_app(app)
     issuers.init_app(app)  # the council's identity providers, if any are configured
+    webhooks.init_app(app)  # the key the partners' webhook secrets are kept encrypted with
     register_routes(FrontDoorApi(app))
     # The practitioners' console: static pages on the app, not on the Api (no part of its document).
     app.register_blueprint(console.blp)

@@ -20,6 +20,7 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 timescales_cli = AppGroup("timescales", help="Working-day facts stored on records.")
 jobs_cli = AppGroup("jobs", help="Background jobs: verifications and exports (api/jobs.py).")
 exports_cli = AppGroup("exports", help="Exports saved to files.")
+webhooks_cli = AppGroup("webhooks", help="Partner notifications (api/webhooks.py).")
 
 
 def long_job(func):
@@ -217,6 +218,25 @@ def jobs_work(once, poll):
     jobs.work(name, once=once, poll=poll)
 
 
+@webhooks_cli.command("deliver")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
+@click.option("--poll", type=float, default=None,
+              help="Seconds between looks when nothing is due (WEBHOOK_POLL_SECONDS).")
+def webhooks_deliver(once, poll):
+    """Deliver partner notifications: take the messages that are due, post them signed, record
+    each attempt, retry failures with backoff. Several workers share the outbox."""
+    from . import webhooks
+
+    if once:
+        total = 0
+        while (attempted := webhooks.deliver_due()):
+            total += attempted
+        click.echo(f"{total} attempted")
+        return
+    click.echo("webhooks worker: delivering", err=True)
+    webhooks.work(poll)
+
+
 @exports_cli.command("check")
 @click.argument("file", type=click.File("rb"))
 def exports_check(file):
@@ -280,6 +300,6 @@ def seed(reference_only, contacts):
 
 
 def register(app):
-    for group in (db_cli, token_cli, audit_cli, timescales_cli, jobs_cli, exports_cli, seed,
-                  cin_census):
+    for group in (db_cli, token_cli, audit_cli, timescales_cli, jobs_cli, exports_cli,
+                  webhooks_cli, seed, cin_census):
         app.cli.add_command(group)

@@ -67,6 +67,21 @@ class Config:
     # api://<app>/.default) to issue a token for it; Keycloak maps the audience in the client.
     OIDC_CONSOLE_SCOPE = os.environ.get("OIDC_CONSOLE_SCOPE", "openid")
 
+    # Partner notifications (api/webhooks.py): the key(s) the subscriptions' signing secrets are
+    # encrypted with (Fernet; comma-separated, the first encrypts), and the delivery worker's
+    # timings. WEBHOOK_ALLOW_LOCAL=1 allows http and loopback/private addresses (local use, tests).
+    WEBHOOK_SECRETS_KEY = os.environ.get("WEBHOOK_SECRETS_KEY")
+    WEBHOOK_ALLOW_LOCAL = os.environ.get("WEBHOOK_ALLOW_LOCAL", "0") == "1"
+    WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+    WEBHOOK_RETRY_HOURS = float(os.environ.get("WEBHOOK_RETRY_HOURS", "72"))
+    WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "10"))
+    WEBHOOK_RETRY_MAX_SECONDS = float(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", "3600"))
+    WEBHOOK_BATCH = _int("WEBHOOK_BATCH", 20)
+    WEBHOOK_POLL_SECONDS = float(os.environ.get("WEBHOOK_POLL_SECONDS", "1"))
+    # A taken message is leased for the post's timeout and this much more: a worker killed while
+    # holding it leaves it to another (or itself restarted) when the lease ends.
+    WEBHOOK_LEASE_MARGIN_SECONDS = float(os.environ.get("WEBHOOK_LEASE_MARGIN_SECONDS", "30"))
+
     # Requests
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 256 * 1024)
     # Rate limits per caller (a token's subject; else the remote address), in Flask-Limiter's
@@ -202,6 +217,7 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    WEBHOOK_SECRETS_KEY = "yWOo5ZbAEgZ0D0GN1Ptgxb2KbTPkIUTpRcIdRPl8B3s="  # tests only
     LA_CODE = "999"
     JWT_GENERATE_KEYS = False
     # Limits on, as in production, but high enough that the whole suite (one app, a handful of

@@ -83,25 +83,31 @@ def generate_key_pair():
     return private_pem, public_pem
 
 
-def _development_keys(instance_dir):
-    """Load, or create once, a development key pair under instance/ (never used in production)."""
-    instance_dir = Path(instance_dir)
-    instance_dir.mkdir(parents=True, exist_ok=True)
-    path = instance_dir / "jwt-es256.pem"
+def secret_file_once(path, make):
+    """The text of the secret file at `path`, written once (mode 600) with `make()` if it is not
+    there. Two workers starting together: the first link wins; the other reads the winner's."""
+    path = Path(path)
     if not path.exists():
-        private_pem, _ = generate_key_pair()
-        staged = instance_dir / f".jwt-es256.{os.getpid()}.pem"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staged = path.with_name(f".{path.name}.{os.getpid()}")
         fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(private_pem)
-        # Two workers starting together: the first link wins; the other reads the winner's key.
+            handle.write(make())
         try:
             os.link(staged, path)
         except FileExistsError:
             pass
         finally:
             staged.unlink()
-    private_pem = path.read_text()
+    return path.read_text()
+
+
+def _development_keys(instance_dir):
+    """Load, or create once, a development key pair under instance/ (never used in production)."""
+    instance_dir = Path(instance_dir)
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    private_pem = secret_file_once(instance_dir / "jwt-es256.pem",
+                                   lambda: generate_key_pair()[0])
     key = serialization.load_pem_private_key(private_pem.encode(), password=None)
     public_pem = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo

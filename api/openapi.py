@@ -45,6 +45,7 @@ OPERATION_IDS = {
     "audit.sign_audit_checkpoint": "getAuditCheckpoint",
     "accounts.rotate_secret": "rotateClientSecret",
     "auth.get_current_caller": "getCurrentCaller",
+    "webhooks.list_webhook_deliveries": "listWebhookDeliveries",
     # "meeting" alone is ambiguous beside other meetings (ICPCs); "outcome" beside a contact's.
     "strategy_meetings.convene_meeting": "conveneStrategyMeeting",
     "strategy_meetings.list_meetings": "listStrategyMeetings",

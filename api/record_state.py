@@ -30,7 +30,7 @@ from .models import (
     Contact, ContactChild, Decision, Feedback, IcpcChild, InformationRequest,
     InformationRequestChild, Invitation, MeetingAction, MeetingChild,
     PossibleMatch, RagRating, Restriction, RestrictionGrant, RestrictionMember, StrategyMeeting,
-    Transition,
+    Transition, WebhookSubscription,
 )
 
 # Events about these entity types describe no stored record: no state is recorded or checked.
@@ -44,6 +44,9 @@ NOT_RECORDS = {"access_log", "job"}
 NOT_RECORD_TABLES = {
     "audit_events", "access_events", "access_event_records", "idempotency_records",
     "reference_counters", "sign_in_failures", "alembic_version", "jobs", "job_chunks",
+    # the webhooks' outbox and delivery log: where each notification is on its way, written by
+    # the delivery worker as it goes (the change that made a message is in the trail)
+    "webhook_messages", "webhook_attempts",
 }
 
 # The state recorded for a record that a write removed (none does yet; a later one may).
@@ -120,6 +123,7 @@ def _part(name, model, key, *order):
 RECORDS = _kinds(
     RecordKind("agency", Agency),
     RecordKind("account", Account),
+    RecordKind("webhook_subscription", WebhookSubscription),
     # A child merged into another holds its merges (and their undoing) as the duplicate.
     RecordKind("child", Child, (
         _part("merges", ChildMerge, "duplicate_id", "merged_at", "id"),

@@ -27,6 +27,10 @@ CONTACT_STATUSES = ("awaiting_decision", "decided")
 RAG_RATINGS = ("red", "amber", "green")
 # An information request to a partner agency: open until the agency answers or staff withdraw it.
 INFORMATION_REQUEST_STATUSES = ("open", "answered", "withdrawn")
+# Partner notifications (api/webhooks.py): what a partner may subscribe to, and where a message is.
+WEBHOOK_EVENTS = ("contact.decided", "contact.feedback_given", "information_request.created",
+                  "information_request.withdrawn")
+WEBHOOK_MESSAGE_STATUSES = ("pending", "delivered", "failed")
 # Background jobs (api/jobs.py): what a job does, and where it is.
 JOB_KINDS = ("audit.verify", "audit.state", "exports.decisions", "exports.annex_a")
 JOB_STATUSES = ("queued", "running", "finished", "failed")

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, webhooks
 from ..db import lock, session
 from ..errors import Conflict, NotFound, RuleViolation
 from ..models import Contact, ContactChild, Decision, Feedback
@@ -146,6 +146,8 @@ def record_decision(actor, contact_id, data):
         still_open = information_requests.withdraw_open(actor, contact.id)
     decision.open_information_requests = [
         information_requests.view_for(actor, record) for record in still_open]
+    # The referring agency's system hears of the outcome it may see (api/webhooks.py's outbox).
+    webhooks.contact_event("contact.decided", contact)
     return decision
 
 
@@ -249,4 +251,5 @@ def record_feedback(actor, contact_id, data):
     if earliest:  # the contact changed too
         audit.record(actor, "contact.feedback_given", "contact", contact.id,
                      {"feedback_given_at": contact.feedback_given_at, "feedback_id": feedback.id})
+    webhooks.contact_event("contact.feedback_given", contact)
     return feedback

@@ -14,7 +14,7 @@ import uuid
 
 from sqlalchemy import and_, not_, select, update
 
-from .. import audit
+from .. import audit, webhooks
 from ..db import session
 from ..errors import Conflict, NotFound, RuleViolation
 from ..models import Agency, Contact, InformationRequest, InformationRequestChild, Restriction
@@ -78,6 +78,7 @@ def request_information(actor, contact_id, data):
     session.flush()
     audit.record(actor, "information_request.requested", "information_request", record.id,
                  {**audit.snapshot(record), "child_ids": list(data["child_ids"])})
+    webhooks.information_request_event("information_request.created", record)
     return record
 
 
@@ -140,6 +141,7 @@ def _withdraw(actor, record, reason):
                     "withdrawal_reason": reason})
     audit.record(actor, "information_request.withdrawn", "information_request", record.id,
                  {"reason": reason, "at": record.withdrawn_at})
+    webhooks.information_request_event("information_request.withdrawn", record)
     return record
 
 

@@ -19,8 +19,12 @@ from .meetings import (
 )
 from .restrictions import Restriction, RestrictionGrant, RestrictionMember
 from .transitions import Transition
+from .webhooks import WebhookAttempt, WebhookMessage, WebhookSubscription
 
 __all__ = [
+    "WebhookAttempt",
+    "WebhookMessage",
+    "WebhookSubscription",
     "Allocation",
     "Assessment",
     "AssessmentFactor",

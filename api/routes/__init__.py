@@ -118,10 +118,11 @@ def register(api):
     from . import (
         access, accounts, agencies, assessments, audit, auth, children, contacts, decisions,
         exports, health, information_requests, jobs, meetings, metrics, restrictions, transitions,
+        webhooks,
     )
 
     for module in (
         auth, health, agencies, contacts, decisions, children, meetings, transitions, metrics, audit,
-        access, exports, accounts, restrictions, information_requests, jobs, assessments,
+        access, exports, accounts, restrictions, information_requests, jobs, assessments, webhooks,
     ):
         api.register_blueprint(module.blp, url_prefix="/api/v1")

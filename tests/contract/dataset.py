@@ -130,7 +130,18 @@ def _build_records(app):
         session.commit()
         account_id = str(account.id)
 
+    # The police system's webhook subscription (issue 20), disabled: its reads answer, and its
+    # disable and secret rotation meet the state (409) for every caller allowed them.
+    police = client_for(app, "agency")
+    subscription = created(police.post("/api/v1/webhooks", json={
+        "url": PUBLIC_WEBHOOK_URL, "events": ["contact.decided"],
+        "contact_email": "it-support@wmp.example"}))
+    disabled = police.post(f"/api/v1/webhooks/{subscription['id']}/disable",
+                           json={"reason": "Moving to a new case system."})
+    assert disabled.status_code == 200, disabled.get_json()
+
     return {
+        "subscription_id": subscription["id"],
         "contact_id": contact["id"],
         "child_id": contact["children"][0]["id"],
         "decision_id": decision["id"],
@@ -173,6 +184,9 @@ def bare_app():
         "DATABASE_URL": "sqlite://", "JWT_PRIVATE_KEY": PRIVATE_KEY, "JWT_PUBLIC_KEY": PUBLIC_KEY})
     return create_app(config)
 
+
+# A public address (an IP literal: resolving it needs no network), which webhooks may be sent to.
+PUBLIC_WEBHOOK_URL = "https://93.184.216.34/mash/events"
 
 PARAMETER = re.compile(r"<(?:[^:>]+:)?(\w+)>")  # <name>, <uuid:name>, <any(a, b):name>
 
@@ -266,6 +280,10 @@ def valid_body(method, rule, actor, records):
         "/api/v1/accounts/<uuid:account_id>/disable": lambda: {"reason": "Secret exposed."},
         "/api/v1/accounts/<uuid:account_id>/enable": lambda: {"reason": "Secret rotated."},
         "/api/v1/accounts/<uuid:account_id>/secret": lambda: {"reason": "Annual rotation."},
+        "/api/v1/webhooks": lambda: {"url": PUBLIC_WEBHOOK_URL, "events": ["contact.decided"],
+                                     "contact_email": "it-support@wmp.example"},
+        "/api/v1/webhooks/<uuid:subscription_id>/disable": lambda: {"reason": "Retired."},
+        "/api/v1/webhooks/<uuid:subscription_id>/secret": lambda: {"reason": "Rotation."},
         "/api/v1/accounts/external": lambda: {
             "issuer": "oidc", "subject": f"subject-{actor.replace(' ', '-')}", "kind": "person",
             "display_name": "A council social worker", "role": "practitioner",

@@ -143,6 +143,15 @@ TABLE = {
     ("POST", "/api/v1/accounts/<uuid:account_id>/enable"): may("admin"),
     ("POST", "/api/v1/accounts/<uuid:account_id>/secret"): may("admin"),
     ("POST", "/api/v1/accounts/external"): may("admin"),
+    ("POST", "/api/v1/webhooks"): may("agency"),
+    ("GET", "/api/v1/webhooks"): may("agency", "admin"),
+    ("GET", "/api/v1/webhooks/deliveries"): may("agency", "admin"),
+    ("GET", "/api/v1/webhooks/<uuid:subscription_id>"): may(
+        "agency", "admin", hidden_from=("other agency",)),
+    ("POST", "/api/v1/webhooks/<uuid:subscription_id>/disable"): may(
+        "agency", "admin", hidden_from=("other agency",)),
+    ("POST", "/api/v1/webhooks/<uuid:subscription_id>/secret"): may(
+        "agency", hidden_from=("other agency",)),
     # restricted records: managers restrict and break the glass; auditors review
     ("POST", "/api/v1/restrictions"): may("manager"),
     ("GET", "/api/v1/restrictions"): may("manager", "auditor"),
@@ -166,6 +175,8 @@ OTHER_ANSWERS = {
 STATE_CONFLICTS = {
     ("POST", "/api/v1/strategy-meetings/<uuid:meeting_id>/outcome"): "the outcome is recorded",
     ("POST", "/api/v1/accounts/<uuid:account_id>/enable"): "the account is enabled",
+    ("POST", "/api/v1/webhooks/<uuid:subscription_id>/disable"): "the subscription is disabled",
+    ("POST", "/api/v1/webhooks/<uuid:subscription_id>/secret"): "the subscription is disabled",
     ("POST", "/api/v1/children/<uuid:child_id>/unmerge"): "the child is not merged",
     ("POST", "/api/v1/contacts/<uuid:contact_id>/rag"): "the contact is decided",
     ("GET", "/api/v1/jobs/<uuid:job_id>/result"): "a verification's result is its report",

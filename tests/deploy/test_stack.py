@@ -23,6 +23,7 @@ from types import SimpleNamespace
 from unittest import mock
 
 import pytest
+from cryptography.fernet import Fernet
 
 from api.keys import generate_key_pair
 from bench.load import Site, call, check_records, drive, free_port
@@ -114,7 +115,7 @@ def _stop(stack):
             _signal(stack.pid(f"app-{port}"), signal.SIGTERM)
         except (OSError, ValueError):
             pass
-    for name in ("jobs", "redis"):
+    for name in ("jobs", "webhooks", "redis"):
         try:
             _signal(stack.pid(name), signal.SIGTERM)
         except (OSError, ValueError):
@@ -148,6 +149,7 @@ def stack(database_url, tmp_path_factory):
             # The servers' configuration and secrets (README, "The secrets, and where they go").
             "DATABASE_URL": url, "JWT_PRIVATE_KEY": private_key, "JWT_PUBLIC_KEY": public_key,
             "JWT_GENERATE_KEYS": "0", "TRUSTED_PROXY_HOPS": "1", "WEB_CONCURRENCY": "2",
+            "WEBHOOK_SECRETS_KEY": Fernet.generate_key().decode(),
             "LOG_LEVEL": "WARNING", "LA_CODE": "999",
             "RATELIMIT_TOKEN": f"{TOKEN_LIMIT} per hour",
             "RATELIMIT_DEFAULT": "1000000 per minute", "RATELIMIT_WRITE": "1000000 per minute",
@@ -174,6 +176,12 @@ def stack(database_url, tmp_path_factory):
 
 
 # ---- it came up as the README says ------------------------------------------------------------
+
+
+def test_the_workers_beside_the_servers_are_running(stack):
+    for name in ("jobs", "webhooks"):
+        pid = stack.pid(name)
+        assert Path(f"/proc/{pid}").exists(), f"the {name} worker is not running:\n{stack.logs()}"
 
 
 def test_each_server_is_ready_and_nginx_passes_requests_to_both(stack):

@@ -20,7 +20,8 @@ from api.vocab import (
     CONTACT_STATUSES, DIRECTIONS, ETHNICITIES, FEEDBACK_METHODS, MEDICAL_DECISIONS,
     MATCH_STATUSES, MEETING_OUTCOMES, MEETING_STATUSES, OUTCOMES, REFERRAL_SOURCES,
     INFORMATION_REQUEST_STATUSES, JOB_KINDS, JOB_STATUSES, RAG_RATINGS, RESTRICTED_RECORDS, ROLES, SERVICES, SEXES,
-    SYSTEM_ROLE, TOKEN_STATES, TRANSITION_RESPONSES, TRANSITION_STATUSES,
+    SYSTEM_ROLE, TOKEN_STATES, TRANSITION_RESPONSES, TRANSITION_STATUSES, WEBHOOK_EVENTS,
+    WEBHOOK_MESSAGE_STATUSES,
 )
 from tests.helpers import FakeClock, app_config, audit_triggers, differences, only_on
 
@@ -77,13 +78,16 @@ COLUMNS = [
     ("assessment_factors", "code", tuple(ASSESSMENT_FACTORS)),
     ("allocations", "recorded_by_role", ACTOR_ROLES),
     ("strategy_meeting_icpc_children", "category_of_abuse", tuple(ABUSE_CATEGORIES)),
+    ("webhook_messages", "event", WEBHOOK_EVENTS),  # migration 0023
+    ("webhook_messages", "status", WEBHOOK_MESSAGE_STATUSES),
 ]
 # Constraints over a list or several columns, tested on their own below.
 OTHER_CONSTRAINTS = {("contacts", "ck_contacts_concern_categories"),
                      ("transitions", "ck_transitions_direction"),
                      ("children", "ck_children_disabilities"),
                      ("allocations", "ck_allocations_one_record"),
-                     ("accounts", "ck_accounts_local_or_external")}
+                     ("accounts", "ck_accounts_local_or_external"),
+                     ("webhook_subscriptions", "ck_webhook_subscriptions_events")}
 NULLABLE = [(table, column) for table, column, _ in COLUMNS
             if Base.metadata.tables[table].c[column].nullable]
 
@@ -181,6 +185,14 @@ def valid_row(table, parents):
             "id": _id(), "kind": "audit.verify", "params": {}, "status": "queued",
             "requested_by_sub": "test", "requested_by_role": "auditor", "created_at": AT,
             "attempts": 0, "done": 0},
+        "webhook_subscriptions": lambda: {
+            "id": _id(), "agency_code": "wmp", "url": "https://partner.example/hook",
+            "events": ["contact.decided"], "contact_email": "it@partner.example",
+            "secret_ciphertext": "x", "active": True, "created_at": AT, "created_by_sub": "test"},
+        "webhook_messages": lambda: {
+            "id": f"msg_{unique}", "subscription_id": parents["subscription"],
+            "event": "contact.decided", "payload": "{}", "created_at": AT, "status": "pending",
+            "attempts": 0, "next_attempt_at": AT},
     }
     return rows[table]()
 
@@ -230,6 +242,9 @@ def parents(db):
     assessment = valid_row("assessments", made)
     db.execute(insert(Base.metadata.tables["assessments"]), assessment)
     made["assessment"] = assessment["id"]
+    subscription = valid_row("webhook_subscriptions", made)
+    db.execute(insert(Base.metadata.tables["webhook_subscriptions"]), subscription)
+    made["subscription"] = subscription["id"]
     return made
 
 
@@ -343,6 +358,20 @@ def test_an_account_is_local_with_a_secret_or_external_without_one(db, parents, 
     row = valid_row("accounts", parents)
     assert_refused(db, "accounts", row | change, "ck_accounts_local_or_external")
     write(db, "accounts", row | EXTERNAL)
+
+
+@pytest.mark.parametrize("events", [list(WEBHOOK_EVENTS), ["contact.decided"]],
+                         ids=["all", "one"])
+def test_webhook_events_from_the_list_are_accepted_by_the_database(db, parents, events):
+    write(db, "webhook_subscriptions", valid_row("webhook_subscriptions", parents) | {
+        "events": events})
+
+
+@pytest.mark.parametrize("events", [["contact.recorded"], ["contact.decided", UNKNOWN],
+                                    "contact.decided"], ids=["unknown", "one-unknown", "not-a-list"])
+def test_webhook_events_outside_the_list_are_refused_by_the_database(db, parents, events):
+    assert_refused(db, "webhook_subscriptions", valid_row("webhook_subscriptions", parents) | {
+        "events": events}, "ck_webhook_subscriptions_events")
 
 
 def _model_checks():
