@@ -196,6 +196,16 @@ def test_a_rating_needs_a_known_rating_and_a_real_reason(police, practitioner, b
     assert seen["rag_history"] == [] and seen["decision_due_at"] == MONDAY_END
 
 
+def test_a_reason_too_short_is_told_it_must_explain_the_rating_not_a_decision(police,
+                                                                             practitioner):
+    contact = record_contact(police)
+
+    errors = field_errors(practitioner.post(rag_url(contact["id"]),
+                                            json={"rating": "red", "reason": "Urgent."}))
+
+    assert errors["reason"] == ["A rationale must explain the rating: at least 20 characters."]
+
+
 # ---- audit, chronology, idempotency -----------------------------------------------------------
 
 
