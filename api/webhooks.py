@@ -224,8 +224,8 @@ def notify(event, agency_code, data):
 
 def backoff_seconds(attempts, config, rng=random):
     """The wait after the `attempts`-th failed attempt: doubling from WEBHOOK_RETRY_BASE_SECONDS,
-    at most WEBHOOK_RETRY_MAX_SECONDS, with full jitter (so a partner back from an outage is not
-    hit by every message at once)."""
+    at most WEBHOOK_RETRY_MAX_SECONDS, drawn between half that and the whole of it (jitter, so a
+    partner back from an outage is not hit by every message at once)."""
     ceiling = min(config["WEBHOOK_RETRY_BASE_SECONDS"] * 2 ** min(attempts - 1, 30),
                   config["WEBHOOK_RETRY_MAX_SECONDS"])
     return rng.uniform(ceiling / 2, ceiling)
