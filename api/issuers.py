@@ -253,8 +253,7 @@ class Issuer:
                 "give each person or system exactly one.")
         role, service, agency = roles[0]
         mapped = {"sub": f"{self.name}:{subject}", "role": role, "iss": self.issuer,
-                  "external_subject": subject, "kind": "client" if self._is_client(claims)
-                  else "person"}
+                  "external_subject": subject}
         if service:
             mapped["service"] = service
         if agency:
@@ -263,10 +262,6 @@ class Issuer:
             if name in claims:
                 mapped[name] = claims[name]
         return mapped
-
-    def _is_client(self, claims):
-        return any(isinstance(claims.get(c), str) and claims[c] in self.clients
-                   for c in ("azp", "appid")) and "preferred_username" not in claims
 
 
 class Issuers:

@@ -247,8 +247,6 @@ class _Taken:
 
     id: str
     payload: str
-    attempts: int
-    created_at: object
     url: str
     secret_ciphertext: str
     active: bool
@@ -273,8 +271,8 @@ def take(limit, config):
     for message in due:
         subscription = subscriptions[message.subscription_id]
         message.next_attempt_at = lease_until
-        taken.append(_Taken(message.id, message.payload, message.attempts, message.created_at,
-                            subscription.url, subscription.secret_ciphertext, subscription.active,
+        taken.append(_Taken(message.id, message.payload, subscription.url,
+                            subscription.secret_ciphertext, subscription.active,
                             subscription.agency_code, subscription.contact_email))
     session.commit()
     return taken
@@ -342,10 +340,10 @@ def deliver_due(limit=None):
     return len(taken)
 
 
-def work(poll_seconds=None, stop=None):
-    """Deliver until stopped: what is due, then a short sleep when nothing was."""
+def work(poll_seconds=None):
+    """Deliver until killed: what is due, then a short sleep when nothing was."""
     poll = poll_seconds if poll_seconds is not None else current_app.config["WEBHOOK_POLL_SECONDS"]
-    while stop is None or not stop.is_set():
+    while True:
         try:
             attempted = deliver_due()
         except Exception:  # noqa: BLE001 - a worker keeps going; the message stays pending
@@ -353,10 +351,6 @@ def work(poll_seconds=None, stop=None):
             attempted = 0
         if not attempted:
             time.sleep(poll)
-
-
-def payload_of(message):
-    return json.loads(message.payload)
 
 
 # ---- what each event says: what the partner's own GET shows it ----------------------------------

@@ -5,23 +5,17 @@ role may do. Without a provider configured the console signs in with a password 
 tests of tests/console)."""
 
 import re
-import socket
 
 import pytest
 from playwright.sync_api import expect
 
+from bench.load import free_port
 from tests.oidc_provider import AUDIENCE, Provider
 
 pytestmark = pytest.mark.needs_browser
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-PORT = _free_port()
+PORT = free_port()
 REALM = "council"
 OID = "5d7c1a2b-3e4f-4a5b-8c6d-7e8f9a0b1c2d"
 CLIENT_ID = "mash-console"
