@@ -132,6 +132,15 @@ class Unauthorized(DomainError):
         super().__init__(detail, errors, {"WWW-Authenticate": BEARER_CHALLENGE, **(headers or {})})
 
 
+class NotConfigured(DomainError):
+    """Something this server has not been set up for (a key the operators must give): 503, for
+    the operators to fix, not the client; nothing was written."""
+
+    status = 503
+    slug = "not-configured"
+    title = "Not set up on this server"
+
+
 class PreconditionFailed(DomainError):
     status = 412
     slug = "precondition-failed"

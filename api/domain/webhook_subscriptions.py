@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from .. import audit, webhooks
 from ..db import session
-from ..errors import Conflict, NotFound, RuleViolation
+from ..errors import Conflict, NotConfigured, NotFound
 from ..models import WebhookAttempt, WebhookMessage, WebhookSubscription
 from ..pages import filtered, keyset_page
 from ..timescales import now
@@ -17,8 +17,8 @@ SHOWN = ("id", "agency_code", "url", "events", "contact_email", "active", "creat
 
 def _secrets_available():
     if webhooks.secrets_box() is None:
-        raise RuleViolation("url", "Webhooks are not configured on this server "
-                            "(WEBHOOK_SECRETS_KEY): ask the MASH's operators.")
+        raise NotConfigured("Webhooks are not set up on this server (WEBHOOK_SECRETS_KEY): ask "
+                            "the MASH's operators.")
 
 
 def _audited(subscription):

@@ -2,13 +2,15 @@
 partner what the council holds; weaker evidence is a possible match that staff confirm or reject;
 staff search children and merge duplicates, and a merge can be undone."""
 
+from datetime import timedelta
+
 import pytest
 
 from api.models import AccessEvent
 from tests.helpers import (
     CONTACTS, DROP, NHS_AMELIA, NHS_OTHER, NHS_THIRD, assert_problem, audit_actions, child,
     contact_body, created, forget_loaded_records, last_event_id, new_nhs_number, only_event_after,
-    convene, read, record_contact, step_up, strategy_case,
+    convene, read, record_contact, step_up, strategy_case, utc,
 )
 
 CHILDREN = "/api/v1/children"
@@ -118,12 +120,15 @@ def test_a_practitioners_correct_contact_is_not_refused_after_a_partner_gave_a_c
 
 
 def test_staff_see_a_childs_possible_matches_and_an_auditor_reads_them(
-    police, practitioner, auditor
+    clock, police, practitioner, auditor
 ):
     amelia = record_contact(practitioner)["children"][0]
+    clock.advance(minutes=7)
+    found = clock()
     contact = created(police.post(CONTACTS, json=contact_body(children=[
         child("Amelia", NHS_AMELIA, date_of_birth="2019-04-03")])))
     made = contact["children"][0]["id"]
+    clock.advance(minutes=7)
 
     for record in (amelia["id"], made):
         [match] = read(auditor, f"{CHILDREN}/{record}")["possible_matches"]
@@ -131,6 +136,9 @@ def test_staff_see_a_childs_possible_matches_and_an_auditor_reads_them(
             contact["id"], 0, made)
         assert match["candidate"]["id"] == amelia["id"]
         assert match["status"] == "open"
+        # Found when the contact was recorded; open, so not decided yet.
+        assert (utc(match["found_at"]), match["decided_at"], match["decided_by"]) == (
+            found, None, None)
 
 
 # ---- confirming or rejecting a possible match ----------------------------------------------------
@@ -147,9 +155,10 @@ def weak(police, practitioner):
 
 
 def test_confirming_a_possible_match_links_the_child_and_retires_the_record_made_for_it(
-    weak, police, practitioner, auditor
+    clock, weak, police, practitioner, auditor
 ):
     amelia, contact_id, made = weak
+    clock.advance(minutes=30)
 
     response = link(practitioner, contact_id, 0, amelia)
 
@@ -159,6 +168,9 @@ def test_confirming_a_possible_match_links_the_child_and_retires_the_record_made
     assert entry["id"] == amelia
     assert [(m["status"], m["decided_by"]) for m in entry["possible_matches"]] == [
         ("confirmed", "priya")]
+    [match] = entry["possible_matches"]
+    assert utc(match["decided_at"]) == clock()
+    assert utc(match["found_at"]) == clock() - timedelta(minutes=30)
     assert read(practitioner, f"{CHILDREN}/{amelia}")["possible_matches"] == []
     assert contact_id in [c["id"] for c in read(practitioner, f"{CHILDREN}/{amelia}")["contacts"]]
     gone = assert_problem(practitioner.get(f"{CHILDREN}/{made}"), 404)

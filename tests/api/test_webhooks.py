@@ -371,7 +371,10 @@ def test_a_development_machine_gets_a_secrets_key_made_once_and_production_must_
         assert webhooks.unseal(sealed) == "whsec_x"  # the same key, made once
     assert (tmp_path / "webhook-secrets.key").stat().st_mode & 0o777 == 0o600
 
-    # The session's app without a key: subscribing says so, and nothing is written.
+    # The session's app without a key: subscribing says so (the operators' to fix: 503, not the
+    # client's 422), and nothing is written.
     monkeypatch.setitem(app.extensions, webhooks.EXTENSION, None)
-    body = assert_problem(subscribe(police, "https://93.184.216.34/hook"), 422, field="url")
+    body = assert_problem(subscribe(police, "https://93.184.216.34/hook"), 503,
+                          slug="not-configured")
     assert "WEBHOOK_SECRETS_KEY" in body["detail"]
+    assert police.get(WEBHOOKS).json["items"] == []
