@@ -217,10 +217,13 @@ def test_each_rating_is_audited_with_the_deadline_it_moved(police, practitioner,
     rated = [e for e in events if e["action"] == "contact.rag_rated"]
     assert len(rated) == 1
     assert (rated[0]["actor"]["sub"], rated[0]["actor"]["role"]) == ("priya", "practitioner")
-    data = rated[0]["data"]
-    assert (data["rating"], data["reason"]) == ("red", REASON)
-    # The audit trail writes instants with their microseconds.
-    assert data["decision_due_at"] == {"from": MONDAY_END, "to": "2026-11-20T13:00:00.000000Z"}
+    rating_id = session.scalar(
+        select(RagRating.id).where(RagRating.contact_id == uuid.UUID(contact["id"])))
+    # The whole event: which rating, what it was and why, and the deadline it moved (the audit
+    # trail writes instants with their microseconds).
+    assert rated[0]["data"] == {
+        "rag_rating_id": str(rating_id), "rating": "red", "reason": REASON,
+        "decision_due_at": {"from": MONDAY_END, "to": "2026-11-20T13:00:00.000000Z"}}
     assert read(auditor, "/api/v1/audit/verify")["valid"] is True
     report = read(auditor, "/api/v1/audit/state")
     assert [f for f in report["findings"] if f["entity_id"] == contact["id"]] == []
