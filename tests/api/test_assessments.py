@@ -348,6 +348,11 @@ def test_unallocated_referrals_are_a_filter_for_staff(practitioner, manager, pol
     closed = referral(practitioner, police)
     created(close(practitioner, closed))
     not_a_referral = referral(practitioner, police, "nfa")
+    # A referral superseded by no further action is no longer a referral.
+    no_longer = record_contact(police, consent={"status": "given", "given_by": "Mother"})
+    first = decide(practitioner, no_longer["id"], "assessment", "2026-11-20T09:30:00Z")
+    decide(practitioner, no_longer["id"], "nfa", "2026-11-20T09:40:00Z", supersedes=first["id"],
+           supersede_reason="The school had already arranged the support needed.")
 
     def listed(value):
         answer = practitioner.get(f"/api/v1/contacts?unallocated={value}")
@@ -355,7 +360,7 @@ def test_unallocated_referrals_are_a_filter_for_staff(practitioner, manager, pol
         return {item["id"] for item in answer.json["items"]}
 
     assert listed("true") == {case["id"]}
-    assert {allocated["id"], closed["id"], not_a_referral["id"]} <= listed("false")
+    assert {allocated["id"], closed["id"], not_a_referral["id"], no_longer["id"]} <= listed("false")
     assert case["id"] not in listed("false")
     assert_problem(police.get("/api/v1/contacts?unallocated=true"), 422, "unallocated")
 
