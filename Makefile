@@ -87,16 +87,16 @@ fuzz: install-dev
 		tests/contract/test_fuzz.py tests/contract/test_workflow_state_machine.py $(PYTEST_ARGS)
 
 # Mutation testing of the rules (api/domain/, api/timescales.py) with mutmut, configured in
-# pyproject.toml: hours on one core, so not part of `make test`. One worker, at low priority; on
-# SQLite whatever TEST_DATABASE_URL says. MUTANTS: mutant names or globs to run only those, e.g.
-# MUTANTS='api.timescales.*'. Working files in mutants/ (git-ignored); the survivors and why each
-# is left are in tests/mutation/SURVIVORS.md.
+# pyproject.toml: hours on one core, so not part of `make test`. One worker (MUTATE_WORKERS=2 for
+# two), at low priority; on SQLite whatever TEST_DATABASE_URL says. MUTANTS: mutant names or globs
+# to run only those, e.g. MUTANTS='api.timescales.*'. Working files in mutants/ (git-ignored);
+# the survivors and why each is left are in tests/mutation/SURVIVORS.md.
 $(VENV)/.installed-mutation: $(VENV)/.installed
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,mutation]'
 	touch $@
 
 mutate: $(VENV)/.installed-mutation
-	env -u TEST_DATABASE_URL nice -n 15 $(BIN)/mutmut run --max-children 1 $(MUTANTS)
+	env -u TEST_DATABASE_URL nice -n 15 $(BIN)/mutmut run --max-children $(or $(MUTATE_WORKERS),1) $(MUTANTS)
 	$(BIN)/mutmut export-cicd-stats
 	$(BIN)/python tests/mutation/survivors.py
 
