@@ -196,7 +196,8 @@ class ProblemSchema(Schema):
             "description": "Problem type: `about:blank` for plain HTTP errors, otherwise a tag URI "
             f"beginning `{PROBLEM_TYPE_BASE}` (validation, rule-violation, conflict, not-found, "
             "forbidden, unauthorized, precondition-failed, malformed-json, idempotency-key-reused, "
-            "idempotency-key-in-use, concurrent-change, rate-limited, statement-timeout)."
+            "idempotency-key-in-use, concurrent-change, rate-limited, statement-timeout, use-a-job, "
+            "issuer-unavailable, not-ready, not-configured)."
         }
     )
     title = fields.String()

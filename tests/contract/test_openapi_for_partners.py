@@ -5,6 +5,7 @@ is served, and nothing declared that nothing uses. Spectral checks the rest (`ma
 import json
 import re
 from collections import Counter
+from pathlib import Path
 
 from flask import Flask
 from flask_smorest import Api, Blueprint
@@ -174,3 +175,16 @@ def test_every_component_is_used(spec):
         for name in entries
     }
     assert sorted(declared - used) == []
+
+
+def test_every_problem_type_the_api_answers_is_named_in_the_document_and_the_readme(spec):
+    """A partner switches on a problem's `type`: each the code can answer is listed where they
+    look, the Problem schema's description (openapi.yaml) and the README's error section."""
+    root = Path(__file__).resolve().parents[2]
+    answered = {slug for path in (root / "api").rglob("*.py")
+                for slug in re.findall(r'\bslug\s*=\s*"([a-z-]+)"', path.read_text())}
+    assert {"validation", "not-found", "use-a-job", "not-configured"} <= answered  # the scan works
+    documented = spec["components"]["schemas"]["Problem"]["properties"]["type"]["description"]
+    readme = (root / "README.md").read_text()
+    assert {slug for slug in answered if not re.search(rf"\b{slug}\b", documented)} == set()
+    assert {slug for slug in answered if f"`{slug}`" not in readme} == set()
