@@ -2,10 +2,14 @@
 
 import hashlib
 import json
+import uuid
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
+from api.db import session
+from api.models import ConsentRecord
 from api.vocab import nhs_number_with_check_digit
 from tests.helpers import (
     DROP, ApiClient, assert_problem, build_app, child, contact_body, race, token_for, walk_pages,
@@ -121,8 +125,11 @@ def test_recording_consent_appends_an_event_with_the_new_status_and_reason(api_a
     assert [e["action"] for e in events] == ["contact.consent_recorded"]
     assert events[0]["entity_type"] == "contact"
     assert events[0]["entity_id"] == contact["id"]
-    assert events[0]["data"]["status"] == "overridden"
-    assert events[0]["data"]["reason"] == "Significant harm: shared without consent."
+    [latest] = session.scalars(select(ConsentRecord.id).where(
+        ConsentRecord.contact_id == uuid.UUID(contact["id"]), ConsentRecord.status == "overridden"))
+    assert events[0]["data"] == {  # the whole event: which record, and what it says
+        "consent_record_id": str(latest), "status": "overridden", "given_by": None,
+        "reason": "Significant harm: shared without consent."}
 
 
 @pytest.mark.parametrize("caller, body, status", [
