@@ -662,6 +662,27 @@ def listed_transitions(client, query=""):
 ACCESS = "/api/v1/audit/access"
 
 
+class StatementCounter:
+    """The SQL statements the app's engine sends while it is active: `count`, and `statements`."""
+
+    def __init__(self, engine):
+        self.engine, self.statements = engine, []
+
+    @property
+    def count(self):
+        return len(self.statements)
+
+    def _seen(self, _connection, _cursor, statement, *_args):
+        self.statements.append(statement)
+
+    def __enter__(self):
+        sqlalchemy_event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *_exc):
+        sqlalchemy_event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
 def last_event_id():
     """The id of the latest access event (0 if none), to look at what comes after it."""
     return session.scalar(select(func.max(AccessEvent.id))) or 0

@@ -4,11 +4,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from tests.helpers import (
-    MEETING_RATIONALE, assert_problem, child, convene_at, created, decide, iso, new_nhs_number,
-    read, record_contact, respond, step_down, step_up, utc, withdraw,
+    MEETING_RATIONALE, StatementCounter, assert_problem, child, convene_at, created, decide, iso,
+    new_nhs_number, read, record_contact, respond, step_down, step_up, utc, withdraw,
 )
 
 
@@ -311,23 +310,6 @@ def test_the_chronology_of_an_unknown_contact_or_child_is_not_found(staff):
 
 
 # ---- one query per kind, not per row ------------------------------------------------------
-
-
-class StatementCounter:
-    """Counts the SQL statements the app's engine sends while it is active."""
-
-    def __init__(self, engine):
-        self.engine, self.count = engine, 0
-
-    def _count(self, *_args, **_kwargs):
-        self.count += 1
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *_exc):
-        event.remove(self.engine, "before_cursor_execute", self._count)
 
 
 def add_a_round_of_everything(staff, police, clock, nhs_number):

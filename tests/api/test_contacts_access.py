@@ -1,13 +1,14 @@
 """Who may record and read contacts: staff any, an agency only its own systems' contacts, no
 one without a valid token; and a contact reads whole, as the list shows it, whatever happened."""
 
+import re
 import uuid
 
 import pytest
 
 from tests.helpers import (
-    CONTACTS, DROP, NHS_OTHER, NHS_THIRD, ApiClient, assert_problem, child, consent_url,
-    contact_body, decide, listed_contact_ids, record_contact,
+    CONTACTS, DROP, NHS_OTHER, NHS_THIRD, ApiClient, StatementCounter, assert_problem, child,
+    consent_url, contact_body, decide, listed_contact_ids, record_contact,
 )
 
 
@@ -206,6 +207,27 @@ def test_a_contact_reads_as_the_list_shows_it_whatever_has_happened_to_it(
     if role != "agency":
         assert [c["status"] for c in read["everything"]["consent_history"]] == [
             "not_sought", "refused", "given"]
+
+
+@pytest.mark.parametrize("role", ["agency", "practitioner"])
+def test_a_contact_without_decisions_or_feedback_is_read_without_asking_for_them(
+    app, api_as, contacts_in_every_state, role
+):
+    """A contact's first decision makes it decided, and its first feedback sets
+    feedback_given_at, in the same transaction: an undecided contact never told anything has
+    neither, and GET does not ask the database for them."""
+    reader = api_as(role, agency="wmp") if role == "agency" else api_as(role)
+    engine = app.extensions["db"].engine
+
+    def tables_read(name):
+        with StatementCounter(engine) as seen:
+            response = reader.get(f"{CONTACTS}/{contacts_in_every_state[name]}")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return {table for statement in seen.statements
+                for table in re.findall(r"\bFROM (decisions|feedback)\b", statement)}
+
+    assert tables_read("untouched") == set()
+    assert tables_read("everything") == {"decisions", "feedback"}  # such a query is seen
 
 
 def test_the_etag_of_a_read_is_the_one_if_match_accepts(contacts_in_every_state, practitioner):
