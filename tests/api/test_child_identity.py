@@ -169,6 +169,7 @@ def test_confirming_a_possible_match_links_the_child_and_retires_the_record_made
     assert [(m["status"], m["decided_by"]) for m in entry["possible_matches"]] == [
         ("confirmed", "priya")]
     [match] = entry["possible_matches"]
+    assert match["child_id"] == amelia  # the record the entry is linked to now
     assert utc(match["decided_at"]) == clock()
     assert utc(match["found_at"]) == clock() - timedelta(minutes=30)
     assert read(practitioner, f"{CHILDREN}/{amelia}")["possible_matches"] == []
