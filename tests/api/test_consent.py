@@ -64,6 +64,10 @@ def test_every_consent_change_is_kept_with_who_and_when(api_as, clock, police):
         "status": "overridden", "given_by": None,
         "reason": "Risk of significant harm; DPA 2018 sch. 1 para 18.",
     }
+    # The referrer sees the consent as it sent it, never what the MASH recorded after.
+    assert police.get(f"{CONTACTS}/{contact_id}").json["consent"] == {
+        "status": "not_sought", "given_by": None,
+        "reason": "Police protection notification; consent would increase risk."}
 
 
 def test_a_consent_change_is_written_to_the_audit_trail(api_as, police, practitioner):
