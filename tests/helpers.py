@@ -662,6 +662,17 @@ def listed_transitions(client, query=""):
 ACCESS = "/api/v1/audit/access"
 
 
+def wait_until(condition, seconds, every=0.05):
+    """Poll `condition` until it holds (True) or `seconds` pass (False): for what another process
+    or thread does in its own time."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(every)
+    return True
+
+
 class StatementCounter:
     """The SQL statements the app's engine sends while it is active: `count`, and `statements`."""
 

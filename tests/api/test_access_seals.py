@@ -2,7 +2,6 @@
 was sealed is found by verify (the API's and the command line's) and by a signed checkpoint."""
 
 import json
-import time
 
 import pytest
 from sqlalchemy import func, select, text
@@ -10,7 +9,9 @@ from sqlalchemy import func, select, text
 from api import audit, sealing
 from api.db import session
 from api.models import AccessEvent, AuditEvent
-from tests.helpers import build_app, contact_body, drop_append_only_triggers, live_staff, read
+from tests.helpers import (
+    build_app, contact_body, drop_append_only_triggers, live_staff, read, wait_until,
+)
 
 VERIFY = "/api/v1/audit/verify"
 ACCESS_LOG = ("access_events", "access_event_records")
@@ -297,14 +298,14 @@ def test_the_sealer_seals_on_its_own_with_no_request_coming(fresh_database_url):
             last = session.scalar(select(func.max(AccessEvent.id)))
             session.remove()
         # No request from here on: the thread alone seals the read.
-        deadline = time.monotonic() + 20
-        sealed_to = 0
-        while time.monotonic() < deadline and sealed_to < last:
-            time.sleep(0.1)
+        def sealed_to():
             with app.app_context():
-                sealed_to = sealing._last_sealed_id()
+                sealed = sealing._last_sealed_id()
                 session.remove()
-        assert sealed_to == last
+            return sealed
+
+        wait_until(lambda: sealed_to() >= last, 20)
+        assert sealed_to() == last
         with app.app_context():
             assert audit.verify().valid is True
             session.remove()

@@ -27,7 +27,7 @@ from cryptography.fernet import Fernet
 
 from api.keys import generate_key_pair
 from bench.load import Site, call, check_records, drive, free_port
-from tests.helpers import app_role_of, only_on, owner_url_for, own_database
+from tests.helpers import app_role_of, only_on, owner_url_for, own_database, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -81,12 +81,8 @@ class Stack:
 
 
 def _wait_ready(port, seconds=60):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if call(port, "GET", f"{API}/health/ready", timeout=5)["status"] == 200:
-            return True
-        time.sleep(0.3)
-    return False
+    return wait_until(
+        lambda: call(port, "GET", f"{API}/health/ready", timeout=5)["status"] == 200, seconds, 0.3)
 
 
 def _children(pid):
@@ -122,10 +118,8 @@ def _stop(stack):
             pass
     subprocess.run([_which("nginx"), "-c", str(stack.run_dir / "nginx.conf"), "-s", "quit"],
                    capture_output=True, env=stack.env)
-    deadline = time.time() + 30
-    while time.time() < deadline and any(
-            (stack.run_dir / f"app-{port}.pid").exists() for port in stack.app_ports):
-        time.sleep(0.2)
+    wait_until(lambda: not any(
+        (stack.run_dir / f"app-{port}.pid").exists() for port in stack.app_ports), 30)
 
 
 @pytest.fixture(scope="module")
@@ -360,13 +354,13 @@ def test_a_load_through_nginx_with_a_server_killed_mid_run_loses_and_duplicates_
         from sqlalchemy import create_engine, text
 
         engine = create_engine(stack.url)
+
+        def recorded():
+            with engine.connect() as connection:
+                return connection.scalar(text("SELECT count(*) FROM contacts"))
+
         try:
-            deadline = time.time() + 30
-            while time.time() < deadline:
-                with engine.connect() as connection:
-                    if connection.scalar(text("SELECT count(*) FROM contacts")) >= 30:
-                        break
-                time.sleep(0.2)
+            wait_until(lambda: recorded() >= 30, 30)
         finally:
             engine.dispose()
         for pid in [*_children(master), master]:

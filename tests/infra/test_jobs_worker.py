@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from api.db import session
 from api.models import Job
-from tests.helpers import ApiClient, build_app, contact_body, decide, token_for
+from tests.helpers import ApiClient, build_app, contact_body, decide, token_for, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 PERIOD = {"from": "2026-11-01", "to": "2026-12-01"}
@@ -44,15 +44,6 @@ def job_of(app, job_id):
         state = (job.status, job.done, job.attempts, job.start)
         session.remove()
     return state
-
-
-def wait_for(condition, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_worker_process_does_a_queued_job(app):
@@ -86,7 +77,7 @@ def test_an_export_whose_worker_is_killed_is_restarted_by_another_and_comes_out_
             status, done, _attempts, _start = job_of(app, job_id)
             return status == "running" and done > 0
 
-        assert wait_for(writing), job_of(app, job_id)
+        assert wait_until(writing, 30), job_of(app, job_id)
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(30)

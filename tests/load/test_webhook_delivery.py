@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from api.config import TestConfig
 from api.db import session
 from api.models import WebhookMessage, WebhookSubscription
 from api.timescales import now
-from tests.helpers import PRIVATE_KEY, PUBLIC_KEY, build_app
+from tests.helpers import PRIVATE_KEY, PUBLIC_KEY, build_app, wait_until
 from tests.webhook_receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,15 +68,6 @@ def _worker(url, log_path, **settings):
         log.close()
 
 
-def _wait(predicate, seconds):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def _statuses(app):
     with app.app_context():
         counts = dict(session.execute(select(WebhookMessage.status, func.count())
@@ -104,7 +94,8 @@ def test_a_worker_killed_mid_batch_loses_nothing(fresh_database_url, receiver, t
         receiver.hang_seconds = 0.05  # a partner that takes a moment: the kill lands mid-batch
         first = _worker(fresh_database_url, tmp_path / "worker.log", WEBHOOK_BATCH=20)
         try:
-            assert _wait(lambda: len(receiver.received) >= 8, 30), (tmp_path / "worker.log").read_text()
+            assert wait_until(lambda: len(receiver.received) >= 8, 30), (
+                tmp_path / "worker.log").read_text()
             first.send_signal(signal.SIGKILL)
             first.wait()
         finally:
@@ -114,7 +105,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(fresh_database_url, receiver, t
 
         second = _worker(fresh_database_url, tmp_path / "worker.log", WEBHOOK_BATCH=20)
         try:
-            assert _wait(lambda: _statuses(app).get("delivered") == len(ids), 60), (
+            assert wait_until(lambda: _statuses(app).get("delivered") == len(ids), 60), (
                 _statuses(app), (tmp_path / "worker.log").read_text()[-2000:])
         finally:
             _stop(second)
@@ -138,7 +129,7 @@ def test_two_workers_share_the_outbox_and_deliver_each_message_once(
         workers = [_worker(fresh_database_url, tmp_path / f"worker-{n}.log", WEBHOOK_BATCH=5)
                    for n in range(2)]
         try:
-            assert _wait(lambda: _statuses(app).get("delivered") == len(ids), 90), (
+            assert wait_until(lambda: _statuses(app).get("delivered") == len(ids), 90), (
                 _statuses(app), [(tmp_path / f"worker-{n}.log").read_text()[-1500:]
                                  for n in range(2)])
         finally:
