@@ -262,6 +262,19 @@ def test_an_expected_date_of_birth_outside_a_pregnancy_from_receipt_is_rejected(
     assert_problem(response, 422, "children[0].expected_date_of_birth")
 
 
+@pytest.mark.parametrize("expected", ["2026-11-20", "2027-09-16"])
+def test_an_expected_date_of_birth_on_the_day_of_receipt_or_300_days_after_is_accepted(
+    practitioner, expected,
+):
+    # Received 20 November 2026: both ends of the window are inside it.
+    unborn = child(date_of_birth=DROP, expected_date_of_birth=expected, nhs_number=DROP)
+
+    response = practitioner.post(CONTACTS, json=contact_body(children=[unborn]))
+
+    assert response.status_code == 201, response.json
+    assert response.json["children"][0]["expected_date_of_birth"] == expected
+
+
 def test_received_at_in_the_future_beyond_the_allowed_clock_skew_is_rejected(app, practitioner):
     assert app.config["CLOCK_SKEW_SECONDS"] == 120
     beyond = (DEFAULT_NOW + timedelta(seconds=121)).isoformat()
