@@ -2,9 +2,15 @@
 
 Run from the project root after `make mutate` (it reads mutants/): the lines to explain in
 tests/mutation/SURVIVORS.md, or to kill with a test. Counts per module are printed first.
+
+`--not-run GLOB ...` prints instead the names of the mutants matching a glob that have no verdict
+yet, to go on with a stopped run: `make mutate MUTANTS="$(.venv/bin/python
+tests/mutation/survivors.py --not-run 'api.domain.contacts.*')"`. (Named by a glob, mutmut runs
+every matching mutant again, those already judged too.)
 """
 
 import ast
+import fnmatch
 import re
 import sys
 from collections import Counter
@@ -53,7 +59,23 @@ def change(name, path, lines):
     return line, " ".join(removed), " ".join(added)
 
 
-def main():
+def not_run(globs):
+    """The names of the mutants matching any of `globs` that mutmut has not judged."""
+    names = []
+    for path in walk_mutatable_files():
+        data = SourceFileMutationData(path=path)
+        data.load()
+        names += [
+            name for name, code in data.exit_code_by_key.items()
+            if code is None and any(fnmatch.fnmatchcase(name, glob) for glob in globs)
+        ]
+    return names
+
+
+def main(argv):
+    if argv[:1] == ["--not-run"]:
+        print(" ".join(not_run(argv[1:])))
+        return 0
     totals = {}
     alive = []
     for path in walk_mutatable_files():
@@ -76,4 +98,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
