@@ -66,20 +66,40 @@ def test_recording_a_contact_appends_one_event_per_new_child_then_the_contact_ev
     assert events[0]["data"]["local_child_id"] == "LC-1001"
     assert events[1]["data"]["given_name"] == "Jayden"
 
-    data = events[2]["data"]
-    assert data["id"] == created.json["id"]
-    assert data["reference"] == created.json["reference"]
-    assert data["received_at"] == "2026-11-20T09:00:00.000000Z"
-    assert data["source_agency"] == "wmp"
-    assert data["source_reference"] == "PPN-2026-0042"
-    assert data["concern_categories"] == ["domestic_abuse"]
-    assert data["concern_summary"] == body["concerns"]["summary"]
-    assert data["consent_status"] == "not_sought"
-    assert data["consent_reason"] == body["consent"]["reason"]
-    assert data["referrer"]["name"] == "PC Jane Doe"
-    assert data["recorded_by_sub"] == "priya.mash"
-    assert data["decision_due_at"] == "2026-11-23T23:59:59.999999Z"
-    assert data["children"] == child_ids
+    # The whole event: every column of the new contact (version 1, nothing allocated, rated,
+    # told or closed yet) and its children in order.
+    assert events[2]["data"] == {
+        "id": created.json["id"],
+        "reference": created.json["reference"],
+        "received_at": "2026-11-20T09:00:00.000000Z",
+        "recorded_at": "2026-11-20T10:00:00.000000Z",
+        "source_agency": "wmp",
+        "source_reference": "PPN-2026-0042",
+        "channel": "api",
+        "referrer": body["referrer"],
+        "concern_categories": ["domestic_abuse"],
+        "concern_summary": body["concerns"]["summary"],
+        "consent_status": "not_sought",
+        "consent_given_by": None,
+        "consent_reason": body["consent"]["reason"],
+        "status": "awaiting_decision",
+        "decision_due_at": "2026-11-23T23:59:59.999999Z",
+        "rag_rating": None,
+        "feedback_given_at": None,
+        "recorded_by_sub": "priya.mash",
+        "recorded_by_role": "practitioner",
+        "allocated_at": None,
+        "allocated_team": None,
+        "allocated_worker": None,
+        "primary_need": None,
+        "closed_on": None,
+        "closure_reason": None,
+        "closure_rationale": None,
+        "closure_recorded_at": None,
+        "closed_by_sub": None,
+        "version": 1,
+        "children": child_ids,
+    }
 
 
 def test_an_agency_clients_events_name_its_agency_and_no_service(api_as):
