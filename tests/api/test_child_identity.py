@@ -82,7 +82,7 @@ def test_a_partners_answer_is_the_same_whether_or_not_the_council_knows_the_chil
 
 
 def test_a_partners_conflicting_ids_are_kept_on_its_contact_and_name_no_other_child(
-    police, practitioner
+    police, practitioner, auditor
 ):
     """The issue's case: a partner's child carries a known child's NHS number with another name
     and date of birth, and a local id of its own."""
@@ -100,6 +100,13 @@ def test_a_partners_conflicting_ids_are_kept_on_its_contact_and_name_no_other_ch
     entry = read(practitioner, f"{CONTACTS}/{response.json['id']}")["children"][0]
     assert {m["candidate"]["id"]: m["evidence"] for m in entry["possible_matches"]} == {
         amelia["id"]: ["nhs_number"], ben["id"]: ["local_child_id"]}
+    # The audit trail keeps what was found with the contact, as it was found.
+    events = read(auditor, f"/api/v1/audit/events?entity_id={response.json['id']}")["items"]
+    [recorded] = [event for event in events if event["action"] == "contact.recorded"]
+    assert sorted(recorded["data"]["possible_matches"], key=lambda m: m["evidence"]) == [
+        {"position": 0, "candidate_id": ben["id"], "evidence": ["local_child_id"]},
+        {"position": 0, "candidate_id": amelia["id"], "evidence": ["nhs_number"]},
+    ]
     forget_loaded_records()
     assert read(practitioner, f"{CHILDREN}/{amelia['id']}")["local_child_id"] is None
     assert read(practitioner, f"{CHILDREN}/{ben['id']}")["nhs_number"] == NHS_OTHER
