@@ -7,8 +7,8 @@ import uuid
 import pytest
 
 from tests.helpers import (
-    CONTACTS, DROP, NHS_OTHER, NHS_THIRD, ApiClient, StatementCounter, assert_problem, child,
-    consent_url, contact_body, decide, listed_contact_ids, record_contact,
+    CONTACTS, DROP, NHS_AMELIA, NHS_OTHER, NHS_THIRD, ApiClient, StatementCounter, assert_problem,
+    child, consent_url, contact_body, decide, listed_contact_ids, record_contact,
 )
 
 
@@ -228,6 +228,27 @@ def test_a_contact_without_decisions_or_feedback_is_read_without_asking_for_them
 
     assert tables_read("untouched") == set()
     assert tables_read("everything") == {"decisions", "feedback"}  # such a query is seen
+
+
+def test_what_is_restricted_is_asked_again_only_for_a_contact_with_possible_matches(
+    app, police, practitioner
+):
+    """A read asks once what is restricted from the reader (may it see the contact?); only a
+    possible match, which names another record, needs it asked again to show it."""
+    engine = app.extensions["db"].engine
+    plain = record_contact(practitioner)
+    # Amelia's NHS number with another date of birth: a record of its own, a possible match.
+    weak = record_contact(police, children=[child("Amelia", NHS_AMELIA, date_of_birth="2019-04-03")])
+
+    def restriction_queries(path):
+        with StatementCounter(engine) as seen:
+            response = practitioner.get(path)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return sum(1 for statement in seen.statements
+                   if re.search(r"\bFROM restrictions\b", statement))
+
+    assert restriction_queries(f"{CONTACTS}/{plain['id']}") == 1
+    assert restriction_queries(f"{CONTACTS}/{weak['id']}") == 2  # such a query is seen
 
 
 def test_the_etag_of_a_read_is_the_one_if_match_accepts(contacts_in_every_state, practitioner):
