@@ -6,6 +6,7 @@ import base64
 import itertools
 import json
 import os
+import re
 import threading
 import time
 import uuid
@@ -682,6 +683,11 @@ class StatementCounter:
     @property
     def count(self):
         return len(self.statements)
+
+    def reading(self, table):
+        """How many of the statements read from `table` (FROM it)."""
+        return sum(1 for statement in self.statements
+                   if re.search(rf"\bFROM {table}\b", statement))
 
     def _seen(self, _connection, _cursor, statement, *_args):
         self.statements.append(statement)

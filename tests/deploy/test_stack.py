@@ -309,12 +309,17 @@ def test_nginx_with_no_app_server_answering_is_a_502_problem_saying_to_retry(sta
     nginx = _which("nginx")
     subprocess.run([nginx, "-c", str(config)], check=True, capture_output=True)
     try:
-        for _ in range(50):
+        answers = []
+
+        def answered():
             try:
-                status, headers, body = _raw(port, "GET", f"{API}/health")
-                break
+                answers.append(_raw(port, "GET", f"{API}/health"))
             except OSError:
-                time.sleep(0.1)
+                return False
+            return True
+
+        assert wait_until(answered, 5, 0.1), "nginx did not start listening"
+        status, headers, body = answers[-1]
         problem = _assert_problem(status, headers, body, 502)
         assert headers["Retry-After"] == "2" and "Idempotency-Key" in problem["detail"]
     finally:
