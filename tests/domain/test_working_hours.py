@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.timescales import LONDON, working_hours_after
+from api.timescales import LONDON, configured_working_hours_after, working_hours_after
 
 
 def london(*parts):
@@ -83,6 +83,33 @@ def test_other_working_hours_can_be_configured():
         london(2026, 11, 18, 10, 30).astimezone(UTC)
     assert working_hours_after(london(2026, 11, 18, 15, 30), 1, opens=time(8), closes=time(16)) == \
         london(2026, 11, 19, 8, 30).astimezone(UTC)
+
+
+# St Andrew's Day, Monday 30 November 2026, is a bank holiday in Scotland, not in England.
+@pytest.mark.parametrize(("start", "hours", "in_scotland", "in_england"), [
+    # Starting on the holiday: from 09:00 on the next Scottish working day.
+    (london(2026, 11, 30, 10, 0), 1, london(2026, 12, 1, 10, 0), london(2026, 11, 30, 11, 0)),
+    # Out of hours on the Friday before: the next opening is after the holiday.
+    (london(2026, 11, 27, 18, 0), 1, london(2026, 12, 1, 10, 0), london(2026, 11, 30, 10, 0)),
+    # Carried over the weekend and the holiday from inside Friday's hours.
+    (london(2026, 11, 27, 16, 0), 2, london(2026, 12, 1, 10, 0), london(2026, 11, 30, 10, 0)),
+])
+def test_working_hours_skip_the_subdivisions_own_bank_holidays(start, hours, in_scotland, in_england):
+    assert working_hours_after(start, hours, "GB", "SCT") == in_scotland.astimezone(UTC)
+    assert working_hours_after(start, hours, "GB", "ENG") == in_england.astimezone(UTC)
+
+
+def test_configured_working_hours_follow_the_configured_day_and_subdivision(app, monkeypatch):
+    monkeypatch.setitem(app.config, "HOLIDAY_SUBDIVISION", "SCT")
+    monkeypatch.setitem(app.config, "WORKING_DAY_OPENS", "08:00")
+    monkeypatch.setitem(app.config, "WORKING_DAY_CLOSES", "16:00")
+    # Friday 27 November 2026 15:30: half an hour before closing, then the weekend and St
+    # Andrew's Day; the other half hour from 08:00 on Tuesday.
+    assert configured_working_hours_after(london(2026, 11, 27, 15, 30), 1) == \
+        london(2026, 12, 1, 8, 30).astimezone(UTC)
+    # Before the configured opening: counted from 08:00.
+    assert configured_working_hours_after(london(2026, 12, 1, 7, 0), 2) == \
+        london(2026, 12, 1, 10, 0).astimezone(UTC)
 
 
 @pytest.mark.parametrize("hours", [0, -1, True, "4"])
