@@ -118,6 +118,13 @@ def test_hours_must_be_a_positive_number(hours):
         working_hours_after(london(2026, 11, 18, 10, 0), hours)
 
 
+@pytest.mark.parametrize(("opens", "closes"), [(time(9), time(9)), (time(17), time(9))])
+def test_a_working_day_must_open_before_it_closes(opens, closes):
+    # A day that opens as it closes has no working hours: refused, not counted for ever.
+    with pytest.raises(ValueError, match="open before it closes"):
+        working_hours_after(london(2026, 11, 18, 10, 0), 1, opens=opens, closes=closes)
+
+
 # ---- properties --------------------------------------------------------------------------------
 
 ENGLAND = holidays.country_holidays("GB", subdiv="ENG", years=range(2019, 2032))
