@@ -14,13 +14,16 @@ from api.timescales import (
     configured_deadline_after,
     deadline_after,
     end_of_london_day,
+    information_due_at,
     is_working_day,
     london_date,
     now,
+    rag_decision_due_at,
     start_of_london_day,
     twelve_months_before,
     working_days_after,
     working_days_between,
+    working_hours_after,
 )
 
 
@@ -181,6 +184,18 @@ def test_the_start_of_a_london_day_is_given_in_utc_whatever_the_servers_time_zon
     start = start_of_london_day(date(2026, 6, 10))
     assert start == utc(2026, 6, 9, 23, 0)
     assert start.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize("due_at", [
+    lambda asked: working_hours_after(asked, 2),
+    lambda asked: rag_decision_due_at(asked, "red"),
+    lambda asked: information_due_at(asked, "red"),
+], ids=["working hours", "a red contact's decision", "a red contact's information"])
+def test_a_due_instant_is_given_in_utc_whatever_the_servers_time_zone(
+        server_clock_in_london, due_at):
+    # In June London is an hour ahead of UTC, and this instant was sent two hours ahead.
+    due = due_at(datetime(2026, 6, 10, 12, 0, tzinfo=timezone(timedelta(hours=2))))
+    assert due.tzinfo is UTC
 
 
 # ---- a year before (the re-referral window) ----------------------------------------------------
