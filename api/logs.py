@@ -23,6 +23,9 @@ REQUEST_ID_HEADER = "X-Request-ID"
 VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 # What a request's summary line carries beyond the message.
 REQUEST_FIELDS = ("method", "route", "status", "duration_ms", "actor_sub", "actor_role")
+# What any line may carry beyond them: `event`, the name alerting matches an event's line on
+# (`restriction.glass_broken`), given as `extra={"event": ...}`.
+LINE_FIELDS = (*REQUEST_FIELDS, "event")
 
 request_log = logging.getLogger("api.requests")
 
@@ -40,7 +43,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": current_request_id(),
         }
-        for name in REQUEST_FIELDS:
+        for name in LINE_FIELDS:
             if hasattr(record, name):
                 line[name] = getattr(record, name)
         if record.exc_info:

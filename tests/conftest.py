@@ -7,7 +7,9 @@ is rolled back at the end; the app's commits become savepoints within it. Tokens
 signed with a key pair made for the run.
 """
 
+import io
 import json
+import logging
 import os
 from datetime import timedelta
 from types import SimpleNamespace
@@ -17,6 +19,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from api import timescales
 from api.db import session
+from api.logs import JsonFormatter
 from api.models import AuditEvent, Contact
 from tests.helpers import (
     DEFAULT_NOW, ENGINE, ENGINES, ApiClient, AuditTrail, FrontDoor, build_app, child, client_as,
@@ -115,6 +118,19 @@ def live_app(fresh_database_url):
     app = build_app(fresh_database_url)
     yield app
     app.extensions["db"].engine.dispose()
+
+
+@pytest.fixture
+def log_lines(caplog):
+    """Everything the app's own JSON handler writes during the test, at DEBUG, as parsed lines."""
+    handler = next(h for h in logging.getLogger().handlers if isinstance(h.formatter, JsonFormatter))
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    caplog.set_level(logging.DEBUG)
+    try:
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    finally:
+        handler.setStream(previous)
 
 
 @pytest.fixture

@@ -206,9 +206,11 @@ def break_glass(actor, restriction_id, data):
         "entity_id": restriction.entity_id, "reason": reason, "expires_at": grant.expires_at,
     })
     record_break_glass(actor, restriction.entity_type, restriction.entity_id, current)
-    log.warning("break-glass access by %s to restricted %s %s until %s: %s", actor.sub,
-                restriction.entity_type, restriction.entity_id, grant.expires_at.isoformat(),
-                reason, extra={"event": "restriction.glass_broken"})
+    # Who, which record and until when, for alerting; not the reason: free text that may name
+    # people, and no personal data is logged (api/logs.py). The reason is in the audit trail.
+    log.warning("break-glass access by %s to restricted %s %s (restriction %s) until %s",
+                actor.sub, restriction.entity_type, restriction.entity_id, restriction.id,
+                grant.expires_at.isoformat(), extra={"event": "restriction.glass_broken"})
     return restriction
 
 

@@ -1,33 +1,17 @@
 """Structured logs: one JSON object a line, a request id on every line of a request (and in its
 X-Request-ID header and problem bodies), and no personal data, ever."""
 
-import io
 import json
-import logging
 import uuid
 
 import pytest
 from sqlalchemy import text
 
 from api.db import session
-from api.logs import JsonFormatter
 from api.routes import contacts as contact_routes
 from tests.helpers import assert_problem, contact_body
 
 CONTACTS = "/api/v1/contacts"
-
-
-@pytest.fixture
-def log_lines(caplog):
-    """Everything the app's own JSON handler writes during the test, at DEBUG, as parsed lines."""
-    handler = next(h for h in logging.getLogger().handlers if isinstance(h.formatter, JsonFormatter))
-    stream = io.StringIO()
-    previous = handler.setStream(stream)
-    caplog.set_level(logging.DEBUG)
-    try:
-        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    finally:
-        handler.setStream(previous)
 
 
 def lines_of(lines, request_id):

@@ -1,25 +1,32 @@
 """Restricted records (DOMAIN.md): a child or contact only named staff may see; for everyone else
 it is as if it did not exist; a manager may break the glass with a reason, for a short time."""
 
+import json
+from datetime import timedelta
+from urllib.parse import urlencode
+
 import pytest
 
 from tests.helpers import (
-    NHS_AMELIA, NHS_OTHER, assert_problem, audit_actions, child, contact_body, created, decide, field_errors,
-    make_account, read, record_contact, step_up,
+    NHS_AMELIA, NHS_OTHER, assert_problem, audit_actions, child, contact_body, created, decide,
+    field_errors, iso, make_account, new_nhs_number, read, record_contact, step_up,
 )
 
 RESTRICTIONS = "/api/v1/restrictions"
 REASON = "The child's aunt works in the MASH; only the named worker may see the record."
 GLASS = "The child was admitted to hospital tonight and I am the duty manager on call."
 NOWHERE = "00000000-0000-4000-8000-000000000000"
+LIFTED = "The worker has left the MASH; the record is open to staff again."
 
 
 @pytest.fixture
 def accounts(db):
-    """Accounts for the staff a restriction can name (priya: MASH practitioner; erin: early help)."""
+    """Accounts for the staff a restriction can name (priya: MASH practitioner; erin: early help),
+    a partner's and a practitioner's deactivated one (gone)."""
     make_account("priya", "person", "practitioner", service="mash")
     make_account("erin", "person", "practitioner", service="early_help")
     make_account("wmp-system", "client", "agency", agency="wmp")
+    make_account("gone", "person", "practitioner", service="mash", active=False)
 
 
 def restrict(manager, entity_type, entity_id, allowed=("priya",), **overrides):
@@ -182,6 +189,27 @@ def test_a_manager_breaks_the_glass_for_a_short_time_and_it_is_on_record(
     assert_problem(staff.sc_manager.get(child_path), 404)
 
 
+def test_breaking_the_glass_is_audited_in_full_and_alerted_in_the_log_without_its_reason(
+        staff, restricted_child, clock, app, log_lines):
+    restriction = restricted_child["restriction"]
+    granted = created(staff.sc_manager.post(f"{RESTRICTIONS}/{restriction['id']}/access",
+                                            json={"reason": GLASS}))
+    [grant] = granted["grants"]
+    expires = clock() + timedelta(minutes=app.config["RESTRICTION_GRANT_MINUTES"])
+    events = read(staff.auditor, f"/api/v1/audit/events?entity_id={restriction['id']}")["items"]
+    assert (events[-1]["action"], events[-1]["data"]) == ("restriction.glass_broken", {
+        "grant_id": grant["id"], "entity_type": "child", "entity_id": restricted_child["child"],
+        "reason": GLASS, "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
+
+    lines = log_lines()
+    [alert] = [line for line in lines if line.get("event") == "restriction.glass_broken"]
+    assert (alert["level"], alert["logger"]) == ("WARNING", "api.domain.restrictions")
+    assert alert["message"] == (
+        f"break-glass access by sara to restricted child {restricted_child['child']} "
+        f"(restriction {restriction['id']}) until {expires.isoformat()}")
+    assert GLASS not in json.dumps(lines)  # free text that may name people: not logged
+
+
 @pytest.mark.parametrize("reason", [None, "", "need to see", "n/a"])
 def test_breaking_the_glass_needs_a_reason(staff, restricted_child, reason):
     body = {} if reason is None else {"reason": reason}
@@ -204,6 +232,7 @@ def test_only_a_manager_breaks_the_glass(staff, restricted_child):
     (["priya", "priya"], "named twice"),
     (["nobody-here"], "no such account"),
     (["wmp-system"], "a partner's account"),
+    (["gone"], "a deactivated account"),
 ])
 def test_the_staff_named_must_be_staff_accounts(staff, accounts, allowed, why):
     contact = record_contact(staff.mash, consent={"status": "given", "given_by": "Mother"})
@@ -230,11 +259,38 @@ def test_only_a_manager_restricts_and_the_reason_is_required(staff, accounts):
                                              reason="tbc"))
 
 
+def test_the_list_filters_by_record_and_in_force_and_pages_newest_first(staff, accounts, clock):
+    def restricted(entity_type, given_name):
+        contact = record_contact(staff.mash, consent={"status": "given", "given_by": "Mother"},
+                                 children=[child(given_name=given_name, nhs_number=new_nhs_number())])
+        entity_id = contact["id"] if entity_type == "contact" else contact["children"][0]["id"]
+        restriction = created(restrict(staff.mash_manager, entity_type, entity_id))
+        clock.advance(minutes=1)
+        return restriction
+
+    first = restricted("child", "Amelia")
+    second = restricted("contact", "Oscar")
+    third = restricted("child", "Ruby")
+    created(staff.mash_manager.post(f"{RESTRICTIONS}/{third['id']}/lifting", json={"reason": LIFTED}))
+
+    def listed(**query):
+        return [r["id"] for r in read(staff.auditor, RESTRICTIONS + "?" + urlencode(query))["items"]]
+
+    page = read(staff.mash_manager, f"{RESTRICTIONS}?limit=2")
+    assert [r["id"] for r in page["items"]] == [third["id"], second["id"]]
+    rest = read(staff.mash_manager, f"{RESTRICTIONS}?limit=2&cursor={page['next_cursor']}")
+    assert ([r["id"] for r in rest["items"]], rest["next_cursor"]) == ([first["id"]], None)
+    assert listed(entity_type="contact") == [second["id"]]
+    assert listed(entity_id=first["entity_id"]) == [first["id"]]
+    assert listed(in_force="false") == [third["id"]]
+    assert listed(in_force="true") == [second["id"], first["id"]]
+
+
 def test_lifting_opens_the_record_to_staff_again_and_keeps_the_restriction_on_record(
         staff, restricted_child):
     restriction = restricted_child["restriction"]
     lifting = f"{RESTRICTIONS}/{restriction['id']}/lifting"
-    body = {"reason": "The worker has left the MASH; the record is open to staff again."}
+    body = {"reason": LIFTED}
     assert_problem(staff.sc_manager.post(lifting, json=body), 404)  # not one it names
     lifted = created(staff.mash_manager.post(lifting, json=body))
     assert lifted["in_force"] is False and lifted["lifted_by"] == "mark"
@@ -246,6 +302,21 @@ def test_lifting_opens_the_record_to_staff_again_and_keeps_the_restriction_on_re
         "restriction.set", "restriction.lifted"]
     # Lifted, the record may be restricted afresh.
     created(restrict(staff.mash_manager, "child", restricted_child["child"], allowed=["erin"]))
+
+
+def test_a_lifting_keeps_why_and_when_and_a_placeholder_is_no_reason(
+        staff, restricted_child, clock, rows):
+    restriction = restricted_child["restriction"]
+    lifting = f"{RESTRICTIONS}/{restriction['id']}/lifting"
+    before = rows()
+    assert "reason" in field_errors(staff.mash_manager.post(lifting, json={"reason": "n/a"}))
+    assert rows() == before
+    assert read(staff.auditor, f"{RESTRICTIONS}/{restriction['id']}")["in_force"] is True
+
+    lifted = created(staff.mash_manager.post(lifting, json={"reason": LIFTED}))
+    assert (lifted["lift_reason"], lifted["lifted_at"]) == (LIFTED, iso(clock()))
+    events = read(staff.auditor, f"/api/v1/audit/events?entity_id={restriction['id']}")["items"]
+    assert (events[-1]["action"], events[-1]["data"]) == ("restriction.lifted", {"reason": LIFTED})
 
 
 def test_a_new_contact_about_a_restricted_child_is_hidden_at_once(staff, restricted_child):
@@ -311,3 +382,9 @@ def test_a_restricted_child_is_not_merged_or_merged_into(staff, restricted_child
                            json={"duplicate": restricted_child["child"], "reason": "Same child."})
     assert "duplicate" in field_errors(hidden)
     assert rows() == before
+
+    # Lifted, it is merged like any other record.
+    created(staff.mash_manager.post(
+        f"{RESTRICTIONS}/{restricted_child['restriction']['id']}/lifting", json={"reason": LIFTED}))
+    created(staff.mash.post(f"/api/v1/children/{oscar}/merge",
+                            json={"duplicate": restricted_child["child"], "reason": "Same child."}))
