@@ -240,9 +240,17 @@ def test_the_staff_named_must_be_staff_accounts(staff, accounts, allowed, why):
     assert any(key.startswith("allowed") for key in field_errors(response)), why
 
 
-def test_a_record_that_is_not_there_cannot_be_restricted(staff, accounts):
-    response = restrict(staff.mash_manager, "child", NOWHERE)
-    assert "entity_id" in field_errors(response)
+@pytest.mark.parametrize("kind", ["child", "contact"])
+def test_a_record_not_there_or_hidden_from_the_manager_cannot_be_restricted_alike(
+        staff, restricted_child, kind, rows):
+    before = rows()
+    absent = field_errors(restrict(staff.mash_manager, kind, NOWHERE))
+    assert list(absent) == ["entity_id"]
+    # Hidden from sara (the child's restriction covers its contacts): the same answer as no
+    # record, not the 409 of a record restricted already, which would tell her it exists.
+    hidden = field_errors(restrict(staff.sc_manager, kind, restricted_child[kind]))
+    assert hidden == absent
+    assert rows() == before
 
 
 def test_one_restriction_in_force_per_record(staff, restricted_child, rows):
