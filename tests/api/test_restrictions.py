@@ -256,7 +256,10 @@ def test_a_record_not_there_or_hidden_from_the_manager_cannot_be_restricted_alik
 def test_one_restriction_in_force_per_record(staff, restricted_child, rows):
     before = rows()
     again = restrict(staff.mash_manager, "child", restricted_child["child"])
-    assert_problem(again, 409)
+    problem = assert_problem(again, 409)
+    # Which restriction to lift first, and the field: not only the database's unique index.
+    assert restricted_child["restriction"]["id"] in problem["detail"]
+    assert problem["errors"] == {"entity_id": ["Already restricted."]}
     assert rows() == before
 
 
