@@ -253,6 +253,15 @@ def test_a_record_not_there_or_hidden_from_the_manager_cannot_be_restricted_alik
     assert rows() == before
 
 
+def test_restricting_is_audited_with_the_record_the_reason_and_who_may_see_it(
+        staff, restricted_child):
+    restriction = restricted_child["restriction"]
+    events = read(staff.auditor, f"/api/v1/audit/events?entity_id={restriction['id']}")["items"]
+    assert [(e["action"], e["data"]) for e in events] == [("restriction.set", {
+        "entity_type": "child", "entity_id": restricted_child["child"], "reason": REASON,
+        "allowed": ["mark", "priya"]})]
+
+
 def test_one_restriction_in_force_per_record(staff, restricted_child, rows):
     before = rows()
     again = restrict(staff.mash_manager, "child", restricted_child["child"])
@@ -375,6 +384,21 @@ def test_a_possible_match_never_shows_a_restricted_child_to_those_it_is_hidden_f
     linking = staff.eh.post(f"/api/v1/contacts/{later['id']}/children/0/link",
                             json={"child": restricted_child["child"], "reason": "Same child."})
     assert "child" in field_errors(linking)
+
+
+def test_a_possible_match_on_a_restricted_contact_is_not_shown_on_the_childs_record(
+        staff, accounts):
+    amelia = record_contact(staff.agency, received_at="2026-11-20T08:00:00Z")["children"][0]["id"]
+    # The same NHS number with another date of birth: a new record, with Amelia as its match.
+    later = created(staff.agency.post("/api/v1/contacts", json=contact_body(
+        received_at="2026-11-20T09:30:00Z", source_reference="PPN-2026-0100",
+        children=[child(date_of_birth="2019-04-03")])))
+    shown = read(staff.eh, f"/api/v1/children/{amelia}")["possible_matches"]
+    assert [m["contact_id"] for m in shown] == [later["id"]]
+    # Only the contact is restricted: neither child is, but the match would show the contact.
+    created(restrict(staff.mash_manager, "contact", later["id"]))
+    assert read(staff.eh, f"/api/v1/children/{amelia}")["possible_matches"] == []
+    assert read(staff.mash, f"/api/v1/children/{amelia}")["possible_matches"] == shown
 
 
 def test_a_restricted_child_is_not_merged_or_merged_into(staff, restricted_child, rows):
