@@ -77,6 +77,23 @@ def test_those_it_names_and_auditors_still_read_it(staff, restricted_child, who)
         assert response.status_code == 200, (path, response.get_data(as_text=True))
 
 
+def test_being_named_on_or_granted_one_restriction_opens_no_other(staff, restricted_child):
+    other = record_contact(staff.mash, received_at="2026-11-20T09:40:00Z",
+                           consent={"status": "given", "given_by": "Mother"},
+                           children=[child(given_name="Oscar", nhs_number=NHS_OTHER)])
+    created(restrict(staff.mash_manager, "child", other["children"][0]["id"], allowed=["erin"]))
+    amelia = f"/api/v1/children/{restricted_child['child']}"  # restricted to priya
+    oscar = f"/api/v1/children/{other['children'][0]['id']}"  # restricted to erin
+    assert read(staff.mash, amelia)["id"] and read(staff.eh, oscar)["id"]
+    assert_problem(staff.mash.get(oscar), 404)
+    assert_problem(staff.eh.get(amelia), 404)
+
+    created(staff.sc_manager.post(f"{RESTRICTIONS}/{restricted_child['restriction']['id']}/access",
+                                  json={"reason": GLASS}))
+    assert read(staff.sc_manager, amelia)["id"]
+    assert_problem(staff.sc_manager.get(oscar), 404)
+
+
 @pytest.mark.parametrize("who", ["eh", "eh_manager", "sc_manager"])
 def test_other_staff_do_not_see_it_in_lists(staff, restricted_child, who):
     client = getattr(staff, who)
