@@ -84,6 +84,34 @@ def test_an_agency_subscribes_its_own_endpoint_and_sees_its_secret_once(police, 
     assert "whsec_" not in event.data
 
 
+def test_every_write_to_a_subscription_is_audited_in_full_and_never_with_its_secret(
+        police, local, auditor, clock):
+    body = created(subscribe(police, local.url))
+    clock.advance(minutes=5)
+    rotated = police.post(f"{WEBHOOKS}/{body['id']}/secret", json={"reason": "Annual rotation."})
+    assert rotated.status_code == 200, rotated.get_json()
+    clock.advance(minutes=5)
+    disabled = police.post(f"{WEBHOOKS}/{body['id']}/disable",
+                           json={"reason": "Moving to a new case system."})
+    assert disabled.status_code == 200, disabled.get_json()
+
+    page = auditor.get(f"/api/v1/audit/events?entity_type=webhook_subscription&entity_id={body['id']}")
+    events = [(event["action"], event["data"]) for event in page.get_json()["items"]]
+    assert events == [
+        ("webhook.subscribed", {
+            "id": body["id"], "agency_code": "wmp", "url": local.url, "events": EVENTS,
+            "contact_email": "it-support@wmp.example", "active": True,
+            "created_at": "2026-11-20T10:00:00.000000Z", "created_by_sub": "wmp-case-system",
+            "secret_rotated_at": None, "disabled_at": None, "disabled_by_sub": None}),
+        ("webhook.secret_rotated", {
+            "reason": "Annual rotation.", "rotated_at": "2026-11-20T10:05:00.000000Z"}),
+        ("webhook.disabled", {
+            "reason": "Moving to a new case system.", "disabled_at": "2026-11-20T10:10:00.000000Z"}),
+    ]
+    for secret in (body["secret"], rotated.get_json()["secret"]):
+        assert secret not in json.dumps(events)
+
+
 def test_an_agency_sees_only_its_own_subscriptions_and_an_admin_sees_all(police, local, api_as):
     school = api_as("agency", agency="oakfield-primary", sub="oakfield-system")
     mine = subscribe(police, local.url).get_json()
