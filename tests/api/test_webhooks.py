@@ -124,6 +124,29 @@ def test_an_agency_sees_only_its_own_subscriptions_and_an_admin_sees_all(police,
     assert_problem(api_as("practitioner").get(WEBHOOKS), 403)
 
 
+def test_the_list_filters_by_active_and_agency_and_pages_oldest_first(police, local, api_as, clock):
+    school = api_as("agency", agency="oakfield-primary", sub="oakfield-system")
+    admin = api_as("admin", sub="ops.admin")
+    first = created(subscribe(police, local.url))["id"]
+    clock.advance(minutes=1)
+    second = created(subscribe(school, local.url))["id"]
+    clock.advance(minutes=1)
+    third = created(subscribe(police, local.url))["id"]
+    assert police.post(f"{WEBHOOKS}/{first}/disable", json={"reason": "Replaced."}).status_code == 200
+
+    def listed(client, query):
+        return [s["id"] for s in client.get(WEBHOOKS + query).get_json()["items"]]
+
+    page = admin.get(f"{WEBHOOKS}?limit=2").get_json()
+    assert [s["id"] for s in page["items"]] == [first, second]
+    rest = admin.get(f"{WEBHOOKS}?limit=2&cursor={page['next_cursor']}").get_json()
+    assert ([s["id"] for s in rest["items"]], rest["next_cursor"]) == ([third], None)
+    assert listed(admin, "?agency=oakfield-primary") == [second]
+    assert listed(admin, "?active=false") == [first]
+    assert listed(admin, "?active=true") == [second, third]
+    assert listed(police, "?active=true") == [third]
+
+
 @pytest.mark.parametrize("url, says", [
     ("http://partner.example/hook", "https"),
     ("https://127.0.0.1/hook", "not public"),
