@@ -12,10 +12,10 @@ from standardwebhooks import Webhook
 
 from api import webhooks
 from api.db import session
-from api.models import AuditEvent, WebhookMessage
+from api.models import AuditEvent, WebhookAttempt, WebhookMessage
 from tests.helpers import (
     CONTACTS, assert_problem, created, decide, feedback_body,
-    give_feedback, record_contact,
+    give_feedback, iso, record_contact,
 )
 from tests.webhook_receiver import Receiver
 
@@ -396,6 +396,45 @@ def test_the_delivery_log_is_the_agencys_own(police, practitioner, subscription,
         ("contact.decided", "delivered", 1)]
     assert school.get(DELIVERIES).get_json()["items"] == []
     assert len(api_as("admin", sub="ops.admin").get(DELIVERIES).get_json()["items"]) == 1
+
+
+def test_the_delivery_log_shows_each_message_whole_and_filters_and_pages_newest_first(
+        police, practitioner, subscription, local, clock):
+    local.answers = [500]
+    first = record_contact(police)
+    decide(practitioner, first["id"], "nfa")
+    deliver()
+    clock.advance(hours=2)  # past the backoff: the second attempt is answered 204
+    deliver()
+    clock.advance(minutes=5)
+    second = record_contact(police, source_reference="WMP-2")
+    decide(practitioner, second["id"], "nfa")  # pending: not tried yet
+
+    older, newer = outbox()
+    attempts = session.scalars(select(WebhookAttempt).where(
+        WebhookAttempt.message_id == older.id).order_by(WebhookAttempt.id)).all()
+    assert [a.status_code for a in attempts] == [500, 204]
+    entry = police.get(f"{DELIVERIES}?status=delivered").get_json()["items"]
+    assert entry == [{
+        "id": older.id, "event": "contact.decided", "subscription_id": subscription["id"],
+        "agency": "wmp", "url": local.url, "status": "delivered",
+        "created_at": iso(older.created_at), "attempts": 2, "next_attempt_at": None,
+        "delivered_at": iso(older.delivered_at), "failed_at": None, "last_status_code": 204,
+        "last_error": older.last_error, "contact_email": None,
+        "attempt_log": [{"at": iso(a.attempted_at), "status_code": a.status_code,
+                         "error": a.error, "duration_ms": a.duration_ms} for a in attempts]}]
+
+    def listed(query):
+        return [m["id"] for m in police.get(DELIVERIES + query).get_json()["items"]]
+
+    page = police.get(f"{DELIVERIES}?limit=1").get_json()
+    assert [m["id"] for m in page["items"]] == [newer.id]
+    rest = police.get(f"{DELIVERIES}?limit=1&cursor={page['next_cursor']}").get_json()
+    assert [m["id"] for m in rest["items"]] == [older.id]
+    assert listed("?status=pending") == [newer.id]
+    assert listed(f"?subscription_id={subscription['id']}&event=contact.decided") == [
+        newer.id, older.id]
+    assert listed("?event=contact.feedback_given") == []
 
 
 def test_a_subscription_as_api_md_names_it_url_and_events_is_enough(police, local):
