@@ -437,6 +437,25 @@ def test_the_delivery_log_shows_each_message_whole_and_filters_and_pages_newest_
     assert listed("?event=contact.feedback_given") == []
 
 
+def test_the_delivery_log_pages_through_messages_of_one_instant_each_once(
+        police, practitioner, subscription, local, clock):
+    created(subscribe(police, local.url))  # a second endpoint: each decision makes two messages
+    for n in (1, 2):
+        clock.advance(hours=1)  # the messages made later than the subscriptions
+        decide(practitioner, record_contact(police, source_reference=f"WMP-{n}")["id"], "nfa")
+
+    seen, cursor = [], None
+    for _ in range(6):  # bounded: a cursor that does not move must fail, not loop
+        page = police.get(DELIVERIES, query_string={
+            "limit": 1, **({"cursor": cursor} if cursor else {})}).get_json()
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(m["id"] for m in seen) == sorted(m.id for m in outbox())
+    assert [m["created_at"] for m in seen] == sorted((m["created_at"] for m in seen), reverse=True)
+
+
 def test_a_subscription_as_api_md_names_it_url_and_events_is_enough(police, local):
     response = police.post(WEBHOOKS, json={"url": local.url, "events": ["contact.decided"]})
 
