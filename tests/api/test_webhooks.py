@@ -454,6 +454,10 @@ def test_the_delivery_log_pages_through_messages_of_one_instant_each_once(
             break
     assert sorted(m["id"] for m in seen) == sorted(m.id for m in outbox())
     assert [m["created_at"] for m in seen] == sorted((m["created_at"] for m in seen), reverse=True)
+    first_endpoints = [m.id for m in outbox() if str(m.subscription_id) == subscription["id"]]
+    assert len(first_endpoints) == 2
+    filtered = police.get(f"{DELIVERIES}?subscription_id={subscription['id']}").get_json()["items"]
+    assert sorted(m["id"] for m in filtered) == sorted(first_endpoints)
 
 
 def test_a_subscription_as_api_md_names_it_url_and_events_is_enough(police, local):
