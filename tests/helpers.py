@@ -339,10 +339,12 @@ def read(client, path):
     return response.json
 
 
-def walk_pages(client, path, **query):
-    """Every item of a list, following next_cursor from the first page; (items, pages read)."""
+def walk_pages(client, path, max_pages=100, **query):
+    """Every item of a list, following next_cursor from the first page; (items, pages read).
+    Fails, rather than loops, when a cursor never ends the list within `max_pages`."""
     items, pages, cursor = [], 0, None
     while True:
+        assert pages < max_pages, f"{path}: still a next_cursor after {max_pages} pages"
         response = client.get(path, query_string={**query, **({"cursor": cursor} if cursor else {})})
         assert response.status_code == 200, response.get_data(as_text=True)
         pages += 1
@@ -436,10 +438,20 @@ def field_errors(response, status=422):
     return assert_problem(response, status).get("errors", {})
 
 
-def audit_actions(auditor, entity_id):
+def audit_events(auditor, entity_id):
+    """The audit trail of one record, oldest first, as (action, data) pairs."""
     response = auditor.get(f"/api/v1/audit/events?entity_id={entity_id}")
     assert response.status_code == 200, response.json
-    return [event["action"] for event in response.json["items"]]
+    return [(event["action"], event["data"]) for event in response.json["items"]]
+
+
+def audit_actions(auditor, entity_id):
+    return [action for action, _ in audit_events(auditor, entity_id)]
+
+
+def as_audited(instant):
+    """An instant as an audit event's data holds it: UTC, microseconds, Z."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def audit_length(auditor):

@@ -3,13 +3,13 @@ it is as if it did not exist; a manager may break the glass with a reason, for a
 
 import json
 from datetime import timedelta
-from urllib.parse import urlencode
 
 import pytest
 
 from tests.helpers import (
-    NHS_AMELIA, NHS_OTHER, assert_problem, audit_actions, child, contact_body, created, decide,
-    field_errors, iso, make_account, new_nhs_number, read, record_contact, step_up,
+    NHS_AMELIA, NHS_OTHER, as_audited, assert_problem, audit_actions, audit_events, child,
+    contact_body, created, decide, field_errors, iso, item_ids, make_account, new_nhs_number, read,
+    record_contact, step_up,
 )
 
 RESTRICTIONS = "/api/v1/restrictions"
@@ -216,10 +216,9 @@ def test_breaking_the_glass_is_audited_in_full_and_alerted_in_the_log_without_it
                                             json={"reason": GLASS}))
     [grant] = granted["grants"]
     expires = clock() + timedelta(minutes=app.config["RESTRICTION_GRANT_MINUTES"])
-    events = read(staff.auditor, f"/api/v1/audit/events?entity_id={restriction['id']}")["items"]
-    assert (events[-1]["action"], events[-1]["data"]) == ("restriction.glass_broken", {
+    assert audit_events(staff.auditor, restriction["id"])[-1] == ("restriction.glass_broken", {
         "grant_id": grant["id"], "entity_type": "child", "entity_id": restricted_child["child"],
-        "reason": GLASS, "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
+        "reason": GLASS, "expires_at": as_audited(expires)})
 
     lines = log_lines()
     [alert] = [line for line in lines if line.get("event") == "restriction.glass_broken"]
@@ -276,8 +275,7 @@ def test_a_record_not_there_or_hidden_from_the_manager_cannot_be_restricted_alik
 def test_restricting_is_audited_with_the_record_the_reason_and_who_may_see_it(
         staff, restricted_child):
     restriction = restricted_child["restriction"]
-    events = read(staff.auditor, f"/api/v1/audit/events?entity_id={restriction['id']}")["items"]
-    assert [(e["action"], e["data"]) for e in events] == [("restriction.set", {
+    assert audit_events(staff.auditor, restriction["id"]) == [("restriction.set", {
         "entity_type": "child", "entity_id": restricted_child["child"], "reason": REASON,
         "allowed": ["mark", "priya"]})]
 
@@ -314,7 +312,7 @@ def test_the_list_filters_by_record_and_in_force_and_pages_newest_first(staff, a
     created(staff.mash_manager.post(f"{RESTRICTIONS}/{third['id']}/lifting", json={"reason": LIFTED}))
 
     def listed(**query):
-        return [r["id"] for r in read(staff.auditor, RESTRICTIONS + "?" + urlencode(query))["items"]]
+        return item_ids(staff.auditor.get(RESTRICTIONS, query_string=query))
 
     page = read(staff.mash_manager, f"{RESTRICTIONS}?limit=2")
     assert [r["id"] for r in page["items"]] == [third["id"], second["id"]]
@@ -355,8 +353,8 @@ def test_a_lifting_keeps_why_and_when_and_a_placeholder_is_no_reason(
 
     lifted = created(staff.mash_manager.post(lifting, json={"reason": LIFTED}))
     assert (lifted["lift_reason"], lifted["lifted_at"]) == (LIFTED, iso(clock()))
-    events = read(staff.auditor, f"/api/v1/audit/events?entity_id={restriction['id']}")["items"]
-    assert (events[-1]["action"], events[-1]["data"]) == ("restriction.lifted", {"reason": LIFTED})
+    assert audit_events(staff.auditor, restriction["id"])[-1] == (
+        "restriction.lifted", {"reason": LIFTED})
 
 
 def test_a_new_contact_about_a_restricted_child_is_hidden_at_once(staff, restricted_child):

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from api.db import session
 from api.models import Transition
 from tests.helpers import (
-    REFUSAL_RATIONALE, STEP_UP_RATIONALE, assert_problem, client_as, current_service,
+    REFUSAL_RATIONALE, STEP_UP_RATIONALE, as_audited, assert_problem, audit_events, client_as,
+    current_service,
     listed_transitions, live_staff, only_on, open_child, race, requested, respond, step_up,
     transition_events, withdraw,
 )
@@ -49,28 +50,18 @@ def test_each_transition_write_appends_its_audit_event(staff, clock):
     assert staff.auditor.get("/api/v1/audit/verify").json["valid"] is True
 
 
-def _as_audited(instant):
-    """An instant as an audit event's data holds it: UTC, microseconds, Z."""
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _transition_event_data(auditor, transition_id):
-    page = auditor.get(f"/api/v1/audit/events?entity_type=transition&entity_id={transition_id}")
-    return [(event["action"], event["data"]) for event in page.json["items"]]
-
-
 def test_an_answer_and_a_withdrawal_audit_what_was_decided_or_why_and_when(staff, clock):
     up = requested(step_up(staff.eh, open_child(staff, clock, "early_help")))
     clock.advance(hours=1)
     assert respond(staff.sc_manager, up["id"], "refused").status_code == 201
-    assert _transition_event_data(staff.auditor, up["id"])[1] == ("transition.refused", {
-        "decision": "refused", "rationale": REFUSAL_RATIONALE, "at": _as_audited(clock())})
+    assert audit_events(staff.auditor, up["id"])[1] == ("transition.refused", {
+        "decision": "refused", "rationale": REFUSAL_RATIONALE, "at": as_audited(clock())})
 
     second = requested(step_up(staff.eh, up["child_id"]))
     clock.advance(hours=1)
     assert withdraw(staff.eh, second["id"], reason=" Family moved away. ").status_code == 201
-    assert _transition_event_data(staff.auditor, second["id"])[1] == ("transition.withdrawn", {
-        "reason": "Family moved away.", "at": _as_audited(clock())})
+    assert audit_events(staff.auditor, second["id"])[1] == ("transition.withdrawn", {
+        "reason": "Family moved away.", "at": as_audited(clock())})
 
 
 def _failing_audit(*_args, **_kwargs):

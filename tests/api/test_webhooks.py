@@ -14,8 +14,8 @@ from api import webhooks
 from api.db import session
 from api.models import AuditEvent, WebhookAttempt, WebhookMessage
 from tests.helpers import (
-    CONTACTS, assert_problem, created, decide, feedback_body,
-    give_feedback, iso, record_contact,
+    CONTACTS, assert_problem, audit_events, created, decide, feedback_body,
+    give_feedback, iso, item_ids, record_contact, walk_pages,
 )
 from tests.webhook_receiver import Receiver
 
@@ -95,8 +95,7 @@ def test_every_write_to_a_subscription_is_audited_in_full_and_never_with_its_sec
                            json={"reason": "Moving to a new case system."})
     assert disabled.status_code == 200, disabled.get_json()
 
-    page = auditor.get(f"/api/v1/audit/events?entity_type=webhook_subscription&entity_id={body['id']}")
-    events = [(event["action"], event["data"]) for event in page.get_json()["items"]]
+    events = audit_events(auditor, body["id"])
     assert events == [
         ("webhook.subscribed", {
             "id": body["id"], "agency_code": "wmp", "url": local.url, "events": EVENTS,
@@ -135,7 +134,7 @@ def test_the_list_filters_by_active_and_agency_and_pages_oldest_first(police, lo
     assert police.post(f"{WEBHOOKS}/{first}/disable", json={"reason": "Replaced."}).status_code == 200
 
     def listed(client, query):
-        return [s["id"] for s in client.get(WEBHOOKS + query).get_json()["items"]]
+        return item_ids(client.get(WEBHOOKS + query))
 
     page = admin.get(f"{WEBHOOKS}?limit=2").get_json()
     assert [s["id"] for s in page["items"]] == [first, second]
@@ -425,7 +424,7 @@ def test_the_delivery_log_shows_each_message_whole_and_filters_and_pages_newest_
                          "error": a.error, "duration_ms": a.duration_ms} for a in attempts]}]
 
     def listed(query):
-        return [m["id"] for m in police.get(DELIVERIES + query).get_json()["items"]]
+        return item_ids(police.get(DELIVERIES + query))
 
     page = police.get(f"{DELIVERIES}?limit=1").get_json()
     assert [m["id"] for m in page["items"]] == [newer.id]
@@ -444,20 +443,13 @@ def test_the_delivery_log_pages_through_messages_of_one_instant_each_once(
         clock.advance(hours=1)  # the messages made later than the subscriptions
         decide(practitioner, record_contact(police, source_reference=f"WMP-{n}")["id"], "nfa")
 
-    seen, cursor = [], None
-    for _ in range(6):  # bounded: a cursor that does not move must fail, not loop
-        page = police.get(DELIVERIES, query_string={
-            "limit": 1, **({"cursor": cursor} if cursor else {})}).get_json()
-        seen += page["items"]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
+    seen, _ = walk_pages(police, DELIVERIES, max_pages=6, limit=1)
     assert sorted(m["id"] for m in seen) == sorted(m.id for m in outbox())
     assert [m["created_at"] for m in seen] == sorted((m["created_at"] for m in seen), reverse=True)
     first_endpoints = [m.id for m in outbox() if str(m.subscription_id) == subscription["id"]]
     assert len(first_endpoints) == 2
-    filtered = police.get(f"{DELIVERIES}?subscription_id={subscription['id']}").get_json()["items"]
-    assert sorted(m["id"] for m in filtered) == sorted(first_endpoints)
+    assert sorted(item_ids(police.get(f"{DELIVERIES}?subscription_id={subscription['id']}"))) == \
+        sorted(first_endpoints)
 
 
 def test_a_subscription_as_api_md_names_it_url_and_events_is_enough(police, local):
