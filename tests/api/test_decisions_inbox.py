@@ -81,6 +81,19 @@ def test_the_inbox_filters_by_the_deciders_service_and_a_period_of_london_dates(
                   service="social_care") == []
 
 
+def test_a_decision_at_london_midnight_belongs_to_the_day_it_starts(staff):
+    # 23:00 UTC on 30 June is midnight starting 1 July in London (BST): `from` takes it in and
+    # `to` (exclusive) leaves it out, for the London date, not the UTC one.
+    _, midnight = contact_decided(staff.mash, staff.agency, "2026-06-30T23:00:00Z",
+                                  received_at="2026-06-30T08:00:00Z")
+    _, before = contact_decided(staff.mash, staff.agency, "2026-06-30T22:59:59Z",
+                                received_at="2026-06-30T08:00:00Z")
+    assert listed(staff.mash_manager, **{"from": "2026-07-01"}) == [midnight["id"]]
+    assert listed(staff.mash_manager, to="2026-07-01") == [before["id"]]
+    assert listed(staff.mash_manager, **{"from": "2026-06-30", "to": "2026-07-02"}) == [
+        before["id"], midnight["id"]]
+
+
 def test_the_inbox_is_paged_by_cursor_without_repeating_or_losing_a_decision(staff):
     made = [contact_decided(staff.mash, staff.agency, f"2026-11-19T1{hour}:00:00Z")[1]["id"]
             for hour in range(5)]

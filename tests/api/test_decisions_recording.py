@@ -13,8 +13,8 @@ import pytest
 
 from api.vocab import OUTCOMES
 from tests.helpers import (
-    DECISION_RATIONALE, DROP, OTHER_DECISION_RATIONALE, audit_actions, audit_length, consent_body,
-    decided, field_errors, iso, post_decision, record_contact, utc,
+    DECISION_RATIONALE, DROP, OTHER_DECISION_RATIONALE, audit_actions, audit_events, audit_length,
+    consent_body, decided, field_errors, iso, post_decision, record_contact, utc,
 )
 
 
@@ -35,6 +35,7 @@ def test_a_practitioner_records_a_decision_and_the_contact_becomes_decided(
     assert decision["decided_by"] == "priya"
     assert decision["approval"] is None
     assert decision["supersedes"] is None
+    assert decision["supersede_reason"] is None
     assert decision["superseded_by"] is None
     read = practitioner.get(f"/api/v1/contacts/{contact['id']}")
     assert read.json["status"] == "decided"
@@ -403,6 +404,9 @@ def test_recording_a_decision_appends_its_audit_event(police, practitioner, audi
     assert events[0]["data"]["outcome"] == "nfa"
     assert events[0]["data"]["rationale"] == DECISION_RATIONALE
     assert events[0]["data"]["contact_id"] == contact["id"]
+    # The contact changed too (awaiting_decision -> decided): its own event holds its new state.
+    assert audit_events(auditor, contact["id"])[-1] == (
+        "contact.decided", {"status": "decided", "decision_id": decision["id"]})
 
 
 def test_a_superseding_decision_records_what_it_supersedes_in_the_audit_trail(
@@ -417,6 +421,10 @@ def test_a_superseding_decision_records_what_it_supersedes_in_the_audit_trail(
     assert [e["action"] for e in events] == ["decision.recorded"]
     assert events[0]["data"]["supersedes_id"] == first["id"]
     assert events[0]["data"]["supersede_reason"] == "School raised new concerns."
+    # The decision it replaced changed too, and the contact did not (it was decided already).
+    assert audit_actions(auditor, first["id"]) == ["decision.recorded", "decision.superseded"]
+    assert audit_events(auditor, first["id"])[-1][1] == {"superseded_by": second["id"]}
+    assert audit_actions(auditor, contact["id"]).count("contact.decided") == 1
 
 
 def test_refused_decisions_append_no_audit_event(police, practitioner, auditor, api_as, clock):
