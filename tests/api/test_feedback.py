@@ -6,7 +6,8 @@ import pytest
 
 from api.vocab import FEEDBACK_METHODS
 from tests.helpers import (
-    DROP, audit_length, feedback_body, field_errors, give_feedback, record_contact, utc,
+    DROP, as_audited, audit_events, audit_length, feedback_body, field_errors, give_feedback,
+    record_contact, utc,
 )
 
 
@@ -30,6 +31,28 @@ def test_a_practitioner_records_feedback_given_to_the_referrer(
     assert [e["action"] for e in events] == ["feedback.recorded"]
     assert events[0]["entity_type"] == "feedback"
     assert events[0]["data"]["summary"] == feedback["summary"]
+
+
+def test_the_contact_holds_when_the_referrer_was_first_told_and_its_trail_each_change(
+    police, practitioner, auditor, clock
+):
+    contact = record_contact(police)  # received at 09:00
+    clock.advance(hours=2)
+
+    def told(at):
+        response = give_feedback(practitioner, contact["id"], feedback_body(clock, given_at=at))
+        assert response.status_code == 201, response.json
+        return response.json["id"]
+
+    first = told("2026-11-20T10:30:00Z")
+    told("2026-11-20T10:30:00Z")  # told again at the same instant: not earlier, no change
+    told("2026-11-20T10:45:00Z")  # later: no change
+    earliest = told("2026-11-20T09:15:00Z")  # recorded late, but it came first
+    changes = [data for action, data in audit_events(auditor, contact["id"])
+               if action == "contact.feedback_given"]
+    assert changes == [
+        {"feedback_given_at": as_audited(utc("2026-11-20T10:30:00Z")), "feedback_id": first},
+        {"feedback_given_at": as_audited(utc("2026-11-20T09:15:00Z")), "feedback_id": earliest}]
 
 
 @pytest.mark.parametrize("method", FEEDBACK_METHODS)
