@@ -18,7 +18,7 @@ from tests.helpers import (
     REFUSAL_RATIONALE, STEP_UP_RATIONALE, as_audited, assert_problem, audit_events, client_as,
     current_service,
     listed_transitions, live_staff, only_on, open_child, race, requested, respond, step_up,
-    transition_events, withdraw,
+    transition_events, utc, withdraw,
 )
 
 
@@ -48,6 +48,21 @@ def test_each_transition_write_appends_its_audit_event(staff, clock):
     assert transition_events(staff.auditor, third["id"]) == [
         ("transition.requested", "erin"), ("transition.accepted", "sara")]
     assert staff.auditor.get("/api/v1/audit/verify").json["valid"] is True
+
+
+def test_a_request_is_audited_as_it_was_recorded(staff, clock):
+    up = requested(step_up(staff.eh, open_child(staff, clock, "early_help")))
+    [(action, data)] = audit_events(staff.auditor, up["id"])
+    assert action == "transition.requested"
+    assert {key: data[key] for key in (
+        "id", "reference", "child_id", "direction", "from_service", "to_service", "rationale",
+        "status", "requested_by_sub", "requested_by_role", "requested_by_service",
+        "response_due_at")} == {
+        "id": up["id"], "reference": up["reference"], "child_id": up["child_id"],
+        "direction": "step_up", "from_service": "early_help", "to_service": "social_care",
+        "rationale": STEP_UP_RATIONALE, "status": "requested", "requested_by_sub": "erin",
+        "requested_by_role": "practitioner", "requested_by_service": "early_help",
+        "response_due_at": as_audited(utc(up["response_due_at"]))}
 
 
 def test_an_answer_and_a_withdrawal_audit_what_was_decided_or_why_and_when(staff, clock):
