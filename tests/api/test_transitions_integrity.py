@@ -16,9 +16,8 @@ from api.db import session
 from api.models import Transition
 from tests.helpers import (
     REFUSAL_RATIONALE, STEP_UP_RATIONALE, as_audited, assert_problem, audit_events, client_as,
-    current_service,
-    listed_transitions, live_staff, only_on, open_child, race, requested, respond, step_up,
-    transition_events, utc, withdraw,
+    current_service, listed_transitions, live_staff, only_on, open_child, race, requested, respond,
+    step_up, transition_events, utc, withdraw,
 )
 
 
