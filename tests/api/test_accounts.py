@@ -88,6 +88,18 @@ def test_an_admin_reads_one_account_with_an_etag(admin, police_system):
     assert response.headers["ETag"]
 
 
+def test_an_account_keeps_only_its_roles_companion(admin):
+    """A staff account has a service and no agency; an agency's account an agency and no service,
+    whatever else it was given: its tokens carry only what its role has."""
+    system = make_account("health-system", "client", "agency", agency="wmp", service="mash")
+    person = make_account("priya.test", "person", "practitioner", service="mash", agency="wmp")
+
+    read = [admin.get(f"{ACCOUNTS}/{account.id}").json for account in (system, person)]
+
+    assert [(a["role"], a["agency"], a["service"]) for a in read] == [
+        ("agency", "wmp", None), ("practitioner", None, "mash")]
+
+
 def test_an_unknown_account_is_404(admin):
     assert_problem(admin.get(f"{ACCOUNTS}/00000000-0000-4000-8000-000000000000"), 404)
 

@@ -12,11 +12,15 @@ import pytest
 from sqlalchemy import select
 
 from api import issuers
+from api.caller import system_actor
 from api.db import session
-from api.issuers import Issuer, Issuers
+from api.domain import accounts
+from api.errors import RuleViolation
+from api.issuers import MAX_SUBJECT, Issuer, Issuers
 from api.models import AccessEvent, AuditEvent
 from tests.helpers import (
-    ApiClient, CONTACTS, assert_problem, bearer, build_app, client_as, contact_body,
+    ApiClient, CONTACTS, as_audited, assert_problem, audit_events, bearer, build_app, client_as,
+    contact_body,
 )
 from tests.oidc_provider import AUDIENCE, Provider
 
@@ -312,6 +316,83 @@ def test_an_admin_registers_an_external_subject_and_it_is_listed(app, entra, tru
         f"council:{OID}", entra.issuer, OID, True)
     assert_problem(register(admin), 409)
     assert_problem(register(admin, issuer="nowhere", subject="x"), 422, field="issuer")
+
+
+def test_an_external_account_keeps_only_its_roles_companion(app, entra, trusted):
+    """A partner system's client keeps its agency and no service; a person of staff their service
+    and no agency, whatever else they were given: as a local account does."""
+    admin = client_as(app, "admin", sub="ops.admin")
+
+    system = register(admin, kind="client", subject=POLICE_APP, role="agency", agency="wmp",
+                      service="mash", display_name="West Midlands Police case system")
+    person = register(admin, agency="wmp")
+
+    assert (system.status_code, person.status_code) == (201, 201), system.get_json()
+    read = [admin.get(f"/api/v1/accounts/{r.get_json()['id']}").get_json() for r in (system, person)]
+    assert [(a["kind"], a["role"], a["agency"], a["service"]) for a in read] == [
+        ("client", "agency", "wmp", None), ("person", "practitioner", None, "mash")]
+
+
+def test_an_external_account_without_its_roles_companion_or_agency_is_refused(app, entra,
+                                                                              trusted):
+    admin = client_as(app, "admin", sub="ops.admin")
+    body = {"issuer": "council", "subject": OID, "kind": "person", "display_name": "Sam Okafor",
+            "role": "manager", "reason": "Managers' accounts are registered by hand."}
+
+    assert_problem(admin.post("/api/v1/accounts/external", json=body), 422, field="role")
+    no_agency = register(admin, kind="client", subject=POLICE_APP, role="agency",
+                         display_name="A system that did not say its agency")
+    assert_problem(no_agency, 422, field="role")
+    unknown = register(admin, kind="client", subject=POLICE_APP, role="agency",
+                       agency="nowhere", display_name="A system of no agency we know")
+    assert_problem(unknown, 422, field="agency")
+    assert admin.get("/api/v1/accounts").get_json()["items"] == []  # nothing registered
+
+
+def test_one_subject_is_one_account_per_issuer(app, entra, keycloak, trusted):
+    """The same subject at another provider is another person (or system); registered twice at
+    one provider, the 409 names the account it already is."""
+    admin = client_as(app, "admin", sub="ops.admin")
+    first = register(admin).get_json()
+
+    others = [register(admin, subject="another-person-0001"), register(admin, issuer="keycloak")]
+
+    assert [r.status_code for r in others] == [201, 201], [r.get_json() for r in others]
+    assert [r.get_json()["name"] for r in others] == [
+        "council:another-person-0001", f"keycloak:{OID}"]
+    again = assert_problem(register(admin), 409)
+    assert first["id"] in again["detail"]
+
+
+def test_a_subject_is_at_most_64_characters(app, entra, trusted):
+    """64 is the longest a subject may be (an Entra object id is 36). Over HTTP the schema refuses
+    a longer one first; the rule refuses it too, for any other caller."""
+    admin = client_as(app, "admin", sub="ops.admin")
+    assert register(admin, subject="s" * MAX_SUBJECT).status_code == 201
+
+    with pytest.raises(RuleViolation) as refused:
+        accounts.register_external(system_actor("test"), {
+            "issuer": "council", "subject": "s" * (MAX_SUBJECT + 1), "kind": "person",
+            "display_name": "Too long", "role": "practitioner", "service": "mash",
+            "reason": "Too long a subject."})
+    assert list(refused.value.errors) == ["subject"]
+
+
+def test_registering_an_external_subject_is_audited_in_full_with_its_reason(app, entra, trusted,
+                                                                           clock):
+    """The account as registered, and why, under its own action; a subject has no secret here,
+    so the event has no secret's column at all (not even an empty one)."""
+    admin = client_as(app, "admin", sub="ops.admin")
+    account = register(admin).get_json()
+
+    assert audit_events(client_as(app, "auditor"), account["id"]) == [("account.registered", {
+        "id": account["id"], "name": f"council:{OID}", "kind": "person",
+        "display_name": "Sam Okafor", "role": "practitioner", "service": "mash",
+        "agency_code": None, "active": True, "token_generation": 0,
+        "created_at": as_audited(clock()), "last_disabled_at": None,
+        "issuer": entra.issuer, "subject": OID,
+        "reason": "Started in the MASH; managed here as well as in Entra.",
+    })]
 
 
 def test_a_disabled_external_subject_is_refused_whatever_the_provider_says(app, entra, trusted,

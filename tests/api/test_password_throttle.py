@@ -154,6 +154,18 @@ def test_partner_systems_client_secrets_are_throttled_the_same_way(client, clock
     assert answers == [401] * 6 + [429]
 
 
+def test_a_partner_systems_name_guessed_as_a_username_does_not_make_the_system_wait(client,
+                                                                                   clock):
+    """A username is never a client's name (a person's sign-in looks among people only), so those
+    guesses cannot reach the client's secret: counting them against it would let anyone who knows
+    a partner system's name keep it from signing in. Each kind of sign-in has its own count."""
+    make_account("police-system", "client", "agency", agency="wmp")
+    guesses = [sign_in(client, "police-system", "wrong").status_code for _ in range(7)]
+    assert guesses == [401] * 6 + [429]  # the name, as a username, waits
+
+    assert sign_in(client, "police-system", SECRET, kind="client").status_code == 200
+
+
 def test_no_row_holds_the_name_tried(client, priya):
     sign_in(client, "typed-my-password-here", "wrong")
     stored = session.scalars(select(SignInFailures.name_hash)).all()

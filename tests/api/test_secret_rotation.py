@@ -6,7 +6,8 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
+from werkzeug.security import generate_password_hash
 
 from api.db import session
 from api.models import Account, AuditEvent
@@ -65,6 +66,40 @@ def test_a_leaked_secret_is_refused_at_once_with_no_grace(app, admin, police_sys
     assert response.get_json()["previous_secret_valid_until"] is None
     assert_problem(sign_in(app, SECRET), 401)
     assert sign_in(app, response.get_json()["client_secret"]).status_code == 200
+    stored = session.get(Account, police_system.id)  # not even the leaked secret's hash is kept
+    assert (stored.previous_secret_hash, stored.previous_secret_expires_at) == (None, None)
+
+
+def test_the_shortest_grace_keeps_the_old_secret_for_its_one_minute(app, admin, police_system,
+                                                                    clock):
+    body = rotate(admin, police_system, grace_minutes=1).get_json()
+
+    assert body["previous_secret_valid_until"] == "2026-11-20T10:01:00Z"
+    assert sign_in(app, SECRET).status_code == 200
+    clock.advance(minutes=1)
+    assert_problem(sign_in(app, SECRET), 401)
+
+
+def test_a_secret_rotated_by_another_request_after_it_was_read_is_not_rotated_again(
+        app, admin, police_system, clock, monkeypatch):
+    """Two admins rotating at once: the second write finds the secret it read replaced already,
+    answers 409 and changes nothing (else it would keep, as the previous secret, one that nobody
+    was shown). On any engine: the other request's write is made in this request's own
+    transaction just before it writes, so it is rolled back with it."""
+    def now_after_someone_else_rotated():
+        session.execute(update(Account).where(Account.id == police_system.id)
+                        .values(secret_hash=generate_password_hash("another admin's secret"))
+                        .execution_options(synchronize_session=False))
+        return clock()
+
+    monkeypatch.setattr("api.domain.accounts.now", now_after_someone_else_rotated)
+    assert_problem(rotate(admin, police_system), 409)
+    monkeypatch.undo()
+
+    assert sign_in(app, SECRET).status_code == 200
+    assert session.scalars(select(AuditEvent.action).where(
+        AuditEvent.entity_type == "account", AuditEvent.entity_id == str(police_system.id))
+    ).all() == ["account.created"]
 
 
 def test_only_the_secret_just_before_a_rotation_is_accepted_not_older_ones(
@@ -99,6 +134,10 @@ def test_the_grace_is_bounded_by_the_configured_maximum(app, admin, police_syste
                    field="grace_minutes")
     assert_problem(rotate(admin, police_system, grace_minutes=-1), 422, field="grace_minutes")
     assert sign_in(app, SECRET).status_code == 200  # nothing changed
+
+    at_most = rotate(admin, police_system, grace_minutes=7 * 24 * 60)  # the maximum itself
+    assert at_most.status_code == 200, at_most.get_json()
+    assert at_most.get_json()["previous_secret_valid_until"] == "2026-11-27T10:00:00Z"
 
 
 def test_a_persons_password_is_not_rotated_here(app, admin):
