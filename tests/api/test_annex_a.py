@@ -12,6 +12,7 @@ a superseded referral, a contact about two children, an unborn child, the London
 
 import csv
 import io
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
@@ -20,7 +21,8 @@ from sqlalchemy import text
 from api.domain import annex_a as annex_a_lists
 from api.vocab import nhs_number_with_check_digit
 from tests.helpers import (
-    assert_problem, contact_body, decide, last_event_id, only_event_after, only_on, record_outcome,
+    assert_problem, contact_body, decide, last_event_id, make_account, only_event_after, only_on,
+    record_outcome,
 )
 
 
@@ -144,8 +146,9 @@ def cases(practitioner):
            for received_at in ("2026-09-30T22:59:59Z", "2026-10-31T23:59:59Z", "2026-11-01T00:00:00Z")]
     children = {"amelia": main["children"][0], "ben": main["children"][1],
                 "cara": unborn["children"][0], "dan": dan[0]["children"][0]}
-    return SimpleNamespace(**{name: practitioner.get(f"/api/v1/children/{child['id']}").json["reference"]
-                              for name, child in children.items()})
+    return SimpleNamespace(june=june["id"], later=later["id"], **{
+        name: practitioner.get(f"/api/v1/children/{child['id']}").json["reference"]
+        for name, child in children.items()})
 
 
 def annex_a(client, name, period=OCTOBER, **kwargs):
@@ -319,6 +322,29 @@ def test_list_5_shows_an_icpc_not_required_and_counts_by_the_london_calendar(aud
     ]
 
 
+def test_list_5_takes_in_the_london_midnight_a_period_starts_at_and_not_the_one_it_ends_at(
+        auditor, cases):
+    # The enquiry at 00:00 BST on 5 October 2025 starts the 5th; the one at 23:59:59 BST ends the 4th.
+    fifth = annex_a(auditor, "section-47", {"from": "2025-10-05", "to": "2025-10-06"})[1:]
+    fourth = annex_a(auditor, "section-47", {"from": "2025-10-04", "to": "2025-10-05"})[1:]
+    assert [(row[0], row[6]) for row in fifth] == [(cases.amelia, "05/10/2025")]
+    assert [(row[0], row[6]) for row in fourth] == [(cases.amelia, "04/10/2025")]
+
+
+def test_list_5_counts_only_the_meetings_that_started_an_enquiry(auditor, practitioner, cases):
+    # Dan's strategy meeting on 2 November decided no further action: not an enquiry of his 12
+    # months before the one on the 3rd.
+    first = contact(practitioner, "2026-11-02T08:00:00Z", [DAN])
+    decide(practitioner, first["id"], "strategy_discussion", "2026-11-02T09:00:00Z")
+    meeting(practitioner, first, "2026-11-02T10:00:00Z", outcome="no_further_action")
+    second = contact(practitioner, "2026-11-03T08:00:00Z", [DAN])
+    decide(practitioner, second["id"], "strategy_discussion", "2026-11-03T09:00:00Z")
+    meeting(practitioner, second, "2026-11-03T10:00:00Z")
+
+    rows = annex_a(auditor, "section-47", {"from": "2026-11-01", "to": "2026-12-01"})[1:]
+    assert [(row[0], row[6], row[10]) for row in rows] == [(cases.dan, "03/11/2026", "0")]
+
+
 def test_an_enquiry_whose_icpc_is_not_yet_recorded_leaves_those_cells_blank(auditor, practitioner, cases):
     case = contact(practitioner, "2026-11-02T08:00:00Z", [DAN])
     decide(practitioner, case["id"], "strategy_discussion", "2026-11-02T09:00:00Z")
@@ -328,7 +354,53 @@ def test_an_enquiry_whose_icpc_is_not_yet_recorded_leaves_those_cells_blank(audi
                      "", "0", "0", "", ""]]
 
 
+# ---- restricted records -----------------------------------------------------------------------
+
+
+def test_a_restricted_contact_is_neither_listed_nor_counted_for_a_manager_it_does_not_name(
+        api_as, auditor, cases):
+    """For staff it does not name, a restricted record is as if it did not exist (DOMAIN.md): not
+    a row, nor one of the 12 months' referrals, enquiries or conferences of another row. June's
+    contact (both children's earlier referral, enquiry and ICPC) and the 20th's (Amelia's second
+    October referral) restricted to priya; an auditor still has every row as before."""
+    make_account("priya", "person", "practitioner", service="mash")
+    for contact_id in (cases.june, cases.later):
+        restricted = api_as("manager", sub="mark", service="mash").post(
+            "/api/v1/restrictions", json={"entity_type": "contact", "entity_id": contact_id,
+                                          "allowed": ["priya"], "reason": "A relative works here."})
+        assert restricted.status_code == 201, restricted.json
+    sara = api_as("manager", sub="sara", service="social_care")
+    amelia = [cases.amelia, "Female", "WBRI: White British", "02/04/2019", "7"]
+    ben = [cases.ben, "Male", "MWBC: White and Black Caribbean", "06/10/2012", "13"]
+
+    assert [row[0] for row in annex_a(sara, "contacts")[1:]] == [
+        cases.amelia, cases.ben, cases.cara, cases.dan]
+    assert [row for row in annex_a(sara, "referrals")[1:] if row[0] != cases.cara] == [
+        [*amelia, "05/10/2026", "6: Police", "No", "1", "", ""],
+        [*ben, "05/10/2026", "6: Police", "No", "0", "", ""],
+    ]
+    assert annex_a(sara, "section-47")[1:] == [
+        [*amelia, "Unknown", "05/10/2026", "No", "20/10/2026", "Yes", "1", "1", "", ""],
+        [*ben, "Unknown", "05/10/2026", "No", "20/10/2026", "No", "0", "0", "", ""],
+    ]
+    assert [row[-3] for row in annex_a(auditor, "referrals")[1:]] == ["2", "1", "0", "2"]
+    assert [row[-4:-2] for row in annex_a(auditor, "section-47")[1:]] == [["2", "2"], ["1", "1"]]
+
+
 # ---- who may, and the access log --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("born", "on", "age"), [
+    (date(2020, 3, 15), date(2020, 3, 15), 0),  # born that day
+    (date(2020, 3, 15), date(2026, 3, 14), 5),  # the day before a birthday
+    (date(2020, 3, 15), date(2026, 3, 15), 6),  # on the birthday
+    (date(2020, 2, 29), date(2021, 2, 28), 0),  # a leap day's child is a year old on 1 March
+    (date(2020, 2, 29), date(2021, 3, 1), 1),
+    (date(2020, 3, 15), date(2020, 3, 14), ""),  # not born yet
+    (None, date(2026, 3, 15), ""),  # unborn, no date of birth
+])
+def test_a_childs_age_is_in_whole_years_and_goes_up_on_the_birthday(born, on, age):
+    assert annex_a_lists.age_in_years(born, on) == age
 
 
 @pytest.mark.parametrize("role", ["auditor", "manager"])

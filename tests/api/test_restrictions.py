@@ -164,12 +164,15 @@ def test_exports_leave_it_out_for_managers_it_does_not_name_but_not_for_auditors
     assert restricted_child["decision"] not in other
     rows_for = {}
     for who in ("auditor", "sc_manager", "mash_manager"):
-        response = getattr(staff, who).get(f"/api/v1/exports/annex-a/contacts?{period}",
-                                           headers={"Accept": "text/csv"})
-        assert response.status_code == 200
-        rows_for[who] = response.get_data(as_text=True).strip().splitlines()[1:]
-    assert len(rows_for["auditor"]) == len(rows_for["mash_manager"]) == 2
-    assert rows_for["sc_manager"] == []
+        for name in ("contacts", "early-help"):
+            response = getattr(staff, who).get(f"/api/v1/exports/annex-a/{name}?{period}",
+                                               headers={"Accept": "text/csv"})
+            assert response.status_code == 200
+            rows_for[who, name] = response.get_data(as_text=True).strip().splitlines()[1:]
+    # Annex A: two contacts about her, and the early help decided on one of them.
+    for who in ("auditor", "mash_manager"):
+        assert (len(rows_for[who, "contacts"]), len(rows_for[who, "early-help"])) == (2, 1)
+    assert rows_for["sc_manager", "contacts"] == rows_for["sc_manager", "early-help"] == []
 
 
 def test_metrics_still_count_it(staff, restricted_child):

@@ -55,8 +55,9 @@ def _run_once(session, items, failure):
     """The tests once, in order, to the first failure: the failing test's id, or None."""
     failure.nodeid = None
     for i, item in enumerate(items):
-        # The next item is named even after the last, so the session's fixtures stay set up.
-        nextitem = items[i + 1] if i + 1 < len(items) else items[0]
+        # After the last, the first is named next, so the session's fixtures stay set up; but not
+        # when it is the only one: its own fixtures would stay set up too, test to test.
+        nextitem = items[i + 1] if i + 1 < len(items) else (items[0] if len(items) > 1 else None)
         item._initrequest()  # a fresh fixture request each time the item runs
         item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
         if failure.nodeid:
