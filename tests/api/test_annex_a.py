@@ -12,7 +12,7 @@ a superseded referral, a contact about two children, an unborn child, the London
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -22,7 +22,7 @@ from api.domain import annex_a as annex_a_lists
 from api.vocab import nhs_number_with_check_digit
 from tests.helpers import (
     assert_problem, contact_body, decide, last_event_id, make_account, only_event_after, only_on,
-    record_outcome,
+    open_child, record_outcome, requested, respond, step_down, step_up,
 )
 
 
@@ -352,6 +352,65 @@ def test_an_enquiry_whose_icpc_is_not_yet_recorded_leaves_those_cells_blank(audi
     rows = annex_a(auditor, "section-47", {"from": "2026-11-01", "to": "2026-12-01"})[1:]
     assert rows == [[cases.dan, "Male", "AIND: Indian", "05/05/2015", "11", "Unknown", "02/11/2026", "", "",
                      "", "0", "0", "", ""]]
+
+
+# ---- List 2: early help -------------------------------------------------------------------------
+
+
+def test_list_2_has_the_current_early_help_decisions_made_in_the_london_period(
+        auditor, practitioner, clock):
+    """Decided at 00:00 on 1 November (GMT): November's. At 00:00 on 1 December: not. Early help
+    decided and then superseded by an assessment: no longer a start of early help."""
+    clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=UTC))
+    given = {"status": "given", "given_by": "Mother"}
+    first = contact(practitioner, "2026-10-31T20:00:00Z", [DAN], consent=given)
+    decide(practitioner, first["id"], "early_help", "2026-11-01T00:00:00Z")
+    last = contact(practitioner, "2026-11-30T20:00:00Z", [BEN], consent=given)
+    decide(practitioner, last["id"], "early_help", "2026-12-01T00:00:00Z")
+    changed = contact(practitioner, "2026-11-10T09:00:00Z", [AMELIA], consent=given)
+    helped = decide(practitioner, changed["id"], "early_help", "2026-11-10T10:00:00Z")
+    decide(practitioner, changed["id"], "assessment", "2026-11-11T10:00:00Z",
+           supersedes=helped["id"], supersede_reason="The school reported new injuries.")
+    dan, ben = (practitioner.get(f"/api/v1/children/{case['children'][0]['id']}").json["reference"]
+                for case in (first, last))
+
+    def listed(period):
+        return [(row[0], row[5]) for row in annex_a(auditor, "early-help", period)[1:]]
+
+    assert listed({"from": "2026-11-01", "to": "2026-12-01"}) == [(dan, "01/11/2026")]
+    assert listed({"from": "2026-12-01", "to": "2026-12-02"}) == [(ben, "01/12/2026")]
+
+
+def test_list_2_has_the_step_downs_accepted_in_the_london_period_and_no_other_transition(
+        auditor, staff, clock):
+    """A step down accepted starts early help, dated by its acceptance; a step down refused and a
+    step up accepted do not. The period takes in the London midnight it starts at, not the one it
+    ends at (GMT in November: 00:00Z)."""
+    clock.set(datetime(2026, 10, 30, 10, 0, tzinfo=UTC))
+    downs = [open_child(staff, clock, "social_care") for _ in range(4)]
+    up = open_child(staff, clock, "early_help")
+    requests = [requested(step_down(staff.sc, child_id)) for child_id in downs]
+    up_request = requested(step_up(staff.eh, up))
+    answers = [  # (when, by, request, decision), in order
+        (datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC), staff.eh_manager, requests[0], "accepted"),
+        (datetime(2026, 11, 1, 0, 0, tzinfo=UTC), staff.eh_manager, requests[1], "accepted"),
+        (datetime(2026, 11, 16, 10, 0, tzinfo=UTC), staff.eh_manager, requests[2], "refused"),
+        (datetime(2026, 11, 16, 10, 0, tzinfo=UTC), staff.sc_manager, up_request, "accepted"),
+        (datetime(2026, 12, 1, 0, 0, tzinfo=UTC), staff.eh_manager, requests[3], "accepted"),
+    ]
+    for when, manager, request, decision in answers:
+        clock.set(when)
+        answered = respond(manager, request["id"], decision)
+        assert answered.status_code in (200, 201), answered.json
+    reference = [staff.mash.get(f"/api/v1/children/{child_id}").json["reference"]
+                 for child_id in downs]
+
+    def listed(period):
+        return [(row[0], row[5]) for row in annex_a(auditor, "early-help", period)[1:]]
+
+    assert listed({"from": "2026-11-01", "to": "2026-12-01"}) == [(reference[1], "01/11/2026")]
+    assert listed({"from": "2026-10-31", "to": "2026-11-01"}) == [(reference[0], "31/10/2026")]
+    assert listed({"from": "2026-12-01", "to": "2026-12-02"}) == [(reference[3], "01/12/2026")]
 
 
 # ---- restricted records -----------------------------------------------------------------------
