@@ -146,7 +146,8 @@ def cases(practitioner):
            for received_at in ("2026-09-30T22:59:59Z", "2026-10-31T23:59:59Z", "2026-11-01T00:00:00Z")]
     children = {"amelia": main["children"][0], "ben": main["children"][1],
                 "cara": unborn["children"][0], "dan": dan[0]["children"][0]}
-    return SimpleNamespace(june=june["id"], later=later["id"], **{
+    return SimpleNamespace(june=june["id"], later=later["id"], main=main["id"], unborn=unborn,
+                           amelia_id=children["amelia"]["id"], ben_id=children["ben"]["id"], **{
         name: practitioner.get(f"/api/v1/children/{child['id']}").json["reference"]
         for name, child in children.items()})
 
@@ -208,6 +209,20 @@ def test_list_3_has_a_row_per_child_and_referral_with_the_referrals_of_the_12_mo
         [cases.amelia, "Female", "WBRI: White British", "02/04/2019", "7", "20/10/2026",
          "6: Police", "No", "2", "", ""],
     ]
+
+
+def test_list_3_takes_no_further_action_from_the_latest_meeting_held_not_one_still_to_come(
+        auditor, practitioner, cases):
+    # The unborn child's strategy meeting decided no further action; another convened since, not
+    # yet held, decides nothing yet.
+    convened = practitioner.post("/api/v1/strategy-meetings", json={
+        "contact_id": cases.unborn["id"], "children": [cases.unborn["children"][0]["id"]],
+        "convened_at": "2026-10-12T09:00:00Z", "scheduled_for": "2026-10-13T09:00:00Z",
+        "chair": "Mark Evans", "invited": INVITED})
+    assert convened.status_code == 201, convened.json
+
+    rows = annex_a(auditor, "referrals")[1:]
+    assert [(row[0], row[7]) for row in rows if row[0] == cases.cara] == [(cases.cara, "Yes")]
 
 
 def test_list_3_dates_a_referral_by_its_current_decision_in_london(auditor, cases):
@@ -345,6 +360,39 @@ def test_list_5_counts_only_the_meetings_that_started_an_enquiry(auditor, practi
     assert [(row[0], row[6], row[10]) for row in rows] == [(cases.dan, "03/11/2026", "0")]
 
 
+def test_list_5_counts_an_icpc_held_on_the_same_date_a_year_before(auditor, practitioner, cases):
+    # Dan's ICPC on Monday 3 November 2025 is within the 12 months before his enquiry on Tuesday
+    # 3 November 2026 (the first of its batch): the same date a year earlier counts. The enquiry
+    # that led to it, on 27 October 2025, is before them.
+    earlier = contact(practitioner, "2025-10-27T08:00:00Z", [DAN])
+    decide(practitioner, earlier["id"], "strategy_discussion", "2025-10-27T09:00:00Z")
+    icpc_held(practitioner, meeting(practitioner, earlier, "2025-10-27T10:00:00Z"), "2025-11-03",
+              False)
+    later = contact(practitioner, "2026-11-03T08:00:00Z", [DAN])
+    decide(practitioner, later["id"], "strategy_discussion", "2026-11-03T09:00:00Z")
+    meeting(practitioner, later, "2026-11-03T10:00:00Z")
+
+    rows = annex_a(auditor, "section-47", {"from": "2026-11-01", "to": "2026-12-01"})[1:]
+    assert [(row[0], row[6], row[10], row[11]) for row in rows] == [
+        (cases.dan, "03/11/2026", "0", "1")]
+
+
+def test_list_5_shows_each_childs_disability_and_the_referrals_allocation(
+        auditor, manager, practitioner, cases):
+    for child_id, body in ((cases.amelia_id, {"disability": True, "disabilities": ["HEAR"]}),
+                           (cases.ben_id, {"disability": False})):
+        recorded = practitioner.post(f"/api/v1/children/{child_id}/disability", json=body)
+        assert recorded.status_code == 201, recorded.json
+    allocated = manager.post(f"/api/v1/contacts/{cases.main}/allocation",
+                             json={"team": "Assessment team 2", "worker": "sam"})
+    assert allocated.status_code == 201, allocated.json
+
+    rows = annex_a(auditor, "section-47")[1:]
+    assert [(row[0], row[5], row[-2], row[-1]) for row in rows] == [
+        (cases.amelia, "Yes", "Assessment team 2", "sam"),
+        (cases.ben, "No", "Assessment team 2", "sam")]
+
+
 def test_an_enquiry_whose_icpc_is_not_yet_recorded_leaves_those_cells_blank(auditor, practitioner, cases):
     case = contact(practitioner, "2026-11-02T08:00:00Z", [DAN])
     decide(practitioner, case["id"], "strategy_discussion", "2026-11-02T09:00:00Z")
@@ -413,6 +461,47 @@ def test_list_2_has_the_step_downs_accepted_in_the_london_period_and_no_other_tr
     assert listed({"from": "2026-12-01", "to": "2026-12-02"}) == [(reference[3], "01/12/2026")]
 
 
+def test_list_2_leaves_out_a_restricted_childs_step_down_for_a_manager_it_does_not_name(
+        auditor, staff, api_as, clock):
+    make_account("priya", "person", "practitioner", service="mash")
+    shut, shown = (open_child(staff, clock, "social_care") for _ in range(2))
+    for child_id in (shut, shown):
+        answered = respond(staff.eh_manager, requested(step_down(staff.sc, child_id))["id"])
+        assert answered.status_code in (200, 201), answered.json
+    restricted = api_as("manager", sub="mark", service="mash").post("/api/v1/restrictions", json={
+        "entity_type": "child", "entity_id": shut, "allowed": ["priya"],
+        "reason": "A relative works in the MASH."})
+    assert restricted.status_code == 201, restricted.json
+    november = {"from": "2026-11-01", "to": "2026-12-01"}
+    sara = api_as("manager", sub="sara", service="social_care")
+
+    assert len(annex_a(auditor, "early-help", november)[1:]) == 2
+    assert [row[0] for row in annex_a(sara, "early-help", november)[1:]] == [
+        staff.mash.get(f"/api/v1/children/{shown}").json["reference"]]
+
+
+def test_lists_2_and_5_are_in_the_order_their_rows_started_whatever_order_their_ids_fall_in(
+        auditor, practitioner, clock):
+    """Six enquiries and six starts of early help, a day apart: each list in the order they
+    started. (Their ids are random: with six, ordered by id they would be in time order once in
+    720 runs.)"""
+    clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=UTC))
+    given = {"status": "given", "given_by": "Mother"}
+    days = range(2, 8)
+    for day in days:
+        at = f"2026-11-{day:02d}T"
+        enquiry = contact(practitioner, f"{at}08:00:00Z", [DAN])
+        decide(practitioner, enquiry["id"], "strategy_discussion", f"{at}09:00:00Z")
+        meeting(practitioner, enquiry, f"{at}10:00:00Z")
+        helped = contact(practitioner, f"{at}08:00:00Z", [BEN], consent=given)
+        decide(practitioner, helped["id"], "early_help", f"{at}11:00:00Z")
+    november = {"from": "2026-11-01", "to": "2026-12-01"}
+    started = [f"{day:02d}/11/2026" for day in days]
+
+    assert [row[6] for row in annex_a(auditor, "section-47", november)[1:]] == started
+    assert [row[5] for row in annex_a(auditor, "early-help", november)[1:]] == started
+
+
 # ---- restricted records -----------------------------------------------------------------------
 
 
@@ -438,6 +527,8 @@ def test_a_restricted_contact_is_neither_listed_nor_counted_for_a_manager_it_doe
         [*amelia, "05/10/2026", "6: Police", "No", "1", "", ""],
         [*ben, "05/10/2026", "6: Police", "No", "0", "", ""],
     ]
+    june = {"from": "2026-06-01", "to": "2026-07-01"}  # June's own rows
+    assert annex_a(sara, "referrals", june)[1:] == annex_a(sara, "section-47", june)[1:] == []
     assert annex_a(sara, "section-47")[1:] == [
         [*amelia, "Unknown", "05/10/2026", "No", "20/10/2026", "Yes", "1", "1", "", ""],
         [*ben, "Unknown", "05/10/2026", "No", "20/10/2026", "No", "0", "0", "", ""],

@@ -6,7 +6,10 @@ refused when written."""
 
 import pytest
 
-from tests.helpers import assert_problem, created, decide, record_contact, step_down, utc
+from tests.helpers import (
+    assert_problem, child, created, decide, make_account, new_nhs_number, record_contact, step_down,
+    utc,
+)
 
 REFERRAL_RATIONALE = "The family needs an assessment of the children's needs: repeated police call-outs."
 OUTCOME_RATIONALE = "Mother engaged well; parenting support through a child in need plan."
@@ -458,3 +461,63 @@ def test_annex_a_lists_assessments_early_help_and_the_allocation_and_disability_
     assert [(r[0], r[5], r[6], r[7]) for r in rows] == [
         (helped_ref, "20/11/2026", "", "Early help service"),
         (reference, "20/11/2026", "", "Early help service")]
+
+
+def test_annex_a_list_4_takes_in_the_london_midnight_a_period_starts_at_and_not_the_one_it_ends_at(
+        practitioner, police, auditor, clock):
+    """Started at 00:00 on 1 November (GMT): November's; at 23:59:59 on 31 October and at 00:00 on
+    1 December: not. With no allocation on the assessment nor its referral, both cells are blank."""
+    clock.set(utc("2026-12-02T10:00:00Z"))
+
+    def referred():
+        contact = record_contact(police, received_at="2026-10-31T09:00:00Z",
+                                 consent={"status": "given", "given_by": "Mother"})
+        decide(practitioner, contact["id"], "assessment", "2026-10-31T10:00:00Z")
+        return contact
+
+    contacts = [referred() for _ in range(3)]
+    for contact, started_at in zip(contacts, ("2026-10-31T23:59:59Z", "2026-11-01T00:00:00Z",
+                                              "2026-12-01T00:00:00Z"), strict=True):
+        created(start(practitioner, contact, started_at=started_at))
+    reference = practitioner.get(f"/api/v1/children/{child_of(contacts[1])}").json["reference"]
+
+    assert [(row[0], row[6], row[-2], row[-1]) for row in annex(auditor, "assessments")] == [
+        (reference, "01/11/2026", "", "")]
+
+
+def test_annex_a_list_4_leaves_out_a_restricted_contacts_or_childs_assessment_for_those_not_named(
+        practitioner, police, auditor, api_as):
+    make_account("priya", "person", "practitioner", service="mash")
+    by_contact, by_child, open_one = contacts = [
+        record_contact(police, consent={"status": "given", "given_by": "Mother"},
+                       children=[child(name, new_nhs_number())])
+        for name in ("Amelia", "Ben", "Cara")]  # three children
+    for contact in contacts:
+        decide(practitioner, contact["id"], "assessment", "2026-11-20T09:30:00Z")
+    for contact in (by_contact, by_child, open_one):
+        created(start(practitioner, contact))
+    mark = api_as("manager", sub="mark", service="mash")
+    for entity_type, entity_id in (("contact", by_contact["id"]), ("child", child_of(by_child))):
+        created(mark.post("/api/v1/restrictions", json={
+            "entity_type": entity_type, "entity_id": entity_id, "allowed": ["priya"],
+            "reason": "A relative of the child works in the MASH."}))
+
+    assert len(annex(auditor, "assessments")) == 3
+    sara = api_as("manager", sub="sara", service="social_care")
+    shown = practitioner.get(f"/api/v1/children/{child_of(open_one)}").json["reference"]
+    assert [row[0] for row in annex(sara, "assessments")] == [shown]
+
+
+def test_annex_a_list_4_is_in_the_order_the_assessments_started_whatever_order_their_ids_fall_in(
+        practitioner, police, auditor):
+    """Six assessments a day apart (their ids are random: by id, in time order once in 720)."""
+    started = []
+    for day in range(2, 8):
+        contact = record_contact(police, received_at="2026-11-02T08:00:00Z",
+                                 consent={"status": "given", "given_by": "Mother"},
+                                 children=[child("Amelia", new_nhs_number())])
+        decide(practitioner, contact["id"], "assessment", "2026-11-02T09:30:00Z")
+        created(start(practitioner, contact, started_at=f"2026-11-{day:02d}T10:00:00Z"))
+        started.append(f"{day:02d}/11/2026")
+
+    assert [row[6] for row in annex(auditor, "assessments")] == started
