@@ -17,7 +17,8 @@ Guards against a verdict the pass itself made: the tests must pass twice with no
 any mutant runs (so they pass when run again in one session), and once more after the last (no
 mutant left anything behind that made a later one fail). Each test's own transaction is rolled
 back as in any run (tests/conftest.py `db`). A mutant that runs longer than `--mutant-timeout`
-is written down as `timeout` and ends the session (exit 3): start it again to go on.
+is written down as `timeout` and ends the session (exit 75): start it again to go on. If the
+tests fail with no mutant, nothing is judged and the session ends with exit 7.
 
 mutmut does not record these verdicts; a mutant that passes here is a candidate, to be run against
 the tests of what its module also changes, and then killed by a new test or explained.
@@ -25,12 +26,12 @@ the tests of what its module also changes, and then killed by a new test or expl
 
 import os
 import signal
-import sys
 import time
 
 import pytest
 
-TIMED_OUT = 3
+TIMED_OUT = 75  # not one of pytest's own exit codes
+UNSOUND = 7
 
 
 class _FirstFailure:
@@ -91,9 +92,9 @@ def pytest_runtestloop(session):
     for clean in range(2):
         failed = _run_once(session, items, failure)
         if failed:
-            sys.stderr.write(f"fastmut: with no mutant, run {clean + 1} failed at {failed}\n")
             session._setupstate.teardown_exact(None)
-            raise SystemExit(7)
+            _append(out, f"# with no mutant, run {clean + 1} failed at {failed}: nothing judged")
+            pytest.exit(f"fastmut: with no mutant, run {clean + 1} failed at {failed}", UNSOUND)
 
     running = {}
 
