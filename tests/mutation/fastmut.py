@@ -7,7 +7,11 @@ second, not ten). For each mutant the tests run in the order given, stopping at 
 failure. Run from `mutants/` after `mutmut run` has written it:
 
     cd mutants && ../.venv/bin/python -m pytest -q -p no:randomly -p tests.mutation.fastmut \\
-        --hypothesis-seed=0 --mutants-file NAMES --mutants-out VERDICTS TESTS...
+        --rootdir=. --hypothesis-seed=0 --mutants-file NAMES --mutants-out VERDICTS TESTS...
+
+(`--rootdir=.`: pytest takes its root from every argument that names an existing path, these
+options' files too; without it, the test ids, and so `--deselect`, are relative to another
+directory.)
 
 NAMES holds a mutant's name a line (`survivors.py --not-run GLOB`); each verdict is appended to
 VERDICTS as `NAME killed|passed SECONDS [the first test that failed]`. Two workers may share the
