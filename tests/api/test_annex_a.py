@@ -160,6 +160,22 @@ def annex_a(client, name, period=OCTOBER, **kwargs):
     return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
 
 
+def early_help_started(client, period):
+    """List 2's (child, start date) pairs for `period`."""
+    return [(row[0], row[5]) for row in annex_a(client, "early-help", period)[1:]]
+
+
+def restrict_to_priya(api_as, *records):
+    """A MASH manager restricts each (entity_type, entity_id) to priya, a practitioner."""
+    make_account("priya", "person", "practitioner", service="mash")
+    mark = api_as("manager", sub="mark", service="mash")
+    for entity_type, entity_id in records:
+        restricted = mark.post("/api/v1/restrictions", json={
+            "entity_type": entity_type, "entity_id": entity_id, "allowed": ["priya"],
+            "reason": "A relative of the child works in the MASH."})
+        assert restricted.status_code == 201, restricted.json
+
+
 # ---- the headings -----------------------------------------------------------------------------
 
 
@@ -422,11 +438,8 @@ def test_list_2_has_the_current_early_help_decisions_made_in_the_london_period(
     dan, ben = (practitioner.get(f"/api/v1/children/{case['children'][0]['id']}").json["reference"]
                 for case in (first, last))
 
-    def listed(period):
-        return [(row[0], row[5]) for row in annex_a(auditor, "early-help", period)[1:]]
-
-    assert listed({"from": "2026-11-01", "to": "2026-12-01"}) == [(dan, "01/11/2026")]
-    assert listed({"from": "2026-12-01", "to": "2026-12-02"}) == [(ben, "01/12/2026")]
+    assert early_help_started(auditor, {"from": "2026-11-01", "to": "2026-12-01"}) == [(dan, "01/11/2026")]
+    assert early_help_started(auditor, {"from": "2026-12-01", "to": "2026-12-02"}) == [(ben, "01/12/2026")]
 
 
 def test_list_2_has_the_step_downs_accepted_in_the_london_period_and_no_other_transition(
@@ -453,25 +466,18 @@ def test_list_2_has_the_step_downs_accepted_in_the_london_period_and_no_other_tr
     reference = [staff.mash.get(f"/api/v1/children/{child_id}").json["reference"]
                  for child_id in downs]
 
-    def listed(period):
-        return [(row[0], row[5]) for row in annex_a(auditor, "early-help", period)[1:]]
-
-    assert listed({"from": "2026-11-01", "to": "2026-12-01"}) == [(reference[1], "01/11/2026")]
-    assert listed({"from": "2026-10-31", "to": "2026-11-01"}) == [(reference[0], "31/10/2026")]
-    assert listed({"from": "2026-12-01", "to": "2026-12-02"}) == [(reference[3], "01/12/2026")]
+    assert early_help_started(auditor, {"from": "2026-11-01", "to": "2026-12-01"}) == [(reference[1], "01/11/2026")]
+    assert early_help_started(auditor, {"from": "2026-10-31", "to": "2026-11-01"}) == [(reference[0], "31/10/2026")]
+    assert early_help_started(auditor, {"from": "2026-12-01", "to": "2026-12-02"}) == [(reference[3], "01/12/2026")]
 
 
 def test_list_2_leaves_out_a_restricted_childs_step_down_for_a_manager_it_does_not_name(
         auditor, staff, api_as, clock):
-    make_account("priya", "person", "practitioner", service="mash")
     shut, shown = (open_child(staff, clock, "social_care") for _ in range(2))
     for child_id in (shut, shown):
         answered = respond(staff.eh_manager, requested(step_down(staff.sc, child_id))["id"])
         assert answered.status_code in (200, 201), answered.json
-    restricted = api_as("manager", sub="mark", service="mash").post("/api/v1/restrictions", json={
-        "entity_type": "child", "entity_id": shut, "allowed": ["priya"],
-        "reason": "A relative works in the MASH."})
-    assert restricted.status_code == 201, restricted.json
+    restrict_to_priya(api_as, ("child", shut))
     november = {"from": "2026-11-01", "to": "2026-12-01"}
     sara = api_as("manager", sub="sara", service="social_care")
 
@@ -511,12 +517,7 @@ def test_a_restricted_contact_is_neither_listed_nor_counted_for_a_manager_it_doe
     a row, nor one of the 12 months' referrals, enquiries or conferences of another row. June's
     contact (both children's earlier referral, enquiry and ICPC) and the 20th's (Amelia's second
     October referral) restricted to priya; an auditor still has every row as before."""
-    make_account("priya", "person", "practitioner", service="mash")
-    for contact_id in (cases.june, cases.later):
-        restricted = api_as("manager", sub="mark", service="mash").post(
-            "/api/v1/restrictions", json={"entity_type": "contact", "entity_id": contact_id,
-                                          "allowed": ["priya"], "reason": "A relative works here."})
-        assert restricted.status_code == 201, restricted.json
+    restrict_to_priya(api_as, ("contact", cases.june), ("contact", cases.later))
     sara = api_as("manager", sub="sara", service="social_care")
     amelia = [cases.amelia, "Female", "WBRI: White British", "02/04/2019", "7"]
     ben = [cases.ben, "Male", "MWBC: White and Black Caribbean", "06/10/2012", "13"]
