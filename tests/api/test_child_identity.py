@@ -10,7 +10,7 @@ from api.models import AccessEvent
 from tests.helpers import (
     CONTACTS, DROP, NHS_AMELIA, NHS_OTHER, NHS_THIRD, assert_problem, audit_actions, child,
     contact_body, created, forget_loaded_records, last_event_id, new_nhs_number, only_event_after,
-    convene, read, record_contact, step_up, strategy_case, utc,
+    convene, iso, read, record_contact, step_up, strategy_case, utc,
 )
 
 CHILDREN = "/api/v1/children"
@@ -480,3 +480,87 @@ def test_a_retried_merge_with_the_same_key_is_replayed_not_done_twice(duplicate,
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.headers["Idempotent-Replayed"] == "true"
     assert audit_actions(auditor, dup).count("child.merged") == 1
+
+
+# ---- links and merges in the chronologies -----------------------------------------------------
+
+
+def chronology_of(client, child_id, *kinds):
+    """The items of these kinds in the child's chronology, each whole but for its time."""
+    return [{key: value for key, value in item.items() if key != "at"}
+            for item in read(client, f"{CHILDREN}/{child_id}/chronology")["items"]
+            if item["kind"] in kinds]
+
+
+LINKS_AND_MERGES = ("child_linked", "possible_matches_rejected", "child_merged", "child_unmerged")
+
+
+def test_a_confirmed_match_says_in_full_which_entry_moved_from_which_record_to_which(
+        clock, weak, practitioner, api_as):
+    amelia, contact_id, made = weak
+    someone_else = record_contact(practitioner, children=[child("Noah", new_nhs_number())])
+    references = {i: read(practitioner, f"{CHILDREN}/{i}")["reference"] for i in (amelia, made)}
+    contact_ref = read(practitioner, f"{CONTACTS}/{contact_id}")["reference"]
+    created(link(practitioner, contact_id, 0, amelia))
+
+    linked = {"kind": "child_linked", "by": "priya", "ref": {"type": "contact", "id": contact_id},
+              "contact_id": contact_id,
+              "summary": f"Child 0 of contact {contact_ref} linked to {references[amelia]} "
+                         f"(was {references[made]}): {REASON}"}
+    assert linked in chronology_of(practitioner, amelia, "child_linked")
+    assert linked in [{key: value for key, value in i.items() if key != "at"}
+                      for i in read(practitioner, f"{CONTACTS}/{contact_id}/history")["items"]]
+    # Another child's chronology has none of it.
+    noah = someone_else["children"][0]["id"]
+    assert chronology_of(practitioner, noah, *LINKS_AND_MERGES) == []
+
+
+def test_rejected_matches_say_which_record_the_entry_stays_with_and_why(weak, practitioner):
+    amelia, contact_id, made = weak
+    made_ref = read(practitioner, f"{CHILDREN}/{made}")["reference"]
+    contact_ref = read(practitioner, f"{CONTACTS}/{contact_id}")["reference"]
+    created(link(practitioner, contact_id, 0, None, reason="Different child: twins' cousin."))
+
+    assert chronology_of(practitioner, made, *LINKS_AND_MERGES) == [{
+        "kind": "possible_matches_rejected", "by": "priya",
+        "ref": {"type": "contact", "id": contact_id}, "contact_id": contact_id,
+        "summary": f"Child 0 of contact {contact_ref}: possible matches rejected, still "
+                   f"{made_ref}: Different child: twins' cousin."}]
+    assert chronology_of(practitioner, amelia, *LINKS_AND_MERGES) == []
+
+
+def test_a_merge_and_its_undoing_are_in_both_childrens_chronologies_and_no_others(
+        duplicate, staff, practitioner, api_as):
+    amelia, _, dup, _, _ = duplicate
+    noah = record_contact(practitioner, children=[child("Noah", new_nhs_number())])["children"][0]["id"]
+    references = {i: read(practitioner, f"{CHILDREN}/{i}")["reference"] for i in (amelia, dup)}
+    created(merge(practitioner, amelia, dup))
+    sam = api_as("practitioner", sub="sam", service="social_care")
+    created(unmerge(sam, dup))
+
+    pair = f"{references[dup]} into {references[amelia]}"
+    expected = [
+        {"kind": "child_merged", "by": "priya", "ref": {"type": "child", "id": dup},
+         "contact_id": None, "summary": f"Child {pair} merged: {REASON}"},
+        {"kind": "child_unmerged", "by": "sam", "ref": {"type": "child", "id": dup},
+         "contact_id": None,
+         "summary": f"Merge of child {pair} undone: Not the same child: the GP holds two records."},
+    ]
+    assert chronology_of(practitioner, amelia, *LINKS_AND_MERGES) == expected
+    assert chronology_of(practitioner, dup, *LINKS_AND_MERGES) == expected
+    assert chronology_of(practitioner, noah, *LINKS_AND_MERGES) == []
+
+
+def test_a_childs_record_lists_its_contacts_in_the_order_they_were_received_not_recorded(
+        practitioner, clock):
+    """Recorded newest-received first until two contacts' ids fall in the other order, so the
+    order by receipt is not the order of the ids either."""
+    received = clock() - timedelta(hours=1)
+    contacts = [record_contact(practitioner, received_at=iso(received))]
+    while len(contacts) < 2 or contacts[-1]["id"] < contacts[-2]["id"]:
+        received -= timedelta(minutes=5)
+        contacts.append(record_contact(practitioner, received_at=iso(received)))
+    amelia = contacts[0]["children"][0]["id"]
+    listed = [c["id"] for c in read(practitioner, f"{CHILDREN}/{amelia}")["contacts"]]
+    assert listed == [c["id"] for c in reversed(contacts)]
+    assert listed != sorted(listed)

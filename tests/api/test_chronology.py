@@ -200,22 +200,22 @@ def test_a_childs_chronology_spans_its_contacts_meetings_and_transitions(staff, 
 
     items = chronology(staff.auditor, amelia)
     assert_well_formed(items)
-    assert [(item["kind"], item["ref"]["id"]) for item in items] == [
-        ("contact_received", first["id"]),
-        ("consent_recorded", first["id"]),
-        ("decision_recorded", decision["id"]),
-        ("strategy_meeting_convened", meeting["id"]),
-        ("decision_approved", decision["id"]),
-        ("strategy_meeting_held", meeting["id"]),
-        ("transition_requested", down["id"]),
-        ("transition_accepted", down["id"]),
-        ("contact_received", second["id"]),
-        ("consent_recorded", second["id"]),
-        ("feedback_given", items[10]["ref"]["id"]),
-        ("transition_requested", withdrawn["id"]),
-        ("transition_withdrawn", withdrawn["id"]),
-        ("transition_requested", refused["id"]),
-        ("transition_refused", refused["id"]),
+    assert [(item["kind"], item["ref"]["type"], item["ref"]["id"]) for item in items] == [
+        ("contact_received", "contact", first["id"]),
+        ("consent_recorded", "contact", first["id"]),
+        ("decision_recorded", "decision", decision["id"]),
+        ("strategy_meeting_convened", "strategy_meeting", meeting["id"]),
+        ("decision_approved", "decision", decision["id"]),
+        ("strategy_meeting_held", "strategy_meeting", meeting["id"]),
+        ("transition_requested", "transition", down["id"]),
+        ("transition_accepted", "transition", down["id"]),
+        ("contact_received", "contact", second["id"]),
+        ("consent_recorded", "contact", second["id"]),
+        ("feedback_given", "feedback", items[10]["ref"]["id"]),
+        ("transition_requested", "transition", withdrawn["id"]),
+        ("transition_withdrawn", "transition", withdrawn["id"]),
+        ("transition_requested", "transition", refused["id"]),
+        ("transition_refused", "transition", refused["id"]),
     ]
     # Each event names the contact it belongs to (a link to it); transitions belong to none.
     assert [item["contact_id"] for item in items] == [
@@ -374,3 +374,126 @@ def test_reading_a_chronology_takes_the_same_number_of_queries_however_long_it_i
     assert short.count > 0 and short_history.count > 0
     assert long.count == short.count
     assert long_history.count == short_history.count
+
+
+# ---- what each item says ------------------------------------------------------------------
+
+
+def item(at, kind, summary, by, ref_type, ref_id, contact_id):
+    return {"at": at, "kind": kind, "summary": summary, "by": by,
+            "ref": {"type": ref_type, "id": ref_id}, "contact_id": contact_id}
+
+
+def test_each_item_of_a_contacts_history_says_in_full_what_happened_who_did_it_and_to_what(
+        staff, police, api_as, clock):
+    """Every item whole: an auditor reads the summary as the record of what happened, and follows
+    its ref to the record itself."""
+    school = api_as("agency", agency="oakfield-primary", sub="oakfield-system")
+    day = datetime(2026, 11, 20, tzinfo=UTC)
+    clock.set(day.replace(hour=8))
+    contact = record_contact(police, received_at=iso(day.replace(hour=7, minute=30)),
+                             concerns={"categories": ["domestic_abuse", "neglect"],
+                                       "summary": "Police attended a domestic incident."})
+    contact_id = contact["id"]
+    clock.set(day.replace(hour=8, minute=10))
+    created(staff.mash.post(f"/api/v1/contacts/{contact_id}/consent",
+                            json={"status": "given", "given_by": "Mother"}))
+    clock.set(day.replace(hour=8, minute=20))
+    created(staff.mash.post(f"/api/v1/contacts/{contact_id}/rag", json={
+        "rating": "red", "reason": "Bruising seen by the school nurse today."}))
+    clock.set(day.replace(hour=8, minute=30))
+    body = {"question": "Is the family known to you?",
+            "child_ids": [contact["children"][0]["id"]]}
+    asked = created(staff.mash.post(f"/api/v1/contacts/{contact_id}/information-requests",
+                                    json={"agency": "oakfield-primary", **body}))
+    clock.set(day.replace(hour=8, minute=40))
+    to_gp = created(staff.mash.post(f"/api/v1/contacts/{contact_id}/information-requests",
+                                    json={"agency": "hilltop-gp", **body}))
+    clock.set(day.replace(hour=8, minute=50))
+    created(staff.mash.post(f"/api/v1/information-requests/{to_gp['id']}/withdrawal",
+                            json={"reason": "Asked the wrong practice."}))
+    clock.set(day.replace(hour=9))  # within the red rating's two hours
+    created(school.post(f"/api/v1/information-requests/{asked['id']}/response",
+                        json={"known": False}))
+    clock.set(day.replace(hour=9, minute=30))
+    first = decide(staff.mash, contact_id, "nfa")
+    clock.set(day.replace(hour=9, minute=40))
+    second = decide(staff.mash, contact_id, "strategy_discussion", supersedes=first["id"],
+                    supersede_reason="Police shared a previous conviction for violence.")
+
+    assert history(staff.auditor, contact_id) == [
+        item("2026-11-20T07:30:00Z", "contact_received",
+             f"Contact {contact['reference']} received from West Midlands Police "
+             "(domestic_abuse, neglect).", "wmp-case-system", "contact", contact_id, contact_id),
+        item("2026-11-20T08:00:00Z", "consent_recorded",
+             "Consent not_sought: Police protection notification; consent would increase risk.",
+             "wmp-case-system", "contact", contact_id, contact_id),
+        item("2026-11-20T08:10:00Z", "consent_recorded", "Consent given", "priya", "contact",
+             contact_id, contact_id),
+        item("2026-11-20T08:20:00Z", "rag_rated",
+             "RAG rated red: Bruising seen by the school nurse today.", "priya", "contact",
+             contact_id, contact_id),
+        item("2026-11-20T08:30:00Z", "information_requested",
+             "Information requested from Oakfield Primary School: Is the family known to you?",
+             "priya", "information_request", asked["id"], contact_id),
+        item("2026-11-20T08:40:00Z", "information_requested",
+             "Information requested from Hill Top Medical Practice: Is the family known to you?",
+             "priya", "information_request", to_gp["id"], contact_id),
+        item("2026-11-20T08:50:00Z", "information_request_withdrawn",
+             "Request to Hill Top Medical Practice withdrawn: Asked the wrong practice.", "priya",
+             "information_request", to_gp["id"], contact_id),
+        item("2026-11-20T09:00:00Z", "information_answered",
+             "Oakfield Primary School answered: Not known to the agency.", "oakfield-system",
+             "information_request", asked["id"], contact_id),
+        item("2026-11-20T09:30:00Z", "decision_recorded", "Threshold decision: nfa.", "priya",
+             "decision", first["id"], contact_id),
+        item("2026-11-20T09:40:00Z", "decision_recorded",
+             "Threshold decision: strategy_discussion (supersedes an earlier decision).", "priya",
+             "decision", second["id"], contact_id),
+    ]
+
+
+def test_a_contact_with_no_category_of_concern_says_so(staff, clock):
+    contact = record_contact(staff.mash, received_at=iso(clock() - timedelta(hours=1)),
+                             source_agency="oakfield-primary",
+                             concerns={"categories": [], "summary": "The child seemed withdrawn."})
+    [received] = [i for i in history(staff.auditor, contact["id"]) if i["kind"] == "contact_received"]
+    assert received["summary"] == (
+        f"Contact {contact['reference']} received from Oakfield Primary School (no category).")
+
+
+def test_each_item_of_a_meeting_says_in_full_what_happened_and_when(staff, police, clock):
+    day = datetime(2026, 11, 20, tzinfo=UTC)  # a Friday
+    clock.set(day.replace(hour=9))
+    contact = record_contact(police, received_at=iso(day.replace(hour=8)),
+                             children=[child("Amelia", new_nhs_number())])
+    child_id = contact["children"][0]["id"]
+    decide(staff.mash, contact["id"], "strategy_discussion")
+    meeting = convene_at(staff.mash, contact["id"], [child_id], day.replace(hour=9))
+    clock.set(day.replace(hour=12))
+    hold(staff.sc, meeting["id"], day.replace(hour=11))
+    clock.set(day.replace(hour=16))
+    created(staff.sc.post(f"/api/v1/strategy-meetings/{meeting['id']}/minutes",
+                          json={"minutes_recorded_at": iso(day.replace(hour=15))}))
+    clock.set(datetime(2026, 11, 27, 14, tzinfo=UTC))  # a week later, well within 15 working days
+    created(staff.sc_manager.post(f"/api/v1/strategy-meetings/{meeting['id']}/icpc", json={
+        "held_on": "2026-11-27",
+        "child_protection_plan": [{"child_id": child_id, "plan": True,
+                                   "category_of_abuse": "PHY"}]}))
+
+    ref = {"type": "strategy_meeting", "id": meeting["id"]}
+    expected = [
+        {"at": "2026-11-20T09:00:00Z", "kind": "strategy_meeting_convened", "by": "priya",
+         "summary": f"Strategy meeting {meeting['reference']} convened (chair {meeting['chair']}).",
+         "ref": ref, "contact_id": contact["id"]},
+        {"at": "2026-11-20T11:00:00Z", "kind": "strategy_meeting_held", "by": "sam",
+         "summary": "Strategy meeting held: s47_enquiry.", "ref": ref, "contact_id": contact["id"]},
+        {"at": "2026-11-20T15:00:00Z", "kind": "strategy_meeting_minutes_recorded", "by": "sam",
+         "summary": "Strategy meeting minutes recorded.", "ref": ref, "contact_id": contact["id"]},
+        {"at": "2026-11-27T14:00:00Z", "kind": "icpc_recorded", "by": "sara",
+         "summary": "Initial child protection conference held on 2026-11-27 (within timescale): "
+                    "1 of 1 children made subject to a child protection plan.",
+         "ref": ref, "contact_id": contact["id"]},
+    ]
+    meetings = [i for i in chronology(staff.auditor, child_id) if i["ref"] == ref]
+    assert meetings == expected

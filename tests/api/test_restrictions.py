@@ -8,8 +8,8 @@ import pytest
 
 from tests.helpers import (
     NHS_AMELIA, NHS_OTHER, as_audited, assert_problem, audit_actions, audit_events, child,
-    contact_body, created, decide, field_errors, iso, item_ids, make_account, new_nhs_number, read,
-    record_contact, step_up,
+    contact_body, convene_at, created, decide, field_errors, iso, item_ids, make_account,
+    new_nhs_number, read, record_contact, step_up, utc,
 )
 
 RESTRICTIONS = "/api/v1/restrictions"
@@ -153,6 +153,58 @@ def test_a_restricted_contact_hides_only_that_contact_from_the_childs_record(sta
     assert_problem(staff.eh.get(f"/api/v1/contacts/{second['id']}"), 404)
     everything = read(staff.mash, f"/api/v1/children/{child_id}/chronology")["items"]
     assert {item["ref"]["id"] for item in everything} == {first["id"], second["id"]}
+
+
+
+def test_a_restricted_contacts_meetings_and_the_links_made_on_it_leave_the_childs_chronology_too(
+        staff, accounts):
+    amelia = record_contact(staff.mash, received_at="2026-11-20T08:00:00Z",
+                            consent={"status": "given", "given_by": "Mother"})
+    amelia_id = amelia["children"][0]["id"]
+    # The same NHS number with another date of birth: a record of its own, linked to Amelia's.
+    later = created(staff.agency.post("/api/v1/contacts", json=contact_body(
+        received_at="2026-11-20T09:30:00Z", source_reference="PPN-2026-0100",
+        children=[child(date_of_birth="2019-04-03")])))
+    created(staff.mash.post(f"/api/v1/contacts/{later['id']}/children/0/link",
+                            json={"child": amelia_id, "reason": "Same child: school confirmed."}))
+    decide(staff.mash, later["id"], "strategy_discussion", "2026-11-20T09:40:00Z")
+    meeting = convene_at(staff.mash, later["id"], [amelia_id], utc("2026-11-20T09:45:00Z"))
+    everything = read(staff.eh, f"/api/v1/children/{amelia_id}/chronology")["items"]
+    assert {"child_linked", "strategy_meeting_convened"} <= {i["kind"] for i in everything}
+
+    created(restrict(staff.mash_manager, "contact", later["id"]))
+
+    shown = read(staff.eh, f"/api/v1/children/{amelia_id}/chronology")["items"]
+    # Left: Amelia's own contact, and the merge of the record made for the entry (it names two
+    # children neither of which is restricted, and no contact).
+    assert {(i["kind"], i["ref"]["id"]) for i in shown if i["ref"]["type"] != "child"} == {
+        ("contact_received", amelia["id"]), ("consent_recorded", amelia["id"])}
+    assert [i["kind"] for i in shown if i["ref"]["type"] == "child"] == ["child_merged"]
+    assert read(staff.mash, f"/api/v1/children/{amelia_id}/chronology")["items"] == everything
+    assert meeting["id"] in {i["ref"]["id"] for i in everything}
+
+
+@pytest.mark.parametrize("restricted", ["the child kept", "the duplicate"])
+def test_a_merge_naming_a_restricted_child_leaves_the_other_childs_chronology(
+        staff, accounts, restricted):
+    kept = record_contact(staff.mash, received_at="2026-11-20T08:00:00Z")["children"][0]["id"]
+    duplicate = record_contact(staff.mash, received_at="2026-11-20T08:30:00Z", children=[
+        child(nhs_number=NHS_OTHER, date_of_birth="2019-04-03")])["children"][0]["id"]
+    created(staff.mash.post(f"/api/v1/children/{kept}/merge",
+                            json={"duplicate": duplicate, "reason": "Same child, it seemed."}))
+    created(staff.mash.post(f"/api/v1/children/{duplicate}/unmerge",
+                            json={"reason": "Not the same child: the GP holds two records."}))
+    restricted_id, other = (kept, duplicate) if restricted == "the child kept" else (duplicate, kept)
+    merges = ["child_merged", "child_unmerged"]
+
+    def merge_items(client):
+        return [i["kind"] for i in read(client, f"/api/v1/children/{other}/chronology")["items"]
+                if i["kind"] in merges]
+
+    assert merge_items(staff.eh) == merges
+    created(restrict(staff.mash_manager, "child", restricted_id))
+    assert merge_items(staff.eh) == []
+    assert merge_items(staff.mash) == merges
 
 
 def test_exports_leave_it_out_for_managers_it_does_not_name_but_not_for_auditors(
@@ -407,8 +459,9 @@ def test_a_possible_match_never_shows_a_restricted_child_to_those_it_is_hidden_f
     assert "child" in field_errors(linking)
 
 
-def test_a_possible_match_on_a_restricted_contact_is_not_shown_on_the_childs_record(
-        staff, accounts):
+@pytest.mark.parametrize("restricted", ["contact", "child"])
+def test_a_possible_match_on_a_restricted_contact_or_record_is_not_shown_on_the_childs_record(
+        staff, accounts, restricted):
     amelia = record_contact(staff.agency, received_at="2026-11-20T08:00:00Z")["children"][0]["id"]
     # The same NHS number with another date of birth: a new record, with Amelia as its match.
     later = created(staff.agency.post("/api/v1/contacts", json=contact_body(
@@ -416,8 +469,10 @@ def test_a_possible_match_on_a_restricted_contact_is_not_shown_on_the_childs_rec
         children=[child(date_of_birth="2019-04-03")])))
     shown = read(staff.eh, f"/api/v1/children/{amelia}")["possible_matches"]
     assert [m["contact_id"] for m in shown] == [later["id"]]
-    # Only the contact is restricted: neither child is, but the match would show the contact.
-    created(restrict(staff.mash_manager, "contact", later["id"]))
+    # Amelia is not restricted; only the contact is, or only the record made for its entry: the
+    # match would show either.
+    restricted_id = later["id"] if restricted == "contact" else later["children"][0]["id"]
+    created(restrict(staff.mash_manager, restricted, restricted_id))
     assert read(staff.eh, f"/api/v1/children/{amelia}")["possible_matches"] == []
     assert read(staff.mash, f"/api/v1/children/{amelia}")["possible_matches"] == shown
 
