@@ -184,6 +184,18 @@ def test_a_restricted_contacts_meetings_and_the_links_made_on_it_leave_the_child
     assert meeting["id"] in {i["ref"]["id"] for i in everything}
 
 
+
+def test_a_restricted_contacts_meetings_are_not_listed_for_those_it_hides_them_from(
+        staff, accounts):
+    contact = record_contact(staff.mash, received_at="2026-11-20T08:00:00Z")
+    decide(staff.mash, contact["id"], "strategy_discussion", "2026-11-20T08:30:00Z")
+    meeting = convene_at(staff.mash, contact["id"], [contact["children"][0]["id"]],
+                         utc("2026-11-20T08:45:00Z"))
+    assert item_ids(staff.eh.get("/api/v1/strategy-meetings")) == [meeting["id"]]
+    created(restrict(staff.mash_manager, "contact", contact["id"]))
+    assert item_ids(staff.eh.get("/api/v1/strategy-meetings")) == []
+    assert item_ids(staff.mash.get("/api/v1/strategy-meetings")) == [meeting["id"]]
+
 @pytest.mark.parametrize("restricted", ["the child kept", "the duplicate"])
 def test_a_merge_naming_a_restricted_child_leaves_the_other_childs_chronology(
         staff, accounts, restricted):

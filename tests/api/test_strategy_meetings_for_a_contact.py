@@ -66,3 +66,11 @@ def test_meetings_are_listed_for_one_contact(practitioner, auditor, clock):
     assert item_ids(auditor.get(f"{MEETINGS}?contact_id={second.contact_id}")) == [theirs]
     assert item_ids(auditor.get(f"{MEETINGS}?contact_id={uuid.uuid4()}")) == []
     assert_problem(auditor.get(f"{MEETINGS}?contact_id=not-an-id"), 422, "contact_id")
+
+
+def test_a_configured_kind_is_described_as_a_form_would_say_it(practitioner, case, app, monkeypatch):
+    monkeypatch.setitem(app.config, "STRATEGY_REQUIRED_KINDS", ["education", "youth_justice"])
+    required = invitees(practitioner, case.contact_id).json["required"]
+    assert [(item["key"], item["description"]) for item in required] == [
+        ("education", "an education agency"), ("youth_justice", "a youth_justice agency"),
+        ("wmp", "the referring agency (West Midlands Police)")]

@@ -70,12 +70,13 @@ def test_a_required_invitee_may_be_left_out_with_a_reason(
     assert meeting["not_invited_reasons"] == reasons
 
 
+@pytest.mark.parametrize("key", ["housing", "youth-justice"], ids=["a kind", "an agency's code"])
 def test_a_reason_keyed_by_an_agency_of_another_kind_does_not_excuse_a_required_kind(
-    practitioner, school_case
+    practitioner, school_case, key
 ):
     refused = practitioner.post(MEETINGS, json=meeting_body(
         school_case, invited=[{"agency": "hilltop-gp"}, {"agency": "oakfield-primary"}],
-        not_invited_reasons={"housing": "Housing are not involved with this family."}))
+        not_invited_reasons={key: "They are not involved with this family."}))
     assert_problem(refused, 422, "not_invited_reasons.police")
 
 
@@ -269,3 +270,17 @@ def test_a_member_of_the_public_who_made_the_contact_is_not_a_required_invitee(p
     case = strategy_case(practitioner, source_agency=referrer)
     meeting = convene(practitioner, case)
     assert meeting["required_invitees"] == ["health", "police"]
+
+
+def test_only_a_required_invitee_left_out_is_counted_as_left_out_with_a_reason(
+    practitioner, auditor, school_case, case
+):
+    """The figure counts the required agencies not invited; a reason given for one invited all
+    the same leaves nothing out."""
+    convene(practitioner, school_case,
+            invited=[{"agency": "wmp"}, {"agency": "hilltop-gp"}, {"agency": "oakfield-primary"}],
+            not_invited_reasons={"police": "Given before the force agreed to attend."})
+    convene(practitioner, case, invited=[{"agency": "wmp"}],
+            not_invited_reasons={"health": "Child not registered with any health provider."})
+    figures = auditor.get("/api/v1/metrics/timeliness?from=2026-11-01&to=2026-12-01").json
+    assert figures["strategy_meetings"]["required_left_out_with_reason"] == 1
