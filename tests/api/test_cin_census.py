@@ -3,6 +3,7 @@
 the DfE's own validation of it is `make validate-cin` (tests/cin)."""
 
 import xml.etree.ElementTree as ET
+from importlib.metadata import version
 
 import pytest
 
@@ -49,6 +50,17 @@ def test_the_header_names_the_collection_and_the_council(auditor, practitioner, 
     assert root.findtext("Header/Source/SourceLevel") == "L"
     assert root.findtext("Header/Source/DateTime") == "2026-11-20T10:00:00"
 
+
+
+def test_the_header_names_this_software_and_its_release_and_the_london_time_it_was_made(
+        auditor, practitioner, police, clock):
+    referral(practitioner, police)
+    clock.set(utc("2027-06-01T09:00:00.123456Z"))  # British Summer Time: 10:00 in London
+    source = census(auditor).find("Header/Source")
+    assert {leaf.tag: leaf.text for leaf in source} == {
+        "SourceLevel": "L", "LEA": "999", "SoftwareCode": "mash-front-door",
+        "Release": version("mash-front-door"), "SerialNo": "1",
+        "DateTime": "2027-06-01T10:00:00"}
 
 def test_a_referral_with_its_assessment_allocation_and_closure(practitioner, manager, police,
                                                                auditor, clock):
@@ -144,9 +156,14 @@ def test_an_unborn_child_has_an_expected_date_and_sex_u(practitioner, auditor, p
     assert (ids.findtext("Sex"), ids.findtext("UPNunknown")) == ("U", "UN1")
 
 
-@pytest.mark.parametrize("year", ["2026", "2026-28", "26-27", "2026/27"])
+@pytest.mark.parametrize("year", ["2026", "2026-28", "26-27", "2026/27", "1999-00", "2999-00"])
 def test_a_year_that_is_not_a_collection_year_is_refused(auditor, year):
     assert_problem(auditor.get(CENSUS, query_string={"year": year}), 422, "year")
+
+
+@pytest.mark.parametrize("year, reference", [("2000-01", "2001-03-31"), ("2998-99", "2999-03-31")])
+def test_the_first_and_last_collection_years_the_return_takes(auditor, year, reference):
+    assert census(auditor, year).findtext("Header/CollectionDetails/ReferenceDate") == reference
 
 
 def test_only_auditors_and_managers_export_it_and_each_export_is_logged(
