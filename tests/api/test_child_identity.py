@@ -496,7 +496,7 @@ LINKS_AND_MERGES = ("child_linked", "possible_matches_rejected", "child_merged",
 
 
 def test_a_confirmed_match_says_in_full_which_entry_moved_from_which_record_to_which(
-        clock, weak, practitioner, api_as):
+        weak, practitioner):
     amelia, contact_id, made = weak
     someone_else = record_contact(practitioner, children=[child("Noah", new_nhs_number())])
     references = {i: read(practitioner, f"{CHILDREN}/{i}")["reference"] for i in (amelia, made)}
@@ -530,7 +530,7 @@ def test_rejected_matches_say_which_record_the_entry_stays_with_and_why(weak, pr
 
 
 def test_a_merge_and_its_undoing_are_in_both_childrens_chronologies_and_no_others(
-        duplicate, staff, practitioner, api_as):
+        duplicate, practitioner, api_as):
     amelia, _, dup, _, _ = duplicate
     noah = record_contact(practitioner, children=[child("Noah", new_nhs_number())])["children"][0]["id"]
     references = {i: read(practitioner, f"{CHILDREN}/{i}")["reference"] for i in (amelia, dup)}
