@@ -232,3 +232,27 @@ def test_a_referral_made_while_the_childs_episode_is_open_is_part_of_it(practiti
     assert [(e.findtext("CINreferralDate"), e.findtext("CINclosureDate"),
              e.findtext("ReasonForClosure")) for e in episodes] == [
         ("2026-11-20", "2026-11-20", "RC8"), ("2026-11-23", None, None)]
+
+
+def test_an_enquiry_conference_and_plan_on_the_reference_date_are_in_the_return(
+        practitioner, auditor, clock):
+    """31 March is the last day of the collection year: what happens on it is counted."""
+    from tests.api.test_icpc import s47_meeting
+
+    clock.set(utc("2027-03-31T15:00:00Z"))  # a Wednesday; British Summer Time
+    meeting = s47_meeting(practitioner, received_at="2027-03-31T07:00:00Z",
+                          decided_at="2027-03-31T07:30:00Z", convened_at="2027-03-31T07:45:00Z",
+                          held_at="2027-03-31T09:30:00Z")
+    child_id = meeting["children"][0]
+    created(practitioner.post(f"/api/v1/strategy-meetings/{meeting['id']}/icpc", json={
+        "held_on": "2027-03-31", "child_protection_plan": [
+            {"child_id": child_id, "plan": True, "category_of_abuse": "NEG"}]}))
+    contact = practitioner.get(f"/api/v1/contacts/{meeting['contact_id']}").json
+    details = children_of(census(auditor))[la_id(practitioner, contact)].find("CINdetails")
+    assert details.findtext("CINreferralDate") == "2027-03-31"
+    (s47,) = details.findall("Section47")
+    assert (s47.findtext("S47ActualStartDate"), s47.findtext("DateOfInitialCPC")) == (
+        "2027-03-31", "2027-03-31")
+    (plan,) = details.findall("ChildProtectionPlans")
+    assert (plan.findtext("CPPstartDate"), plan.findtext("InitialCategoryOfAbuse")) == (
+        "2027-03-31", "NEG")
