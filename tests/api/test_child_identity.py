@@ -485,11 +485,15 @@ def test_a_retried_merge_with_the_same_key_is_replayed_not_done_twice(duplicate,
 # ---- links and merges in the chronologies -----------------------------------------------------
 
 
+def untimed(items):
+    """Each item whole but for its time."""
+    return [{key: value for key, value in item.items() if key != "at"} for item in items]
+
+
 def chronology_of(client, child_id, *kinds):
     """The items of these kinds in the child's chronology, each whole but for its time."""
-    return [{key: value for key, value in item.items() if key != "at"}
-            for item in read(client, f"{CHILDREN}/{child_id}/chronology")["items"]
-            if item["kind"] in kinds]
+    return untimed(item for item in read(client, f"{CHILDREN}/{child_id}/chronology")["items"]
+                   if item["kind"] in kinds)
 
 
 LINKS_AND_MERGES = ("child_linked", "possible_matches_rejected", "child_merged", "child_unmerged")
@@ -508,8 +512,7 @@ def test_a_confirmed_match_says_in_full_which_entry_moved_from_which_record_to_w
               "summary": f"Child 0 of contact {contact_ref} linked to {references[amelia]} "
                          f"(was {references[made]}): {REASON}"}
     assert linked in chronology_of(practitioner, amelia, "child_linked")
-    assert linked in [{key: value for key, value in i.items() if key != "at"}
-                      for i in read(practitioner, f"{CONTACTS}/{contact_id}/history")["items"]]
+    assert linked in untimed(read(practitioner, f"{CONTACTS}/{contact_id}/history")["items"])
     # Another child's chronology has none of it.
     noah = someone_else["children"][0]["id"]
     assert chronology_of(practitioner, noah, *LINKS_AND_MERGES) == []
