@@ -2,12 +2,17 @@
 `flask cin-census`. Each element is read back from the XML and compared with what was recorded;
 the DfE's own validation of it is `make validate-cin` (tests/cin)."""
 
+import uuid
 import xml.etree.ElementTree as ET
 from importlib.metadata import version
 
 import pytest
 
-from tests.helpers import assert_problem, created, decide, record_contact, utc
+from tests.api.test_icpc import NOT_REQUIRED, s47_meeting
+from tests.helpers import (
+    Case, StatementCounter, assert_problem, child, convene, created, decide, new_nhs_number,
+    record_contact, record_outcome, strategy_case, utc,
+)
 
 CENSUS = "/api/v1/exports/cin-census"
 GIVEN = {"status": "given", "given_by": "Mother"}
@@ -34,9 +39,36 @@ def referral(practitioner, police, outcome="assessment", decided_at="2026-11-20T
     return made
 
 
-def la_id(client, contact):
-    reference = client.get(f"/api/v1/children/{contact['children'][0]['id']}").json["reference"]
+def la_id(client, contact, index=0):
+    reference = client.get(f"/api/v1/children/{contact['children'][index]['id']}").json["reference"]
     return reference.replace("-", "")
+
+
+def a_child(name, **fields):
+    """A child of its own (a fresh NHS number), as the contact's only child."""
+    return [child(name, new_nhs_number(), **fields)]
+
+
+def assessed(practitioner, manager, case, started_at, authorised_at, child_index=0):
+    """An assessment of the referral's child started and authorised at the times given."""
+    assessment = created(practitioner.post("/api/v1/assessments", json={
+        "contact_id": case["id"], "child_id": case["children"][child_index]["id"],
+        "started_at": started_at}))
+    if authorised_at is not None:
+        created(manager.post(f"/api/v1/assessments/{assessment['id']}/completion", json={
+            "child_seen_at": started_at, "authorised_at": authorised_at, "factors": ["21"],
+            "outcome": "no_further_action", "rationale": RATIONALE, "primary_need": "N9"}))
+    return assessment
+
+
+def close(practitioner, case, closed_on, reason="RC8"):
+    created(practitioner.post(f"/api/v1/referrals/{case['id']}/closure", json={
+        "closed_on": closed_on, "reason": reason, "primary_need": "N5",
+        "rationale": "Assessed: the family's needs are met by the support already in place."}))
+
+
+def leaves(element):
+    return [(e.tag, e.text) for e in element if len(e) == 0]
 
 
 def test_the_header_names_the_collection_and_the_council(auditor, practitioner, police):
@@ -72,7 +104,7 @@ def test_a_referral_with_its_assessment_allocation_and_closure(practitioner, man
         "contact_id": case["id"], "child_id": child_id, "started_at": "2026-11-20T09:45:00Z"}))
     created(manager.post(f"/api/v1/assessments/{assessment['id']}/completion", json={
         "child_seen_at": "2026-11-20T09:50:00Z", "authorised_at": "2026-11-20T09:55:00Z",
-        "factors": ["3A", "4B"], "outcome": "child_in_need_plan", "rationale": RATIONALE,
+        "factors": ["4B", "3A"], "outcome": "child_in_need_plan", "rationale": RATIONALE,
         "primary_need": "N4"}))
     created(practitioner.post(f"/api/v1/referrals/{case['id']}/closure", json={
         "closed_on": "2026-11-20", "reason": "RC8",
@@ -91,12 +123,10 @@ def test_a_referral_with_its_assessment_allocation_and_closure(practitioner, man
     assert done.findtext("AssessmentActualStartDate") == "2026-11-20"
     assert done.findtext("AssessmentAuthorisationDate") == "2026-11-20"
     assert [f.text for f in done.findall("FactorsIdentifiedAtAssessment/AssessmentFactors")] == [
-        "3A", "4B"]
+        "4B", "3A"]  # in the order given
 
 
 def test_an_s47_enquiry_with_its_conference_and_plan(practitioner, auditor, police, clock):
-    from tests.api.test_icpc import s47_meeting
-
     meeting = s47_meeting(practitioner)
     child_id = meeting["children"][0]
     created(practitioner.post(f"/api/v1/children/{child_id}/disability", json={"disability": False}))
@@ -119,8 +149,6 @@ def test_an_s47_enquiry_with_its_conference_and_plan(practitioner, auditor, poli
 
 def test_a_referral_a_strategy_meeting_ended_is_nfa_and_its_child_un7(practitioner, auditor,
                                                                      police, clock):
-    from tests.api.test_icpc import s47_meeting
-
     meeting = s47_meeting(practitioner, outcome="no_further_action")
     contact = practitioner.get(f"/api/v1/contacts/{meeting['contact_id']}").json
     child = children_of(census(auditor))[la_id(practitioner, contact)]
@@ -148,8 +176,10 @@ def test_only_referrals_open_in_the_year_are_in_it(practitioner, auditor, police
 
 
 def test_an_unborn_child_has_an_expected_date_and_sex_u(practitioner, auditor, police):
+    """Sex U for an unborn child, even when a scan has told the family (the census's rule)."""
     unborn = referral(practitioner, police, children=[
-        {"given_name": "Baby", "family_name": "Okafor", "expected_date_of_birth": "2027-01-15"}])
+        {"given_name": "Baby", "family_name": "Okafor", "expected_date_of_birth": "2027-01-15",
+         "sex": "male"}])
     ids = children_of(census(auditor))[la_id(practitioner, unborn)].find("ChildIdentifiers")
     assert ids.findtext("ExpectedPersonBirthDate") == "2027-01-15"
     assert ids.findtext("PersonBirthDate") is None
@@ -189,11 +219,13 @@ def test_without_the_councils_la_number_the_return_is_refused(app, auditor):
 
 def test_the_command_writes_the_same_return(app, practitioner, police, tmp_path):
     case = referral(practitioner, police)
+    again = referral(practitioner, police, decided_at="2026-11-20T09:45:00Z")
+    assert again["children"][0]["id"] == case["children"][0]["id"]  # one child, two referrals
     out = tmp_path / "cin.xml"
     result = app.test_cli_runner().invoke(args=["cin-census", "--year", "2026-27", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert la_id(practitioner, case) in children_of(ET.parse(out).getroot())
-    assert "1 children" in result.output
+    assert " 1 children" in result.output
 
 
 def test_a_referral_made_while_the_childs_episode_is_open_is_part_of_it(practitioner, manager,
@@ -237,8 +269,6 @@ def test_a_referral_made_while_the_childs_episode_is_open_is_part_of_it(practiti
 def test_an_enquiry_conference_and_plan_on_the_reference_date_are_in_the_return(
         practitioner, auditor, clock):
     """31 March is the last day of the collection year: what happens on it is counted."""
-    from tests.api.test_icpc import s47_meeting
-
     clock.set(utc("2027-03-31T15:00:00Z"))  # a Wednesday; British Summer Time
     meeting = s47_meeting(practitioner, received_at="2027-03-31T07:00:00Z",
                           decided_at="2027-03-31T07:30:00Z", convened_at="2027-03-31T07:45:00Z",
@@ -256,3 +286,275 @@ def test_an_enquiry_conference_and_plan_on_the_reference_date_are_in_the_return(
     (plan,) = details.findall("ChildProtectionPlans")
     assert (plan.findtext("CPPstartDate"), plan.findtext("InitialCategoryOfAbuse")) == (
         "2027-03-31", "NEG")
+
+
+# ---- the year's edges ---------------------------------------------------------------------------
+
+
+def test_31_march_is_the_years_last_day_and_1_april_the_next_years_first(
+        practitioner, manager, police, auditor, clock):
+    """An assessment started and authorised late on 31 March and a closure that day are in the
+    year's return; a referral at midnight starting 1 April is not, but is in the next year's; a
+    referral closed on 1 April is open in both, closed only in the next."""
+    clock.set(utc("2027-04-01T12:00:00Z"))  # British Summer Time from 28 March
+    ava = a_child("Ava")
+    closed = referral(practitioner, police, decided_at="2027-03-10T10:00:00Z", children=ava,
+                      received_at="2027-03-10T09:00:00Z")
+    assessed(practitioner, manager, closed, "2027-03-31T22:30:00Z", "2027-03-31T22:45:00Z")
+    close(practitioner, closed, "2027-03-31")
+    again = referral(practitioner, police, decided_at="2027-03-31T23:00:00Z", children=ava,
+                     received_at="2027-03-31T22:50:00Z")  # 00:00 and 23:50 in London
+    assert again["children"][0]["id"] == closed["children"][0]["id"]
+    open_at_midnight = referral(practitioner, police, decided_at="2027-03-20T10:00:00Z",
+                                received_at="2027-03-20T09:00:00Z", children=a_child("Ben"))
+    close(practitioner, open_at_midnight, "2027-04-01", reason="RC7")
+
+    year = children_of(census(auditor, "2026-27"))
+    (details,) = year[la_id(practitioner, closed)].findall("CINdetails")
+    assert leaves(details) == [
+        ("CINreferralDate", "2027-03-10"), ("ReferralSource", "6"), ("PrimaryNeedCode", "N5"),
+        ("CINclosureDate", "2027-03-31"), ("ReasonForClosure", "RC8"), ("ReferralNFA", "false")]
+    assert leaves(details.find("Assessments")) == [
+        ("AssessmentActualStartDate", "2027-03-31"), ("AssessmentAuthorisationDate", "2027-03-31")]
+    (details,) = year[la_id(practitioner, open_at_midnight)].findall("CINdetails")
+    assert ("CINclosureDate", "ReasonForClosure") not in [tag for tag, _ in leaves(details)]
+    assert details.findtext("CINreferralDate") == "2027-03-20"
+
+    next_year = children_of(census(auditor, "2027-28"))
+    assert [d.findtext("CINreferralDate") for d in
+            next_year[la_id(practitioner, again)].findall("CINdetails")] == ["2027-04-01"]
+    (details,) = next_year[la_id(practitioner, open_at_midnight)].findall("CINdetails")
+    assert (details.findtext("CINclosureDate"), details.findtext("ReasonForClosure")) == (
+        "2027-04-01", "RC7")
+
+
+def test_an_assessment_started_after_the_reference_date_leaves_the_episodes_others_in(
+        practitioner, manager, police, auditor, clock):
+    """Two referrals of one episode: the first's assessment started on 1 April, the second's
+    in March. The year's return holds the March one."""
+    clock.set(utc("2027-04-01T12:00:00Z"))
+    cara = a_child("Cara")
+    first = referral(practitioner, police, decided_at="2027-03-10T10:00:00Z", children=cara,
+                     received_at="2027-03-10T09:00:00Z")
+    second = referral(practitioner, police, decided_at="2027-03-20T10:00:00Z", children=cara,
+                      received_at="2027-03-20T09:00:00Z")
+    assessed(practitioner, manager, second, "2027-03-25T10:00:00Z", None)
+    assessed(practitioner, manager, first, "2027-04-01T09:00:00Z", None)
+    (details,) = children_of(census(auditor))[la_id(practitioner, first)].findall("CINdetails")
+    assert [a.findtext("AssessmentActualStartDate") for a in details.findall("Assessments")] == [
+        "2027-03-25"]
+
+
+def test_of_school_age_is_born_by_31_august_six_years_before_the_reference_date(
+        practitioner, police, auditor):
+    """For 2026-27, a child born on 31 August 2021 is of school age (no UPN held, so none
+    said unknown); one born the next day is not yet (UN1)."""
+    born = {day: referral(practitioner, police, children=a_child("Dee", date_of_birth=day))
+            for day in ("2021-08-31", "2021-09-01")}
+    listed = children_of(census(auditor))
+    assert {day: listed[la_id(practitioner, case)].findtext("ChildIdentifiers/UPNunknown")
+            for day, case in born.items()} == {"2021-08-31": None, "2021-09-01": "UN1"}
+
+
+def test_a_childs_episodes_are_in_the_order_referred_whatever_order_the_contacts_came(
+        practitioner, police, auditor, clock):
+    eve = a_child("Eve")
+    contacts = [record_contact(police, consent=GIVEN, children=eve,
+                               received_at=f"2026-11-1{day}T09:00:00Z") for day in (6, 7)]
+    # The contact with the greater id is referred first, so an order by id would be wrong.
+    first, second = sorted(contacts, key=lambda c: uuid.UUID(c["id"]), reverse=True)
+    decide(practitioner, first["id"], "assessment", "2026-11-18T10:00:00Z")
+    close(practitioner, first, "2026-11-18", reason="RC7")
+    decide(practitioner, second["id"], "assessment", "2026-11-19T10:00:00Z")
+    episodes = children_of(census(auditor))[la_id(practitioner, first)].findall("CINdetails")
+    assert [(e.findtext("CINreferralDate"), e.findtext("CINclosureDate")) for e in episodes] == [
+        ("2026-11-18", "2026-11-18"), ("2026-11-19", None)]
+
+
+# ---- section 47 enquiries, conferences and plans ------------------------------------------------
+
+
+def test_a_conference_after_the_reference_date_is_in_the_next_years_return(
+        practitioner, auditor, clock):
+    clock.set(utc("2027-04-01T15:00:00Z"))
+    meeting = s47_meeting(practitioner, children=a_child("Finn"),
+                          received_at="2027-03-30T07:00:00Z", decided_at="2027-03-30T07:30:00Z",
+                          convened_at="2027-03-30T07:45:00Z", held_at="2027-03-30T09:30:00Z")
+    created(practitioner.post(f"/api/v1/strategy-meetings/{meeting['id']}/icpc", json={
+        "held_on": "2027-04-01", "child_protection_plan": [
+            {"child_id": meeting["children"][0], "plan": True, "category_of_abuse": "NEG"}]}))
+    contact = practitioner.get(f"/api/v1/contacts/{meeting['contact_id']}").json
+    target = ("InitialCPCtarget", meeting["icpc_due_date"])
+
+    details = children_of(census(auditor, "2026-27"))[la_id(practitioner, contact)].find(
+        "CINdetails")
+    (s47,) = details.findall("Section47")
+    assert leaves(s47) == [("S47ActualStartDate", "2027-03-30"), target, ("ICPCnotRequired", "0")]
+    assert details.findall("ChildProtectionPlans") == []
+
+    details = children_of(census(auditor, "2027-28"))[la_id(practitioner, contact)].find(
+        "CINdetails")
+    (s47,) = details.findall("Section47")
+    assert leaves(s47) == [("S47ActualStartDate", "2027-03-30"), target,
+                           ("DateOfInitialCPC", "2027-04-01"), ("ICPCnotRequired", "0")]
+    (plan,) = details.findall("ChildProtectionPlans")
+    assert plan.findtext("CPPstartDate") == "2027-04-01"
+
+
+def test_a_conference_not_required_says_so(practitioner, auditor):
+    meeting = s47_meeting(practitioner, children=a_child("Gus"))
+    created(practitioner.post(f"/api/v1/strategy-meetings/{meeting['id']}/icpc",
+                              json=NOT_REQUIRED))
+    contact = practitioner.get(f"/api/v1/contacts/{meeting['contact_id']}").json
+    details = children_of(census(auditor))[la_id(practitioner, contact)].find("CINdetails")
+    (s47,) = details.findall("Section47")
+    assert leaves(s47) == [("S47ActualStartDate", "2026-11-20"),
+                           ("InitialCPCtarget", meeting["icpc_due_date"]), ("ICPCnotRequired", "1")]
+    assert details.findall("ChildProtectionPlans") == []
+
+
+def test_each_plan_counts_the_childs_earlier_plans_not_conferences_that_made_none(
+        practitioner, auditor, clock):
+    """Two children, two enquiries on one referral. At the first conference only Lily is made
+    subject to a plan; at the second both are. Kit's plan has no previous plan; Lily's second
+    has one."""
+    clock.set(utc("2026-11-27T12:00:00Z"))
+    kit, lily = child("Kit", new_nhs_number()), child("Lily", new_nhs_number())
+    first = s47_meeting(practitioner, children=[kit, lily])
+    second = record_outcome(practitioner, convene(
+        practitioner, Case(first["contact_id"], first["children"], None),
+        convened_at="2026-11-24T09:00:00Z", scheduled_for="2026-11-24T10:00:00Z")["id"],
+        held_at="2026-11-24T10:00:00Z")
+    for meeting, held_on, plans in ((first, "2026-11-23", {"Kit": None, "Lily": "PHY"}),
+                                    (second, "2026-11-26", {"Kit": "EMO", "Lily": "EMO"})):
+        created(practitioner.post(f"/api/v1/strategy-meetings/{meeting['id']}/icpc", json={
+            "held_on": held_on, "child_protection_plan": [
+                {"child_id": child_id, "plan": category is not None,
+                 **({"category_of_abuse": category} if category else {})}
+                for child_id, category in zip(meeting["children"], plans.values())]}))
+    contact = practitioner.get(f"/api/v1/contacts/{first['contact_id']}").json
+    names = [c["given_name"] for c in contact["children"]]
+    listed = children_of(census(auditor))
+    found = {}
+    for name in ("Kit", "Lily"):
+        details = listed[la_id(practitioner, contact, names.index(name))].find("CINdetails")
+        assert [s.findtext("S47ActualStartDate") for s in details.findall("Section47")] == [
+            "2026-11-20", "2026-11-24"]
+        found[name] = [leaves(plan) for plan in details.findall("ChildProtectionPlans")]
+    plan = lambda day, category, before: [  # noqa: E731
+        ("CPPstartDate", day), ("InitialCategoryOfAbuse", category),
+        ("LatestCategoryOfAbuse", category), ("NumberOfPreviousCPP", before)]
+    assert found == {"Kit": [plan("2026-11-26", "EMO", "0")],
+                     "Lily": [plan("2026-11-23", "PHY", "0"), plan("2026-11-26", "EMO", "1")]}
+
+
+# ---- ReferralNFA --------------------------------------------------------------------------------
+
+
+def convened(practitioner, contact_id, child_id, convened_at):
+    """A strategy meeting about the child, convened at `convened_at` for then."""
+    return convene(practitioner, Case(contact_id, [child_id], None), convened_at=convened_at,
+                   scheduled_for=convened_at)
+
+
+def referral_nfa(practitioner, auditor, contact_id):
+    """Each CIN episode's ReferralNFA, and the child's UPNunknown."""
+    contact = practitioner.get(f"/api/v1/contacts/{contact_id}").json
+    found = children_of(census(auditor))[la_id(practitioner, contact)]
+    return ([d.findtext("ReferralNFA") for d in found.findall("CINdetails")],
+            found.findtext("ChildIdentifiers/UPNunknown"))
+
+
+def test_a_meeting_deciding_no_further_action_after_an_enquiry_or_an_assessment_is_not_nfa(
+        practitioner, auditor, clock):
+    clock.set(utc("2026-11-20T12:00:00Z"))
+    enquiry = s47_meeting(practitioner, children=a_child("Max"))
+    record_outcome(practitioner, convened(practitioner, enquiry["contact_id"],
+                                          enquiry["children"][0], "2026-11-20T10:00:00Z")["id"],
+                   outcome="no_further_action", held_at="2026-11-20T10:30:00Z")
+    assessed = s47_meeting(practitioner, outcome="no_further_action", children=a_child("Nia"))
+    created(practitioner.post("/api/v1/assessments", json={
+        "contact_id": assessed["contact_id"], "child_id": assessed["children"][0],
+        "started_at": "2026-11-20T10:00:00Z"}))
+    for meeting in (enquiry, assessed):
+        assert referral_nfa(practitioner, auditor, meeting["contact_id"]) == (["false"], None)
+
+
+def test_the_latest_meeting_held_decides_nfa_not_the_latest_convened_or_one_not_held(
+        practitioner, auditor):
+    contact = strategy_case(practitioner, children=a_child("Ola"))
+    child_id = contact.child_ids[0]
+    meetings = [convened(practitioner, contact.contact_id, child_id, "2026-11-20T08:45:00Z")
+                for _ in range(2)]
+    # The one with the lesser id is held later, so an order by id would be wrong.
+    later, earlier = sorted(meetings, key=lambda m: uuid.UUID(m["id"]))
+    record_outcome(practitioner, earlier["id"], outcome="early_help", held_at="2026-11-20T09:30:00Z")
+    record_outcome(practitioner, later["id"], outcome="no_further_action",
+                   held_at="2026-11-20T09:45:00Z")
+    convened(practitioner, contact.contact_id, child_id, "2026-11-20T09:50:00Z")  # not held yet
+    assert referral_nfa(practitioner, auditor, contact.contact_id) == (["true"], "UN7")
+
+
+def test_an_episodes_meetings_are_read_in_the_order_held_across_its_referrals(
+        practitioner, auditor):
+    """The first referral's meeting decided no further action after the second's decided early
+    help: the episode ended in no further action."""
+    pip = a_child("Pip")
+    contacts = [record_contact(practitioner, children=pip, received_at=f"2026-11-20T08:0{m}:00Z")
+                for m in (0, 5)]
+    first, second = sorted(contacts, key=lambda c: uuid.UUID(c["id"]))
+    child_id = first["children"][0]["id"]
+    decide(practitioner, first["id"], "strategy_discussion", "2026-11-20T08:30:00Z")
+    decide(practitioner, second["id"], "strategy_discussion", "2026-11-20T08:40:00Z")
+    record_outcome(practitioner, convened(practitioner, second["id"], child_id,
+                                          "2026-11-20T08:45:00Z")["id"],
+                   outcome="early_help", held_at="2026-11-20T09:00:00Z")
+    record_outcome(practitioner, convened(practitioner, first["id"], child_id,
+                                          "2026-11-20T08:50:00Z")["id"],
+                   outcome="no_further_action", held_at="2026-11-20T09:30:00Z")
+    assert referral_nfa(practitioner, auditor, first["id"]) == (["true"], "UN7")
+
+
+def test_the_return_reads_its_children_in_batches(app, monkeypatch, practitioner, police,
+                                                  auditor):
+    """Memory stays flat and the queries few: the children are read BATCH at a time, and a batch
+    takes the same queries whether it holds one child or five."""
+    from api.domain import cin_census
+
+    engine = app.extensions["db"].engine
+    referral(practitioner, police)
+    with StatementCounter(engine) as one:
+        assert len(children_of(census(auditor))) == 1
+    for name in ("Quin", "Rae", "Sam", "Tom"):
+        referral(practitioner, police, children=a_child(name))
+    with StatementCounter(engine) as five:
+        assert len(children_of(census(auditor))) == 5
+    monkeypatch.setattr(cin_census, "BATCH", 2)
+    with StatementCounter(engine) as in_twos:
+        assert len(children_of(census(auditor))) == 5
+    assert one.count > 0
+    assert five.count == one.count
+    assert (five.reading("children"), in_twos.reading("children")) == (1, 3)
+
+
+def test_the_document_declares_the_encoding_it_is_sent_in(auditor):
+    answer = auditor.get(CENSUS, query_string={"year": "2026-27"})
+    assert answer.mimetype_params.get("charset", "utf-8").lower() == "utf-8"
+    declaration = answer.get_data().split(b"?>", 1)[0].lower()
+    assert declaration == b'<?xml version="1.0" encoding="utf-8"'
+
+
+def test_a_superseded_decision_is_not_a_referral(practitioner, police, auditor):
+    """The current decision counts: a referral revised to early help is not in the return, and
+    one revised from assessment to strategy discussion is one referral."""
+    revised = {}
+    for name, outcome in (("Vic", "early_help"), ("Wyn", "strategy_discussion")):
+        case = referral(practitioner, police, children=a_child(name))
+        first = practitioner.get(f"/api/v1/contacts/{case['id']}/decisions").json["items"][0]
+        decide(practitioner, case["id"], outcome, "2026-11-20T09:45:00Z", supersedes=first["id"],
+               supersede_reason="New information from the school changes the picture.")
+        revised[outcome] = case
+    listed = children_of(census(auditor))
+    assert la_id(practitioner, revised["early_help"]) not in listed
+    assert len(listed[la_id(practitioner, revised["strategy_discussion"])].findall(
+        "CINdetails")) == 1

@@ -239,6 +239,30 @@ def test_exports_leave_it_out_for_managers_it_does_not_name_but_not_for_auditors
     assert rows_for["sc_manager", "contacts"] == rows_for["sc_manager", "early-help"] == []
 
 
+@pytest.mark.parametrize("entity_type", ["contact", "child"])
+def test_the_cin_census_leaves_it_out_for_managers_it_does_not_name_but_not_for_auditors(
+        staff, accounts, entity_type):
+    import xml.etree.ElementTree as ET
+
+    referred = record_contact(staff.agency, received_at="2026-11-20T08:00:00Z",
+                              children=[child("Amelia", new_nhs_number())],
+                              consent={"status": "given", "given_by": "Mother"})
+    decide(staff.mash, referred["id"], "assessment", "2026-11-20T09:00:00Z")
+    child_id = referred["children"][0]["id"]
+    reference = read(staff.mash, f"/api/v1/children/{child_id}")["reference"].replace("-", "")
+    record = referred["id"] if entity_type == "contact" else child_id
+    created(restrict(staff.mash_manager, entity_type, record))
+
+    def listed(who):
+        answer = getattr(staff, who).get("/api/v1/exports/cin-census?year=2026-27")
+        assert answer.status_code == 200
+        root = ET.fromstring(answer.get_data())
+        return [c.findtext("ChildIdentifiers/LAchildID") for c in root.iter("Child")]
+
+    assert (listed("auditor"), listed("mash_manager"), listed("sc_manager")) == (
+        [reference], [reference], [])
+
+
 def test_metrics_still_count_it(staff, restricted_child):
     period = "from=2026-11-01&to=2026-12-01"
     hidden_from = read(staff.eh, f"/api/v1/metrics/timeliness?{period}")
