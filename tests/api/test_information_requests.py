@@ -7,6 +7,8 @@ working hours (09:00-17:00 London), green the end of the first working day after
 unrated as amber.
 """
 
+import uuid
+
 import pytest
 
 from tests.helpers import (
@@ -166,13 +168,15 @@ def test_staff_see_every_request(police, practitioner, auditor, manager):
     assert listed(practitioner, "?agency=hilltop-gp") == [ids[1]]
 
 
+@pytest.mark.parametrize("entity_type", ["child", "contact"])
 def test_an_agency_no_longer_sees_a_request_once_the_contact_is_restricted(
-        police, practitioner, school, staff, auditor):
+        police, practitioner, school, staff, auditor, entity_type):
     contact = record_contact(police)
     asked = created(ask(practitioner, contact))
     make_account("priya", "person", "practitioner", service="mash")
+    restricted = contact["children"][0]["id"] if entity_type == "child" else contact["id"]
     created(staff.mash_manager.post("/api/v1/restrictions", json={
-        "entity_type": "child", "entity_id": contact["children"][0]["id"], "allowed": ["priya"],
+        "entity_type": entity_type, "entity_id": restricted, "allowed": ["priya"],
         "reason": RESTRICTION_REASON}))
 
     assert listed(school) == []
@@ -259,7 +263,8 @@ def test_the_agency_answers_once(police, practitioner, school, clock):
         "responded_at": "2026-11-20T11:00:00Z", "at": "2026-11-20T11:00:00Z", "recorded_at": "2026-11-20T11:00:00Z",
         "by": "oakfield-system", "within_deadline": True}
     assert read(practitioner, f"{REQUESTS}/{asked['id']}")["response"]["after_decision"] is False
-    assert_problem(answer(school, asked["id"], known=False), 409)
+    again = assert_problem(answer(school, asked["id"], known=False), 409)
+    assert again["detail"] == "The request has already been answered."
     assert read(practitioner, f"{REQUESTS}/{asked['id']}")["response"]["known"] is True
     assert listed(school, "?status=answered") == [asked["id"]]
 
@@ -274,12 +279,14 @@ def test_known_needs_the_information_and_not_known_does_not(police, practitioner
     assert answered["response"]["known"] is False and answered["response"]["information"] is None
 
 
-def test_a_late_answer_is_kept_and_marked(police, practitioner, school, clock):
+@pytest.mark.parametrize(("hours", "within"), [(4, True), (6, False)])  # due at 14:00
+def test_a_late_answer_is_kept_and_marked_and_one_at_the_deadline_is_within_it(
+        police, practitioner, school, clock, hours, within):
     contact = record_contact(police)
     asked = created(ask(practitioner, contact))
-    clock.advance(hours=6)  # 16:00, due 14:00
-    late = created(answer(school, asked["id"], known=False))
-    assert late["response"]["within_deadline"] is False
+    clock.advance(hours=hours)
+    answered = created(answer(school, asked["id"], known=False))
+    assert answered["response"]["within_deadline"] is within
 
 
 def test_responded_at_is_the_agencys_time_not_in_the_future_nor_before_the_request(
@@ -347,6 +354,13 @@ def test_every_write_is_audited(police, practitioner, school, auditor):
         "information_request.requested", "information_request.withdrawn"]
     withdrawal = auditor.get(f"/api/v1/audit/events?entity_id={second['id']}").json["items"][-1]
     assert withdrawal["data"] == {"reason": "Not needed.", "at": "2026-11-20T10:00:00.000000Z"}
+    requested, answered = auditor.get(f"/api/v1/audit/events?entity_id={first['id']}").json["items"]
+    assert (requested["data"]["id"], requested["data"]["question"],
+            requested["data"]["child_ids"]) == (
+        first["id"], QUESTION, [contact["children"][0]["id"]])
+    assert answered["data"] == {"known": False, "information": None,
+                                "responded_at": "2026-11-20T10:00:00.000000Z",
+                                "within_deadline": True, "after_decision": False}
 
 
 def test_reads_are_in_the_access_log_with_the_children(police, practitioner, school, auditor):
@@ -404,19 +418,30 @@ def test_staff_see_the_contacts_requests_in_order_and_the_agency_never_does(
         police, practitioner, auditor, school, clock):
     contact = record_contact(police)
     first = created(ask(practitioner, contact))
-    clock.advance(minutes=5)
-    second = created(ask(practitioner, contact, agency="hilltop-gp"))
     created(answer(school, first["id"], known=False))
+    # The GP is asked (and the request withdrawn) until a later request has the lesser id, so
+    # that an order by id would not pass for the order asked.
+    withdrawn = []
+    while True:
+        clock.advance(minutes=5)
+        second = created(ask(practitioner, contact, agency="hilltop-gp"))
+        if uuid.UUID(second["id"]) < uuid.UUID(first["id"]):
+            break
+        created(practitioner.post(f"{REQUESTS}/{second['id']}/withdrawal",
+                                  json={"reason": "Asked again, more precisely."}))
+        withdrawn.append(second["id"])
+    in_order = ([(first["id"], "oakfield-primary", "answered")]
+                + [(i, "hilltop-gp", "withdrawn") for i in withdrawn]
+                + [(second["id"], "hilltop-gp", "open")])
 
     for who in (practitioner, auditor):
         shown = read(who, f"{CONTACTS}/{contact['id']}")["information_requests"]
-        assert [(r["id"], r["agency"], r["status"]) for r in shown] == [
-            (first["id"], "oakfield-primary", "answered"), (second["id"], "hilltop-gp", "open")]
+        assert [(r["id"], r["agency"], r["status"]) for r in shown] == in_order
         assert shown[0]["response"]["known"] is False
     assert "information_requests" not in read(police, f"{CONTACTS}/{contact['id']}")
     # The list shows the same.
     listed_contact = read(practitioner, CONTACTS)["items"][0]
-    assert [r["id"] for r in listed_contact["information_requests"]] == [first["id"], second["id"]]
+    assert [r["id"] for r in listed_contact["information_requests"]] == [i for i, _, _ in in_order]
     assert "information_requests" not in read(police, CONTACTS)["items"][0]
 
 
@@ -424,20 +449,32 @@ def test_staff_see_the_contacts_requests_in_order_and_the_agency_never_does(
 
 
 def test_a_decision_withdraws_the_open_requests_and_lists_them(police, practitioner, school, gp,
-                                                               auditor):
+                                                               auditor, clock):
+    elsewhere = created(ask(practitioner, record_contact(police), agency="hilltop-gp"))
     contact = record_contact(police)
     answered = created(ask(practitioner, contact))
     created(answer(school, answered["id"], known=False))
     still_open = created(ask(practitioner, contact, agency="hilltop-gp"))
+    # The police are asked too, until their request has the lesser id: listed in the order
+    # asked, not by id.
+    while True:
+        clock.advance(minutes=1)
+        police_asked = created(ask(practitioner, contact, agency="wmp"))
+        if uuid.UUID(police_asked["id"]) < uuid.UUID(still_open["id"]):
+            break
+        created(practitioner.post(f"{REQUESTS}/{police_asked['id']}/withdrawal",
+                                  json={"reason": "Asked again, more precisely."}))
 
     decision = decide(practitioner, contact["id"], "nfa")
 
     assert [(r["id"], r["status"], r["withdrawal_reason"])
             for r in decision["open_information_requests"]] == [
-        (still_open["id"], "withdrawn", "decided without it")]
+        (still_open["id"], "withdrawn", "decided without it"),
+        (police_asked["id"], "withdrawn", "decided without it")]
     assert read(gp, f"{REQUESTS}/{still_open['id']}")["status"] == "withdrawn"
     assert_problem(answer(gp, still_open["id"], known=False), 409)
     assert read(school, f"{REQUESTS}/{answered['id']}")["status"] == "answered"
+    assert read(gp, f"{REQUESTS}/{elsewhere['id']}")["status"] == "open"  # another contact's
     assert audit_actions(auditor, still_open["id"])[-1] == "information_request.withdrawn"
     # Listed decisions do not carry the list (it belongs to the answer of the write).
     listed_decision = read(practitioner, f"{CONTACTS}/{contact['id']}/decisions")["items"][0]
