@@ -263,6 +263,25 @@ def test_the_cin_census_leaves_it_out_for_managers_it_does_not_name_but_not_for_
         [reference], [reference], [])
 
 
+@pytest.mark.parametrize("entity_type", ["contact", "child"])
+def test_its_assessments_are_hidden_from_staff_it_does_not_name(staff, accounts, entity_type):
+    referred = record_contact(staff.agency, children=[child("Amelia", new_nhs_number())],
+                              consent={"status": "given", "given_by": "Mother"})
+    decide(staff.mash, referred["id"], "assessment", "2026-11-20T09:30:00Z")
+    child_id = referred["children"][0]["id"]
+    assessment = created(staff.mash.post("/api/v1/assessments", json={
+        "contact_id": referred["id"], "child_id": child_id, "started_at": "2026-11-20T09:45:00Z"}))
+    record = referred["id"] if entity_type == "contact" else child_id
+    created(restrict(staff.mash_manager, entity_type, record))
+
+    path = f"/api/v1/assessments/{assessment['id']}"
+    for who in ("mash", "auditor"):
+        assert read(getattr(staff, who), path)["id"] == assessment["id"]
+        assert item_ids(getattr(staff, who).get("/api/v1/assessments")) == [assessment["id"]]
+    assert_problem(staff.sc.get(path), 404)
+    assert item_ids(staff.sc.get("/api/v1/assessments")) == []
+
+
 def test_metrics_still_count_it(staff, restricted_child):
     period = "from=2026-11-01&to=2026-12-01"
     hidden_from = read(staff.eh, f"/api/v1/metrics/timeliness?{period}")
