@@ -540,13 +540,18 @@ def test_a_restricted_child_is_not_merged_or_merged_into(staff, restricted_child
     before = rows()
     into = staff.mash.post(f"/api/v1/children/{oscar}/merge",
                            json={"duplicate": restricted_child["child"], "reason": "Same child."})
-    assert_problem(into, 409)
+    assert_problem(into, 409, "child_id")
     away = staff.mash.post(f"/api/v1/children/{restricted_child['child']}/merge",
                            json={"duplicate": oscar, "reason": "Same child."})
-    assert_problem(away, 409)
+    assert_problem(away, 409, "child_id")
     hidden = staff.eh.post(f"/api/v1/children/{oscar}/merge",
                            json={"duplicate": restricted_child["child"], "reason": "Same child."})
     assert "duplicate" in field_errors(hidden)
+    # To staff it hides the child from, a merge into it or its disability is about no child.
+    assert_problem(staff.eh.post(f"/api/v1/children/{restricted_child['child']}/merge",
+                                 json={"duplicate": oscar, "reason": "Same child."}), 404)
+    assert_problem(staff.eh.post(f"/api/v1/children/{restricted_child['child']}/disability",
+                                 json={"disability": False}), 404)
     assert rows() == before
 
     # Lifted, it is merged like any other record.
@@ -554,3 +559,7 @@ def test_a_restricted_child_is_not_merged_or_merged_into(staff, restricted_child
         f"{RESTRICTIONS}/{restricted_child['restriction']['id']}/lifting", json={"reason": LIFTED}))
     created(staff.mash.post(f"/api/v1/children/{oscar}/merge",
                             json={"duplicate": restricted_child["child"], "reason": "Same child."}))
+    # And the record it was merged into, restricted since, keeps the merge until it is lifted.
+    created(restrict(staff.mash_manager, "child", oscar))
+    assert_problem(staff.mash.post(f"/api/v1/children/{restricted_child['child']}/unmerge",
+                                   json={"reason": "Not the same child."}), 409, "child_id")
