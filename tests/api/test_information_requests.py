@@ -39,6 +39,21 @@ def ask(client, contact, agency="oakfield-primary", question=QUESTION, child_ids
                        json={"agency": agency, "question": question, "child_ids": child_ids})
 
 
+def asked_until_its_id_is_less(client, contact, agency, than, clock, minutes):
+    """Ask `agency` again (withdrawing each request) until a request's id is less than `than`'s,
+    `minutes` apart, so that an order by id cannot pass for the order asked. The open request,
+    and the ids of those withdrawn."""
+    withdrawn = []
+    while True:
+        clock.advance(minutes=minutes)
+        asked = created(ask(client, contact, agency=agency))
+        if uuid.UUID(asked["id"]) < uuid.UUID(than["id"]):
+            return asked, withdrawn
+        created(client.post(f"{REQUESTS}/{asked['id']}/withdrawal",
+                            json={"reason": "Asked again, more precisely."}))
+        withdrawn.append(asked["id"])
+
+
 def answer(client, request_id, **body):
     return client.post(f"{REQUESTS}/{request_id}/response", json=body)
 
@@ -419,17 +434,8 @@ def test_staff_see_the_contacts_requests_in_order_and_the_agency_never_does(
     contact = record_contact(police)
     first = created(ask(practitioner, contact))
     created(answer(school, first["id"], known=False))
-    # The GP is asked (and the request withdrawn) until a later request has the lesser id, so
-    # that an order by id would not pass for the order asked.
-    withdrawn = []
-    while True:
-        clock.advance(minutes=5)
-        second = created(ask(practitioner, contact, agency="hilltop-gp"))
-        if uuid.UUID(second["id"]) < uuid.UUID(first["id"]):
-            break
-        created(practitioner.post(f"{REQUESTS}/{second['id']}/withdrawal",
-                                  json={"reason": "Asked again, more precisely."}))
-        withdrawn.append(second["id"])
+    second, withdrawn = asked_until_its_id_is_less(practitioner, contact, "hilltop-gp", first,
+                                                   clock, minutes=5)
     in_order = ([(first["id"], "oakfield-primary", "answered")]
                 + [(i, "hilltop-gp", "withdrawn") for i in withdrawn]
                 + [(second["id"], "hilltop-gp", "open")])
@@ -455,15 +461,9 @@ def test_a_decision_withdraws_the_open_requests_and_lists_them(police, practitio
     answered = created(ask(practitioner, contact))
     created(answer(school, answered["id"], known=False))
     still_open = created(ask(practitioner, contact, agency="hilltop-gp"))
-    # The police are asked too, until their request has the lesser id: listed in the order
-    # asked, not by id.
-    while True:
-        clock.advance(minutes=1)
-        police_asked = created(ask(practitioner, contact, agency="wmp"))
-        if uuid.UUID(police_asked["id"]) < uuid.UUID(still_open["id"]):
-            break
-        created(practitioner.post(f"{REQUESTS}/{police_asked['id']}/withdrawal",
-                                  json={"reason": "Asked again, more precisely."}))
+    # The police are asked too: listed in the order asked, not by id.
+    police_asked, _ = asked_until_its_id_is_less(practitioner, contact, "wmp", still_open, clock,
+                                                 minutes=1)
 
     decision = decide(practitioner, contact["id"], "nfa")
 
