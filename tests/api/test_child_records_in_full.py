@@ -14,8 +14,9 @@ from api.models import PossibleMatch
 from tests.api.test_child_identity import REASON, link, merge, unmerge
 from tests.api.test_record_state import check
 from tests.helpers import (
-    CONTACTS, DROP, NHS_AMELIA, NHS_OTHER, Case, assert_problem, audit_events, child, contact_body, convene,
-    created, decide, new_nhs_number, read, record_contact, record_outcome, step_up, strategy_case,
+    CONTACTS, DROP, NHS_AMELIA, NHS_OTHER, Case, assert_problem, audit_events, child, contact_body,
+    convene, created, decide, new_nhs_number, read, record_contact, record_outcome, step_up,
+    strategy_case,
 )
 
 CHILDREN = "/api/v1/children"
@@ -28,9 +29,9 @@ def events(auditor, entity_id, action):
 
 @pytest.fixture
 def named_everywhere(staff, clock):
-    """Amelia's record, with a strategy meeting and conference of her own; and a duplicate of her named by two
-    contacts' entries, a meeting held with her brother Ben and its conference, a meeting not yet
-    held, and a step-up request."""
+    """Amelia's record, with a strategy meeting and conference of her own; and a duplicate of her
+    named by two contacts' entries, a meeting held with her brother Ben and its conference, a
+    meeting not yet held, and a step-up request."""
     own = strategy_case(staff.mash)
     amelia = own.child_ids[0]
     own_meeting = convene(staff.mash, own)

@@ -491,7 +491,8 @@ def test_the_latest_meeting_held_decides_nfa_not_the_latest_convened_or_one_not_
                 for _ in range(2)]
     # The one with the lesser id is held later, so an order by id would be wrong.
     later, earlier = sorted(meetings, key=lambda m: uuid.UUID(m["id"]))
-    record_outcome(practitioner, earlier["id"], outcome="early_help", held_at="2026-11-20T09:30:00Z")
+    record_outcome(practitioner, earlier["id"], outcome="early_help",
+                   held_at="2026-11-20T09:30:00Z")
     record_outcome(practitioner, later["id"], outcome="no_further_action",
                    held_at="2026-11-20T09:45:00Z")
     convened(practitioner, contact.contact_id, child_id, "2026-11-20T09:50:00Z")  # not held yet
