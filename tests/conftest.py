@@ -22,9 +22,10 @@ from api.db import session
 from api.logs import JsonFormatter
 from api.models import AuditEvent, Contact
 from tests.helpers import (
-    DEFAULT_NOW, ENGINE, ENGINES, ApiClient, AuditTrail, FrontDoor, build_app, child, client_as,
-    convene, convene_at, created, decide, iso, make_staff, new_nhs_number, owner_url_for,
-    own_database, record_contact, record_outcome, step_down, strategy_case, why_no_browser,
+    CONTACTS, DEFAULT_NOW, ENGINE, ENGINES, NHS_AMELIA, ApiClient, AuditTrail, FrontDoor,
+    build_app, child, client_as, contact_body, convene, convene_at, created, decide, iso,
+    make_staff, new_nhs_number, owner_url_for, own_database, record_contact, record_outcome,
+    step_down, strategy_case, why_no_browser,
 )
 
 
@@ -280,6 +281,20 @@ def meeting(practitioner, case):
 def held_meeting(practitioner, meeting):
     """That meeting, held at 09:30: an s47 enquiry."""
     return record_outcome(practitioner, meeting["id"])
+
+
+# ---- a possible match (tests/api/test_child_identity.py, test_child_records_in_full.py) --------
+
+
+@pytest.fixture
+def weak(police, practitioner):
+    """Amelia on record; a police contact giving her NHS number with another date of birth, for
+    which a record of its own was made (a possible match to Amelia): (Amelia's record, the
+    contact, the record made for its child)."""
+    amelia = record_contact(practitioner)["children"][0]
+    contact = created(police.post(CONTACTS, json=contact_body(children=[
+        child("Amelia", NHS_AMELIA, date_of_birth="2019-04-03")])))
+    return amelia["id"], contact["id"], contact["children"][0]["id"]
 
 
 # ---- records read, for the access log (tests/api/test_access_log*.py) ---------------------------

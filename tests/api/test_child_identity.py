@@ -151,16 +151,6 @@ def test_staff_see_a_childs_possible_matches_and_an_auditor_reads_them(
 # ---- confirming or rejecting a possible match ----------------------------------------------------
 
 
-@pytest.fixture
-def weak(police, practitioner):
-    """Amelia on record; a police contact giving her NHS number with another date of birth, for
-    which a record of its own was made (a possible match to Amelia)."""
-    amelia = record_contact(practitioner)["children"][0]
-    contact = created(police.post(CONTACTS, json=contact_body(children=[
-        child("Amelia", NHS_AMELIA, date_of_birth="2019-04-03")])))
-    return amelia["id"], contact["id"], contact["children"][0]["id"]
-
-
 def test_confirming_a_possible_match_links_the_child_and_retires_the_record_made_for_it(
     clock, weak, police, practitioner, auditor
 ):

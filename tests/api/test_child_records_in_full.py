@@ -14,9 +14,8 @@ from api.models import PossibleMatch
 from tests.api.test_child_identity import REASON, link, merge, unmerge
 from tests.api.test_record_state import check
 from tests.helpers import (
-    CONTACTS, DROP, NHS_AMELIA, NHS_OTHER, Case, assert_problem, audit_events, child, contact_body,
-    convene, created, decide, new_nhs_number, read, record_contact, record_outcome, step_up,
-    strategy_case,
+    CONTACTS, DROP, NHS_AMELIA, NHS_OTHER, Case, assert_problem, audit_events, child, convene,
+    created, decide, new_nhs_number, read, record_contact, record_outcome, step_up, strategy_case,
 )
 
 CHILDREN = "/api/v1/children"
@@ -126,16 +125,6 @@ def test_a_merge_and_its_undoing_move_what_they_name_and_are_audited_on_every_re
 
 
 # ---- a link decision ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def weak(police, practitioner):
-    """Amelia on record; a police contact giving her NHS number with another date of birth, for
-    which a record of its own was made (a possible match to Amelia)."""
-    amelia = record_contact(practitioner)["children"][0]["id"]
-    contact = created(police.post(CONTACTS, json=contact_body(children=[
-        child("Amelia", NHS_AMELIA, date_of_birth="2019-04-03")])))
-    return amelia, contact["id"], contact["children"][0]["id"]
 
 
 def test_a_confirmed_match_is_audited_whole(weak, practitioner, auditor):

@@ -8,6 +8,7 @@ from importlib.metadata import version
 
 import pytest
 
+from tests.api.test_assessments import close, complete, start
 from tests.api.test_icpc import NOT_REQUIRED, s47_meeting
 from tests.helpers import (
     Case, StatementCounter, assert_problem, child, convene, created, decide, new_nhs_number,
@@ -49,22 +50,15 @@ def a_child(name, **fields):
     return [child(name, new_nhs_number(), **fields)]
 
 
-def assessed(practitioner, manager, case, started_at, authorised_at, child_index=0):
-    """An assessment of the referral's child started and authorised at the times given."""
-    assessment = created(practitioner.post("/api/v1/assessments", json={
-        "contact_id": case["id"], "child_id": case["children"][child_index]["id"],
-        "started_at": started_at}))
+def assessed(practitioner, manager, case, started_at, authorised_at):
+    """An assessment of the referral's child started at `started_at`, and authorised at
+    `authorised_at` unless it is None (tests/api/test_assessments.py's start and complete)."""
+    assessment = created(start(practitioner, case, started_at))
     if authorised_at is not None:
-        created(manager.post(f"/api/v1/assessments/{assessment['id']}/completion", json={
-            "child_seen_at": started_at, "authorised_at": authorised_at, "factors": ["21"],
-            "outcome": "no_further_action", "rationale": RATIONALE, "primary_need": "N9"}))
+        created(complete(manager, assessment, child_seen_at=started_at,
+                         authorised_at=authorised_at, factors=["21"],
+                         outcome="no_further_action", primary_need="N9"))
     return assessment
-
-
-def close(practitioner, case, closed_on, reason="RC8"):
-    created(practitioner.post(f"/api/v1/referrals/{case['id']}/closure", json={
-        "closed_on": closed_on, "reason": reason, "primary_need": "N5",
-        "rationale": "Assessed: the family's needs are met by the support already in place."}))
 
 
 def leaves(element):
@@ -301,24 +295,24 @@ def test_31_march_is_the_years_last_day_and_1_april_the_next_years_first(
     closed = referral(practitioner, police, decided_at="2027-03-10T10:00:00Z", children=ava,
                       received_at="2027-03-10T09:00:00Z")
     assessed(practitioner, manager, closed, "2027-03-31T22:30:00Z", "2027-03-31T22:45:00Z")
-    close(practitioner, closed, "2027-03-31")
+    created(close(practitioner, closed, closed_on="2027-03-31", reason="RC8"))
     again = referral(practitioner, police, decided_at="2027-03-31T23:00:00Z", children=ava,
                      received_at="2027-03-31T22:50:00Z")  # 00:00 and 23:50 in London
     assert again["children"][0]["id"] == closed["children"][0]["id"]
     open_at_midnight = referral(practitioner, police, decided_at="2027-03-20T10:00:00Z",
                                 received_at="2027-03-20T09:00:00Z", children=a_child("Ben"))
-    close(practitioner, open_at_midnight, "2027-04-01", reason="RC7")
+    created(close(practitioner, open_at_midnight, closed_on="2027-04-01"))
 
     year = children_of(census(auditor, "2026-27"))
     (details,) = year[la_id(practitioner, closed)].findall("CINdetails")
     assert leaves(details) == [
-        ("CINreferralDate", "2027-03-10"), ("ReferralSource", "6"), ("PrimaryNeedCode", "N5"),
+        ("CINreferralDate", "2027-03-10"), ("ReferralSource", "6"), ("PrimaryNeedCode", "N4"),
         ("CINclosureDate", "2027-03-31"), ("ReasonForClosure", "RC8"), ("ReferralNFA", "false")]
     assert leaves(details.find("Assessments")) == [
         ("AssessmentActualStartDate", "2027-03-31"), ("AssessmentAuthorisationDate", "2027-03-31")]
     (details,) = year[la_id(practitioner, open_at_midnight)].findall("CINdetails")
     assert leaves(details) == [  # closed after the reference date: not closed in this year
-        ("CINreferralDate", "2027-03-20"), ("ReferralSource", "6"), ("PrimaryNeedCode", "N5"),
+        ("CINreferralDate", "2027-03-20"), ("ReferralSource", "6"), ("PrimaryNeedCode", "N4"),
         ("ReferralNFA", "false")]
 
     next_year = children_of(census(auditor, "2027-28"))
@@ -365,7 +359,7 @@ def test_a_childs_episodes_are_in_the_order_referred_whatever_order_the_contacts
     # The contact with the greater id is referred first, so an order by id would be wrong.
     first, second = sorted(contacts, key=lambda c: uuid.UUID(c["id"]), reverse=True)
     decide(practitioner, first["id"], "assessment", "2026-11-18T10:00:00Z")
-    close(practitioner, first, "2026-11-18", reason="RC7")
+    created(close(practitioner, first, closed_on="2026-11-18"))
     decide(practitioner, second["id"], "assessment", "2026-11-19T10:00:00Z")
     episodes = children_of(census(auditor))[la_id(practitioner, first)].findall("CINdetails")
     assert [(e.findtext("CINreferralDate"), e.findtext("CINclosureDate")) for e in episodes] == [
