@@ -867,6 +867,32 @@ class FrontDoor:
                               {"reason": "The family moved out of the area."})
         assert withdrawn["status"] == "withdrawn"
 
+    def allocate(self, contact, when, allocated_at=None):
+        self.at(when)
+        body = {"team": "Assessment team 1", "worker": "sam"}
+        if allocated_at:
+            body["allocated_at"] = allocated_at
+        return self.post(self.manager, f"/api/v1/contacts/{contact['id']}/allocation", body)
+
+    def start(self, contact, when, due_at=None):
+        """A single assessment of the contact's child started at `when`; `due_at` the instant
+        worked out by hand (45 working days after the referral)."""
+        self.at(when)
+        started = self.post(self.mash, "/api/v1/assessments", {
+            "contact_id": contact["id"], "child_id": contact["child_id"], "started_at": when})
+        if due_at:
+            assert utc(started["due_at"]) == utc(due_at), started["due_at"]
+        return started
+
+    def complete(self, assessment, when, within):
+        self.at(when)
+        completed = self.post(self.manager, f"/api/v1/assessments/{assessment['id']}/completion", {
+            "child_seen_at": when, "authorised_at": when, "factors": ["3A"],
+            "outcome": "child_in_need_plan",
+            "rationale": "Mother engaged well; parenting support through a child in need plan."})
+        assert completed["within_45_working_days"] is within
+        return completed
+
     def metrics(self, query, client=None):
         return (client or self.auditor).get(f"{METRICS}?{query}")
 
@@ -938,18 +964,40 @@ def transitions(step_up=None, step_down=None):
     return {"step_up": step_up or direction(), "step_down": step_down or direction()}
 
 
+def assessments(started=0, completed=0, within=NO_RATIO, open=0, overdue=0):
+    return {"started": started, "completed": completed, "within_45_working_days": within,
+            "open": open, "overdue": overdue}
+
+
+def allocation(referrals=0, on_time=NO_RATIO, late=0):
+    return {"referrals": referrals, "allocated_within_5_working_days": on_time,
+            "unallocated_over_5_working_days": late}
+
+
+def no_requests():
+    """information_requests with none asked (tests/api/test_metrics_information_requests.py
+    works the scorecard by hand)."""
+    return {"requested": 0, "answered": 0, "answered_in_time": NO_RATIO,
+            "median_hours_to_answer": None, "open": 0, "overdue": 0, "withdrawn": 0,
+            "by_agency": []}
+
+
 def figures(contact_figures=None, referral_figures=None, meeting_figures=None,
-            transition_figures="empty"):
+            transition_figures="empty", assessment_figures=None, allocation_figures=None):
     return {
         "contacts": contact_figures or contacts(),
         "referrals": referral_figures or referrals(),
         "strategy_meetings": meeting_figures or meetings(),
         "transitions": transitions() if transition_figures == "empty" else transition_figures,
+        "information_requests": no_requests(),
+        "assessments": assessment_figures or assessments(),
+        "allocation": allocation_figures or allocation(),
     }
 
 
 EMPTY = figures()
-SECTIONS = ("contacts", "referrals", "strategy_meetings", "transitions")
+SECTIONS = ("contacts", "referrals", "strategy_meetings", "transitions", "information_requests",
+            "assessments", "allocation")
 
 
 def figures_of(body):

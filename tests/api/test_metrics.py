@@ -69,14 +69,34 @@ Transitions (requested_at; working days to the response)
             D3 C1's child   Tue 2 Jun 10:00   accepted Fri 5 Jun: 3
             D5 C2's child   Mon 15 Jun 10:00  withdrawn Tue 16 Jun
             D4 C1's child   Wed 10 Jun 10:00  open, due end of Wed 17 Jun: overdue
+Single assessments (started_at; due 45 working days after the referral's decision)
+  AC   CA's child   Fri 1 May 10:00      open; due end of Thu 25 Jun: overdue
+  AC2  C2's child   Tue 19 May 09:00     completed Wed 10 Jun: within 45 working days
+  AC10 child X (C10) Wed 20 May 10:00    open, due in July
+  A0   child X (C0) 2026-05-31 23:30     = 00:30 on 1 June in London: June; completed Mon 15 Jun,
+                                         late (due end of Tue 22 Jul 2025)
+  AC11 C11's child  Thu 11 Jun 10:00     open
+  AC9  child Y (C9) 2026-06-30 22:30     = 23:30 on 30 June in London: June; open
+  AC12 C12's child  2026-06-30 23:45     = 1 July in London: outside every period checked
+Allocation of the referrals (5 working days after the decision: the end of that London day)
+  C1   due end of Tue 12 May   allocated at 23:59:59.999999 London that day (in time), again
+                               on 1 Jun (the first allocation is the one judged)
+  C3   due end of Thu 21 May   allocated a microsecond later, 00:00 on 22 May London: late
+  C2   due end of Tue 26 May   never allocated: late
+  C10  due end of Thu 28 May   allocated Wed 20 May 12:00: in time
+  C5   due end of Mon 8 Jun    never allocated: late
+  C9   due end of Mon 15 Jun   allocated Tue 16 Jun 09:00: late
+  C11  due end of Wed 17 Jun   allocated Thu 11 Jun 10:00: in time
+  C12  due end of Mon 29 Jun   never allocated: late from 23:00Z that day
+  CA   due end of Tue 28 Apr   never allocated: late (April)
 The metrics are read at Wed 2026-07-01 11:00Z unless a test says otherwise.
 """
 
 import pytest
 
 from tests.helpers import (
-    EMPTY, assert_grouped, assert_ungrouped, consent, contacts, direction, figures, meetings,
-    new_nhs_number, outcomes, ratio, referrals, transitions,
+    EMPTY, allocation, assert_grouped, assert_ungrouped, assessments, consent, contacts, direction,
+    figures, meetings, new_nhs_number, outcomes, ratio, referrals, transitions,
 )
 
 
@@ -111,6 +131,7 @@ def dataset(front_door):
 
     # May 2026.
     c1 = f.contact("2026-05-01T09:00:00Z", "wmp")
+    a_ca = f.start(ca, "2026-05-01T10:00:00Z", due_at="2026-06-25T22:59:59.999999Z")
     d1 = f.decide(c1, "2026-05-05T08:00:00Z", "strategy_discussion", within=(False, True))
     m1 = f.convene(c1, "2026-05-05T09:00:00Z", "2026-05-05T14:00:00Z",
                    ["wmp", "hilltop-gp", "oakfield-primary"])
@@ -126,6 +147,7 @@ def dataset(front_door):
     c3 = f.contact("2026-05-12T08:00:00Z", "oakfield-primary", nhs_number=nhs_y)
     d3_first = f.decide(c3, "2026-05-12T09:00:00Z", "nfa", within=(True, True))
     f.approve(d3_first, "2026-05-12T09:30:00Z")  # approved, but superseded below
+    f.allocate(c1, "2026-05-12T23:00:00Z", allocated_at="2026-05-12T22:59:59.999999Z")
     d4 = f.decide(c4, "2026-05-13T12:00:00Z", "early_help", within=(False, False))
     f.approve(d4, "2026-05-13T12:30:00Z")
     f.feedback(c4, "2026-05-13T13:00:00Z")
@@ -139,11 +161,15 @@ def dataset(front_door):
     assert u5["response_due_at"].startswith("2026-05-26T22:59:59")
     f.decide(c2, "2026-05-18T10:00:00Z", "strategy_discussion", within=(False, True))
     m5 = f.convene(c2, "2026-05-18T11:00:00Z", "2026-05-22T13:00:00Z", ["wmp", "hilltop-gp"])
+    a_c2 = f.start(c2, "2026-05-19T09:00:00Z")
 
     c10 = f.contact("2026-05-20T08:00:00Z", "oakfield-primary", "overridden", nhs_number=nhs_x)
     f.decide(c10, "2026-05-20T09:00:00Z", "assessment", within=(True, True))
+    f.start(c10, "2026-05-20T10:00:00Z")
+    f.allocate(c10, "2026-05-20T12:00:00Z")
     d1_t = f.request(c10["child_id"], "2026-05-21T10:00:00Z", "step_down")
     f.respond(d1_t, "2026-05-21T15:00:00Z", "refused")
+    f.allocate(c3, "2026-05-21T23:00:00Z")  # a moment after the end of its 5th working day
     d2_t = f.request(c10["child_id"], "2026-05-22T10:00:00Z", "step_down")
     f.hold(m5, "2026-05-22T14:00:00Z", "2026-05-22T13:00:00Z", "no_further_action",
            [("wmp", True), ("hilltop-gp", True)], same_day=False)
@@ -152,6 +178,7 @@ def dataset(front_door):
 
     # June 2026 (C5 arrives at 23:30Z on 31 May: 00:30 on 1 June in London).
     c5 = f.contact("2026-05-31T23:30:00Z", "wmp")
+    a_c0 = f.start(c0, "2026-05-31T23:30:00Z", due_at="2025-07-22T22:59:59.999999Z")
     assert c5["decision_due_at"].startswith("2026-06-02T22:59:59")
     u1 = f.request(c10["child_id"], "2026-06-01T09:00:00Z", "step_up")
     d5 = f.decide(c5, "2026-06-01T09:30:00Z", "strategy_discussion", within=(True, True))
@@ -160,6 +187,7 @@ def dataset(front_door):
     f.approve(d5, "2026-06-01T11:00:00Z")
     f.withdraw(u1, "2026-06-01T12:00:00Z")
     f.feedback(c5, "2026-06-01T12:00:00Z")
+    f.allocate(c1, "2026-06-01T13:00:00Z")  # again: the first allocation is the one judged
 
     c6 = f.contact("2026-06-02T09:00:00Z", "oakfield-primary", "refused")
     d3_t = f.request(c1["child_id"], "2026-06-02T10:00:00Z", "step_down")
@@ -181,6 +209,7 @@ def dataset(front_door):
     f.respond(u4, "2026-06-09T16:00:00Z", "accepted")  # C1's child back with social care
     d4_t = f.request(c1["child_id"], "2026-06-10T10:00:00Z", "step_down")
     assert d4_t["response_due_at"].startswith("2026-06-17T22:59:59")
+    f.complete(a_c2, "2026-06-10T12:00:00Z", within=True)
 
     c11 = f.contact("2026-06-10T20:00:00Z", "hilltop-gp")
     f.decide(c11, "2026-06-10T22:00:00Z", "strategy_discussion", within=(True, True))
@@ -190,8 +219,12 @@ def dataset(front_door):
     f.hold(m3, "2026-06-11T09:00:00Z", "2026-06-11T08:00:00Z", "s47_enquiry",
            [("hilltop-gp", True), ("oakfield-primary", False)], same_day=True,
            icpc_due_date="2026-07-02")
+    f.allocate(c11, "2026-06-11T10:00:00Z")
+    f.start(c11, "2026-06-11T10:00:00Z")
+    f.complete(a_c0, "2026-06-15T09:00:00Z", within=False)
 
     d5_t = f.request(c2["child_id"], "2026-06-15T10:00:00Z", "step_down")
+    f.allocate(c9, "2026-06-16T09:00:00Z")
     f.withdraw(d5_t, "2026-06-16T10:00:00Z")
 
     c12 = f.contact("2026-06-22T09:00:00Z", "oakfield-primary")
@@ -209,10 +242,14 @@ def dataset(front_door):
     assert u3["response_due_at"].startswith("2026-07-06T22:59:59")
     c8 = f.contact("2026-06-30T10:00:00Z", "wmp", "refused")
     assert c8["decision_due_at"].startswith("2026-07-01T22:59:59")
+    f.start(c9, "2026-06-30T22:30:00Z")  # 23:30 on 30 June in London
 
     # 1 July in London: outside every period checked.
     f.contact("2026-06-30T23:30:00Z", "btp")
     f.request(c11["child_id"], "2026-06-30T23:40:00Z", "step_down")
+    f.start(c12, "2026-06-30T23:45:00Z")
+
+    assert a_ca["status"] == "open"
 
     f.at(READ_AT)
     return f
@@ -266,6 +303,12 @@ MAY_JUNE = figures(
         step_down=direction(5, 2, 1, 1, open=1, overdue=1, acceptance=ratio(2, 3, 66.7),
                             median=1.0),  # median of 0, 1, 3
     ),
+    # AC AC2 AC10 (May), A0 (00:30 on 1 June in London) AC11 AC9 (June); not AC12 (1 July).
+    # Completed: AC2 within, A0 late; open: AC (overdue since 25 June), AC10, AC11, AC9
+    assessments(6, 2, ratio(1, 2, 50.0), open=4, overdue=1),
+    # C1 C3 C2 C10 C5 C9 C11 C12; allocated in time: C1 (at the very end of the day), C10,
+    # C11; C3, C9 too late, C2, C5, C12 not yet and past due
+    allocation(8, ratio(3, 8, 37.5), late=5),
 )
 
 MARCH = EMPTY
@@ -278,6 +321,8 @@ APRIL = figures(
     # M0: held the day after convening, both invitees attended, minutes on time, s47 with the
     # ICPC due in May (so 0 here)
     meetings(1, 1, ratio(0, 1, 0.0), ratio(2, 2, 100.0), 0, ratio(1, 1, 100.0), s47=1, icpc=0),
+    # CA's assessment started on 1 May; CA is unallocated, due by the end of 28 April
+    allocation_figures=allocation(1, ratio(0, 1, 0.0), late=1),
 )
 
 MAY = figures(
@@ -305,6 +350,8 @@ MAY = figures(
         step_up=direction(1, open=1, overdue=1),  # U5; nothing answered: null median
         step_down=direction(2, 1, 1, acceptance=ratio(1, 2, 50.0), median=0.5),  # D1 0, D2 1
     ),
+    assessments(3, 1, ratio(1, 1, 100.0), open=2, overdue=1),  # AC (overdue), AC2, AC10
+    allocation(4, ratio(2, 4, 50.0), late=2),  # C1 C10 in time; C3 late, C2 never
 )
 
 JUNE = figures(
@@ -336,6 +383,8 @@ JUNE = figures(
         step_down=direction(3, 1, 0, 1, open=1, overdue=1, acceptance=ratio(1, 1, 100.0),
                             median=3.0),
     ),
+    assessments(3, 1, ratio(0, 1, 0.0), open=2, overdue=0),  # A0 late; AC11, AC9 open
+    allocation(4, ratio(1, 4, 25.0), late=3),  # C11 in time; C9 late, C5 and C12 never
 )
 
 HILLTOP = figures(
@@ -353,6 +402,8 @@ HILLTOP = figures(
     # M3: same London day, 1 of 2 attended, police left out, no minutes, s47 due 2 July
     meetings(1, 1, ratio(1, 1, 100.0), ratio(1, 2, 50.0), 1, ratio(0, 1, 0.0), s47=1, icpc=0),
     transition_figures=None,
+    assessment_figures=assessments(1, open=1),  # AC11
+    allocation_figures=allocation(1, ratio(1, 1, 100.0)),  # C11
 )
 
 OAKFIELD = figures(
@@ -369,6 +420,8 @@ OAKFIELD = figures(
     referrals(4, ratio(1, 4, 25.0)),  # C3 C10 C9 C12; C9 a re-referral
     meetings(1, 0, left_out=2),  # M4, convened, never held: nothing held, null percents
     transition_figures=None,
+    assessment_figures=assessments(2, open=2),  # AC10, AC9
+    allocation_figures=allocation(4, ratio(1, 4, 25.0), late=3),  # C10; not C3 C9 C12
 )
 
 WMP = figures(
@@ -393,6 +446,9 @@ WMP = figures(
         icpc=2,  # M1 (27 May) and M0 (14 May: CA was a wmp contact, convened in April)
     ),
     transition_figures=None,
+    # AC (overdue), AC2 (within), A0 (C0's, 2025: late)
+    assessment_figures=assessments(3, 2, ratio(1, 2, 50.0), open=1, overdue=1),
+    allocation_figures=allocation(3, ratio(1, 3, 33.3), late=2),  # C1; not C2, C5
 )
 
 
@@ -438,6 +494,10 @@ def test_months_count_only_their_part_of_a_period_of_london_dates(dataset):
     assert may["transitions"]["step_down"]["requested"] == 2  # D1 D2
     assert june["transitions"]["step_up"]["requested"] == 3  # U1 U2 U4
     assert june["transitions"]["step_down"]["requested"] == 2  # D3 D4
+    assert may["assessments"] == assessments(2, 1, ratio(1, 1, 100.0), open=1)  # AC2, AC10
+    assert june["assessments"] == assessments(1, 1, ratio(0, 1, 0.0))  # A0; AC11 on 11 June
+    assert may["allocation"] == allocation(2, ratio(1, 2, 50.0), late=1)  # C2 late, C10
+    assert june["allocation"] == allocation(3, ratio(1, 3, 33.3), late=2)  # C5 C9 late, C11
 
     whole = dataset.metrics("from=2026-05-15&to=2026-06-11").json
     assert whole["contacts"]["received"] == 6
@@ -454,6 +514,21 @@ def test_overdue_is_judged_at_the_time_of_the_request(dataset):
     dataset.at("2026-07-07T08:00:00Z")
     body = dataset.metrics("from=2026-05-01&to=2026-07-01").json
     assert body["transitions"]["step_up"]["overdue"] == 2  # U5, U3
+
+
+def test_an_assessment_is_overdue_and_a_referral_unallocated_from_the_instant_after_its_due(
+    dataset,
+):
+    # AC is due by the end of Thu 25 June, C12's allocation by the end of Mon 29 June (London
+    # 23:59:59.999999, BST); C3 C2 C5 C9 are late whenever read.
+    for read_at, overdue, late in (("2026-06-25T22:59:59.999999Z", 0, 4),
+                                   ("2026-06-25T23:00:00Z", 1, 4),
+                                   ("2026-06-29T22:59:59.999999Z", 1, 4),
+                                   ("2026-06-29T23:00:00Z", 1, 5)):
+        dataset.at(read_at)
+        body = dataset.metrics("from=2026-05-01&to=2026-07-01").json
+        assert body["assessments"]["overdue"] == overdue, read_at
+        assert body["allocation"]["unallocated_over_5_working_days"] == late, read_at
 
 
 def test_a_period_with_nothing_in_it_among_records(dataset):

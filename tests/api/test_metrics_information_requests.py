@@ -170,3 +170,22 @@ def test_overdue_requests_are_judged_at_the_time_of_the_metrics_call(scorecard):
 def test_a_period_without_requests_has_an_empty_scorecard(scorecard):
     body = scorecard.metrics("from=2026-03-01&to=2026-04-01").json
     assert body["information_requests"] == {**requests(), "by_agency": []}
+
+
+def test_each_median_is_in_hours_to_two_places(front_door, api_as):
+    f, r = front_door, Requests(front_door, api_as)
+    contact = f.contact("2026-06-01T08:00:00Z", "wmp")
+    gp = r.ask(contact, "2026-06-01T09:00:00Z", "hilltop-gp", "2026-06-01T13:00:00Z")
+    school = r.ask(contact, "2026-06-01T09:00:00Z", "oakfield-primary", "2026-06-01T13:00:00Z")
+    r.answer(school, "2026-06-01T09:10:00Z", within_deadline=True)  # 1/6 hour
+    r.answer(gp, "2026-06-01T10:10:00Z", within_deadline=True)  # 7/6 hours
+    f.at(READ_AT)
+    body = f.metrics("from=2026-06-01&to=2026-07-01").json
+    assert body["information_requests"] == {
+        **requests(2, 2, ratio(2, 2, 100.0), 0.67),  # (1/6 + 7/6) / 2 = 2/3
+        "by_agency": [
+            agency("hilltop-gp", requested=1, answered=1, in_time=ratio(1, 1, 100.0), median=1.17),
+            agency("oakfield-primary", requested=1, answered=1, in_time=ratio(1, 1, 100.0),
+                   median=0.17),
+        ],
+    }

@@ -2,8 +2,8 @@
 ranks, percents to one decimal, the agencies that make groups, an empty database."""
 
 from tests.helpers import (
-    EMPTY, NO_RATIO, assert_grouped, assert_ungrouped, consent, contacts, figures, meetings,
-    outcomes, ratio, referrals,
+    EMPTY, NO_RATIO, allocation, assert_grouped, assert_ungrouped, assessments, consent, contacts,
+    figures, meetings, outcomes, ratio, referrals,
 )
 
 
@@ -81,3 +81,34 @@ def test_an_empty_database_gives_zeros_and_null_percents(front_door):
     response = front_door.metrics("from=2025-12-01&to=2026-02-01&group_by=month")
     assert_grouped(response, "month", "2025-12-01", "2026-02-01",
                    [("2025-12", EMPTY), ("2026-01", EMPTY)])
+
+
+def test_a_record_at_london_midnight_counts_in_the_period_and_the_month_it_starts(front_door):
+    """Two referrals, each received, decided and its assessment started at a London midnight of
+    summer time: 00:00 on 1 June (23:00Z on 31 May) and 00:00 on 1 July (23:00Z on 30 June)."""
+    f = front_door
+    for midnight in ("2026-05-31T23:00:00Z", "2026-06-30T23:00:00Z"):
+        contact = f.contact(midnight, "wmp", "overridden")
+        f.decide(contact, midnight, "assessment", within=(True, True))
+        f.start(contact, midnight)
+    f.at("2026-07-01T10:00:00Z")
+
+    def one(late):
+        return figures(
+            contacts(1, 1, 0, 0, ratio(1, 1, 100.0), ratio(1, 1, 100.0), median=0.0, p90=0.0,
+                     by_outcome=outcomes(assessment=1), by_consent=consent(overridden=1),
+                     approved=ratio(0, 1, 0.0), feedback_given=ratio(0, 1, 0.0)),
+            referrals(1, ratio(0, 1, 0.0)), assessment_figures=assessments(1, open=1),
+            allocation_figures=allocation(1, ratio(0, 1, 0.0), late=late))
+
+    # Unallocated: June's was due by the end of Mon 8 June; July's is due on 8 July.
+    june, july = one(late=1), one(late=0)
+    # June is from its first instant, and July's first instant is not in it.
+    assert_ungrouped(f.metrics("from=2026-06-01&to=2026-07-01"), "2026-06-01", "2026-07-01", june)
+    # A period inside one month, by month: the one month holds the records.
+    assert_grouped(f.metrics("from=2026-06-01&to=2026-07-01&group_by=month"), "month",
+                   "2026-06-01", "2026-07-01", [("2026-06", june)])
+    # Each record in the month its midnight starts, not the month before.
+    assert_grouped(f.metrics("from=2026-05-01&to=2026-08-01&group_by=month"), "month",
+                   "2026-05-01", "2026-08-01",
+                   [("2026-05", EMPTY), ("2026-06", june), ("2026-07", july)])
