@@ -514,6 +514,17 @@ def test_overdue_is_judged_at_the_time_of_the_request(dataset):
     dataset.at("2026-07-07T08:00:00Z")
     body = dataset.metrics("from=2026-05-01&to=2026-07-01").json
     assert body["transitions"]["step_up"]["overdue"] == 2  # U5, U3
+    # Overdue from the instant after the due instant, not at it.
+    for read_at, contacts_overdue, step_ups_overdue in (
+        ("2026-07-01T22:59:59.999999Z", 1, 1),  # C8's due instant: C7; U5
+        ("2026-07-01T23:00:00Z", 2, 1),
+        ("2026-07-06T22:59:59.999999Z", 2, 1),  # U3's due instant
+        ("2026-07-06T23:00:00Z", 2, 2),
+    ):
+        dataset.at(read_at)
+        body = dataset.metrics("from=2026-05-01&to=2026-07-01").json
+        assert body["contacts"]["overdue"] == contacts_overdue, read_at
+        assert body["transitions"]["step_up"]["overdue"] == step_ups_overdue, read_at
 
 
 def test_an_assessment_is_overdue_and_a_referral_unallocated_from_the_instant_after_its_due(

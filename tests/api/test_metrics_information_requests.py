@@ -189,3 +189,22 @@ def test_each_median_is_in_hours_to_two_places(front_door, api_as):
                    median=0.17),
         ],
     }
+
+
+def test_a_request_at_london_midnight_counts_in_the_period_it_starts_and_is_overdue_after_its_due(
+    front_door, api_as,
+):
+    f, r = front_door, Requests(front_door, api_as)
+    contact = f.contact("2026-05-31T22:00:00Z", "wmp")
+    # 00:00 on Mon 1 June and on Wed 1 July in London; 4 working hours from 09:00: 13:00 London
+    r.ask(contact, "2026-05-31T23:00:00Z", "hilltop-gp", "2026-06-01T12:00:00Z")
+    r.ask(contact, "2026-06-30T23:00:00Z", "oakfield-primary", "2026-07-01T12:00:00Z")
+    for read_at, overdue in (("2026-07-01T12:00:00Z", 0), ("2026-07-01T12:00:00.000001Z", 1)):
+        f.at(read_at)
+        june = f.metrics("from=2026-06-01&to=2026-07-01").json["information_requests"]
+        july = f.metrics("from=2026-07-01&to=2026-08-01").json["information_requests"]
+        assert june == {**requests(1, still_open=1, overdue=1),
+                        "by_agency": [agency("hilltop-gp", requested=1, still_open=1, overdue=1)]}
+        assert july == {**requests(1, still_open=1, overdue=overdue),
+                        "by_agency": [agency("oakfield-primary", requested=1, still_open=1,
+                                             overdue=overdue)]}, read_at

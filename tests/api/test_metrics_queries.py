@@ -26,11 +26,20 @@ def test_invalid_queries_are_422_naming_the_field(front_door, query, field):
     assert field in response.json["errors"], response.json
 
 
+def test_a_period_that_ends_where_it_starts_is_refused_saying_why(front_door):
+    assert_problem(front_door.metrics("from=2026-02-01&to=2026-02-01"), 422, "to",
+                   says="Must be after from (the period is from inclusive, to exclusive).")
+
+
 def test_a_period_of_more_than_ten_years_is_refused(front_door):
     assert front_door.metrics("from=2016-01-01&to=2026-01-01").status_code == 200
     response = front_door.metrics("from=2015-01-01&to=2026-01-01")
     assert response.status_code == 422, response.json
     assert set(response.json["errors"]) & {"from", "to"}, response.json
+    # The limit is 3660 days: 8 January 2026 is 3660 days after 1 January 2016, the 9th 3661.
+    assert front_door.metrics("from=2016-01-01&to=2026-01-08").status_code == 200
+    assert_problem(front_door.metrics("from=2016-01-01&to=2026-01-09"), 422, "to",
+                   says="The period may be at most ten years.")
 
 
 @pytest.mark.parametrize(("role", "claims", "status"), [

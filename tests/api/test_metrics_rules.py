@@ -3,7 +3,7 @@ ranks, percents to one decimal, the agencies that make groups, an empty database
 
 from tests.helpers import (
     EMPTY, NO_RATIO, allocation, assert_grouped, assert_ungrouped, assessments, consent, contacts,
-    figures, meetings, outcomes, ratio, referrals,
+    direction, figures, meetings, outcomes, ratio, referrals, transitions,
 )
 
 
@@ -84,13 +84,15 @@ def test_an_empty_database_gives_zeros_and_null_percents(front_door):
 
 
 def test_a_record_at_london_midnight_counts_in_the_period_and_the_month_it_starts(front_door):
-    """Two referrals, each received, decided and its assessment started at a London midnight of
-    summer time: 00:00 on 1 June (23:00Z on 31 May) and 00:00 on 1 July (23:00Z on 30 June)."""
+    """Two referrals, each received, decided, its assessment started and a step-down asked for at
+    a London midnight of summer time: 00:00 on 1 June (23:00Z on 31 May) and 00:00 on 1 July
+    (23:00Z on 30 June)."""
     f = front_door
     for midnight in ("2026-05-31T23:00:00Z", "2026-06-30T23:00:00Z"):
         contact = f.contact(midnight, "wmp", "overridden")
         f.decide(contact, midnight, "assessment", within=(True, True))
         f.start(contact, midnight)
+        f.request(contact["child_id"], midnight, "step_down")
     f.at("2026-07-01T10:00:00Z")
 
     def one(late):
@@ -98,13 +100,16 @@ def test_a_record_at_london_midnight_counts_in_the_period_and_the_month_it_start
             contacts(1, 1, 0, 0, ratio(1, 1, 100.0), ratio(1, 1, 100.0), median=0.0, p90=0.0,
                      by_outcome=outcomes(assessment=1), by_consent=consent(overridden=1),
                      approved=ratio(0, 1, 0.0), feedback_given=ratio(0, 1, 0.0)),
-            referrals(1, ratio(0, 1, 0.0)), assessment_figures=assessments(1, open=1),
+            referrals(1, ratio(0, 1, 0.0)),
+            transition_figures=transitions(step_down=direction(1, open=1, overdue=late)),
+            assessment_figures=assessments(1, open=1),
             allocation_figures=allocation(1, ratio(0, 1, 0.0), late=late))
 
-    # Unallocated: June's was due by the end of Mon 8 June; July's is due on 8 July.
+    # Unallocated and unanswered: June's were due by the end of Mon 8 June; July's on 8 July.
     june, july = one(late=1), one(late=0)
     # June is from its first instant, and July's first instant is not in it.
     assert_ungrouped(f.metrics("from=2026-06-01&to=2026-07-01"), "2026-06-01", "2026-07-01", june)
+    assert_ungrouped(f.metrics("from=2026-07-01&to=2026-08-01"), "2026-07-01", "2026-08-01", july)
     # A period inside one month, by month: the one month holds the records.
     assert_grouped(f.metrics("from=2026-06-01&to=2026-07-01&group_by=month"), "month",
                    "2026-06-01", "2026-07-01", [("2026-06", june)])
@@ -112,3 +117,32 @@ def test_a_record_at_london_midnight_counts_in_the_period_and_the_month_it_start
     assert_grouped(f.metrics("from=2026-05-01&to=2026-08-01&group_by=month"), "month",
                    "2026-05-01", "2026-08-01",
                    [("2026-05", EMPTY), ("2026-06", june), ("2026-07", july)])
+
+
+def test_an_icpc_due_on_the_first_of_a_month_counts_in_that_month_and_a_period_from_it(
+    front_door,
+):
+    """Two s47 strategy meetings in November 2026 (Greenwich time, so London midnight is UTC
+    midnight): their conferences are due 15 working days after, on Mon 23 November and on
+    Tue 1 December, the first day of the next month."""
+    f = front_door
+    for day, icpc_due in (("2026-11-02", "2026-11-23"), ("2026-11-10", "2026-12-01")):
+        contact = f.contact(f"{day}T08:00:00Z", "wmp")
+        f.decide(contact, f"{day}T09:00:00Z", "strategy_discussion", within=(True, True))
+        meeting = f.convene(contact, f"{day}T09:30:00Z", f"{day}T11:00:00Z",
+                            ["wmp", "hilltop-gp"])
+        f.hold(meeting, f"{day}T12:00:00Z", f"{day}T11:00:00Z", "s47_enquiry",
+               [("wmp", True), ("hilltop-gp", True)], same_day=True, icpc_due_date=icpc_due)
+    f.at("2026-12-10T10:00:00Z")
+
+    def due(query):
+        body = f.metrics(query).json
+        if "groups" in body:
+            return [(group["key"], group["strategy_meetings"]["icpc_due_in_period"])
+                    for group in body["groups"]]
+        return body["strategy_meetings"]["icpc_due_in_period"]
+
+    assert due("from=2026-11-01&to=2026-12-01") == 1  # 23 November; 1 December is not in it
+    assert due("from=2026-12-01&to=2027-01-01") == 1  # 1 December
+    assert due("from=2026-11-01&to=2027-01-01&group_by=month") == [("2026-11", 1), ("2026-12", 1)]
+    assert due("from=2026-11-01&to=2027-01-01&group_by=source_agency") == [("wmp", 2)]
