@@ -1023,8 +1023,7 @@ def assert_grouped(response, group_by, first, last, expected_groups):
     assert response.status_code == 200, response.json
     body = response.json
     assert body["group_by"] == group_by
-    if "period" in body:
-        assert body["period"] == {"from": first, "to": last}
+    assert body["period"] == {"from": first, "to": last}
     keys = [group["key"] for group in body["groups"]]
     assert keys == [key for key, _ in expected_groups]
     for group, (key, expected) in zip(body["groups"], expected_groups, strict=True):

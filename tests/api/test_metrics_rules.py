@@ -124,7 +124,8 @@ def test_an_icpc_due_on_the_first_of_a_month_counts_in_that_month_and_a_period_f
 ):
     """Two s47 strategy meetings in November 2026 (Greenwich time, so London midnight is UTC
     midnight): their conferences are due 15 working days after, on Mon 23 November and on
-    Tue 1 December, the first day of the next month."""
+    Tue 1 December, the first day of the next month. A third meeting is convened at the very
+    start of 1 December."""
     f = front_door
     for day, icpc_due in (("2026-11-02", "2026-11-23"), ("2026-11-10", "2026-12-01")):
         contact = f.contact(f"{day}T08:00:00Z", "wmp")
@@ -133,7 +134,13 @@ def test_an_icpc_due_on_the_first_of_a_month_counts_in_that_month_and_a_period_f
                             ["wmp", "hilltop-gp"])
         f.hold(meeting, f"{day}T12:00:00Z", f"{day}T11:00:00Z", "s47_enquiry",
                [("wmp", True), ("hilltop-gp", True)], same_day=True, icpc_due_date=icpc_due)
+    contact = f.contact("2026-11-30T15:00:00Z", "wmp")
+    f.decide(contact, "2026-11-30T16:00:00Z", "strategy_discussion", within=(True, True))
+    f.convene(contact, "2026-12-01T00:00:00Z", "2026-12-01T10:00:00Z", ["wmp", "hilltop-gp"])
     f.at("2026-12-10T10:00:00Z")
+    convened = [f.metrics(f"from={first}&to={last}").json["strategy_meetings"]["convened"]
+                for first, last in (("2026-11-01", "2026-12-01"), ("2026-12-01", "2027-01-01"))]
+    assert convened == [2, 1]
 
     def due(query):
         body = f.metrics(query).json
