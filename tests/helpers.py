@@ -749,6 +749,46 @@ def access_log_triggers(connection):
     return {row[0] for row in rows}
 
 
+# ---- single assessments, allocation and closure (tests/api/test_assessments*.py) -----------------
+
+OUTCOME_RATIONALE = "Mother engaged well; parenting support through a child in need plan."
+CLOSURE_RATIONALE = "The plan's goals were met; the family no longer needs a social worker."
+
+
+def child_of(contact):
+    return contact["children"][0]["id"]
+
+
+def allocate(client, contact, **body):
+    return client.post(f"/api/v1/contacts/{contact['id']}/allocation",
+                       json={"team": "Assessment team 2", "worker": "sam", **body})
+
+
+def start(client, contact, started_at="2026-11-20T09:45:00Z", **body):
+    return client.post("/api/v1/assessments", json={
+        "contact_id": contact["id"], "child_id": child_of(contact), "started_at": started_at,
+        **body})
+
+
+def completion(**overrides):
+    return {"child_seen_at": "2026-11-20T09:50:00Z", "authorised_at": "2026-11-20T09:55:00Z",
+            "factors": ["3A", "4B"], "outcome": "child_in_need_plan",
+            "rationale": OUTCOME_RATIONALE, **overrides}
+
+
+def complete(client, assessment, **overrides):
+    return client.post(f"/api/v1/assessments/{assessment['id']}/completion",
+                       json=completion(**overrides))
+
+
+def close(client, contact, **overrides):
+    """POST a closure; an override of None leaves that field out."""
+    body = {"closed_on": "2026-11-20", "reason": "RC7", "rationale": CLOSURE_RATIONALE,
+            "primary_need": "N4", **overrides}
+    return client.post(f"/api/v1/referrals/{contact['id']}/closure",
+                       json={key: value for key, value in body.items() if value is not None})
+
+
 # ---- the timeliness metrics ---------------------------------------------------------------------
 
 METRICS = "/api/v1/metrics/timeliness"
@@ -869,27 +909,22 @@ class FrontDoor:
 
     def allocate(self, contact, when, allocated_at=None):
         self.at(when)
-        body = {"team": "Assessment team 1", "worker": "sam"}
-        if allocated_at:
-            body["allocated_at"] = allocated_at
-        return self.post(self.manager, f"/api/v1/contacts/{contact['id']}/allocation", body)
+        body = {"allocated_at": allocated_at} if allocated_at else {}
+        return created(allocate(self.manager, contact, **body))
 
     def start(self, contact, when, due_at=None):
         """A single assessment of the contact's child started at `when`; `due_at` the instant
         worked out by hand (45 working days after the referral)."""
         self.at(when)
-        started = self.post(self.mash, "/api/v1/assessments", {
-            "contact_id": contact["id"], "child_id": contact["child_id"], "started_at": when})
+        started = created(start(self.mash, contact, started_at=when))
         if due_at:
             assert utc(started["due_at"]) == utc(due_at), started["due_at"]
         return started
 
     def complete(self, assessment, when, within):
         self.at(when)
-        completed = self.post(self.manager, f"/api/v1/assessments/{assessment['id']}/completion", {
-            "child_seen_at": when, "authorised_at": when, "factors": ["3A"],
-            "outcome": "child_in_need_plan",
-            "rationale": "Mother engaged well; parenting support through a child in need plan."})
+        completed = created(complete(self.manager, assessment, child_seen_at=when,
+                                     authorised_at=when))
         assert completed["within_45_working_days"] is within
         return completed
 

@@ -7,13 +7,11 @@ refused when written."""
 import pytest
 
 from tests.helpers import (
-    assert_problem, child, created, decide, make_account, new_nhs_number, record_contact, step_down,
-    utc,
+    CLOSURE_RATIONALE, OUTCOME_RATIONALE, allocate, assert_problem, child, child_of, close,
+    complete, created, decide, make_account, new_nhs_number, record_contact, start, step_down, utc,
 )
 
 REFERRAL_RATIONALE = "The family needs an assessment of the children's needs: repeated police call-outs."
-OUTCOME_RATIONALE = "Mother engaged well; parenting support through a child in need plan."
-CLOSURE_RATIONALE = "The plan's goals were met; the family no longer needs a social worker."
 
 
 def referral(practitioner, police, outcome="assessment", decided_at="2026-11-20T09:30:00Z"):
@@ -21,40 +19,6 @@ def referral(practitioner, police, outcome="assessment", decided_at="2026-11-20T
     contact = record_contact(police, consent={"status": "given", "given_by": "Mother"})
     decide(practitioner, contact["id"], outcome, decided_at)
     return contact
-
-
-def child_of(contact):
-    return contact["children"][0]["id"]
-
-
-def allocate(client, contact, **body):
-    return client.post(f"/api/v1/contacts/{contact['id']}/allocation",
-                       json={"team": "Assessment team 2", "worker": "sam", **body})
-
-
-def start(client, contact, started_at="2026-11-20T09:45:00Z", **body):
-    return client.post("/api/v1/assessments", json={
-        "contact_id": contact["id"], "child_id": child_of(contact), "started_at": started_at,
-        **body})
-
-
-def completion(**overrides):
-    return {"child_seen_at": "2026-11-20T09:50:00Z", "authorised_at": "2026-11-20T09:55:00Z",
-            "factors": ["3A", "4B"], "outcome": "child_in_need_plan",
-            "rationale": OUTCOME_RATIONALE, **overrides}
-
-
-def complete(client, assessment, **overrides):
-    return client.post(f"/api/v1/assessments/{assessment['id']}/completion",
-                       json=completion(**overrides))
-
-
-def close(client, contact, **overrides):
-    """POST a closure; an override of None leaves that field out."""
-    body = {"closed_on": "2026-11-20", "reason": "RC7", "rationale": CLOSURE_RATIONALE,
-            "primary_need": "N4", **overrides}
-    return client.post(f"/api/v1/referrals/{contact['id']}/closure",
-                       json={key: value for key, value in body.items() if value is not None})
 
 
 @pytest.fixture

@@ -10,12 +10,11 @@ import pytest
 
 from api.db import session
 from api.models import Assessment
-from tests.api.test_assessments import (
-    CLOSURE_RATIONALE, OUTCOME_RATIONALE, allocate, child_of, close, complete, referral, start,
-)
+from tests.api.test_assessments import referral
 from tests.helpers import (
-    as_audited, assert_problem, audit_events, child, created, decide, item_ids, new_nhs_number,
-    record_contact, utc,
+    CLOSURE_RATIONALE, OUTCOME_RATIONALE, allocate, as_audited, assert_problem, audit_events, child,
+    child_of, close, complete, created, decide, item_ids, new_nhs_number, record_contact, start,
+    utc,
 )
 
 ASSESSMENTS = "/api/v1/assessments"

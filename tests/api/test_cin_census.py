@@ -8,16 +8,14 @@ from importlib.metadata import version
 
 import pytest
 
-from tests.api.test_assessments import close, complete, start
 from tests.api.test_icpc import NOT_REQUIRED, s47_meeting
 from tests.helpers import (
-    Case, StatementCounter, assert_problem, child, convene, created, decide, new_nhs_number,
-    record_contact, record_outcome, strategy_case, utc,
+    OUTCOME_RATIONALE, Case, StatementCounter, assert_problem, child, close, complete, convene,
+    created, decide, new_nhs_number, record_contact, record_outcome, start, strategy_case, utc,
 )
 
 CENSUS = "/api/v1/exports/cin-census"
 GIVEN = {"status": "given", "given_by": "Mother"}
-RATIONALE = "Mother engaged well; parenting support through a child in need plan."
 
 
 def census(client, year="2026-27"):
@@ -98,7 +96,7 @@ def test_a_referral_with_its_assessment_allocation_and_closure(practitioner, man
         "contact_id": case["id"], "child_id": child_id, "started_at": "2026-11-20T09:45:00Z"}))
     created(manager.post(f"/api/v1/assessments/{assessment['id']}/completion", json={
         "child_seen_at": "2026-11-20T09:50:00Z", "authorised_at": "2026-11-20T09:55:00Z",
-        "factors": ["4B", "3A"], "outcome": "child_in_need_plan", "rationale": RATIONALE,
+        "factors": ["4B", "3A"], "outcome": "child_in_need_plan", "rationale": OUTCOME_RATIONALE,
         "primary_need": "N4"}))
     created(practitioner.post(f"/api/v1/referrals/{case['id']}/closure", json={
         "closed_on": "2026-11-20", "reason": "RC8",
@@ -247,7 +245,7 @@ def test_a_referral_made_while_the_childs_episode_is_open_is_part_of_it(practiti
                                       query_string={"contact_id": case["id"]}).json["items"][0]
         created(manager.post(f"/api/v1/assessments/{assessment['id']}/completion", json={
             "child_seen_at": "2026-11-20T10:00:00Z", "authorised_at": "2026-11-20T11:00:00Z",
-            "factors": ["21"], "outcome": "no_further_action", "rationale": RATIONALE,
+            "factors": ["21"], "outcome": "no_further_action", "rationale": OUTCOME_RATIONALE,
             "primary_need": "N9"}))
         created(practitioner.post(f"/api/v1/referrals/{case['id']}/closure", json={
             "closed_on": "2026-11-20", "reason": "RC8",

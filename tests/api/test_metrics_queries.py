@@ -14,7 +14,6 @@ from tests.helpers import METRICS, assert_problem
     ("from=yesterday&to=2026-02-01", "from"),
     ("from=2026-01-01&to=2026-02-30", "to"),
     ("from=2026-01-01T00:00:00Z&to=2026-02-01", "from"),
-    ("from=2026-02-01&to=2026-02-01", "to"),  # to must be after from
     ("from=2026-02-01&to=2026-01-01", "to"),
     ("from=2026-01-01&to=2026-02-01&group_by=week", "group_by"),
     ("from=2026-01-01&to=2026-02-01&group_by=", "group_by"),
@@ -27,6 +26,7 @@ def test_invalid_queries_are_422_naming_the_field(front_door, query, field):
 
 
 def test_a_period_that_ends_where_it_starts_is_refused_saying_why(front_door):
+    # to must be after from
     assert_problem(front_door.metrics("from=2026-02-01&to=2026-02-01"), 422, "to",
                    says="Must be after from (the period is from inclusive, to exclusive).")
 

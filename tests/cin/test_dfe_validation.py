@@ -15,12 +15,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from api.db import session
-from tests.helpers import as_owner, created, decide, record_contact
+from tests.helpers import OUTCOME_RATIONALE, as_owner, created, decide, record_contact
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR = ROOT / ".venv-cin" / "bin" / "python"
 GIVEN = {"status": "given", "given_by": "Mother"}
-RATIONALE = "Mother engaged well; parenting support through a child in need plan."
 CLOSURE = "Assessed: the family's needs are met by the support already in place."
 
 pytestmark = pytest.mark.skipif(
@@ -54,7 +53,7 @@ def front_door(practitioner, manager, police, clock):
     created(manager.post(f"/api/v1/assessments/{done['id']}/completion", json={
         "child_seen_at": "2026-11-20T09:45:00Z", "authorised_at": "2026-11-20T09:50:00Z",
         "factors": ["21"], "outcome": "no_further_action", "primary_need": "N9",
-        "rationale": RATIONALE}))
+        "rationale": OUTCOME_RATIONALE}))
     created(practitioner.post(f"/api/v1/referrals/{assessed['id']}/closure", json={
         "closed_on": "2026-11-20", "reason": "RC8", "rationale": CLOSURE}))
 
